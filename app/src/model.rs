@@ -1,0 +1,223 @@
+//! Types that cross the wire, shared by the server and the browser.
+
+use serde::{Deserialize, Serialize};
+
+/// Socket.IO event names, shared so neither side can misspell one.
+pub mod events {
+    // Server → client.
+    pub const CONNECTED: &str = "connected";
+    pub const JOINED_CHAT: &str = "joined_chat";
+    pub const USER_JOINED: &str = "user_joined";
+    pub const USER_LEFT: &str = "user_left";
+    pub const NEW_MESSAGE: &str = "new_message";
+    pub const READ: &str = "read";
+    pub const PRESENCE: &str = "presence";
+    pub const NOTIFICATION: &str = "notification";
+    pub const LSM_INVITED: &str = "lsm_invited";
+    pub const DISPUTE_RESOLVED: &str = "dispute_resolved";
+    pub const CHAT_CREATED: &str = "chat_created";
+    // Client → server (with an ack).
+    pub const JOIN_CHAT: &str = "join_chat";
+    pub const LEAVE_CHAT: &str = "leave_chat";
+    pub const SEND_MESSAGE: &str = "send_message";
+    pub const MARK_READ: &str = "mark_read";
+    // Both ways: client sends its state, server relays to the others.
+    pub const TYPING: &str = "typing";
+}
+
+/// What the browser shows about its real-time connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub enum ConnectionStatus {
+    Connecting,
+    Connected,
+    /// Lost the connection; socket.io-client is retrying (attempt number).
+    Reconnecting(u32),
+    /// The browser reports no network.
+    Offline,
+}
+
+impl ConnectionStatus {
+    /// A stable machine-readable name (CSS hooks, tests).
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Connecting => "connecting",
+            Self::Connected => "connected",
+            Self::Reconnecting(_) => "reconnecting",
+            Self::Offline => "offline",
+        }
+    }
+
+    pub fn label(self) -> String {
+        match self {
+            Self::Connecting => "Connecting…".to_owned(),
+            Self::Connected => "Connected".to_owned(),
+            Self::Reconnecting(0) => "Reconnecting…".to_owned(),
+            Self::Reconnecting(n) => format!("Reconnecting… (attempt {n})"),
+            Self::Offline => "Offline".to_owned(),
+        }
+    }
+}
+
+/// A user's role in the marketplace, and in a chat.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Customer,
+    Provider,
+    Lsm,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Customer => "customer",
+            Self::Provider => "provider",
+            Self::Lsm => "lsm",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "customer" => Some(Self::Customer),
+            "provider" => Some(Self::Provider),
+            "lsm" => Some(Self::Lsm),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum MessageKind {
+    User,
+    System,
+}
+
+impl MessageKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::User => "user",
+            Self::System => "system",
+        }
+    }
+}
+
+pub type UserId = i64;
+pub type ChatId = i64;
+pub type MessageId = i64;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    pub id: UserId,
+    pub name: String,
+    pub role: Role,
+    pub email: String,
+}
+
+/// A stored chat message as every client sees it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Message {
+    pub id: MessageId,
+    pub chat_id: ChatId,
+    pub sender_id: Option<UserId>,
+    pub sender_name: Option<String>,
+    pub sender_role: Option<Role>,
+    pub content: String,
+    pub client_id: Option<String>,
+    pub kind: MessageKind,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Participant {
+    pub id: UserId,
+    pub name: String,
+    pub role: Role,
+    pub online: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum DisputeStatus {
+    Open,
+    Resolved,
+}
+
+impl DisputeStatus {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "open" => Some(Self::Open),
+            "resolved" => Some(Self::Resolved),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct DisputeRef {
+    pub id: i64,
+    pub status: DisputeStatus,
+}
+
+/// One entry of the chat list.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ChatSummary {
+    pub id: ChatId,
+    pub job_id: i64,
+    pub job_title: String,
+    pub participants: Vec<Participant>,
+    pub lsm_invited: bool,
+    pub dispute: Option<DisputeRef>,
+    pub last_message: Option<Message>,
+    pub unread_count: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Notification {
+    pub id: i64,
+    pub kind: String,
+    pub chat_id: Option<ChatId>,
+    pub title: String,
+    pub body: String,
+    pub count: i64,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub read_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// A page of history, oldest first.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct MessagePage {
+    pub messages: Vec<Message>,
+    pub has_more: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct UserRef {
+    pub id: UserId,
+    pub name: String,
+}

@@ -1,0 +1,202 @@
+//! Building and running the server. `main` and the integration tests go
+//! through the same `Application::build`, so tests exercise the real wiring.
+
+use crate::auth::Keys;
+use crate::config::{Config, Environment};
+use crate::http::{self, AppState};
+use crate::service::{LoginLimiter, Service};
+use crate::storage::Db;
+use crate::{realtime, seed};
+use anyhow::Context;
+use axum::{Router, extract::DefaultBodyLimit, http::Request};
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tower_http::{
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    trace::TraceLayer,
+};
+
+/// Request bodies larger than this are refused with 413.
+pub const MAX_BODY: usize = 64 * 1024;
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    service: Service,
+    io: socketioxide::SocketIo,
+}
+
+/// Knobs tests turn; production uses the defaults.
+#[derive(Clone, Debug)]
+pub struct Tuning {
+    pub login_per_email_per_minute: u32,
+    pub login_per_ip_per_minute: u32,
+    pub seed_demo_data: bool,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Self {
+            login_per_email_per_minute: 10,
+            login_per_ip_per_minute: 60,
+            seed_demo_data: true,
+        }
+    }
+}
+
+impl Application {
+    pub async fn build(config: Config, tuning: Tuning) -> anyhow::Result<Self> {
+        let db = Db::connect(&config.database)
+            .await
+            .context("cannot open the database")?;
+        db.migrate().await.context("cannot apply migrations")?;
+        let keys = Keys::new(&config.jwt_secret, config.jwt_ttl);
+        let limiter = LoginLimiter::new(
+            tuning.login_per_email_per_minute,
+            tuning.login_per_ip_per_minute,
+        );
+        let service = Service::new(db, keys, limiter);
+        if tuning.seed_demo_data && config.env == Environment::Development {
+            seed::seed_demo_data(&service)
+                .await
+                .context("cannot seed demo data")?;
+        }
+
+        let (socket_layer, io) = realtime::layer(service.clone());
+        let leptos_options = leptos_options(&config);
+        let state = AppState {
+            service: service.clone(),
+            leptos_options: leptos_options.clone(),
+            secure_cookies: config.env == Environment::Production,
+        };
+        let routes = generate_route_list(app::App);
+        let ssr_service = service.clone();
+        let router = http::router()
+            .leptos_routes_with_context(
+                &state,
+                routes,
+                move || provide_context(ssr_service.clone()),
+                {
+                    let options = leptos_options.clone();
+                    move || app::shell(options.clone())
+                },
+            )
+            .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+            .layer(DefaultBodyLimit::max(MAX_BODY))
+            .layer(socket_layer)
+            .layer(PropagateRequestIdLayer::x_request_id())
+            .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+                let request_id = req
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-")
+                    .to_owned();
+                tracing::info_span!("request", method = %req.method(), uri = %req.uri(), request_id, user_id = tracing::field::Empty)
+            }))
+            .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+            .with_state(state);
+
+        let listener = TcpListener::bind(config.bind)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.bind))?;
+        Ok(Self {
+            listener,
+            router,
+            service,
+            io,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    pub fn port(&self) -> u16 {
+        self.local_addr().port()
+    }
+
+    pub fn service(&self) -> &Service {
+        &self.service
+    }
+
+    /// Serves until `shutdown` resolves, then stops accepting, closes the
+    /// sockets cleanly and closes the pool.
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let io = self.io.clone();
+        let service = self.service.clone();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            shutdown.await;
+            tracing::info!("shutting down: closing Socket.IO connections");
+            // Sockets are long-lived: without closing them the HTTP server's
+            // graceful shutdown would wait for them forever.
+            let _ = tokio::time::timeout(Duration::from_secs(5), io.disconnect()).await;
+            let _ = stop_tx.send(());
+        });
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async {
+            let _ = stop_rx.await;
+        })
+        .await?;
+        service.db().close().await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// Leptos's options from the environment cargo-leptos sets, with defaults
+/// that let the binary run on its own (`LEPTOS_SITE_ROOT` etc.).
+fn leptos_options(config: &Config) -> LeptosOptions {
+    let env = |k: &str, d: &str| std::env::var(k).unwrap_or_else(|_| d.to_owned());
+    LeptosOptions::builder()
+        .output_name(env("LEPTOS_OUTPUT_NAME", "jobchat"))
+        .site_root(config.site_root.display().to_string())
+        .site_pkg_dir(env("LEPTOS_SITE_PKG_DIR", "pkg"))
+        .site_addr(config.bind)
+        .reload_port(
+            env("LEPTOS_RELOAD_PORT", "3001")
+                .parse::<u32>()
+                .unwrap_or(3001),
+        )
+        .env(if config.env == Environment::Production {
+            leptos::config::Env::PROD
+        } else {
+            leptos::config::Env::DEV
+        })
+        .build()
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

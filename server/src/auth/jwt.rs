@@ -1,0 +1,145 @@
+//! HS256 tokens with `sub`, `role`, `exp`, validated strictly: the algorithm
+//! is pinned (so `alg: none` and RS/HS confusion are refused) and expiry is
+//! checked with no leeway.
+
+use crate::config::JwtSecret;
+use app::model::{Role, UserId};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Claims {
+    /// The user id, as a string per RFC 7519.
+    pub sub: String,
+    pub role: Role,
+    pub name: String,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+impl Claims {
+    pub fn user_id(&self) -> Option<UserId> {
+        self.sub.parse().ok()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum JwtError {
+    #[error("token expired")]
+    Expired,
+    #[error("invalid token")]
+    Invalid,
+}
+
+#[derive(Clone)]
+pub struct Keys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    ttl: Duration,
+}
+
+impl Keys {
+    pub fn new(secret: &JwtSecret, ttl: Duration) -> Self {
+        Self {
+            encoding: EncodingKey::from_secret(secret.expose()),
+            decoding: DecodingKey::from_secret(secret.expose()),
+            ttl,
+        }
+    }
+
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
+    pub fn issue(
+        &self,
+        user_id: UserId,
+        role: Role,
+        name: &str,
+    ) -> Result<(String, Claims), JwtError> {
+        let now = chrono::Utc::now().timestamp();
+        let claims = Claims {
+            sub: user_id.to_string(),
+            role,
+            name: name.to_owned(),
+            iat: now,
+            exp: now + self.ttl.as_secs() as i64,
+        };
+        let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(|_| JwtError::Invalid)?;
+        Ok((token, claims))
+    }
+
+    pub fn verify(&self, token: &str) -> Result<Claims, JwtError> {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = 0;
+        validation.validate_exp = true;
+        validation.set_required_spec_claims(&["exp", "sub"]);
+        let data =
+            decode::<Claims>(token, &self.decoding, &validation).map_err(|e| match e.kind() {
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => JwtError::Expired,
+                _ => JwtError::Invalid,
+            })?;
+        if data.claims.user_id().is_none() {
+            return Err(JwtError::Invalid);
+        }
+        Ok(data.claims)
+    }
+
+    /// Signs arbitrary claims (tests forge expired tokens with this).
+    pub fn sign_claims(&self, claims: &Claims) -> Result<String, JwtError> {
+        encode(&Header::new(Algorithm::HS256), claims, &self.encoding)
+            .map_err(|_| JwtError::Invalid)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(secret: &[u8]) -> Keys {
+        Keys::new(
+            &JwtSecret::new(secret.to_vec()).expect("long secret"),
+            Duration::from_secs(60),
+        )
+    }
+
+    #[test]
+    fn round_trip() {
+        let k = keys(&[1; 32]);
+        let (token, claims) = k.issue(7, Role::Lsm, "Lee").expect("sign");
+        assert_eq!(k.verify(&token).expect("valid"), claims);
+    }
+
+    #[test]
+    fn other_secret_refused() {
+        let (token, _) = keys(&[1; 32]).issue(7, Role::Customer, "A").expect("sign");
+        assert!(matches!(
+            keys(&[2; 32]).verify(&token),
+            Err(JwtError::Invalid)
+        ));
+    }
+
+    #[test]
+    fn expired_refused() {
+        let k = keys(&[1; 32]);
+        let (_, mut claims) = k.issue(7, Role::Customer, "A").expect("sign");
+        claims.exp = chrono::Utc::now().timestamp() - 1;
+        let token = k.sign_claims(&claims).expect("sign");
+        assert!(matches!(k.verify(&token), Err(JwtError::Expired)));
+    }
+
+    #[test]
+    fn alg_none_refused() {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let header = b64.encode(br#"{"alg":"none","typ":"JWT"}"#);
+        let exp = chrono::Utc::now().timestamp() + 600;
+        let body = b64.encode(format!(
+            r#"{{"sub":"1","role":"lsm","name":"x","iat":0,"exp":{exp}}}"#
+        ));
+        let token = format!("{header}.{body}.");
+        assert!(keys(&[1; 32]).verify(&token).is_err());
+    }
+}

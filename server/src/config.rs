@@ -1,0 +1,216 @@
+//! All configuration, read from the environment in one place.
+//!
+//! | variable        | default                    | meaning                                             |
+//! |-----------------|----------------------------|-----------------------------------------------------|
+//! | `JOBCHAT_ENV`   | `development`              | `production` disables demo data and dev secrets     |
+//! | `JOBCHAT_BIND`  | `127.0.0.1:3000`           | address the HTTP + Socket.IO server listens on      |
+//! | `DATABASE_URL`  | `sqlite://data/jobchat.db` | `sqlite://…` or `postgres://…`                      |
+//! | `REDIS_URL`     | unset                      | Socket.IO adapter for several nodes (scale-out)     |
+//! | `JWT_SECRET`    | generated in development   | HS256 key, ≥ 32 bytes, required in production       |
+//! | `JWT_TTL_SECS`  | `43200` (12 h)             | lifetime of issued tokens                           |
+//! | `JOBCHAT_DATA_DIR` | `data`                  | where the dev secret (and default SQLite file) live |
+//! | `LEPTOS_SITE_ROOT` | `target/site`           | the built site (WASM, CSS, assets)                  |
+//! | `RUST_LOG`      | `info,server=debug`        | log filter                                          |
+
+use rand::RngCore;
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{name} is invalid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+    #[error("{0} is required when JOBCHAT_ENV=production")]
+    Missing(&'static str),
+    #[error("cannot use {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+/// Which database backend, chosen from the URL scheme.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Sqlite(String),
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    pub fn parse(url: &str) -> Result<Self, ConfigError> {
+        if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite(url.to_owned()))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres(url.to_owned()))
+        } else {
+            Err(ConfigError::Invalid {
+                name: "DATABASE_URL",
+                reason: format!("unsupported scheme in {url:?}: use sqlite://path or postgres://…"),
+            })
+        }
+    }
+}
+
+/// The HS256 signing key. Not `Debug`/`Serialize` so it never reaches a log.
+#[derive(Clone)]
+pub struct JwtSecret(Vec<u8>);
+
+impl JwtSecret {
+    pub fn new(bytes: Vec<u8>) -> Result<Self, ConfigError> {
+        if bytes.len() < 32 {
+            return Err(ConfigError::Invalid {
+                name: "JWT_SECRET",
+                reason: "must be at least 32 bytes".into(),
+            });
+        }
+        Ok(Self(bytes))
+    }
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for JwtSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("JwtSecret(..)")
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub env: Environment,
+    pub bind: SocketAddr,
+    pub database: DatabaseUrl,
+    pub redis_url: Option<String>,
+    pub jwt_secret: JwtSecret,
+    pub jwt_ttl: Duration,
+    pub data_dir: PathBuf,
+    pub site_root: PathBuf,
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+impl Config {
+    /// Reads the process environment. Every problem is one clear error.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let env = match var("JOBCHAT_ENV").as_deref() {
+            None | Some("development") | Some("dev") => Environment::Development,
+            Some("production") | Some("prod") => Environment::Production,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    name: "JOBCHAT_ENV",
+                    reason: format!("{other:?} (use development or production)"),
+                });
+            }
+        };
+        let bind = var("JOBCHAT_BIND")
+            .unwrap_or_else(|| "127.0.0.1:3000".into())
+            .parse()
+            .map_err(|e| ConfigError::Invalid {
+                name: "JOBCHAT_BIND",
+                reason: format!("{e} (expected host:port)"),
+            })?;
+        let data_dir = PathBuf::from(var("JOBCHAT_DATA_DIR").unwrap_or_else(|| "data".into()));
+        let database = DatabaseUrl::parse(
+            &var("DATABASE_URL")
+                .unwrap_or_else(|| format!("sqlite://{}/jobchat.db", data_dir.display())),
+        )?;
+        let jwt_ttl = match var("JWT_TTL_SECS") {
+            None => Duration::from_secs(12 * 3600),
+            Some(s) => Duration::from_secs(s.parse::<u64>().ok().filter(|n| *n > 0).ok_or(
+                ConfigError::Invalid {
+                    name: "JWT_TTL_SECS",
+                    reason: format!("{s:?} is not a positive number of seconds"),
+                },
+            )?),
+        };
+        let jwt_secret = match (var("JWT_SECRET"), env) {
+            (Some(s), _) => JwtSecret::new(s.into_bytes())?,
+            (None, Environment::Production) => return Err(ConfigError::Missing("JWT_SECRET")),
+            (None, Environment::Development) => dev_secret(&data_dir)?,
+        };
+        Ok(Self {
+            env,
+            bind,
+            database,
+            redis_url: var("REDIS_URL"),
+            jwt_secret,
+            jwt_ttl,
+            data_dir,
+            site_root: PathBuf::from(
+                var("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
+            ),
+        })
+    }
+
+    /// A configuration for tests: random port, the given database, a fixed secret.
+    pub fn for_tests(database: DatabaseUrl, data_dir: PathBuf) -> Self {
+        Self {
+            env: Environment::Development,
+            bind: "127.0.0.1:0".parse().expect("literal address"),
+            database,
+            redis_url: None,
+            jwt_secret: JwtSecret(b"test-secret-test-secret-test-secret!!".to_vec()),
+            jwt_ttl: Duration::from_secs(3600),
+            data_dir,
+            site_root: PathBuf::from("target/site"),
+        }
+    }
+}
+
+/// In development a random secret is made once and kept under the data dir so
+/// restarting the server keeps everyone logged in.
+fn dev_secret(data_dir: &std::path::Path) -> Result<JwtSecret, ConfigError> {
+    let path = data_dir.join("jwt-secret");
+    let io = |source| ConfigError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    match std::fs::read(&path) {
+        Ok(bytes) if bytes.len() >= 32 => return Ok(JwtSecret(bytes)),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io(e)),
+    }
+    std::fs::create_dir_all(data_dir).map_err(io)?;
+    let mut bytes = vec![0u8; 48];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    std::fs::write(&path, &bytes).map_err(io)?;
+    Ok(JwtSecret(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_url_scheme_selects_backend() {
+        assert!(matches!(
+            DatabaseUrl::parse("sqlite://x.db"),
+            Ok(DatabaseUrl::Sqlite(_))
+        ));
+        assert!(matches!(
+            DatabaseUrl::parse("postgres://h/db"),
+            Ok(DatabaseUrl::Postgres(_))
+        ));
+        assert!(matches!(
+            DatabaseUrl::parse("postgresql://h/db"),
+            Ok(DatabaseUrl::Postgres(_))
+        ));
+        let err = DatabaseUrl::parse("mysql://h/db").unwrap_err().to_string();
+        assert!(err.contains("unsupported scheme"), "{err}");
+    }
+
+    #[test]
+    fn short_secret_is_refused() {
+        assert!(JwtSecret::new(b"short".to_vec()).is_err());
+        assert!(JwtSecret::new(vec![7; 32]).is_ok());
+    }
+}

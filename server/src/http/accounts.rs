@@ -1,0 +1,158 @@
+//! Sign-up, sign-in, sign-out and who-am-I.
+
+use super::auth_user::SESSION_COOKIE;
+use super::{ApiJson, ApiResult, AppState, ErrorBody};
+use crate::service::{AuthUser, Session};
+use app::model::{Role, User, UserRef};
+use app::validate::{Email, Name, Password};
+use axum::{
+    Json,
+    extract::{ConnectInfo, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register))
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(me))
+        .routes(routes!(providers))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct RegisterRequest {
+    email: String,
+    password: String,
+    name: String,
+    /// `customer` or `provider` (LSMs are created by operators).
+    role: Role,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct LoginRequest {
+    email: String,
+    password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SessionResponse {
+    /// A JWT for `Authorization: Bearer …` (the browser uses the cookie instead).
+    token: String,
+    user: User,
+}
+
+/// The session cookie: HttpOnly so page scripts never hold the token.
+fn session_cookie(state: &AppState, token: &str) -> HeaderValue {
+    let secure = if state.secure_cookies { "; Secure" } else { "" };
+    let max_age = state.service.keys().ttl().as_secs();
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Lax; Path=/; Max-Age={max_age}{secure}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("invalid=1"))
+}
+
+fn with_session(state: &AppState, status: StatusCode, session: Session) -> Response {
+    let cookie = session_cookie(state, &session.token);
+    let mut res = (
+        status,
+        Json(SessionResponse {
+            token: session.token,
+            user: session.user,
+        }),
+    )
+        .into_response();
+    res.headers_mut().insert(header::SET_COOKIE, cookie);
+    res
+}
+
+/// Create a customer or provider account and sign in.
+#[utoipa::path(post, path = "/api/auth/register", tag = "accounts", request_body = RegisterRequest,
+    responses(
+        (status = 201, description = "Account created; also sets the session cookie", body = SessionResponse),
+        (status = 403, description = "Role `lsm` cannot self-register", body = ErrorBody),
+        (status = 409, description = "Email already taken", body = ErrorBody),
+        (status = 422, description = "Invalid input", body = ErrorBody),
+    ))]
+async fn register(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<RegisterRequest>,
+) -> ApiResult<Response> {
+    let email = Email::parse(&req.email)?;
+    let password = Password::parse(&req.password)?;
+    let name = Name::parse(&req.name)?;
+    let session = state
+        .service
+        .register(email, password, name, req.role)
+        .await?;
+    Ok(with_session(&state, StatusCode::CREATED, session))
+}
+
+/// Sign in with email and password.
+#[utoipa::path(post, path = "/api/auth/login", tag = "accounts", request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in; also sets the session cookie", body = SessionResponse),
+        (status = 401, description = "Wrong email or password", body = ErrorBody),
+        (status = 429, description = "Too many attempts (see Retry-After)", body = ErrorBody),
+    ))]
+async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> ApiResult<Response> {
+    let session = state
+        .service
+        .login(&req.email, &req.password, peer.ip())
+        .await?;
+    Ok(with_session(&state, StatusCode::OK, session))
+}
+
+/// Sign out: clears the session cookie.
+#[utoipa::path(post, path = "/api/auth/logout", tag = "accounts",
+    responses((status = 204, description = "Cookie cleared")))]
+async fn logout(State(state): State<AppState>) -> Response {
+    let secure = if state.secure_cookies { "; Secure" } else { "" };
+    let mut headers = HeaderMap::new();
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0{secure}"
+    )) {
+        headers.insert(header::SET_COOKIE, v);
+    }
+    (StatusCode::NO_CONTENT, headers).into_response()
+}
+
+/// The signed-in user.
+#[utoipa::path(get, path = "/api/me", tag = "accounts", security(("bearer" = [])),
+    responses(
+        (status = 200, body = User),
+        (status = 401, body = ErrorBody),
+    ))]
+async fn me(State(state): State<AppState>, user: AuthUser) -> ApiResult<Json<User>> {
+    Ok(Json(state.service.me(&user).await?))
+}
+
+/// Providers a customer can book.
+#[utoipa::path(get, path = "/api/providers", tag = "accounts", security(("bearer" = [])),
+    responses(
+        (status = 200, body = [UserRef]),
+        (status = 401, body = ErrorBody),
+    ))]
+async fn providers(
+    State(state): State<AppState>,
+    _user: AuthUser,
+) -> ApiResult<Json<Vec<UserRef>>> {
+    let rows = state.service.providers().await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|p| UserRef {
+                id: p.id,
+                name: p.name,
+            })
+            .collect(),
+    ))
+}

@@ -1,0 +1,153 @@
+//! The caller's chats, their history, read markers and disputes.
+
+use super::{ApiJson, ApiPath, ApiQuery, ApiResult, AppState, ErrorBody};
+use crate::service::{AuthUser, ServiceError};
+use crate::storage::PageQuery;
+use app::model::{ChatId, ChatSummary, MessageId, MessagePage, UserRef};
+use app::validate::Reason;
+use axum::{Json, extract::State, http::StatusCode};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_chats))
+        .routes(routes!(list_messages))
+        .routes(routes!(mark_read))
+        .routes(routes!(open_dispute))
+}
+
+/// Most recent activity first.
+#[utoipa::path(get, path = "/api/chats", tag = "chats", security(("bearer" = [])),
+    responses((status = 200, body = [ChatSummary]), (status = 401, body = ErrorBody)))]
+async fn list_chats(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> ApiResult<Json<Vec<ChatSummary>>> {
+    Ok(Json(state.service.list_chats(&user).await?))
+}
+
+pub const DEFAULT_PAGE: i64 = 50;
+pub const MAX_PAGE: i64 = 200;
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HistoryParams {
+    /// The newest messages older than this id (scrolling back).
+    before: Option<MessageId>,
+    /// The oldest messages newer than this id (catching up after a reconnect).
+    after: Option<MessageId>,
+    /// Page size, 1–200 (default 50).
+    limit: Option<i64>,
+}
+
+impl HistoryParams {
+    fn parse(self) -> Result<PageQuery, ServiceError> {
+        let limit = self.limit.unwrap_or(DEFAULT_PAGE);
+        if !(1..=MAX_PAGE).contains(&limit) {
+            return Err(ServiceError::BadRequest(format!(
+                "limit must be between 1 and {MAX_PAGE}"
+            )));
+        }
+        if self.before.is_some_and(|b| b < 1) || self.after.is_some_and(|a| a < 0) {
+            return Err(ServiceError::BadRequest(
+                "before and after must be message ids".into(),
+            ));
+        }
+        Ok(PageQuery {
+            before: self.before,
+            after: self.after,
+            limit,
+        })
+    }
+}
+
+/// A page of history, oldest first. Participants only.
+#[utoipa::path(get, path = "/api/chats/{chat_id}/messages", tag = "chats", security(("bearer" = [])),
+    params(("chat_id" = i64, Path, description = "Chat id"), HistoryParams),
+    responses(
+        (status = 200, body = MessagePage),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "Not a participant", body = ErrorBody),
+        (status = 404, description = "No such chat", body = ErrorBody),
+    ))]
+async fn list_messages(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(chat_id): ApiPath<ChatId>,
+    ApiQuery(params): ApiQuery<HistoryParams>,
+) -> ApiResult<Json<MessagePage>> {
+    let query = params.parse()?;
+    Ok(Json(state.service.history(&user, chat_id, query).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReadRequest {
+    message_id: MessageId,
+}
+
+/// Move the caller's read marker forward (never back).
+#[utoipa::path(post, path = "/api/chats/{chat_id}/read", tag = "chats", security(("bearer" = [])),
+    params(("chat_id" = i64, Path, description = "Chat id")), request_body = ReadRequest,
+    responses(
+        (status = 204, description = "Marker moved (or already past that message)"),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, description = "No such chat or message", body = ErrorBody),
+    ))]
+async fn mark_read(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(chat_id): ApiPath<ChatId>,
+    ApiJson(req): ApiJson<ReadRequest>,
+) -> ApiResult<StatusCode> {
+    state
+        .service
+        .mark_read(&user, chat_id, req.message_id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct DisputeRequest {
+    reason: String,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DisputeResponse {
+    dispute_id: i64,
+    lsm: UserRef,
+}
+
+/// "Add LSM": open a dispute; the least busy LSM joins the chat.
+#[utoipa::path(post, path = "/api/chats/{chat_id}/dispute", tag = "disputes", security(("bearer" = [])),
+    params(("chat_id" = i64, Path, description = "Chat id")), request_body = DisputeRequest,
+    responses(
+        (status = 201, body = DisputeResponse),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "A dispute is already open (its id in error.details.dispute)", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+        (status = 503, description = "No LSM account exists", body = ErrorBody),
+    ))]
+async fn open_dispute(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(chat_id): ApiPath<ChatId>,
+    ApiJson(req): ApiJson<DisputeRequest>,
+) -> ApiResult<(StatusCode, Json<DisputeResponse>)> {
+    let reason = Reason::parse(&req.reason)?;
+    let opened = state.service.open_dispute(&user, chat_id, reason).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(DisputeResponse {
+            dispute_id: opened.dispute_id,
+            lsm: opened.lsm,
+        }),
+    ))
+}

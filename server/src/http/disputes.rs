@@ -1,0 +1,56 @@
+//! Settling disputes (the LSM's side).
+
+use super::{ApiJson, ApiPath, ApiResult, AppState, ErrorBody};
+use crate::service::AuthUser;
+use app::model::ChatId;
+use app::validate::Resolution;
+use axum::{Json, extract::State};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(resolve_dispute))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ResolveRequest {
+    resolution: String,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ResolveResponse {
+    dispute_id: i64,
+    chat_id: ChatId,
+    status: String,
+}
+
+/// Resolve a dispute. Only the LSM it was assigned to may.
+#[utoipa::path(post, path = "/api/disputes/{dispute_id}/resolve", tag = "disputes", security(("bearer" = [])),
+    params(("dispute_id" = i64, Path, description = "Dispute id")), request_body = ResolveRequest,
+    responses(
+        (status = 200, body = ResolveResponse),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "Not this dispute's LSM", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "Already resolved", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ))]
+async fn resolve_dispute(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(dispute_id): ApiPath<i64>,
+    ApiJson(req): ApiJson<ResolveRequest>,
+) -> ApiResult<Json<ResolveResponse>> {
+    let resolution = Resolution::parse(&req.resolution)?;
+    let chat_id = state
+        .service
+        .resolve_dispute(&user, dispute_id, resolution)
+        .await?;
+    Ok(Json(ResolveResponse {
+        dispute_id,
+        chat_id,
+        status: "resolved".into(),
+    }))
+}

@@ -1,0 +1,58 @@
+//! Booking a job (which opens its chat).
+
+use super::{ApiJson, ApiResult, AppState, ErrorBody};
+use crate::service::AuthUser;
+use app::model::{ChatId, UserId};
+use app::validate::{Description, Title};
+use axum::{Json, extract::State, http::StatusCode};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(create_job))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateJobRequest {
+    provider_id: UserId,
+    title: String,
+    description: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateJobResponse {
+    job_id: i64,
+    chat_id: ChatId,
+}
+
+/// Book a job with a provider. Customers only. The job, its chat, both
+/// participants and a "Job booked" system message are created together.
+#[utoipa::path(post, path = "/api/jobs", tag = "jobs", request_body = CreateJobRequest, security(("bearer" = [])),
+    responses(
+        (status = 201, body = CreateJobResponse),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "Caller is not a customer", body = ErrorBody),
+        (status = 422, description = "Invalid input or providerId is not a provider", body = ErrorBody),
+    ))]
+async fn create_job(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(req): ApiJson<CreateJobRequest>,
+) -> ApiResult<(StatusCode, Json<CreateJobResponse>)> {
+    let title = Title::parse(&req.title)?;
+    let description = Description::parse(req.description.as_deref())?;
+    let booked = state
+        .service
+        .book_job(&user, req.provider_id, title, description)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreateJobResponse {
+            job_id: booked.job_id,
+            chat_id: booked.chat_id,
+        }),
+    ))
+}

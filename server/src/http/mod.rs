@@ -1,0 +1,101 @@
+//! The HTTP API: one module per resource, each exposing `router()`. Every
+//! route is registered through utoipa so the OpenAPI document cannot drift
+//! from what the server serves.
+
+mod accounts;
+pub mod auth_user;
+mod chats;
+mod disputes;
+mod error;
+mod health;
+mod jobs;
+mod notifications;
+
+pub use error::{
+    ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, ErrorBody, ErrorDetail, error_response,
+};
+
+use crate::service::Service;
+use axum::{
+    Json, Router, extract::FromRef, http::StatusCode, response::IntoResponse, routing::get,
+};
+use leptos::prelude::LeptosOptions;
+use utoipa::{
+    Modify, OpenApi,
+    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+};
+use utoipa_axum::router::OpenApiRouter;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub service: Service,
+    pub leptos_options: LeptosOptions,
+    /// Mark cookies `Secure` (production, behind TLS).
+    pub secure_cookies: bool,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(s: &AppState) -> Self {
+        s.leptos_options.clone()
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "jobchat API", description = "REST half of jobchat: accounts, jobs, chats, history, disputes, notifications. Real-time events are in docs/realtime.md."),
+    modifiers(&BearerAuth),
+    components(schemas(ErrorBody, ErrorDetail)),
+    tags(
+        (name = "accounts"), (name = "jobs"), (name = "chats"), (name = "disputes"), (name = "notifications"), (name = "health")
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The API routes and their OpenAPI document, built from the same list.
+pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(accounts::router())
+        .merge(jobs::router())
+        .merge(chats::router())
+        .merge(disputes::router())
+        .merge(notifications::router())
+        .merge(health::router())
+        .split_for_parts()
+}
+
+/// The API router with `/api/openapi.json` and a JSON 404 for unknown API paths.
+pub fn router() -> Router<AppState> {
+    let (router, doc) = api();
+    let doc = std::sync::Arc::new(doc);
+    router
+        .route(
+            "/api/openapi.json",
+            get(move || {
+                let doc = doc.clone();
+                async move { Json(doc.as_ref().clone()) }
+            }),
+        )
+        .route("/api/{*rest}", axum::routing::any(api_not_found))
+}
+
+async fn api_not_found() -> impl IntoResponse {
+    error_response(StatusCode::NOT_FOUND, "not_found", "no such API endpoint")
+}

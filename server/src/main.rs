@@ -1,0 +1,86 @@
+//! `server` — run the jobchat server, or manage accounts:
+//!
+//! ```text
+//! server                      # serve (same as `server serve`)
+//! server user add --role lsm --email lee@example.com --name "Lee" --password '…'
+//! ```
+
+use app::model::Role;
+use app::validate::{Email, Name, Password};
+use server::auth::Keys;
+use server::config::Config;
+use server::service::{LoginLimiter, Service};
+use server::storage::Db;
+use server::{Application, Tuning, application::shutdown_signal, telemetry};
+use std::process::ExitCode;
+
+const USAGE: &str = "usage:
+  server [serve]
+  server user add --role customer|provider|lsm --email EMAIL --name NAME --password PASSWORD
+
+Configuration comes from the environment (JOBCHAT_ENV, JOBCHAT_BIND, DATABASE_URL,
+JWT_SECRET, JWT_TTL_SECS, REDIS_URL, RUST_LOG); see README.md.";
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    telemetry::init("info,server=debug,tower_http=info,socketioxide=warn,engineioxide=warn");
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        None | Some("serve") => serve().await,
+        Some("user") if args.get(1).map(String::as_str) == Some("add") => {
+            add_user(&args[2..]).await
+        }
+        Some("-h" | "--help" | "help") => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Some(other) => Err(anyhow::anyhow!("unknown command {other:?}\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // One clear line (with its causes), never a panic trace.
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve() -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    let app = Application::build(config, Tuning::default()).await?;
+    tracing::info!("listening on http://{}", app.local_addr());
+    app.run_until(shutdown_signal()).await
+}
+
+fn flag<'a>(args: &'a [String], name: &str) -> anyhow::Result<&'a str> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .map(String::as_str)
+        .ok_or_else(|| anyhow::anyhow!("missing {name}\n{USAGE}"))
+}
+
+async fn add_user(args: &[String]) -> anyhow::Result<()> {
+    let role_raw = flag(args, "--role")?;
+    let role = Role::parse(role_raw)
+        .ok_or_else(|| anyhow::anyhow!("--role must be customer, provider or lsm"))?;
+    let email = Email::parse(flag(args, "--email")?)?;
+    let name = Name::parse(flag(args, "--name")?)?;
+    let password = Password::parse(flag(args, "--password")?)?;
+    let config = Config::from_env()?;
+    let db = Db::connect(&config.database).await?;
+    db.migrate().await?;
+    let service = Service::new(
+        db,
+        Keys::new(&config.jwt_secret, config.jwt_ttl),
+        LoginLimiter::new(10, 60),
+    );
+    let user = service.create_user(&email, &password, &name, role).await?;
+    println!(
+        "created {} user {} <{}> (id {})",
+        user.role, user.name, user.email, user.id
+    );
+    service.db().close().await;
+    Ok(())
+}

@@ -1,0 +1,247 @@
+//! Jobs and their chats: booking (job + chat + participants in one
+//! transaction), membership, and the chat list.
+
+use super::messages::{MessageRow, fetch_message_tx, insert_message_tx};
+use super::{Db, Result, StorageError, now, on_pool};
+use app::model::{
+    ChatId, ChatSummary, DisputeRef, DisputeStatus, Message, MessageKind, Participant, Role, UserId,
+};
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+
+pub struct BookedJob {
+    pub job_id: i64,
+    pub chat_id: ChatId,
+    /// The "Job booked: …" system message that opens the chat.
+    pub message: Message,
+}
+
+#[derive(sqlx::FromRow)]
+struct ChatRow {
+    id: i64,
+    job_id: i64,
+    job_title: String,
+    lsm_invited: bool,
+    unread_count: i64,
+    dispute_id: Option<i64>,
+    dispute_status: Option<String>,
+    // The last message, flattened (NULL when the chat has none).
+    m_id: Option<i64>,
+    m_sender_id: Option<i64>,
+    m_sender_name: Option<String>,
+    m_sender_role: Option<String>,
+    m_content: Option<String>,
+    m_client_id: Option<String>,
+    m_kind: Option<String>,
+    m_created_at: Option<DateTime<Utc>>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ParticipantRow {
+    chat_id: i64,
+    id: i64,
+    name: String,
+    role: String,
+}
+
+impl Db {
+    /// Books a job: the job, its chat, both participants and the opening
+    /// system message, all or nothing.
+    pub async fn book_job(
+        &self,
+        customer_id: UserId,
+        provider_id: UserId,
+        title: &str,
+        description: &str,
+    ) -> Result<BookedJob> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let at = now();
+            let (job_id,): (i64,) = sqlx::query_as(
+                "INSERT INTO jobs (customer_id, provider_id, title, description, created_at) \
+                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            )
+            .bind(customer_id)
+            .bind(provider_id)
+            .bind(title)
+            .bind(description)
+            .bind(at)
+            .fetch_one(&mut *tx)
+            .await?;
+            let (chat_id,): (i64,) =
+                sqlx::query_as("INSERT INTO chats (job_id, created_at) VALUES ($1, $2) RETURNING id")
+                    .bind(job_id)
+                    .bind(at)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            for (user, role) in [(customer_id, Role::Customer), (provider_id, Role::Provider)] {
+                sqlx::query(
+                    "INSERT INTO chat_participants (chat_id, user_id, role, joined_at) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(chat_id)
+                .bind(user)
+                .bind(role.as_str())
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+            }
+            let text = format!("Job booked: {title}");
+            let id = insert_message_tx!(tx, chat_id, None::<i64>, MessageKind::System.as_str(), &text, None::<String>)
+                .ok_or_else(|| StorageError::Corrupt("system message not stored".into()))?;
+            let message = fetch_message_tx!(tx, id);
+            tx.commit().await?;
+            Ok(BookedJob { job_id, chat_id, message })
+        })
+    }
+
+    /// The user's role in the chat, or `None` when they are not a participant.
+    pub async fn participant_role(&self, chat_id: ChatId, user_id: UserId) -> Result<Option<Role>> {
+        let row: Option<(String,)> = on_pool!(self, pool => {
+            sqlx::query_as("SELECT role FROM chat_participants WHERE chat_id = $1 AND user_id = $2")
+                .bind(chat_id)
+                .bind(user_id)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row.and_then(|(r,)| Role::parse(&r)))
+    }
+
+    pub async fn chat_exists(&self, chat_id: ChatId) -> Result<bool> {
+        let row: Option<(i64,)> = on_pool!(self, pool => {
+            sqlx::query_as("SELECT id FROM chats WHERE id = $1").bind(chat_id).fetch_optional(pool).await?
+        });
+        Ok(row.is_some())
+    }
+
+    pub async fn chat_job_title(&self, chat_id: ChatId) -> Result<String> {
+        let row: (String,) = on_pool!(self, pool => {
+            sqlx::query_as("SELECT j.title FROM chats c JOIN jobs j ON j.id = c.job_id WHERE c.id = $1")
+                .bind(chat_id)
+                .fetch_one(pool)
+                .await?
+        });
+        Ok(row.0)
+    }
+
+    /// Everyone in a chat (online flags are filled in by the caller).
+    pub async fn chat_participants(&self, chat_id: ChatId) -> Result<Vec<Participant>> {
+        let rows: Vec<ParticipantRow> = on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT p.chat_id, u.id, u.name, p.role FROM chat_participants p \
+                 JOIN users u ON u.id = p.user_id WHERE p.chat_id = $1 ORDER BY p.joined_at, u.id",
+            )
+            .bind(chat_id)
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter().map(participant).collect()
+    }
+
+    /// The ids of every chat the user is in.
+    pub async fn chat_ids_of(&self, user_id: UserId) -> Result<Vec<ChatId>> {
+        let rows: Vec<(i64,)> = on_pool!(self, pool => {
+            sqlx::query_as("SELECT chat_id FROM chat_participants WHERE user_id = $1")
+                .bind(user_id)
+                .fetch_all(pool)
+                .await?
+        });
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+
+    /// Everyone who shares at least one chat with the user (for presence).
+    pub async fn contacts_of(&self, user_id: UserId) -> Result<Vec<UserId>> {
+        let rows: Vec<(i64,)> = on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT DISTINCT o.user_id FROM chat_participants me \
+                 JOIN chat_participants o ON o.chat_id = me.chat_id \
+                 WHERE me.user_id = $1 AND o.user_id <> $1",
+            )
+            .bind(user_id)
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+
+    /// The caller's chats, most recent activity first, in two queries however
+    /// many chats there are. `online` is left false for the caller to fill.
+    pub async fn list_chats(&self, user_id: UserId) -> Result<Vec<ChatSummary>> {
+        const CHATS: &str = "SELECT c.id, c.job_id, j.title AS job_title, c.lsm_invited, \
+            (SELECT COUNT(*) FROM messages x WHERE x.chat_id = c.id AND x.id > me.last_read_message_id \
+               AND (x.sender_id IS NULL OR x.sender_id <> me.user_id)) AS unread_count, \
+            d.id AS dispute_id, d.status AS dispute_status, \
+            m.id AS m_id, m.sender_id AS m_sender_id, u.name AS m_sender_name, u.role AS m_sender_role, \
+            m.content AS m_content, m.client_id AS m_client_id, m.kind AS m_kind, m.created_at AS m_created_at \
+            FROM chat_participants me \
+            JOIN chats c ON c.id = me.chat_id \
+            JOIN jobs j ON j.id = c.job_id \
+            LEFT JOIN messages m ON m.id = c.last_message_id \
+            LEFT JOIN users u ON u.id = m.sender_id \
+            LEFT JOIN disputes d ON d.id = (SELECT MAX(dd.id) FROM disputes dd WHERE dd.chat_id = c.id) \
+            WHERE me.user_id = $1 \
+            ORDER BY COALESCE(c.last_message_id, 0) DESC, c.id DESC";
+        const PARTICIPANTS: &str = "SELECT p.chat_id, u.id, u.name, p.role FROM chat_participants p \
+            JOIN users u ON u.id = p.user_id \
+            WHERE p.chat_id IN (SELECT chat_id FROM chat_participants WHERE user_id = $1) \
+            ORDER BY p.chat_id, p.joined_at, u.id";
+        let (chats, people): (Vec<ChatRow>, Vec<ParticipantRow>) = on_pool!(self, pool => {
+            (
+                sqlx::query_as(CHATS).bind(user_id).fetch_all(pool).await?,
+                sqlx::query_as(PARTICIPANTS).bind(user_id).fetch_all(pool).await?,
+            )
+        });
+        let mut by_chat: HashMap<i64, Vec<Participant>> = HashMap::new();
+        for p in people {
+            let chat = p.chat_id;
+            by_chat.entry(chat).or_default().push(participant(p)?);
+        }
+        chats
+            .into_iter()
+            .map(|c| {
+                let last_message = match (c.m_id, c.m_content, c.m_kind, c.m_created_at) {
+                    (Some(id), Some(content), Some(kind), Some(created_at)) => {
+                        Some(Message::try_from(MessageRow {
+                            id,
+                            chat_id: c.id,
+                            sender_id: c.m_sender_id,
+                            sender_name: c.m_sender_name,
+                            sender_role: c.m_sender_role,
+                            content,
+                            client_id: c.m_client_id,
+                            kind,
+                            created_at,
+                        })?)
+                    }
+                    _ => None,
+                };
+                let dispute = match (
+                    c.dispute_id,
+                    c.dispute_status.as_deref().and_then(DisputeStatus::parse),
+                ) {
+                    (Some(id), Some(status)) => Some(DisputeRef { id, status }),
+                    _ => None,
+                };
+                Ok(ChatSummary {
+                    id: c.id,
+                    job_id: c.job_id,
+                    job_title: c.job_title,
+                    participants: by_chat.remove(&c.id).unwrap_or_default(),
+                    lsm_invited: c.lsm_invited,
+                    dispute,
+                    last_message,
+                    unread_count: c.unread_count,
+                })
+            })
+            .collect()
+    }
+}
+
+fn participant(p: ParticipantRow) -> Result<Participant> {
+    Ok(Participant {
+        id: p.id,
+        role: Role::parse(&p.role)
+            .ok_or_else(|| StorageError::Corrupt(format!("role {:?}", p.role)))?,
+        name: p.name,
+        online: false,
+    })
+}

@@ -1,0 +1,156 @@
+//! Accounts, health and the error format, over real HTTP.
+
+use crate::both_backends;
+use crate::helpers::TestApp;
+use reqwest::StatusCode;
+use serde_json::json;
+
+both_backends!(healthz_checks_the_database, |app: TestApp| async move {
+    let (status, body) = app.get("/healthz", None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "ok");
+    app.service.db().close().await;
+    let (status, body) = app.get("/healthz", None).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["error"]["code"], "unavailable");
+});
+
+both_backends!(register_login_me, |app: TestApp| async move {
+    let (status, body) = app
+        .post("/api/auth/register", None, json!({ "email": "Pat@Example.Test", "password": "password123", "name": " Pat ", "role": "customer" }))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["user"]["email"], "pat@example.test");
+    assert_eq!(body["user"]["name"], "Pat");
+    assert_eq!(body["user"]["role"], "customer");
+
+    let res = app
+        .client
+        .post(format!("{}/api/auth/login", app.addr))
+        .json(&json!({ "email": "PAT@example.test", "password": "password123" }))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(res.status(), StatusCode::OK);
+    let cookie = res
+        .headers()
+        .get("set-cookie")
+        .expect("cookie set")
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(
+        cookie.starts_with("jobchat_session=")
+            && cookie.contains("HttpOnly")
+            && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    let token = res.json::<serde_json::Value>().await.expect("json")["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+
+    let (status, me) = app.get("/api/me", Some(&token)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(me["email"], "pat@example.test");
+
+    // The cookie alone authenticates too (the browser's way).
+    let cookie_pair = cookie.split(';').next().expect("pair");
+    let res = app
+        .client
+        .get(format!("{}/api/me", app.addr))
+        .header("cookie", cookie_pair)
+        .send()
+        .await
+        .expect("me");
+    assert_eq!(res.status(), StatusCode::OK);
+});
+
+both_backends!(registration_rules, |app: TestApp| async move {
+    let ok = json!({ "email": "a@example.test", "password": "password123", "name": "A", "role": "provider" });
+    assert_eq!(
+        app.post("/api/auth/register", None, ok.clone()).await.0,
+        StatusCode::CREATED
+    );
+    let (status, body) = app.post("/api/auth/register", None, ok).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(body["error"]["code"], "conflict");
+
+    let (status, body) = app
+        .post("/api/auth/register", None, json!({ "email": "l@example.test", "password": "password123", "name": "L", "role": "lsm" }))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+
+    for bad in [
+        json!({ "email": "nope", "password": "password123", "name": "A", "role": "customer" }),
+        json!({ "email": "b@example.test", "password": "short", "name": "A", "role": "customer" }),
+        json!({ "email": "b@example.test", "password": "password123", "name": "  ", "role": "customer" }),
+        json!({ "email": "b@example.test", "password": "password123", "name": "x".repeat(81), "role": "customer" }),
+        json!({ "email": "b@example.test", "password": "password123", "name": "A", "role": "admin" }),
+        json!({ "email": 5, "password": "password123", "name": "A", "role": "customer" }),
+    ] {
+        let (status, body) = app.post("/api/auth/register", None, bad.clone()).await;
+        assert!(
+            status == StatusCode::UNPROCESSABLE_ENTITY || status == StatusCode::BAD_REQUEST,
+            "{bad} → {status} {body}"
+        );
+        assert_eq!(body["error"]["code"], "bad_request", "{bad}");
+    }
+});
+
+both_backends!(wrong_credentials_look_the_same, |app: TestApp| async move {
+    let user = app.register("customer").await;
+    let (s1, b1) = app
+        .post(
+            "/api/auth/login",
+            None,
+            json!({ "email": user.email, "password": "wrong-password" }),
+        )
+        .await;
+    let (s2, b2) = app
+        .post(
+            "/api/auth/login",
+            None,
+            json!({ "email": "ghost@example.test", "password": "wrong-password" }),
+        )
+        .await;
+    assert_eq!(s1, StatusCode::UNAUTHORIZED);
+    assert_eq!(s2, StatusCode::UNAUTHORIZED);
+    assert_eq!(b1, b2);
+});
+
+both_backends!(
+    malformed_requests_get_json_errors,
+    |app: TestApp| async move {
+        let res = app
+            .client
+            .post(format!("{}/api/auth/login", app.addr))
+            .header("content-type", "application/json")
+            .body("{not json")
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+        let body: serde_json::Value = res.json().await.expect("json error body");
+        assert_eq!(body["error"]["code"], "bad_request");
+
+        let huge = "x".repeat(70 * 1024);
+        let (status, body) = app
+            .post(
+                "/api/auth/login",
+                None,
+                json!({ "email": huge, "password": "p" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+        assert_eq!(body["error"]["code"], "payload_too_large");
+
+        let (status, body) = app.get("/api/nope", None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(body["error"]["code"], "not_found");
+
+        let (status, body) = app.get("/api/me", Some("not-a-token")).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(body["error"]["code"], "unauthorized");
+    }
+);

@@ -1,0 +1,7 @@
+//! The one integration-test binary: every case runs against SQLite (a temp
+//! file) and PostgreSQL (a fresh database on 127.0.0.1:5432, dropped after).
+
+mod helpers;
+
+mod accounts;
+mod storage;
