@@ -16,7 +16,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tower_http::{
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
-    trace::TraceLayer,
+    trace::{DefaultOnResponse, TraceLayer},
 };
 
 /// Request bodies larger than this are refused with 413.
@@ -96,7 +96,9 @@ impl Application {
                     .unwrap_or("-")
                     .to_owned();
                 tracing::info_span!("request", method = %req.method(), uri = %req.uri(), request_id, user_id = tracing::field::Empty)
-            }))
+            })
+            // One line per request, with its status and latency.
+            .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)))
             .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
             .with_state(state);
 

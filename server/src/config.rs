@@ -204,7 +204,9 @@ mod tests {
             DatabaseUrl::parse("postgresql://h/db"),
             Ok(DatabaseUrl::Postgres(_))
         ));
-        let err = DatabaseUrl::parse("mysql://h/db").unwrap_err().to_string();
+        let err = DatabaseUrl::parse("mysql://h/db")
+            .expect_err("mysql is refused")
+            .to_string();
         assert!(err.contains("unsupported scheme"), "{err}");
     }
 

@@ -164,6 +164,7 @@ fn user_has_other_socket_in(s: &SocketRef, user: i64, chat: ChatId) -> bool {
 // ---- acks -----------------------------------------------------------------
 
 fn ack_ok(ack: AckSender, mut body: Value) {
+    tracing::info!("ok");
     if let Some(obj) = body.as_object_mut() {
         obj.insert("ok".into(), Value::Bool(true));
     }

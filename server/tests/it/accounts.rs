@@ -154,3 +154,71 @@ both_backends!(
         assert_eq!(body["error"]["code"], "unauthorized");
     }
 );
+
+mod login_rate_limit {
+    use crate::helpers::{Backend, spawn_app_with};
+    use reqwest::StatusCode;
+    use serde_json::json;
+    use server::Tuning;
+
+    #[tokio::test]
+    async fn per_email_then_retry_after() {
+        let tuning = Tuning {
+            seed_demo_data: false,
+            login_per_email_per_minute: 3,
+            login_per_ip_per_minute: 100,
+        };
+        let app = spawn_app_with(Backend::Sqlite, tuning)
+            .await
+            .expect("sqlite always runs");
+        let body = json!({ "email": "victim@example.test", "password": "guess-guess" });
+        for _ in 0..3 {
+            assert_eq!(
+                app.post("/api/auth/login", None, body.clone()).await.0,
+                StatusCode::UNAUTHORIZED
+            );
+        }
+        let res = app
+            .client
+            .post(format!("{}/api/auth/login", app.addr))
+            .json(&body)
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+        let retry: u64 = res.headers()["retry-after"]
+            .to_str()
+            .expect("ascii")
+            .parse()
+            .expect("seconds");
+        assert!((1..=60).contains(&retry), "{retry}");
+        let err: serde_json::Value = res.json().await.expect("json");
+        assert_eq!(err["error"]["code"], "rate_limited");
+        // Another email from the same address is not limited by the first.
+        let other = json!({ "email": "other@example.test", "password": "guess-guess" });
+        assert_eq!(
+            app.post("/api/auth/login", None, other).await.0,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+
+    #[tokio::test]
+    async fn per_address() {
+        let tuning = Tuning {
+            seed_demo_data: false,
+            login_per_email_per_minute: 100,
+            login_per_ip_per_minute: 4,
+        };
+        let app = spawn_app_with(Backend::Sqlite, tuning)
+            .await
+            .expect("sqlite always runs");
+        let mut statuses = Vec::new();
+        for i in 0..5 {
+            let body =
+                json!({ "email": format!("user{i}@example.test"), "password": "guess-guess" });
+            statuses.push(app.post("/api/auth/login", None, body).await.0);
+        }
+        assert_eq!(statuses[..4], [StatusCode::UNAUTHORIZED; 4]);
+        assert_eq!(statuses[4], StatusCode::TOO_MANY_REQUESTS);
+    }
+}

@@ -135,7 +135,6 @@ pub async fn test_storage(backend: Backend) -> Option<(Db, TestDb)> {
 
 pub struct TestApp {
     pub addr: String,
-    pub backend: Backend,
     pub client: reqwest::Client,
     pub service: Service,
     pub config: Config,
@@ -182,7 +181,6 @@ pub async fn spawn_app_with(backend: Backend, tuning: Tuning) -> Option<TestApp>
     }));
     Some(TestApp {
         addr,
-        backend,
         client: reqwest::Client::builder().build().expect("http client"),
         service,
         config,

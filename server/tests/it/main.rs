@@ -4,4 +4,6 @@
 mod helpers;
 
 mod accounts;
+mod chats;
+mod openapi;
 mod storage;

@@ -1,0 +1,163 @@
+//! The OpenAPI document: well-formed, complete, and true to the server.
+
+use crate::both_backends;
+use crate::helpers::TestApp;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+/// Every endpoint of the REST contract.
+const ROUTES: &[(&str, &str)] = &[
+    ("post", "/api/auth/register"),
+    ("post", "/api/auth/login"),
+    ("post", "/api/auth/logout"),
+    ("get", "/api/me"),
+    ("get", "/api/providers"),
+    ("post", "/api/jobs"),
+    ("get", "/api/chats"),
+    ("get", "/api/chats/{chat_id}/messages"),
+    ("post", "/api/chats/{chat_id}/read"),
+    ("post", "/api/chats/{chat_id}/dispute"),
+    ("post", "/api/disputes/{dispute_id}/resolve"),
+    ("get", "/api/notifications"),
+    ("post", "/api/notifications/{id}/read"),
+    ("post", "/api/notifications/read-all"),
+    ("get", "/healthz"),
+];
+
+fn resolve<'a>(doc: &'a Value, reference: &str) -> Option<&'a Value> {
+    let path = reference.strip_prefix("#/")?;
+    path.split('/').try_fold(doc, |node, key| node.get(key))
+}
+
+fn collect_refs(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(map) => {
+            if let Some(Value::String(r)) = map.get("$ref") {
+                out.push(r.clone());
+            }
+            map.values().for_each(|x| collect_refs(x, out));
+        }
+        Value::Array(items) => items.iter().for_each(|x| collect_refs(x, out)),
+        _ => {}
+    }
+}
+
+fn schema_props<'a>(doc: &'a Value, name: &str) -> Vec<&'a str> {
+    doc["components"]["schemas"][name]["properties"]
+        .as_object()
+        .map(|m| m.keys().map(String::as_str).collect())
+        .unwrap_or_default()
+}
+
+both_backends!(document_matches_the_router, |app: TestApp| async move {
+    let (status, doc) = app.get("/api/openapi.json", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")),
+        "{}",
+        doc["openapi"]
+    );
+    assert!(doc["info"]["title"].is_string());
+
+    // Documented = served, in both directions.
+    let mut documented: Vec<(String, String)> = Vec::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("path item") {
+            assert!(
+                op["responses"].as_object().is_some_and(|r| !r.is_empty()),
+                "{method} {path} has no responses"
+            );
+            documented.push((method.clone(), path.clone()));
+        }
+    }
+    for (method, path) in ROUTES {
+        assert!(
+            documented.iter().any(|(m, p)| m == method && p == path),
+            "{method} {path} is not documented"
+        );
+    }
+    for (method, path) in &documented {
+        assert!(
+            ROUTES.iter().any(|(m, p)| m == method && p == path),
+            "{method} {path} is documented but not in the contract"
+        );
+        // The router answers it with something other than "no such endpoint".
+        let concrete = path
+            .replace("{chat_id}", "1")
+            .replace("{dispute_id}", "1")
+            .replace("{id}", "1");
+        let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
+        let (s, body) = app
+            .request(
+                m,
+                &concrete,
+                None,
+                if method == "post" {
+                    Some(json!({}))
+                } else {
+                    None
+                },
+            )
+            .await;
+        assert!(
+            !(s == StatusCode::NOT_FOUND && body["error"]["message"] == "no such API endpoint")
+                && s != StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {path} is documented but not served ({s})"
+        );
+    }
+
+    // Every $ref points at something.
+    let mut refs = Vec::new();
+    collect_refs(&doc, &mut refs);
+    assert!(!refs.is_empty());
+    for r in refs {
+        assert!(resolve(&doc, &r).is_some(), "dangling $ref {r}");
+    }
+
+    // What the server really answers has the documented fields.
+    let customer = app.register("customer").await;
+    let provider = app.register("provider").await;
+    let chat = app.book(&customer, &provider).await;
+    let (_, chats) = app.get("/api/chats", Some(&customer.token)).await;
+    let real: Vec<&str> = chats[0]
+        .as_object()
+        .expect("obj")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut documented_props = schema_props(&doc, "ChatSummary");
+    documented_props.sort();
+    let mut real_sorted = real.clone();
+    real_sorted.sort();
+    assert_eq!(real_sorted, documented_props);
+    let (_, page) = app
+        .get(
+            &format!("/api/chats/{chat}/messages"),
+            Some(&customer.token),
+        )
+        .await;
+    let mut msg_keys: Vec<&str> = page["messages"][0]
+        .as_object()
+        .expect("m")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    msg_keys.sort();
+    let mut msg_doc = schema_props(&doc, "Message");
+    msg_doc.sort();
+    assert_eq!(msg_keys, msg_doc);
+    let (_, err) = app.get("/api/me", None).await;
+    let mut err_keys: Vec<&str> = err["error"]
+        .as_object()
+        .expect("e")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    err_keys.sort();
+    assert!(
+        err_keys
+            .iter()
+            .all(|k| schema_props(&doc, "ErrorDetail").contains(k)),
+        "{err_keys:?}"
+    );
+});
