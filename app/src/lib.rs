@@ -1,23 +1,41 @@
+#![recursion_limit = "256"]
 //! The jobchat UI and the types shared by the server and the browser.
 //!
-//! * `model` — wire types (REST and Socket.IO payloads) used on both sides.
-//! * `chat` — the browser's `ChatContext` (socket, connection status, messages).
-//! * `pages` — routed pages.
+//! * `model` — wire types (REST and Socket.IO payloads) used on both sides
+//! * `validate` — input rules, parsed once at the boundary (both sides)
+//! * `chat` — the browser's `ChatContext`: socket, status, chats, outbox
+//! * `components` — chat list, chat popup, header
+//! * `pages` — routed pages
 
 pub mod chat;
+pub mod components;
 pub mod model;
 pub mod pages;
 pub mod validate;
 
+use components::{ChatDock, Header};
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{Link, MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
     StaticSegment,
     components::{Route, Router, Routes},
 };
+use model::{Me, Session};
+
+/// Id of the script element that carries the signed-in user to the browser.
+const SESSION_SCRIPT_ID: &str = "jobchat-session";
+
+/// JSON for a `<script type="application/json">`: `<` escaped so no text can
+/// close the element.
+fn session_json(me: &Option<Me>) -> String {
+    serde_json::to_string(me)
+        .unwrap_or_else(|_| "null".into())
+        .replace('<', "\\u003c")
+}
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let session = use_context::<Session>().unwrap_or_default();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -25,9 +43,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="description" content="jobchat: real-time chat between customers, providers and local service managers"/>
-                // The official socket.io-client, installed from npm at set-up (see scripts/setup).
-                // Loaded before hydration so `io` exists when the ChatContext starts.
-                <script src="/vendor/socket.io.min.js"></script>
+                <meta name="theme-color" content="#2456d6"/>
+                <script id=SESSION_SCRIPT_ID type="application/json" inner_html=session_json(&session.0)></script>
+                // The official socket.io-client, installed from npm at set-up
+                // (scripts/setup). Loaded before hydration so `io` exists.
+                <script src="/vendor/socket.io.min.js" defer></script>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -39,20 +59,53 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// The signed-in user: from the server's context during SSR, from the
+/// session script in the browser, so both render the same first frame.
+fn current_session() -> Option<Me> {
+    #[cfg(feature = "hydrate")]
+    {
+        web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.get_element_by_id(SESSION_SCRIPT_ID))
+            .and_then(|e| e.text_content())
+            .and_then(|t| serde_json::from_str::<Option<Me>>(&t).ok())
+            .flatten()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        use_context::<Session>().and_then(|s| s.0)
+    }
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    chat::provide_chat_context();
+    let me = current_session();
+    let signed_in = me.is_some();
+    chat::provide_chat_context(me);
+    let chat = chat::use_chat();
 
     view! {
         <Stylesheet id="leptos" href="/pkg/jobchat.css"/>
+        <Link rel="icon" href="/favicon.svg" type_="image/svg+xml"/>
         <Title text="jobchat"/>
         <Router>
+            <Header/>
             <main>
-                <Routes fallback=|| view! { <p class="not-found">"Page not found."</p> }.into_view()>
+                <Routes fallback=|| view! { <p class="not-found">"Page not found. " <a href="/">"Go home"</a></p> }.into_view()>
                     <Route path=StaticSegment("") view=pages::HomePage/>
+                    <Route path=StaticSegment("login") view=pages::LoginPage/>
+                    <Route path=StaticSegment("register") view=pages::RegisterPage/>
                 </Routes>
             </main>
+            {signed_in.then(|| view! { <ChatDock/> })}
+            <div class="sr-only" aria-live="polite" aria-atomic="true">{move || chat.announcement.get()}</div>
+            <Show when=move || chat.toast.get().is_some()>
+                <div class="toast" role="alert">
+                    <span>{move || chat.toast.get()}</span>
+                    <button class="icon-button" aria-label="Dismiss" on:click=move |_| chat.toast.set(None)>"×"</button>
+                </div>
+            </Show>
         </Router>
     }
 }

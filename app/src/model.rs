@@ -221,3 +221,17 @@ pub struct UserRef {
     pub id: UserId,
     pub name: String,
 }
+
+/// Who is signed in, as the page knows it (from the session cookie's token;
+/// never the token itself).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Me {
+    pub id: UserId,
+    pub name: String,
+    pub role: Role,
+}
+
+/// Context value: the signed-in user, or `None`.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Session(pub Option<Me>);

@@ -1,0 +1,97 @@
+//! The top bar: who is signed in, the connection, the notification bell.
+
+use crate::chat::use_chat;
+use leptos::prelude::*;
+
+#[component]
+pub fn ConnectionBadge() -> impl IntoView {
+    let chat = use_chat();
+    let status = move || chat.status.get();
+    view! {
+        <p class="connection" data-status=move || status().key() title="Real-time connection">
+            <span class="dot" aria-hidden="true"></span>
+            <span role="status">{move || status().label()}</span>
+        </p>
+    }
+}
+
+#[component]
+fn NotificationBell() -> impl IntoView {
+    let chat = use_chat();
+    let open = RwSignal::new(false);
+    let unread = move || chat.unread_notifications();
+    view! {
+        <div class="bell">
+            <button
+                class="icon-button"
+                aria-haspopup="true"
+                aria-expanded=move || open.get().to_string()
+                aria-label=move || format!("Notifications, {} unread", unread())
+                on:click=move |_| open.update(|o| *o = !*o)
+            >
+                <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true">
+                    <path fill="currentColor" d="M12 22a2.5 2.5 0 0 0 2.45-2h-4.9A2.5 2.5 0 0 0 12 22Zm7-6V11a7 7 0 0 0-5-6.71V3.5a2 2 0 1 0-4 0v.79A7 7 0 0 0 5 11v5l-2 2v1h18v-1Z"/>
+                </svg>
+                <Show when=move || { unread() > 0 }>
+                    <span class="badge" data-testid="bell-count">{unread}</span>
+                </Show>
+            </button>
+            <Show when=move || open.get()>
+                <div class="bell-panel" role="dialog" aria-label="Notifications">
+                    <div class="bell-head">
+                        <strong>"Notifications"</strong>
+                        <button class="link" on:click=move |_| chat.read_all_notifications()>"Mark all read"</button>
+                    </div>
+                    <ul class="bell-list">
+                        <For
+                            each=move || chat.notifications.get()
+                            key=|n| (n.id, n.count, n.read_at.is_some())
+                            children=move |n| {
+                                let id = n.id;
+                                let chat_id = n.chat_id;
+                                let unread = n.read_at.is_none();
+                                view! {
+                                    <li class:unread=unread>
+                                        <button class="bell-item" on:click=move |_| {
+                                            chat.read_notification(id);
+                                            if let Some(c) = chat_id { chat.open_chat(c); }
+                                            open.set(false);
+                                        }>
+                                            <span class="bell-title">{n.title.clone()}</span>
+                                            <span class="bell-body">{n.body.clone()}</span>
+                                        </button>
+                                    </li>
+                                }
+                            }
+                        />
+                    </ul>
+                    <Show when=move || chat.notifications.with(|n| n.is_empty())>
+                        <p class="empty">"Nothing yet."</p>
+                    </Show>
+                </div>
+            </Show>
+        </div>
+    }
+}
+
+#[component]
+pub fn Header() -> impl IntoView {
+    let chat = use_chat();
+    let me = chat.me();
+    view! {
+        <header class="topbar">
+            <a class="brand" href="/">"jobchat"</a>
+            <div class="topbar-right">
+                {me.map(|me| view! {
+                    <ConnectionBadge/>
+                    <NotificationBell/>
+                    <span class="me">
+                        <span class="me-name">{me.name.clone()}</span>
+                        <span class=format!("role role-{}", me.role)>{me.role.to_string()}</span>
+                    </span>
+                    <button class="secondary" on:click=move |_| chat.logout()>"Log out"</button>
+                })}
+            </div>
+        </header>
+    }
+}

@@ -1,0 +1,157 @@
+//! Sign-in and sign-up. The REST endpoints set the HttpOnly session cookie;
+//! the page then reloads so the server renders the signed-in app.
+
+use crate::model::Role;
+use crate::validate::{Email, Name, Password};
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+#[cfg(feature = "hydrate")]
+async fn post_json(path: &str, body: serde_json::Value) -> Result<(), String> {
+    let req = gloo_net::http::Request::post(path)
+        .credentials(web_sys::RequestCredentials::SameOrigin)
+        .json(&body)
+        .map_err(|e| e.to_string())?;
+    let res = req
+        .send()
+        .await
+        .map_err(|_| "Cannot reach the server. Check your connection.".to_owned())?;
+    if res.ok() {
+        return Ok(());
+    }
+    let v: serde_json::Value = res.json().await.unwrap_or_default();
+    Err(v["error"]["message"]
+        .as_str()
+        .unwrap_or("Something went wrong")
+        .to_owned())
+}
+
+fn submit(
+    path: &'static str,
+    body: serde_json::Value,
+    error: RwSignal<Option<String>>,
+    busy: RwSignal<bool>,
+) {
+    busy.set(true);
+    #[cfg(feature = "hydrate")]
+    leptos::task::spawn_local(async move {
+        match post_json(path, body).await {
+            Ok(()) => {
+                if let Some(w) = web_sys::window() {
+                    let _ = w.location().assign("/");
+                }
+            }
+            Err(e) => {
+                busy.set(false);
+                error.set(Some(e));
+            }
+        }
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (path, body, error);
+}
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let email = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let query = use_query_map();
+    let expired = move || query.with(|q| q.get("expired").is_some());
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let body = serde_json::json!({ "email": email.get_untracked(), "password": password.get_untracked() });
+        submit("/api/auth/login", body, error, busy);
+    };
+    view! {
+        <section class="auth-card">
+            <h1>"Sign in"</h1>
+            <p class="muted">"Chat with your customer, your provider, or the local service manager."</p>
+            <Show when=expired>
+                <p class="notice" role="status">"Your session ended. Please sign in again."</p>
+            </Show>
+            <form on:submit=on_submit>
+                <label for="email">"Email"</label>
+                <input id="email" type="email" autocomplete="username" required
+                    prop:value=move || email.get() on:input=move |ev| email.set(event_target_value(&ev))/>
+                <label for="password">"Password"</label>
+                <input id="password" type="password" autocomplete="current-password" required
+                    prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev))/>
+                <Show when=move || error.get().is_some()>
+                    <p class="error" role="alert">{move || error.get()}</p>
+                </Show>
+                <button type="submit" disabled=move || busy.get()>{move || if busy.get() { "Signing in…" } else { "Sign in" }}</button>
+            </form>
+            <p class="muted">"New here? " <a href="/register">"Create an account"</a></p>
+            <details class="demo">
+                <summary>"Demo accounts"</summary>
+                <p>"Password for all: " <code>"demo-password"</code></p>
+                <ul>
+                    <li><code>"alice@demo.test"</code>" — customer"</li>
+                    <li><code>"bob@demo.test"</code>" — provider"</li>
+                    <li><code>"lena@demo.test"</code>" — local service manager"</li>
+                </ul>
+            </details>
+        </section>
+    }
+}
+
+#[component]
+pub fn RegisterPage() -> impl IntoView {
+    let name = RwSignal::new(String::new());
+    let email = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let role = RwSignal::new(Role::Customer);
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        // The same rules as the server, told before the round trip.
+        let checks = Name::parse(&name.get_untracked())
+            .and(Email::parse(&email.get_untracked()))
+            .and(Password::parse(&password.get_untracked()));
+        if let Err(e) = checks {
+            error.set(Some(format!("{} {}", capitalise(e.field), e.message)));
+            return;
+        }
+        let body = serde_json::json!({
+            "name": name.get_untracked(), "email": email.get_untracked(),
+            "password": password.get_untracked(), "role": role.get_untracked(),
+        });
+        submit("/api/auth/register", body, error, busy);
+    };
+    view! {
+        <section class="auth-card">
+            <h1>"Create an account"</h1>
+            <form on:submit=on_submit>
+                <label for="name">"Your name"</label>
+                <input id="name" autocomplete="name" required maxlength="80"
+                    prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
+                <label for="email">"Email"</label>
+                <input id="email" type="email" autocomplete="email" required
+                    prop:value=move || email.get() on:input=move |ev| email.set(event_target_value(&ev))/>
+                <label for="password">"Password (8–128 characters)"</label>
+                <input id="password" type="password" autocomplete="new-password" required minlength="8" maxlength="128"
+                    prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev))/>
+                <fieldset class="roles">
+                    <legend>"I am a"</legend>
+                    <label><input type="radio" name="role" checked=move || role.get() == Role::Customer on:change=move |_| role.set(Role::Customer)/>" customer"</label>
+                    <label><input type="radio" name="role" checked=move || role.get() == Role::Provider on:change=move |_| role.set(Role::Provider)/>" service provider"</label>
+                </fieldset>
+                <Show when=move || error.get().is_some()>
+                    <p class="error" role="alert">{move || error.get()}</p>
+                </Show>
+                <button type="submit" disabled=move || busy.get()>"Create account"</button>
+            </form>
+            <p class="muted">"Already have an account? " <a href="/login">"Sign in"</a></p>
+        </section>
+    }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}

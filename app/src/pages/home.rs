@@ -1,0 +1,200 @@
+//! The signed-in home: a dashboard per role, with the chat list.
+
+use crate::chat::use_chat;
+use crate::components::ChatList;
+use crate::model::{DisputeStatus, Role, UserId};
+use crate::validate::{Description, Resolution, Title};
+use leptos::prelude::*;
+use leptos_router::components::Redirect;
+
+#[component]
+pub fn HomePage() -> impl IntoView {
+    let chat = use_chat();
+    match chat.me() {
+        None => view! { <Redirect path="/login"/> }.into_any(),
+        Some(me) => {
+            let greeting = format!(
+                "Hello, {}",
+                me.name.split_whitespace().next().unwrap_or(&me.name)
+            );
+            let board = match me.role {
+                Role::Customer => view! { <CustomerBoard/> }.into_any(),
+                Role::Provider => view! { <ProviderBoard/> }.into_any(),
+                Role::Lsm => view! { <LsmBoard/> }.into_any(),
+            };
+            view! {
+                <h1 class="greeting">{greeting}</h1>
+                {board}
+            }
+            .into_any()
+        }
+    }
+}
+
+#[component]
+fn CustomerBoard() -> impl IntoView {
+    view! {
+        <div class="board">
+            <section class="panel">
+                <h2>"Book a job"</h2>
+                <BookJob/>
+            </section>
+            <section class="panel">
+                <h2>"Your chats"</h2>
+                <ChatList empty_text="Book a job and its chat opens here."/>
+            </section>
+        </div>
+    }
+}
+
+#[component]
+fn ProviderBoard() -> impl IntoView {
+    view! {
+        <div class="board single">
+            <section class="panel">
+                <h2>"Your jobs"</h2>
+                <ChatList empty_text="When a customer books you, the job's chat shows up here."/>
+            </section>
+        </div>
+    }
+}
+
+#[component]
+fn LsmBoard() -> impl IntoView {
+    let chat = use_chat();
+    let open_disputes = move || {
+        chat.chats.with(|c| {
+            c.iter()
+                .filter_map(|c| {
+                    c.dispute
+                        .as_ref()
+                        .filter(|d| d.status == DisputeStatus::Open)
+                        .map(|d| (d.id, c.id, c.job_title.clone()))
+                })
+                .collect::<Vec<_>>()
+        })
+    };
+    view! {
+        <div class="board">
+            <section class="panel">
+                <h2>"Disputes"</h2>
+                <ChatList disputes_only=true empty_text="No disputes yet. You will be notified when someone adds you to a chat."/>
+            </section>
+            <section class="panel">
+                <h2>"Settle a dispute"</h2>
+                <Show when=move || !open_disputes().is_empty() fallback=|| view! { <p class="empty">"No open disputes."</p> }>
+                    <ul class="resolve-list">
+                        <For each=open_disputes key=|d| d.0 children=move |(dispute, chat_id, title)| view! {
+                            <li><ResolveForm dispute=dispute chat_id=chat_id title=title/></li>
+                        }/>
+                    </ul>
+                </Show>
+            </section>
+        </div>
+    }
+}
+
+#[component]
+fn ResolveForm(dispute: i64, chat_id: i64, title: String) -> impl IntoView {
+    let chat = use_chat();
+    let text = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        match Resolution::parse(&text.get_untracked()) {
+            Err(e) => error.set(Some(format!("Resolution {}", e.message))),
+            Ok(r) => {
+                busy.set(true);
+                chat.resolve_dispute(dispute, r.as_str().to_owned(), move |res| {
+                    busy.set(false);
+                    error.set(res.err());
+                });
+            }
+        }
+    };
+    let id = format!("resolution-{dispute}");
+    view! {
+        <form class="resolve" on:submit=on_submit>
+            <div class="row spread">
+                <strong>{title}</strong>
+                <button type="button" class="link" on:click=move |_| chat.open_chat(chat_id)>"Open chat"</button>
+            </div>
+            <label for=id.clone()>"Resolution"</label>
+            <textarea id=id rows="2" maxlength="2000" placeholder="What was agreed"
+                prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev))></textarea>
+            <Show when=move || error.get().is_some()><p class="error" role="alert">{move || error.get()}</p></Show>
+            <button type="submit" disabled=move || busy.get()>"Resolve"</button>
+        </form>
+    }
+}
+
+#[component]
+fn BookJob() -> impl IntoView {
+    let chat = use_chat();
+    let provider = RwSignal::new(None::<UserId>);
+    let title = RwSignal::new(String::new());
+    let description = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(p) = provider.get_untracked() else {
+            error.set(Some("Choose a provider".into()));
+            return;
+        };
+        let t = match Title::parse(&title.get_untracked()) {
+            Ok(t) => t,
+            Err(e) => return error.set(Some(format!("Title {}", e.message))),
+        };
+        let d = match Description::parse(Some(&description.get_untracked())) {
+            Ok(d) => d,
+            Err(e) => return error.set(Some(format!("Description {}", e.message))),
+        };
+        busy.set(true);
+        chat.book_job(
+            p,
+            t.as_str().to_owned(),
+            d.as_str().to_owned(),
+            move |res| {
+                busy.set(false);
+                match res {
+                    Ok(()) => {
+                        title.set(String::new());
+                        description.set(String::new());
+                        error.set(None);
+                    }
+                    Err(e) => error.set(Some(e)),
+                }
+            },
+        );
+    };
+    view! {
+        <form class="book" on:submit=on_submit>
+            <fieldset class="providers">
+                <legend>"Provider"</legend>
+                <Show when=move || !chat.providers.with(|p| p.is_empty()) fallback=|| view! { <p class="muted">"Loading providers…"</p> }>
+                    <For each=move || chat.providers.get() key=|p| p.id children=move |p| {
+                        let id = p.id;
+                        view! {
+                            <label class="provider">
+                                <input type="radio" name="provider" value=id
+                                    checked=move || provider.get() == Some(id)
+                                    on:change=move |_| provider.set(Some(id))/>
+                                <span>{p.name.clone()}</span>
+                            </label>
+                        }
+                    }/>
+                </Show>
+            </fieldset>
+            <label for="job-title">"What do you need done?"</label>
+            <input id="job-title" maxlength="200" placeholder="e.g. Fix the kitchen sink"
+                prop:value=move || title.get() on:input=move |ev| title.set(event_target_value(&ev))/>
+            <label for="job-description">"Details (optional)"</label>
+            <textarea id="job-description" rows="3" maxlength="4000"
+                prop:value=move || description.get() on:input=move |ev| description.set(event_target_value(&ev))></textarea>
+            <Show when=move || error.get().is_some()><p class="error" role="alert">{move || error.get()}</p></Show>
+            <button type="submit" disabled=move || busy.get()>{move || if busy.get() { "Booking…" } else { "Book and open chat" }}</button>
+        </form>
+    }
+}
