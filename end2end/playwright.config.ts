@@ -1,21 +1,17 @@
 import { defineConfig } from '@playwright/test';
 
 // The suite drives Debian's Chromium (never a downloaded browser) against the
-// server built by `cargo leptos build`, on its own port and a fresh SQLite
-// database seeded with the demo accounts.
-const port = Number(process.env.E2E_PORT ?? 3100);
-const baseURL = `http://127.0.0.1:${port}`;
-
+// server built by `cargo leptos build`. Each spec starts its own server with a
+// fresh SQLite database (end2end/support/server.ts), so specs can restart it.
 export default defineConfig({
   testDir: './tests',
   outputDir: './test-results',
-  timeout: 60_000,
+  timeout: 90_000,
   expect: { timeout: 10_000 },
   fullyParallel: false,
   workers: 1,
   reporter: [['list']],
   use: {
-    baseURL,
     launchOptions: {
       executablePath: '/usr/bin/chromium',
       args: [
@@ -30,15 +26,5 @@ export default defineConfig({
     },
     screenshot: 'only-on-failure',
     trace: 'off',
-  },
-  webServer: {
-    command: 'bash end2end/serve.sh',
-    cwd: '..',
-    url: `${baseURL}/healthz`,
-    reuseExistingServer: false,
-    timeout: 120_000,
-    stdout: 'pipe',
-    stderr: 'pipe',
-    env: { E2E_PORT: String(port) },
   },
 });

@@ -8,6 +8,7 @@ use crate::service::{LoginLimiter, Service};
 use crate::storage::Db;
 use crate::{realtime, seed};
 use anyhow::Context;
+use app::model::{Me, Session};
 use axum::{Router, extract::DefaultBodyLimit, http::Request};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
@@ -78,7 +79,15 @@ impl Application {
             .leptos_routes_with_context(
                 &state,
                 routes,
-                move || provide_context(ssr_service.clone()),
+                move || {
+                    // The signed-in user for server rendering, from the
+                    // request's session cookie (or bearer token).
+                    let session = use_context::<axum::http::request::Parts>()
+                        .and_then(|parts| http::auth_user::token_from_headers(&parts.headers))
+                        .and_then(|token| ssr_service.authenticate(&token).ok())
+                        .map(|(user, _)| Me { id: user.id, name: user.name, role: user.role });
+                    provide_context(Session(session));
+                },
                 {
                     let options = leptos_options.clone();
                     move || app::shell(options.clone())
