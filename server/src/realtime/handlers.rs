@@ -63,12 +63,9 @@ pub async fn on_connect(s: SocketRef, State(service): State<Service>) {
     let span = tracing::info_span!("socket", user_id = user.id, sid = %s.id);
     async {
         tracing::info!("connected");
-        s.join(user_room(user.id));
-        let _ = s.emit(events::CONNECTED, &json!({ "userId": user.id }));
-        if service.presence().connect(user.id) {
-            broadcast_presence(&service, user.id, true, None).await;
-        }
-
+        // Handlers first, before anything that awaits: the client may send
+        // `join_chat` the moment it sees the connection, and an event that
+        // arrives before its handler exists is silently lost.
         s.on(events::JOIN_CHAT, join_chat);
         s.on(events::LEAVE_CHAT, leave_chat);
         s.on(events::SEND_MESSAGE, send_message);
@@ -78,6 +75,11 @@ pub async fn on_connect(s: SocketRef, State(service): State<Service>) {
             tracing::warn!(sid = %s.id, event, "unknown event ignored");
         });
         s.on_disconnect(on_disconnect);
+        s.join(user_room(user.id));
+        let _ = s.emit(events::CONNECTED, &json!({ "userId": user.id }));
+        if service.presence().connect(user.id) {
+            broadcast_presence(&service, user.id, true, None).await;
+        }
 
         expire_at_token_end(&s, &service, &sess);
     }
