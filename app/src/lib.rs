@@ -84,6 +84,16 @@ pub fn App() -> impl IntoView {
     let signed_in = me.is_some();
     chat::provide_chat_context(me);
     let chat = chat::use_chat();
+    // A marker for tests and scripts: the page is interactive from here on.
+    Effect::new(move |_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(body) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.body())
+        {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
 
     view! {
         <Stylesheet id="leptos" href="/pkg/jobchat.css"/>

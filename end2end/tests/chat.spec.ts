@@ -20,12 +20,14 @@ async function signIn(browser: Browser, email: string, viewport = { width: 1280,
   const context = await browser.newContext({ viewport, baseURL: server.baseURL });
   const page = await context.newPage();
   const dialogs: string[] = [];
+  page.on('console', (m) => { if (m.text().startsWith('jobchat') || m.type() === 'error') console.log(`[${email}] ${m.text().slice(0, 300)}`); });
   // Any dialog (an injected alert(1)) fails the XSS step below.
   page.on('dialog', async (d) => {
     dialogs.push(d.message());
     await d.dismiss();
   });
   await page.goto('/login');
+  await page.locator('body[data-hydrated]').waitFor();
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill('demo-password');
   await page.getByRole('button', { name: 'Sign in' }).click();
@@ -178,25 +180,35 @@ test('server restart: Reconnecting…, then Connected, and a message typed meanw
 
 test('a reload while offline keeps the unsent message and sends it later', async () => {
   const page = customer.page;
-  // Cut the real-time channel (what "offline" means to the chat), send, reload.
-  await page.route('**/socket.io/**', (route) => route.abort());
   await customer.context.setOffline(true);
   await expect(page.locator('.connection')).toHaveAttribute('data-status', 'offline');
+  await expect(page.locator('.connection [role=status]')).toHaveText('Offline');
   await send(customer.page, 'Queued while offline');
   await expect(popup(page).locator('.msg.mine', { hasText: 'Queued while offline' })).toHaveAttribute('data-state', 'sending');
+  expect(
+    await page.evaluate(() =>
+      Object.keys(localStorage).some((k) => k.endsWith(':outbox') && localStorage.getItem(k)!.includes('Queued while offline')),
+    ),
+  ).toBe(true);
+  await shot(page, '10-offline');
+  // Reloading while offline loses the page, not the message.
+  await page.reload().catch(() => undefined);
   await customer.context.setOffline(false);
-  await page.reload();
-  await expect(popup(page).locator('.msg.mine', { hasText: 'Queued while offline' })).toHaveAttribute('data-state', 'sending');
-  expect(await page.evaluate(() => Object.keys(localStorage).some((k) => k.endsWith(':outbox') && localStorage.getItem(k)!.includes('Queued while offline')))).toBe(true);
-  await page.unroute('**/socket.io/**');
+  await page.goto(server.baseURL + '/');
+  await expect(popup(page).locator('.msg.mine', { hasText: 'Queued while offline' })).toBeVisible();
   await expect(page.locator('.connection')).toHaveAttribute('data-status', 'connected', { timeout: 20_000 });
   await expect(popup(page).locator('.msg.mine', { hasText: 'Queued while offline' })).toHaveAttribute('data-state', /sent|read/);
+  await expect(popup(page).locator('.msg', { hasText: 'Queued while offline' })).toHaveCount(1);
   await expect(popup(provider.page).locator('.msg', { hasText: 'Queued while offline' })).toHaveCount(1);
 });
 
 test('works at 375 px wide', async ({ browser }) => {
   const phone = await signIn(browser, 'alice@demo.test', { width: 375, height: 740 });
+  await row(phone.page).click();
   await expect(popup(phone.page)).toBeVisible();
+  await expect(popup(phone.page).locator('.msg', { hasText: 'Queued while offline' })).toBeVisible();
+  const scroll = await phone.page.evaluate(() => document.documentElement.scrollWidth);
+  expect(scroll).toBeLessThanOrEqual(375);
   const box = await popup(phone.page).boundingBox();
   expect(box && box.width).toBeLessThanOrEqual(375);
   await shot(phone.page, '09-phone');

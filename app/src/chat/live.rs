@@ -81,13 +81,25 @@ pub fn start(ctx: ChatContext) {
         refresh_chats(ctx);
         refresh_notifications(ctx);
     });
-    s.listen("disconnect", move |_| {
+    s.listen("disconnect", move |reason| {
         // A send in flight is answered by the resend after reconnecting.
         FLUSHING.with(|f| *f.borrow_mut() = false);
         if ctx.status.get_untracked() != ConnectionStatus::Offline {
             ctx.status.set(ConnectionStatus::Reconnecting(0));
         }
         ctx.typing.set(Default::default());
+        // socket.io-client does not retry after the server closed the
+        // connection on purpose; a restarting server does exactly that, so
+        // reconnect anyway (an ended session then fails the handshake with
+        // `unauthorized`, which leads to the sign-in page).
+        if reason.as_string().as_deref() == Some("io server disconnect") {
+            spawn_local(async move {
+                gloo_timers::future::TimeoutFuture::new(1_000).await;
+                if let Some(s) = socket() {
+                    s.reconnect();
+                }
+            });
+        }
     });
     s.listen("connect_error", move |err| {
         let message = js_sys::Reflect::get(&err, &"message".into())
@@ -322,6 +334,16 @@ fn refresh_chats(ctx: ChatContext) {
                         }
                     }
                 });
+                let visible: Vec<ChatId> = ctx.open.with_untracked(|o| {
+                    o.iter()
+                        .filter(|o| !o.minimized)
+                        .map(|o| o.chat_id)
+                        .collect()
+                });
+                let mut list = list;
+                for c in list.iter_mut().filter(|c| visible.contains(&c.id)) {
+                    c.unread_count = 0;
+                }
                 ctx.chats.set(list);
                 ctx.chats_loaded.set(true);
             }

@@ -40,6 +40,9 @@ extern "C" {
 
     #[wasm_bindgen(method)]
     pub fn disconnect(this: &Socket);
+
+    #[wasm_bindgen(method, js_name = connect)]
+    pub fn reconnect(this: &Socket);
 }
 
 /// A JS value from a Rust one (plain objects, not Maps).

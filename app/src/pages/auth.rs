@@ -53,15 +53,20 @@ fn submit(
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
-    let email = RwSignal::new(String::new());
-    let password = RwSignal::new(String::new());
+    // Uncontrolled inputs, read at submit: what a user typed before the
+    // page hydrated is kept.
+    let email = NodeRef::<leptos::html::Input>::new();
+    let password = NodeRef::<leptos::html::Input>::new();
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let query = use_query_map();
     let expired = move || query.with(|q| q.get("expired").is_some());
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let body = serde_json::json!({ "email": email.get_untracked(), "password": password.get_untracked() });
+        let value = |r: NodeRef<leptos::html::Input>| {
+            r.get_untracked().map(|e| e.value()).unwrap_or_default()
+        };
+        let body = serde_json::json!({ "email": value(email), "password": value(password) });
         submit("/api/auth/login", body, error, busy);
     };
     view! {
@@ -73,11 +78,9 @@ pub fn LoginPage() -> impl IntoView {
             </Show>
             <form on:submit=on_submit>
                 <label for="email">"Email"</label>
-                <input id="email" type="email" autocomplete="username" required
-                    prop:value=move || email.get() on:input=move |ev| email.set(event_target_value(&ev))/>
+                <input id="email" type="email" autocomplete="username" required node_ref=email/>
                 <label for="password">"Password"</label>
-                <input id="password" type="password" autocomplete="current-password" required
-                    prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev))/>
+                <input id="password" type="password" autocomplete="current-password" required node_ref=password/>
                 <Show when=move || error.get().is_some()>
                     <p class="error" role="alert">{move || error.get()}</p>
                 </Show>
@@ -99,26 +102,33 @@ pub fn LoginPage() -> impl IntoView {
 
 #[component]
 pub fn RegisterPage() -> impl IntoView {
-    let name = RwSignal::new(String::new());
-    let email = RwSignal::new(String::new());
-    let password = RwSignal::new(String::new());
-    let role = RwSignal::new(Role::Customer);
+    let name = NodeRef::<leptos::html::Input>::new();
+    let email = NodeRef::<leptos::html::Input>::new();
+    let password = NodeRef::<leptos::html::Input>::new();
+    let provider = NodeRef::<leptos::html::Input>::new();
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        let value = |r: NodeRef<leptos::html::Input>| {
+            r.get_untracked().map(|e| e.value()).unwrap_or_default()
+        };
+        let (name, email, password) = (value(name), value(email), value(password));
+        let role = if provider.get_untracked().is_some_and(|e| e.checked()) {
+            Role::Provider
+        } else {
+            Role::Customer
+        };
         // The same rules as the server, told before the round trip.
-        let checks = Name::parse(&name.get_untracked())
-            .and(Email::parse(&email.get_untracked()))
-            .and(Password::parse(&password.get_untracked()));
+        let checks = Name::parse(&name)
+            .and(Email::parse(&email))
+            .and(Password::parse(&password));
         if let Err(e) = checks {
             error.set(Some(format!("{} {}", capitalise(e.field), e.message)));
             return;
         }
-        let body = serde_json::json!({
-            "name": name.get_untracked(), "email": email.get_untracked(),
-            "password": password.get_untracked(), "role": role.get_untracked(),
-        });
+        let body =
+            serde_json::json!({ "name": name, "email": email, "password": password, "role": role });
         submit("/api/auth/register", body, error, busy);
     };
     view! {
@@ -126,18 +136,15 @@ pub fn RegisterPage() -> impl IntoView {
             <h1>"Create an account"</h1>
             <form on:submit=on_submit>
                 <label for="name">"Your name"</label>
-                <input id="name" autocomplete="name" required maxlength="80"
-                    prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
+                <input id="name" autocomplete="name" required maxlength="80" node_ref=name/>
                 <label for="email">"Email"</label>
-                <input id="email" type="email" autocomplete="email" required
-                    prop:value=move || email.get() on:input=move |ev| email.set(event_target_value(&ev))/>
+                <input id="email" type="email" autocomplete="email" required node_ref=email/>
                 <label for="password">"Password (8–128 characters)"</label>
-                <input id="password" type="password" autocomplete="new-password" required minlength="8" maxlength="128"
-                    prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev))/>
+                <input id="password" type="password" autocomplete="new-password" required minlength="8" maxlength="128" node_ref=password/>
                 <fieldset class="roles">
                     <legend>"I am a"</legend>
-                    <label><input type="radio" name="role" checked=move || role.get() == Role::Customer on:change=move |_| role.set(Role::Customer)/>" customer"</label>
-                    <label><input type="radio" name="role" checked=move || role.get() == Role::Provider on:change=move |_| role.set(Role::Provider)/>" service provider"</label>
+                    <label><input type="radio" name="role" value="customer" checked/>" customer"</label>
+                    <label><input type="radio" name="role" value="provider" node_ref=provider/>" service provider"</label>
                 </fieldset>
                 <Show when=move || error.get().is_some()>
                     <p class="error" role="alert">{move || error.get()}</p>
