@@ -1,5 +1,6 @@
 //! The WASM entry point: hydrates the server-rendered page. All UI lives in `app`.
 
+#[cfg(target_arch = "wasm32")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
