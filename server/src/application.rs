@@ -9,6 +9,7 @@ use crate::storage::Db;
 use crate::{realtime, seed};
 use anyhow::Context;
 use app::model::{Me, Session};
+use axum::serve::ListenerExt;
 use axum::{Router, extract::DefaultBodyLimit, http::Request};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
@@ -153,8 +154,15 @@ impl Application {
             let _ = tokio::time::timeout(Duration::from_secs(5), io.disconnect()).await;
             let _ = stop_tx.send(());
         });
+        // Small frames (an event, then its ack) must not wait for the
+        // client's delayed ACK (~40 ms per round trip with Nagle on).
+        let listener = self.listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %e, "TCP_NODELAY not set");
+            }
+        });
         axum::serve(
-            self.listener,
+            listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )

@@ -84,6 +84,12 @@ impl Keys {
         if data.claims.user_id().is_none() {
             return Err(JwtError::Invalid);
         }
+        // RFC 7519 §4.1.4: not accepted on or after `exp`; jsonwebtoken only
+        // refuses after it, which let a socket closed at expiry reconnect
+        // with the same token for up to a second.
+        if data.claims.exp <= chrono::Utc::now().timestamp() {
+            return Err(JwtError::Expired);
+        }
         Ok(data.claims)
     }
 
@@ -126,6 +132,15 @@ mod tests {
         let k = keys(&[1; 32]);
         let (_, mut claims) = k.issue(7, Role::Customer, "A").expect("sign");
         claims.exp = chrono::Utc::now().timestamp() - 1;
+        let token = k.sign_claims(&claims).expect("sign");
+        assert!(matches!(k.verify(&token), Err(JwtError::Expired)));
+    }
+
+    #[test]
+    fn refused_from_the_second_of_exp() {
+        let k = keys(&[1; 32]);
+        let (_, mut claims) = k.issue(7, Role::Customer, "A").expect("sign");
+        claims.exp = chrono::Utc::now().timestamp();
         let token = k.sign_claims(&claims).expect("sign");
         assert!(matches!(k.verify(&token), Err(JwtError::Expired)));
     }

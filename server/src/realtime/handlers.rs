@@ -33,6 +33,12 @@ impl std::fmt::Display for Unauthorized {
 
 /// Connect middleware: a token from the handshake's `auth.token`, else the
 /// HttpOnly session cookie. Anything missing, forged or expired is refused.
+///
+/// It also registers the event handlers and joins the user's room. That must
+/// happen here, before socketioxide sends the CONNECT packet: the connect
+/// handler (`on_connect`) runs later in a spawned task, browsers emit
+/// `join_chat` and resend their outbox on `connect`, and an event arriving
+/// before its handler exists is silently dropped (no ack ever comes).
 pub async fn authenticate(
     s: SocketRef,
     TryData(auth): TryData<Value>,
@@ -44,8 +50,19 @@ pub async fn authenticate(
         .or_else(|| cookie_value(&s.req_parts().headers, SESSION_COOKIE))
         .ok_or(Unauthorized)?;
     let (user, claims) = service.authenticate(&token).map_err(|_| Unauthorized)?;
+    let user_id = user.id;
     s.extensions
         .insert(Arc::new(SocketSession::new(user, claims.exp)));
+    s.on(events::JOIN_CHAT, join_chat);
+    s.on(events::LEAVE_CHAT, leave_chat);
+    s.on(events::SEND_MESSAGE, send_message);
+    s.on(events::TYPING, typing);
+    s.on(events::MARK_READ, mark_read);
+    s.on_fallback(|s: SocketRef, Event(event): Event| async move {
+        tracing::warn!(sid = %s.id, event, "unknown event ignored");
+    });
+    s.on_disconnect(on_disconnect);
+    s.join(user_room(user_id));
     Ok(())
 }
 
@@ -63,25 +80,17 @@ pub async fn on_connect(s: SocketRef, State(service): State<Service>) {
     let span = tracing::info_span!("socket", user_id = user.id, sid = %s.id);
     async {
         tracing::info!("connected");
-        // Handlers first, before anything that awaits: the client may send
-        // `join_chat` the moment it sees the connection, and an event that
-        // arrives before its handler exists is silently lost.
-        s.on(events::JOIN_CHAT, join_chat);
-        s.on(events::LEAVE_CHAT, leave_chat);
-        s.on(events::SEND_MESSAGE, send_message);
-        s.on(events::TYPING, typing);
-        s.on(events::MARK_READ, mark_read);
-        s.on_fallback(|s: SocketRef, Event(event): Event| async move {
-            tracing::warn!(sid = %s.id, event, "unknown event ignored");
-        });
-        s.on_disconnect(on_disconnect);
-        s.join(user_room(user.id));
+        // Not counted if the socket already closed (then `on_disconnect`
+        // ran first and will not uncount it).
+        let Some(came_online) = sess.count_online(|| service.presence().connect(user.id)) else {
+            tracing::info!("closed before its connect handler ran");
+            return;
+        };
         let _ = s.emit(events::CONNECTED, &json!({ "userId": user.id }));
-        if service.presence().connect(user.id) {
+        expire_at_token_end(&s, &service, &sess);
+        if came_online {
             broadcast_presence(&service, user.id, true, None).await;
         }
-
-        expire_at_token_end(&s, &service, &sess);
     }
     .instrument(span)
     .await
@@ -94,10 +103,12 @@ fn expire_at_token_end(s: &SocketRef, service: &Service, sess: &Arc<SocketSessio
     };
     let sid = s.id;
     let sess = sess.clone();
-    let left = (sess.expires_at - chrono::Utc::now().timestamp()).max(0) as u64;
+    // To the millisecond: `exp` is the first second the token is refused in.
+    let left_ms = (sess.expires_at.saturating_mul(1000) - chrono::Utc::now().timestamp_millis())
+        .max(0) as u64;
     tokio::spawn(async move {
         tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(left)) => {
+            _ = tokio::time::sleep(Duration::from_millis(left_ms)) => {
                 if let Some(socket) = io.get_socket(sid) {
                     tracing::info!(user_id = sess.user.id, %sid, "token expired: disconnecting");
                     let _ = socket.disconnect();
@@ -127,7 +138,7 @@ async fn on_disconnect(s: SocketRef, State(service): State<Service>) {
                 .await;
         }
     }
-    if let Some(last_seen) = service.presence().disconnect(user.id) {
+    if let Some(Some(last_seen)) = sess.uncount_online(|| service.presence().disconnect(user.id)) {
         broadcast_presence(&service, user.id, false, Some(last_seen)).await;
     }
 }

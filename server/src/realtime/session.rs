@@ -23,6 +23,17 @@ pub struct SocketSession {
     pub send_limit: DefaultDirectRateLimiter,
     pub typing_limit: DefaultDirectRateLimiter,
     pub closed: Notify,
+    /// Whether this socket is counted in `Presence`; see `count_online`.
+    presence: Mutex<Counted>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Counted {
+    /// Connected, the connect handler has not run yet.
+    Pending,
+    Yes,
+    /// Disconnected: never to be counted (again).
+    Closed,
 }
 
 fn per_second(n: u32, burst: u32) -> Quota {
@@ -43,7 +54,30 @@ impl SocketSession {
             send_limit: RateLimiter::direct(per_second(20, 40)),
             typing_limit: RateLimiter::direct(per_second(5, 10)),
             closed: Notify::new(),
+            presence: Mutex::new(Counted::Pending),
         }
+    }
+
+    /// Runs `count` (the presence increment) unless the socket already
+    /// closed; `None` then. The connect and disconnect handlers run in
+    /// separate tasks, in either order; this keeps every socket counted at
+    /// most once and uncounted only if it was counted.
+    pub fn count_online<T>(&self, count: impl FnOnce() -> T) -> Option<T> {
+        let mut state = self.presence.lock().unwrap_or_else(|p| p.into_inner());
+        match *state {
+            Counted::Pending => {
+                *state = Counted::Yes;
+                Some(count())
+            }
+            Counted::Yes | Counted::Closed => None,
+        }
+    }
+
+    /// Marks the socket closed and runs `uncount` if it was counted.
+    pub fn uncount_online<T>(&self, uncount: impl FnOnce() -> T) -> Option<T> {
+        let mut state = self.presence.lock().unwrap_or_else(|p| p.into_inner());
+        let was = std::mem::replace(&mut *state, Counted::Closed);
+        (was == Counted::Yes).then(uncount)
     }
 
     pub fn is_member(&self, chat: ChatId) -> bool {
