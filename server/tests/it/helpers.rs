@@ -323,3 +323,303 @@ pub fn uuid_like() -> String {
         rand::random::<u64>()
     )
 }
+
+// ---- Socket.IO clients ------------------------------------------------------
+
+use rust_socketio::asynchronous::{Client as SioClient, ClientBuilder as SioBuilder};
+use rust_socketio::{Event as SioEvent, Payload, TransportType};
+use std::collections::VecDeque;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Longest any single socket wait lasts, so no test can hang.
+pub const SOCKET_WAIT: Duration = Duration::from_secs(10);
+
+/// Pseudo-event names for what the client library reports itself.
+pub const EV_OPEN: &str = "$open";
+pub const EV_CLOSE: &str = "$close";
+pub const EV_ERROR: &str = "$error";
+
+/// How a test socket authenticates and which transport it uses.
+#[derive(Clone, Default)]
+pub struct SocketOpts {
+    pub token: Option<String>,
+    pub auth: Option<Value>,
+    pub cookie: Option<String>,
+    pub polling: bool,
+}
+
+impl SocketOpts {
+    pub fn token(token: &str) -> Self {
+        Self {
+            token: Some(token.to_owned()),
+            ..Self::default()
+        }
+    }
+}
+
+/// A real Socket.IO client (rust_socketio) whose received events, acks aside,
+/// are collected in arrival order. Acks run through `ack`, one at a time per
+/// socket: rust_socketio 0.6 draws ack ids at random from 0..999, so many
+/// outstanding acks on one client could collide.
+pub struct TestSocket {
+    pub client: SioClient,
+    rx: mpsc::UnboundedReceiver<(String, Value)>,
+    pending: VecDeque<(String, Value)>,
+}
+
+fn first_value(payload: Payload) -> Value {
+    match payload {
+        Payload::Text(mut values) if values.len() == 1 => values.remove(0),
+        Payload::Text(values) => Value::Array(values),
+        Payload::Binary(bytes) => Value::String(format!("<{} binary bytes>", bytes.len())),
+        #[allow(deprecated)]
+        Payload::String(s) => serde_json::from_str(&s).unwrap_or(Value::String(s)),
+    }
+}
+
+impl TestSocket {
+    /// Opens a socket; does not wait for the server's answer (see `connected`).
+    pub async fn open(addr: &str, opts: SocketOpts) -> Result<Self, String> {
+        let (tx, rx) = mpsc::unbounded_channel::<(String, Value)>();
+        let mut builder = SioBuilder::new(addr.to_owned())
+            .reconnect(false)
+            .reconnect_on_disconnect(false)
+            .transport_type(if opts.polling {
+                TransportType::Polling
+            } else {
+                TransportType::Websocket
+            });
+        if let Some(auth) = opts.auth {
+            builder = builder.auth(auth);
+        } else if let Some(token) = opts.token {
+            builder = builder.auth(json!({ "token": token }));
+        }
+        if let Some(cookie) = opts.cookie {
+            builder = builder.opening_header("Cookie", cookie);
+        }
+        for (event, name) in [
+            (SioEvent::Connect, EV_OPEN),
+            (SioEvent::Close, EV_CLOSE),
+            (SioEvent::Error, EV_ERROR),
+        ] {
+            let tx = tx.clone();
+            builder = builder.on(event, move |payload, _| {
+                let _ = tx.send((name.to_owned(), first_value(payload)));
+                Box::pin(async {})
+            });
+        }
+        let any_tx = tx.clone();
+        builder = builder.on_any(move |event, payload, _| {
+            let _ = any_tx.send((event.to_string(), first_value(payload)));
+            Box::pin(async {})
+        });
+        let client = tokio::time::timeout(SOCKET_WAIT, builder.connect())
+            .await
+            .map_err(|_| "connect timed out".to_owned())?
+            .map_err(|e| e.to_string())?;
+        Ok(Self {
+            client,
+            rx,
+            pending: VecDeque::new(),
+        })
+    }
+
+    /// Opens a socket and waits for the server's verdict: `Ok(userId)` from
+    /// `connected`, or `Err(error text)` from a refused handshake or a
+    /// transport failure.
+    pub async fn connect(addr: &str, opts: SocketOpts) -> Result<Self, String> {
+        let mut sock = Self::open(addr, opts).await?;
+        let got = sock
+            .next_of(&["connected", EV_ERROR, EV_CLOSE], SOCKET_WAIT)
+            .await;
+        match got {
+            Some((name, v)) if name == "connected" => {
+                // Put it back for tests that look at it.
+                sock.pending.push_front((name, v));
+                Ok(sock)
+            }
+            Some((name, v)) => {
+                let _ = sock.client.disconnect().await;
+                Err(format!("{name}: {v}"))
+            }
+            None => {
+                let _ = sock.client.disconnect().await;
+                Err("no answer to the handshake".into())
+            }
+        }
+    }
+
+    async fn recv(&mut self, until: tokio::time::Instant) -> Option<(String, Value)> {
+        tokio::time::timeout_at(until, self.rx.recv())
+            .await
+            .ok()
+            .flatten()
+    }
+
+    /// The first (not yet taken) event named one of `names`, waiting up to
+    /// `wait`; other events stay queued for later calls.
+    pub async fn next_of(&mut self, names: &[&str], wait: Duration) -> Option<(String, Value)> {
+        if let Some(i) = self
+            .pending
+            .iter()
+            .position(|(n, _)| names.contains(&n.as_str()))
+        {
+            return self.pending.remove(i);
+        }
+        let until = tokio::time::Instant::now() + wait;
+        while let Some((name, value)) = self.recv(until).await {
+            if names.contains(&name.as_str()) {
+                return Some((name, value));
+            }
+            self.pending.push_back((name, value));
+        }
+        None
+    }
+
+    /// The next event named `name` matching `pred`, or a panic after `SOCKET_WAIT`.
+    pub async fn expect_where(&mut self, name: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        if let Some(i) = self.pending.iter().position(|(n, v)| n == name && pred(v)) {
+            return self.pending.remove(i).expect("index found").1;
+        }
+        let until = tokio::time::Instant::now() + SOCKET_WAIT;
+        while let Some((n, v)) = self.recv(until).await {
+            if n == name && pred(&v) {
+                return v;
+            }
+            self.pending.push_back((n, v));
+        }
+        panic!(
+            "no `{name}` event matching within {SOCKET_WAIT:?}; queued: {:?}",
+            self.pending
+        );
+    }
+
+    /// The next event named `name`, or a panic after `SOCKET_WAIT`.
+    pub async fn expect(&mut self, name: &str) -> Value {
+        self.expect_where(name, |_| true).await
+    }
+
+    /// Everything received so far (queued and arriving within `settle`),
+    /// taken out of the queue.
+    pub async fn drain(&mut self, settle: Duration) -> Vec<(String, Value)> {
+        let until = tokio::time::Instant::now() + settle;
+        while let Some(ev) = self.recv(until).await {
+            self.pending.push_back(ev);
+        }
+        self.pending.drain(..).collect()
+    }
+
+    /// Takes the queued events named `name` (after waiting `settle` for stragglers).
+    pub async fn take(&mut self, name: &str, settle: Duration) -> Vec<Value> {
+        let until = tokio::time::Instant::now() + settle;
+        while let Some(ev) = self.recv(until).await {
+            self.pending.push_back(ev);
+        }
+        let (hit, rest): (Vec<_>, Vec<_>) = self.pending.drain(..).partition(|(n, _)| n == name);
+        self.pending = rest.into();
+        hit.into_iter().map(|(_, v)| v).collect()
+    }
+
+    /// Emits `event` with `payload` and waits for the ack; `None` when none
+    /// came within `wait`.
+    pub async fn try_ack(
+        &self,
+        event: &str,
+        payload: impl Into<Payload>,
+        wait: Duration,
+    ) -> Option<Value> {
+        let (tx, mut rx) = mpsc::unbounded_channel::<Value>();
+        // A closed socket cannot send: that is "no ack" too.
+        self.client
+            .emit_with_ack(event, payload, wait, move |p, _| {
+                let _ = tx.send(first_value(p));
+                Box::pin(async {})
+            })
+            .await
+            .ok()?;
+        let v = tokio::time::timeout(wait, rx.recv()).await.ok().flatten()?;
+        // The ack's arguments arrive as one array; the gateway sends one.
+        Some(match v {
+            Value::Array(mut a) if a.len() == 1 => a.remove(0),
+            v => v,
+        })
+    }
+
+    /// Emits with an ack and returns it, or panics after `SOCKET_WAIT`.
+    pub async fn ack(&self, event: &str, payload: impl Into<Payload>) -> Value {
+        self.try_ack(event, payload, SOCKET_WAIT)
+            .await
+            .unwrap_or_else(|| panic!("no ack for `{event}` within {SOCKET_WAIT:?}"))
+    }
+
+    /// `join_chat` that must succeed; returns the ack.
+    pub async fn join(&mut self, chat: i64) -> Value {
+        let ack = self.ack("join_chat", json!({ "chatId": chat })).await;
+        assert_eq!(ack["ok"], true, "join_chat {chat}: {ack}");
+        self.expect_where("joined_chat", |v| v["chatId"] == chat)
+            .await;
+        ack
+    }
+
+    /// `send_message` that must succeed; returns the stored message.
+    pub async fn send(&self, chat: i64, content: &str) -> Value {
+        let ack = self
+            .ack(
+                "send_message",
+                json!({ "chatId": chat, "content": content, "clientId": uuid_like() }),
+            )
+            .await;
+        assert_eq!(ack["ok"], true, "send_message: {ack}");
+        ack["message"].clone()
+    }
+
+    pub async fn close(&self) {
+        let _ = self.client.disconnect().await;
+    }
+}
+
+impl TestApp {
+    /// A WebSocket client authenticated with `user`'s token, past `connected`.
+    pub async fn socket(&self, user: &TestUser) -> TestSocket {
+        self.socket_with(SocketOpts::token(&user.token)).await
+    }
+
+    /// A client connected with `opts`; panics if the handshake is refused.
+    pub async fn socket_with(&self, opts: SocketOpts) -> TestSocket {
+        let mut s = TestSocket::connect(&self.addr, opts)
+            .await
+            .expect("socket connects");
+        let hello = s.expect("connected").await;
+        assert!(hello["userId"].is_i64(), "{hello}");
+        s
+    }
+
+    /// A token for `user` signed with the server's secret (or `secret`),
+    /// expiring `exp_offset` seconds from now.
+    pub fn forge_token(
+        &self,
+        user: &TestUser,
+        role: app::model::Role,
+        exp_offset: i64,
+        secret: Option<&[u8]>,
+    ) -> String {
+        use server::auth::{Claims, Keys};
+        let now = chrono::Utc::now().timestamp();
+        let claims = Claims {
+            sub: user.id.to_string(),
+            role,
+            name: user.name.clone(),
+            iat: now,
+            exp: now + exp_offset,
+        };
+        let keys = match secret {
+            Some(s) => Keys::new(
+                &server::config::JwtSecret::new(s.to_vec()).expect("secret"),
+                Duration::from_secs(60),
+            ),
+            None => Keys::new(&self.config.jwt_secret, Duration::from_secs(60)),
+        };
+        keys.sign_claims(&claims).expect("sign")
+    }
+}

@@ -6,4 +6,5 @@ mod helpers;
 mod accounts;
 mod chats;
 mod openapi;
+mod realtime;
 mod storage;
