@@ -148,6 +148,8 @@ pub struct Participant {
     pub name: String,
     pub role: Role,
     pub online: bool,
+    /// Their read marker: every message up to this id is read (drives "Read").
+    pub last_read_message_id: MessageId,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

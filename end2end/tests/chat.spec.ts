@@ -215,6 +215,26 @@ test('works at 375 px wide', async ({ browser }) => {
   await phone.context.close();
 });
 
+test('corrupt or foreign local data is discarded, never a crash', async () => {
+  const page = customer.page;
+  await page.evaluate(() => {
+    for (const k of Object.keys(localStorage).filter((k) => k.startsWith('jobchat:'))) {
+      localStorage.setItem(k, '{"not": "what we wrote"');
+    }
+    localStorage.setItem('jobchat:1:outbox', '[{"chatId":"x"}]');
+    localStorage.setItem('jobchat:1:cache:1', '[{"id":-5}]');
+  });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.reload();
+  await expect(page.locator('.connection')).toHaveAttribute('data-status', 'connected');
+  await row(page).click();
+  await expect(popup(page).locator('.msg', { hasText: 'Queued while offline' })).toHaveCount(1);
+  await send(page, 'Still fine after a bad cache');
+  await expect(popup(provider.page).locator('.msg', { hasText: 'Still fine after a bad cache' })).toHaveCount(1);
+  expect(errors).toEqual([]);
+});
+
 test('logout clears the session and the local data', async () => {
   const page = provider.page;
   await page.getByRole('button', { name: 'Log out' }).click();

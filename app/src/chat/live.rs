@@ -334,6 +334,17 @@ fn refresh_chats(ctx: ChatContext) {
                         }
                     }
                 });
+                // Read markers survive reloads: they come with the chat list.
+                ctx.threads.update(|t| {
+                    for c in &list {
+                        if let Some(th) = t.get_mut(&c.id) {
+                            for part in &c.participants {
+                                let e = th.read_up_to.entry(part.id).or_insert(0);
+                                *e = (*e).max(part.last_read_message_id);
+                            }
+                        }
+                    }
+                });
                 let visible: Vec<ChatId> = ctx.open.with_untracked(|o| {
                     o.iter()
                         .filter(|o| !o.minimized)
@@ -482,6 +493,17 @@ fn join(ctx: ChatContext, chat: ChatId) {
                     if let (Some(id), Some(online)) = (e["userId"].as_i64(), e["online"].as_bool())
                     {
                         p.insert(id, online);
+                    }
+                }
+            });
+            ctx.threads.update(|t| {
+                let th = t.entry(chat).or_default();
+                for e in list {
+                    if let (Some(id), Some(read)) =
+                        (e["userId"].as_i64(), e["lastReadMessageId"].as_i64())
+                    {
+                        let m = th.read_up_to.entry(id).or_insert(0);
+                        *m = (*m).max(read);
                     }
                 }
             });

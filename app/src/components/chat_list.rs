@@ -80,7 +80,7 @@ pub fn ChatList(
                                             <span class="chat-preview">{text}</span>
                                         </span>
                                         <Show when=move || { unread > 0 }>
-                                            <span class="badge" aria-label=format!("{unread} unread")>{unread}</span>
+                                            <span class="badge"><span aria-hidden="true">{unread}</span><span class="sr-only">{format!("{unread} unread")}</span></span>
                                         </Show>
                                         <span class="sr-only">{format!("Chat with {names}")}</span>
                                     </button>

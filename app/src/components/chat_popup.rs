@@ -13,7 +13,7 @@ use leptos::prelude::*;
 pub fn ChatDock() -> impl IntoView {
     let chat = use_chat();
     view! {
-        <div class="dock" aria-label="Open chats">
+        <div class="dock" role="region" aria-label="Open chats">
             <For
                 each=move || chat.open.get()
                 key=|o| o.chat_id

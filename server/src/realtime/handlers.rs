@@ -289,7 +289,7 @@ async fn join_chat(
             let participants = service.db().chat_participants(req.chat_id).await.map_err(ServiceError::from)?;
             let presence: Vec<Value> = participants
                 .iter()
-                .map(|p| json!({ "userId": p.id, "name": p.name, "role": p.role, "online": service.presence().is_online(p.id) }))
+                .map(|p| json!({ "userId": p.id, "name": p.name, "role": p.role, "online": service.presence().is_online(p.id), "lastReadMessageId": p.last_read_message_id }))
                 .collect();
             body["presence"] = Value::Array(presence);
             Ok(body)

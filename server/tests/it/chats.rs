@@ -244,6 +244,16 @@ both_backends!(
             unread(&app.get("/api/chats", Some(&provider.token)).await.1),
             Some(0)
         );
+        // The customer sees how far the provider has read ("Read" ticks).
+        let (_, chats) = app.get("/api/chats", Some(&customer.token)).await;
+        let marker = chats[0]["participants"]
+            .as_array()
+            .expect("participants")
+            .iter()
+            .find(|p| p["id"] == provider.id)
+            .expect("provider")["lastReadMessageId"]
+            .clone();
+        assert_eq!(marker, m2.id);
         // Never backwards.
         let (status, _) = app
             .post(
