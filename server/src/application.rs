@@ -17,6 +17,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tower_http::{
+    compression::CompressionLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     trace::{DefaultOnResponse, TraceLayer},
 };
@@ -96,6 +97,9 @@ impl Application {
             )
             .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
             .layer(DefaultBodyLimit::max(MAX_BODY))
+            // The WASM bundle is most of what a first visit downloads:
+            // brotli/gzip cut it to about a third.
+            .layer(CompressionLayer::new())
             .layer(socket_layer)
             .layer(PropagateRequestIdLayer::x_request_id())
             .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
