@@ -1,11 +1,9 @@
 //! Jobs, chats, history, read markers, disputes and notifications over HTTP.
 
 use crate::both_backends;
-use crate::helpers::{TestApp, TestUser};
+use crate::helpers::TestApp;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use server::auth::{Claims, Keys};
-use std::time::Duration;
 
 both_backends!(booking_rules, |app: TestApp| async move {
     let customer = app.register("customer").await;
@@ -285,25 +283,6 @@ both_backends!(
     }
 );
 
-fn token_with(app: &TestApp, user: &TestUser, exp_offset: i64, secret: Option<&[u8]>) -> String {
-    let now = chrono::Utc::now().timestamp();
-    let claims = Claims {
-        sub: user.id.to_string(),
-        role: app::model::Role::Customer,
-        name: user.name.clone(),
-        iat: now,
-        exp: now + exp_offset,
-    };
-    let keys = match secret {
-        Some(s) => Keys::new(
-            &server::config::JwtSecret::new(s.to_vec()).expect("secret"),
-            Duration::from_secs(60),
-        ),
-        None => Keys::new(&app.config.jwt_secret, Duration::from_secs(60)),
-    };
-    keys.sign_claims(&claims).expect("sign")
-}
-
 both_backends!(authorization_matrix, |app: TestApp| async move {
     let customer = app.register("customer").await;
     let provider = app.register("provider").await;
@@ -311,8 +290,8 @@ both_backends!(authorization_matrix, |app: TestApp| async move {
     let lsm = app.create_lsm().await;
     let chat = app.book(&customer, &provider).await;
     let msg = app.say(&customer, chat, "hello").await;
-    let expired = token_with(&app, &customer, -10, None);
-    let forged = token_with(&app, &customer, 600, Some(&[9u8; 40]));
+    let expired = app.forge_token(&customer, app::model::Role::Customer, -10, None);
+    let forged = app.forge_token(&customer, app::model::Role::Customer, 600, Some(&[9u8; 40]));
 
     let history = format!("/api/chats/{chat}/messages");
     let read = format!("/api/chats/{chat}/read");
