@@ -761,19 +761,15 @@ pub fn save_drafts(ctx: ChatContext) {
     }
 }
 
-pub fn add_lsm(
+/// A REST action that changes chats: on success the chat list is reloaded.
+fn post_and_refresh(
     ctx: ChatContext,
-    chat: ChatId,
-    reason: String,
+    path: String,
+    body: Value,
     done: impl Fn(Result<(), String>) + 'static,
 ) {
     spawn_local(async move {
-        match api::post::<_, Value>(
-            &format!("/api/chats/{chat}/dispute"),
-            &json!({ "reason": reason }),
-        )
-        .await
-        {
+        match api::post::<_, Value>(&path, &body).await {
             Ok(_) => {
                 refresh_chats(ctx);
                 done(Ok(()))
@@ -783,26 +779,32 @@ pub fn add_lsm(
     });
 }
 
+pub fn add_lsm(
+    ctx: ChatContext,
+    chat: ChatId,
+    reason: String,
+    done: impl Fn(Result<(), String>) + 'static,
+) {
+    post_and_refresh(
+        ctx,
+        format!("/api/chats/{chat}/dispute"),
+        json!({ "reason": reason }),
+        done,
+    );
+}
+
 pub fn resolve_dispute(
     ctx: ChatContext,
     dispute: i64,
     resolution: String,
     done: impl Fn(Result<(), String>) + 'static,
 ) {
-    spawn_local(async move {
-        match api::post::<_, Value>(
-            &format!("/api/disputes/{dispute}/resolve"),
-            &json!({ "resolution": resolution }),
-        )
-        .await
-        {
-            Ok(_) => {
-                refresh_chats(ctx);
-                done(Ok(()))
-            }
-            Err(e) => done(Err(e.message)),
-        }
-    });
+    post_and_refresh(
+        ctx,
+        format!("/api/disputes/{dispute}/resolve"),
+        json!({ "resolution": resolution }),
+        done,
+    );
 }
 
 pub fn book_job(
