@@ -1,16 +1,22 @@
 #![recursion_limit = "256"]
 //! The jobchat UI and the types shared by the server and the browser.
 //!
-//! * `model` — wire types (REST and Socket.IO payloads) used on both sides
+//! * `model` — the data types both sides share (messages, chats, users)
+//! * `protocol` — the Socket.IO contract: each event's name with its payload
+//! * `error` — `AppError`, the one error shape of REST, acks and server functions
+//! * `api` — Leptos server functions, over the server's service layer
 //! * `validate` — input rules, parsed once at the boundary (both sides)
 //! * `chat` — the browser's `ChatContext`: socket, status, chats, outbox
 //! * `components` — chat list, chat popup, header
 //! * `pages` — routed pages
 
+pub mod api;
 pub mod chat;
 pub mod components;
+pub mod error;
 pub mod model;
 pub mod pages;
+pub mod protocol;
 pub mod validate;
 
 use components::{ChatDock, Header};

@@ -1,29 +1,7 @@
-//! Types that cross the wire, shared by the server and the browser.
+//! The data both sides share: users, chats, messages, notifications.
+//! Socket.IO event payloads are in `protocol`, errors in `error`.
 
 use serde::{Deserialize, Serialize};
-
-/// Socket.IO event names, shared so neither side can misspell one.
-pub mod events {
-    // Server → client.
-    pub const CONNECTED: &str = "connected";
-    pub const JOINED_CHAT: &str = "joined_chat";
-    pub const USER_JOINED: &str = "user_joined";
-    pub const USER_LEFT: &str = "user_left";
-    pub const NEW_MESSAGE: &str = "new_message";
-    pub const READ: &str = "read";
-    pub const PRESENCE: &str = "presence";
-    pub const NOTIFICATION: &str = "notification";
-    pub const LSM_INVITED: &str = "lsm_invited";
-    pub const DISPUTE_RESOLVED: &str = "dispute_resolved";
-    pub const CHAT_CREATED: &str = "chat_created";
-    // Client → server (with an ack).
-    pub const JOIN_CHAT: &str = "join_chat";
-    pub const LEAVE_CHAT: &str = "leave_chat";
-    pub const SEND_MESSAGE: &str = "send_message";
-    pub const MARK_READ: &str = "mark_read";
-    // Both ways: client sends its state, server relays to the others.
-    pub const TYPING: &str = "typing";
-}
 
 /// What the browser shows about its real-time connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

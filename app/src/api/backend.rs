@@ -1,0 +1,114 @@
+//! What server functions need from the server, as a trait: `server`
+//! implements it over its service layer (`server/src/backend.rs`) and puts
+//! one `Arc<dyn Backend>` into the Leptos context of every request.
+//!
+//! Arguments arrive as the caller sent them; the implementation parses them
+//! into the validation newtypes (`crate::validate`), as REST does.
+
+use super::{Booking, DisputeOpened, PageRequest};
+use crate::error::AppError;
+use crate::model::{
+    ChatId, ChatSummary, Me, MessagePage, Notification, Role, User, UserId, UserRef,
+};
+use http::request::Parts;
+use std::sync::Arc;
+
+/// The server's side of the server functions.
+pub type BackendHandle = Arc<dyn Backend>;
+
+/// A new account as the sign-up form sent it.
+#[derive(Clone, Debug)]
+pub struct Registration {
+    pub name: String,
+    pub email: String,
+    pub password: String,
+    pub role: Role,
+}
+
+/// A session just issued: the token (for the cookie) and who it is for.
+#[derive(Clone, Debug)]
+pub struct SignedIn {
+    pub token: String,
+    pub user: User,
+}
+
+impl SignedIn {
+    pub fn me(&self) -> Me {
+        Me {
+            id: self.user.id,
+            name: self.user.name.clone(),
+            role: self.user.role,
+        }
+    }
+}
+
+#[async_trait::async_trait]
+pub trait Backend: Send + Sync + 'static {
+    /// The signed-in caller of this request (session cookie or bearer
+    /// token); `unauthorized` when there is none or it is no longer valid.
+    async fn caller(&self, request: &Parts) -> Result<Me, AppError>;
+
+    /// Checks credentials (rate-limited by email and by the client address
+    /// taken from `request`).
+    async fn login(
+        &self,
+        request: &Parts,
+        email: String,
+        password: String,
+    ) -> Result<SignedIn, AppError>;
+
+    async fn register(
+        &self,
+        request: &Parts,
+        registration: Registration,
+    ) -> Result<SignedIn, AppError>;
+
+    /// The `Set-Cookie` value that stores `token` as the session, or clears
+    /// the session when `None`.
+    fn session_cookie(&self, token: Option<&str>) -> String;
+
+    async fn me(&self, caller: &Me) -> Result<User, AppError>;
+
+    async fn providers(&self, caller: &Me) -> Result<Vec<UserRef>, AppError>;
+
+    async fn book_job(
+        &self,
+        caller: &Me,
+        provider_id: UserId,
+        title: String,
+        description: String,
+    ) -> Result<Booking, AppError>;
+
+    async fn chats(&self, caller: &Me) -> Result<Vec<ChatSummary>, AppError>;
+
+    async fn messages(
+        &self,
+        caller: &Me,
+        chat: ChatId,
+        page: PageRequest,
+    ) -> Result<MessagePage, AppError>;
+
+    async fn open_dispute(
+        &self,
+        caller: &Me,
+        chat: ChatId,
+        reason: String,
+    ) -> Result<DisputeOpened, AppError>;
+
+    async fn resolve_dispute(
+        &self,
+        caller: &Me,
+        dispute_id: i64,
+        resolution: String,
+    ) -> Result<(), AppError>;
+
+    async fn notifications(
+        &self,
+        caller: &Me,
+        unread_only: bool,
+    ) -> Result<Vec<Notification>, AppError>;
+
+    async fn read_notification(&self, caller: &Me, id: i64) -> Result<(), AppError>;
+
+    async fn read_all_notifications(&self, caller: &Me) -> Result<(), AppError>;
+}

@@ -1,0 +1,505 @@
+//! The Socket.IO wire contract, shared by `server/src/realtime` and the
+//! browser: every event's name is defined next to its payload type, so a
+//! renamed field breaks the build on both sides instead of a running app.
+//!
+//! * [`ServerEvent`]: what the server pushes (`new_message`, `typing`, …).
+//! * [`Request`]: what a client emits with an ack, and the ack's reply type.
+//!   Acks are `{"ok":true, …reply}` or `{"ok":false,"error":{code,message}}`
+//!   ([`encode_ack`] / [`decode_ack`]).
+//!
+//! docs/realtime.md shows every event with an example.
+
+use crate::error::AppError;
+use crate::model::{ChatId, Message, MessageId, Notification, Role, UserId, UserRef};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+/// A payload the server emits, and the event name it is emitted under.
+pub trait ServerEvent: Serialize + DeserializeOwned {
+    const NAME: &'static str;
+}
+
+/// A payload a client emits with an ack, and what the ack carries on success.
+pub trait Request: Serialize + DeserializeOwned {
+    const NAME: &'static str;
+    type Reply: Serialize + DeserializeOwned;
+}
+
+macro_rules! server_event {
+    ($ty:ty, $name:literal) => {
+        impl ServerEvent for $ty {
+            const NAME: &'static str = $name;
+        }
+    };
+}
+
+macro_rules! request {
+    ($ty:ty, $name:literal, $reply:ty) => {
+        impl Request for $ty {
+            const NAME: &'static str = $name;
+            type Reply = $reply;
+        }
+    };
+}
+
+// ---- server → client --------------------------------------------------------
+
+/// Sent once the connection is authenticated and its handlers are ready.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Connected {
+    pub user_id: UserId,
+}
+server_event!(Connected, "connected");
+
+/// To the joining socket, before its `join_chat` ack.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JoinedChat {
+    pub chat_id: ChatId,
+}
+server_event!(JoinedChat, "joined_chat");
+
+/// A person as room events name them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatUser {
+    pub id: UserId,
+    pub name: String,
+    pub role: Role,
+}
+
+/// Someone's first tab entered the chat's room (to the others in it).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserJoined {
+    pub chat_id: ChatId,
+    pub user: ChatUser,
+}
+server_event!(UserJoined, "user_joined");
+
+/// Someone's last tab left the chat's room (to the others in it).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserLeft {
+    pub chat_id: ChatId,
+    pub user: ChatUser,
+}
+server_event!(UserLeft, "user_left");
+
+/// A stored message, to everyone in the chat's room (the sender included).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct NewMessage(pub Message);
+server_event!(NewMessage, "new_message");
+
+/// A participant's read marker moved (to the chat's room).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReadMarker {
+    pub chat_id: ChatId,
+    pub user_id: UserId,
+    pub message_id: MessageId,
+}
+server_event!(ReadMarker, "read");
+
+/// A contact came online or went offline (to everyone sharing a chat).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PresenceChanged {
+    pub user_id: UserId,
+    pub online: bool,
+    #[serde(default)]
+    pub last_seen: Option<chrono::DateTime<chrono::Utc>>,
+}
+server_event!(PresenceChanged, "presence");
+
+/// A bell notification, new or bumped (to its owner's sockets).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct NewNotification(pub Notification);
+server_event!(NewNotification, "notification");
+
+/// A dispute brought an LSM into the chat (to the room and to the LSM).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LsmInvited {
+    pub chat_id: ChatId,
+    pub dispute_id: i64,
+    pub lsm: UserRef,
+}
+server_event!(LsmInvited, "lsm_invited");
+
+/// The LSM settled the dispute (to the chat's room).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DisputeResolved {
+    pub chat_id: ChatId,
+    pub dispute_id: i64,
+    pub resolution: String,
+}
+server_event!(DisputeResolved, "dispute_resolved");
+
+/// A booking opened a chat (to the customer's and the provider's sockets).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatCreated {
+    pub chat_id: ChatId,
+    pub job_id: i64,
+}
+server_event!(ChatCreated, "chat_created");
+
+/// Someone started or stopped typing (to the others in the room, never to
+/// the typer's own tabs).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Typing {
+    pub chat_id: ChatId,
+    pub user_id: UserId,
+    pub name: String,
+    pub is_typing: bool,
+}
+server_event!(Typing, "typing");
+
+// ---- client → server (with an ack) -----------------------------------------
+
+/// An ack with nothing to add to `{"ok":true}`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Empty {}
+
+/// Enter a chat's room. With `afterMessageId` the ack carries what was
+/// missed since (at most 500, `hasMore` tells if there is more).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JoinChat {
+    pub chat_id: ChatId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_message_id: Option<MessageId>,
+}
+request!(JoinChat, "join_chat", JoinReply);
+
+/// One participant's state, in the join ack.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ParticipantState {
+    pub user_id: UserId,
+    pub name: String,
+    pub role: Role,
+    pub online: bool,
+    pub last_read_message_id: MessageId,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JoinReply {
+    pub chat_id: ChatId,
+    /// Only when the join asked for a catch-up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub messages: Option<Vec<Message>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub has_more: Option<bool>,
+    pub presence: Vec<ParticipantState>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LeaveChat {
+    pub chat_id: ChatId,
+}
+request!(LeaveChat, "leave_chat", LeaveReply);
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LeaveReply {
+    pub chat_id: ChatId,
+}
+
+/// Store and deliver a message. `clientId` (a UUID) makes resends
+/// idempotent: the same id returns the stored message again.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SendMessage {
+    pub chat_id: ChatId,
+    pub content: String,
+    pub client_id: String,
+}
+request!(SendMessage, "send_message", SendReply);
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SendReply {
+    pub message: Message,
+}
+
+/// Everything up to `messageId` in the chat is read by the caller.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MarkRead {
+    pub chat_id: ChatId,
+    pub message_id: MessageId,
+}
+request!(MarkRead, "mark_read", Empty);
+
+/// The caller started (or stopped) typing; the flag lapses after 5 s.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SetTyping {
+    pub chat_id: ChatId,
+    pub is_typing: bool,
+}
+request!(SetTyping, "typing", Empty);
+
+// ---- acks -----------------------------------------------------------------
+
+#[derive(Serialize, Deserialize)]
+struct OkAck<T> {
+    ok: bool,
+    #[serde(flatten)]
+    reply: T,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ErrAck {
+    ok: bool,
+    error: AppError,
+}
+
+/// The ack body for a request's outcome.
+pub fn encode_ack<T: Serialize>(result: &Result<T, AppError>) -> serde_json::Value {
+    let encoded = match result {
+        Ok(reply) => serde_json::to_value(OkAck { ok: true, reply }),
+        Err(error) => serde_json::to_value(ErrAck {
+            ok: false,
+            error: error.clone(),
+        }),
+    };
+    encoded.unwrap_or_else(|_| {
+        serde_json::json!({ "ok": false, "error": { "code": "internal", "message": "unencodable reply" } })
+    })
+}
+
+/// Reads an ack body: the reply, the server's refusal, or `Err` when the
+/// body is not an ack of this request at all.
+pub fn decode_ack<T: DeserializeOwned>(
+    value: serde_json::Value,
+) -> Result<Result<T, AppError>, serde_json::Error> {
+    match value.get("ok").and_then(serde_json::Value::as_bool) {
+        Some(true) => serde_json::from_value::<OkAck<T>>(value).map(|a| Ok(a.reply)),
+        _ => serde_json::from_value::<ErrAck>(value).map(|a| Err(a.error)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorCode;
+    use crate::model::MessageKind;
+    use serde_json::json;
+
+    fn message() -> Message {
+        Message {
+            id: 7,
+            chat_id: 3,
+            sender_id: Some(1),
+            sender_name: Some("Alice".into()),
+            sender_role: Some(Role::Customer),
+            content: "hello <b>".into(),
+            client_id: Some("8c0c5a8e-3f47-4a4e-9d3c-0a4a0f9b7c11".into()),
+            kind: MessageKind::User,
+            created_at: chrono::DateTime::from_timestamp(1_700_000_000, 123_000)
+                .expect("valid time"),
+        }
+    }
+
+    fn notification() -> Notification {
+        Notification {
+            id: 4,
+            kind: "new_message".into(),
+            chat_id: Some(3),
+            title: "New message".into(),
+            body: "hi".into(),
+            count: 2,
+            created_at: chrono::DateTime::from_timestamp(1_700_000_000, 0).expect("valid time"),
+            read_at: None,
+        }
+    }
+
+    /// Serialises, checks the JSON keys the other side reads, decodes back.
+    fn round_trip<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(
+        value: T,
+        keys: &[&str],
+    ) {
+        let v = serde_json::to_value(&value).expect("serialises");
+        for k in keys {
+            assert!(v.get(k).is_some(), "{k} missing in {v}");
+        }
+        let back: T = serde_json::from_value(v).expect("decodes");
+        assert_eq!(back, value);
+    }
+
+    #[test]
+    fn server_events_round_trip() {
+        let user = ChatUser {
+            id: 2,
+            name: "Bob".into(),
+            role: Role::Provider,
+        };
+        round_trip(Connected { user_id: 1 }, &["userId"]);
+        round_trip(JoinedChat { chat_id: 3 }, &["chatId"]);
+        round_trip(
+            UserJoined {
+                chat_id: 3,
+                user: user.clone(),
+            },
+            &["chatId", "user"],
+        );
+        round_trip(UserLeft { chat_id: 3, user }, &["chatId", "user"]);
+        round_trip(
+            NewMessage(message()),
+            &[
+                "id",
+                "chatId",
+                "senderId",
+                "content",
+                "clientId",
+                "createdAt",
+            ],
+        );
+        round_trip(
+            ReadMarker {
+                chat_id: 3,
+                user_id: 1,
+                message_id: 7,
+            },
+            &["chatId", "userId", "messageId"],
+        );
+        round_trip(
+            PresenceChanged {
+                user_id: 1,
+                online: false,
+                last_seen: chrono::DateTime::from_timestamp(1_700_000_000, 0),
+            },
+            &["userId", "online", "lastSeen"],
+        );
+        round_trip(
+            NewNotification(notification()),
+            &["id", "kind", "chatId", "title"],
+        );
+        round_trip(
+            LsmInvited {
+                chat_id: 3,
+                dispute_id: 9,
+                lsm: UserRef {
+                    id: 5,
+                    name: "Lena".into(),
+                },
+            },
+            &["chatId", "disputeId", "lsm"],
+        );
+        round_trip(
+            DisputeResolved {
+                chat_id: 3,
+                dispute_id: 9,
+                resolution: "refund".into(),
+            },
+            &["chatId", "disputeId", "resolution"],
+        );
+        round_trip(
+            ChatCreated {
+                chat_id: 3,
+                job_id: 2,
+            },
+            &["chatId", "jobId"],
+        );
+        round_trip(
+            Typing {
+                chat_id: 3,
+                user_id: 1,
+                name: "Alice".into(),
+                is_typing: true,
+            },
+            &["chatId", "userId", "name", "isTyping"],
+        );
+    }
+
+    #[test]
+    fn requests_and_replies_round_trip() {
+        round_trip(
+            JoinChat {
+                chat_id: 3,
+                after_message_id: Some(6),
+            },
+            &["chatId", "afterMessageId"],
+        );
+        round_trip(
+            JoinReply {
+                chat_id: 3,
+                messages: Some(vec![message()]),
+                has_more: Some(false),
+                presence: vec![ParticipantState {
+                    user_id: 1,
+                    name: "Alice".into(),
+                    role: Role::Customer,
+                    online: true,
+                    last_read_message_id: 6,
+                }],
+            },
+            &["chatId", "messages", "hasMore", "presence"],
+        );
+        round_trip(LeaveChat { chat_id: 3 }, &["chatId"]);
+        round_trip(LeaveReply { chat_id: 3 }, &["chatId"]);
+        round_trip(
+            SendMessage {
+                chat_id: 3,
+                content: "hi".into(),
+                client_id: "x".into(),
+            },
+            &["chatId", "content", "clientId"],
+        );
+        round_trip(SendReply { message: message() }, &["message"]);
+        round_trip(
+            MarkRead {
+                chat_id: 3,
+                message_id: 7,
+            },
+            &["chatId", "messageId"],
+        );
+        round_trip(
+            SetTyping {
+                chat_id: 3,
+                is_typing: false,
+            },
+            &["chatId", "isTyping"],
+        );
+        // A join without a catch-up leaves the optional keys out.
+        let plain = serde_json::to_value(JoinChat {
+            chat_id: 3,
+            after_message_id: None,
+        })
+        .expect("serialises");
+        assert_eq!(plain, json!({ "chatId": 3 }));
+    }
+
+    #[test]
+    fn acks_have_the_documented_shape() {
+        let ok = encode_ack::<LeaveReply>(&Ok(LeaveReply { chat_id: 3 }));
+        assert_eq!(ok, json!({ "ok": true, "chatId": 3 }));
+        assert_eq!(
+            decode_ack::<LeaveReply>(ok).expect("an ack"),
+            Ok(LeaveReply { chat_id: 3 })
+        );
+        let empty = encode_ack::<Empty>(&Ok(Empty {}));
+        assert_eq!(empty, json!({ "ok": true }));
+        let err = encode_ack::<Empty>(&Err(AppError::new(ErrorCode::Forbidden, "no")));
+        assert_eq!(
+            err,
+            json!({ "ok": false, "error": { "code": "forbidden", "message": "no" } })
+        );
+        assert_eq!(
+            decode_ack::<Empty>(err).expect("an ack"),
+            Err(AppError::new(ErrorCode::Forbidden, "no"))
+        );
+        assert!(decode_ack::<SendReply>(json!({ "ok": true })).is_err());
+        assert!(decode_ack::<Empty>(json!("nonsense")).is_err());
+    }
+}
