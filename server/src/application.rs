@@ -1,14 +1,22 @@
 //! Building and running the server. `main` and the integration tests go
 //! through the same `Application::build`, so tests exercise the real wiring.
+//!
+//! One axum router serves the REST API (`http`), the Leptos pages and the
+//! server functions (`/sfn/…`, registered by `leptos_routes_with_context`,
+//! which also puts the `app::api::BackendHandle` into their context), and
+//! Socket.IO (`realtime`'s layer). The service is built first with the
+//! realtime sink as its `Broadcaster`; the sink gets its `SocketIo` once
+//! the layer exists.
 
-use crate::auth::Keys;
+use crate::auth::{Keys, SessionCookie, token_from_headers};
+use crate::backend::ServiceBackend;
 use crate::config::{Config, Environment};
 use crate::http::{self, AppState};
-use crate::service::{LoginLimiter, Service};
+use crate::service::{Broadcaster, LoginLimiter, Service};
 use crate::storage::Db;
 use crate::{realtime, seed};
 use anyhow::Context;
-use app::model::{Me, Session};
+use app::model::Session;
 use axum::serve::ListenerExt;
 use axum::{Router, extract::DefaultBodyLimit, http::Request};
 use leptos::prelude::*;
@@ -61,33 +69,38 @@ impl Application {
             tuning.login_per_email_per_minute,
             tuning.login_per_ip_per_minute,
         );
-        let service = Service::new(db, keys, limiter);
+        let cookie = SessionCookie::new(keys.ttl(), config.env == Environment::Production);
+        let sink = realtime::SocketSink::new();
+        let service = Service::new(db, keys, limiter, Broadcaster::new(sink.clone()));
         if tuning.seed_demo_data && config.env == Environment::Development {
             seed::seed_demo_data(&service)
                 .await
                 .context("cannot seed demo data")?;
         }
 
-        let (socket_layer, io) = realtime::layer(service.clone());
+        let (socket_layer, io) = realtime::layer(service.clone(), sink);
         let leptos_options = leptos_options(&config);
         let state = AppState {
             service: service.clone(),
             leptos_options: leptos_options.clone(),
-            secure_cookies: config.env == Environment::Production,
+            cookie,
         };
         let routes = generate_route_list(app::App);
         let ssr_service = service.clone();
+        let backend = ServiceBackend::handle(service.clone(), cookie);
         let router = http::router()
             .leptos_routes_with_context(
                 &state,
                 routes,
+                // Runs for every page render and every server-function call.
                 move || {
+                    provide_context(backend.clone());
                     // The signed-in user for server rendering, from the
                     // request's session cookie (or bearer token).
                     let session = use_context::<axum::http::request::Parts>()
-                        .and_then(|parts| http::auth_user::token_from_headers(&parts.headers))
+                        .and_then(|parts| token_from_headers(&parts.headers))
                         .and_then(|token| ssr_service.authenticate(&token).ok())
-                        .map(|(user, _)| Me { id: user.id, name: user.name, role: user.role });
+                        .map(|(user, _)| user.me());
                     provide_context(Session(session));
                 },
                 {
@@ -174,7 +187,7 @@ impl Application {
             let _ = stop_rx.await;
         })
         .await?;
-        service.db().close().await;
+        service.close().await;
         tracing::info!("stopped");
         Ok(())
     }

@@ -2,15 +2,21 @@
 //!
 //! * `config` — every setting, from the environment
 //! * `storage` — SQLite / PostgreSQL persistence
-//! * `auth` — JWT and password hashing
+//! * `auth` — JWT, password hashing, the session cookie / bearer token
 //! * `service` — the product's rules; everything else calls it
 //! * `http` — the REST API and its OpenAPI document
-//! * `realtime` — the Socket.IO gateway and the emitter
+//! * `backend` — `app::api::Backend` over the service, for server functions
+//! * `realtime` — the Socket.IO gateway; delivers the service's events
+//!
+//! Dependencies point one way: `http`, `backend` and `realtime` call
+//! `service`; `service` calls `storage` and `auth` and announces events
+//! through `service::Broadcaster`, which `realtime` implements.
 //! * `application` — wiring, start-up and graceful shutdown
 //! * `seed` — development demo data
 
 pub mod application;
 pub mod auth;
+pub mod backend;
 pub mod config;
 pub mod http;
 pub mod realtime;

@@ -9,7 +9,7 @@ use app::model::Role;
 use app::validate::{Email, Name, Password};
 use server::auth::Keys;
 use server::config::Config;
-use server::service::{LoginLimiter, Service};
+use server::service::{Broadcaster, LoginLimiter, Service};
 use server::storage::Db;
 use server::{Application, Tuning, application::shutdown_signal, telemetry};
 use std::process::ExitCode;
@@ -75,12 +75,13 @@ async fn add_user(args: &[String]) -> anyhow::Result<()> {
         db,
         Keys::new(&config.jwt_secret, config.jwt_ttl),
         LoginLimiter::new(10, 60),
+        Broadcaster::disabled(),
     );
     let user = service.create_user(&email, &password, &name, role).await?;
     println!(
         "created {} user {} <{}> (id {})",
         user.role, user.name, user.email, user.id
     );
-    service.db().close().await;
+    service.close().await;
     Ok(())
 }

@@ -19,7 +19,7 @@ pub const DEMO_USERS: [(&str, &str, Role); 5] = [
 ];
 
 pub async fn seed_demo_data(service: &Service) -> anyhow::Result<()> {
-    if service.db().count_users().await? > 0 {
+    if service.has_accounts().await? {
         return Ok(());
     }
     tracing::info!("empty database: seeding demo accounts (password {DEMO_PASSWORD:?})");

@@ -1,7 +1,10 @@
-//! Authentication: JWT sessions and argon2id password hashes.
+//! Authentication: JWT sessions, argon2id password hashes, and how the
+//! session token travels (bearer header or HttpOnly cookie).
 
 mod jwt;
 mod password;
+pub mod session;
 
 pub use jwt::{Claims, JwtError, Keys};
 pub use password::{hash_password, verify_password};
+pub use session::{SESSION_COOKIE, SessionCookie, cookie_value, token_from_headers};

@@ -1,6 +1,5 @@
 //! Sign-up, sign-in, sign-out and who-am-I.
 
-use super::auth_user::SESSION_COOKIE;
 use super::{ApiJson, ApiResult, AppState, ErrorBody};
 use crate::service::{AuthUser, Session};
 use app::model::{Role, User, UserRef};
@@ -8,7 +7,7 @@ use app::validate::{Email, Name, Password};
 use axum::{
     Json,
     extract::{ConnectInfo, State},
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use serde::{Deserialize, Serialize};
@@ -47,18 +46,8 @@ pub struct SessionResponse {
     user: User,
 }
 
-/// The session cookie: HttpOnly so page scripts never hold the token.
-fn session_cookie(state: &AppState, token: &str) -> HeaderValue {
-    let secure = if state.secure_cookies { "; Secure" } else { "" };
-    let max_age = state.service.keys().ttl().as_secs();
-    HeaderValue::from_str(&format!(
-        "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Lax; Path=/; Max-Age={max_age}{secure}"
-    ))
-    .unwrap_or_else(|_| HeaderValue::from_static("invalid=1"))
-}
-
 fn with_session(state: &AppState, status: StatusCode, session: Session) -> Response {
-    let cookie = session_cookie(state, &session.token);
+    let cookie = HeaderValue::from_str(&state.cookie.issue(&session.token));
     let mut res = (
         status,
         Json(SessionResponse {
@@ -67,7 +56,9 @@ fn with_session(state: &AppState, status: StatusCode, session: Session) -> Respo
         }),
     )
         .into_response();
-    res.headers_mut().insert(header::SET_COOKIE, cookie);
+    if let Ok(cookie) = cookie {
+        res.headers_mut().insert(header::SET_COOKIE, cookie);
+    }
     res
 }
 
@@ -116,14 +107,11 @@ async fn login(
 #[utoipa::path(post, path = "/api/auth/logout", tag = "accounts",
     responses((status = 204, description = "Cookie cleared")))]
 async fn logout(State(state): State<AppState>) -> Response {
-    let secure = if state.secure_cookies { "; Secure" } else { "" };
-    let mut headers = HeaderMap::new();
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "{SESSION_COOKIE}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0{secure}"
-    )) {
-        headers.insert(header::SET_COOKIE, v);
+    let mut res = StatusCode::NO_CONTENT.into_response();
+    if let Ok(v) = HeaderValue::from_str(&state.cookie.clear()) {
+        res.headers_mut().insert(header::SET_COOKIE, v);
     }
-    (StatusCode::NO_CONTENT, headers).into_response()
+    res
 }
 
 /// The signed-in user.
@@ -146,13 +134,5 @@ async fn providers(
     State(state): State<AppState>,
     _user: AuthUser,
 ) -> ApiResult<Json<Vec<UserRef>>> {
-    let rows = state.service.providers().await?;
-    Ok(Json(
-        rows.into_iter()
-            .map(|p| UserRef {
-                id: p.id,
-                name: p.name,
-            })
-            .collect(),
-    ))
+    Ok(Json(state.service.providers().await?))
 }

@@ -1,8 +1,7 @@
 //! The caller's chats, their history, read markers and disputes.
 
 use super::{ApiJson, ApiPath, ApiQuery, ApiResult, AppState, ErrorBody};
-use crate::service::{AuthUser, ServiceError};
-use crate::storage::PageQuery;
+use crate::service::{AuthUser, history_page};
 use app::model::{ChatId, ChatSummary, MessageId, MessagePage, UserRef};
 use app::validate::Reason;
 use axum::{Json, extract::State, http::StatusCode};
@@ -28,9 +27,6 @@ async fn list_chats(
     Ok(Json(state.service.list_chats(&user).await?))
 }
 
-pub const DEFAULT_PAGE: i64 = 50;
-pub const MAX_PAGE: i64 = 200;
-
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct HistoryParams {
@@ -40,27 +36,6 @@ pub struct HistoryParams {
     after: Option<MessageId>,
     /// Page size, 1–200 (default 50).
     limit: Option<i64>,
-}
-
-impl HistoryParams {
-    fn parse(self) -> Result<PageQuery, ServiceError> {
-        let limit = self.limit.unwrap_or(DEFAULT_PAGE);
-        if !(1..=MAX_PAGE).contains(&limit) {
-            return Err(ServiceError::BadRequest(format!(
-                "limit must be between 1 and {MAX_PAGE}"
-            )));
-        }
-        if self.before.is_some_and(|b| b < 1) || self.after.is_some_and(|a| a < 0) {
-            return Err(ServiceError::BadRequest(
-                "before and after must be message ids".into(),
-            ));
-        }
-        Ok(PageQuery {
-            before: self.before,
-            after: self.after,
-            limit,
-        })
-    }
 }
 
 /// A page of history, oldest first. Participants only.
@@ -79,7 +54,7 @@ async fn list_messages(
     ApiPath(chat_id): ApiPath<ChatId>,
     ApiQuery(params): ApiQuery<HistoryParams>,
 ) -> ApiResult<Json<MessagePage>> {
-    let query = params.parse()?;
+    let query = history_page(params.before, params.after, params.limit)?;
     Ok(Json(state.service.history(&user, chat_id, query).await?))
 }
 

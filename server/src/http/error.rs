@@ -1,7 +1,11 @@
-//! How service errors look over HTTP: a status code and
-//! `{"error":{"code","message"}}`. Internal detail is logged, never sent.
+//! How errors look over HTTP: a status code and `{"error":{code,message,details}}`,
+//! where the inner object is the `app::error::AppError` every transport
+//! sends (`AppError::from(ServiceError)`); internal detail is logged, never
+//! sent. Only the status is HTTP's own: input that parsed but broke a rule is
+//! 422, and a rate limit adds `Retry-After`.
 
 use crate::service::ServiceError;
+use app::error::{AppError, ErrorCode};
 use axum::{
     Json,
     extract::rejection::JsonRejection,
@@ -26,6 +30,7 @@ pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
+/// `AppError` as the OpenAPI document describes it.
 #[derive(Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// Stable machine code: `bad_request`, `unauthorized`, `forbidden`,
@@ -37,29 +42,34 @@ pub struct ErrorDetail {
     pub details: Option<serde_json::Value>,
 }
 
-pub fn error_response(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
-    let body = ErrorBody {
-        error: ErrorDetail {
-            code: code.to_owned(),
-            message: message.into(),
-            details: None,
-        },
-    };
-    (status, Json(body)).into_response()
+impl From<AppError> for ErrorBody {
+    fn from(e: AppError) -> Self {
+        Self {
+            error: ErrorDetail {
+                code: e.code.as_str().to_owned(),
+                message: e.message,
+                details: e.details,
+            },
+        }
+    }
+}
+
+/// An error response with `status` (which may differ from the code's own,
+/// as for 422 and 415).
+pub fn error_response(status: StatusCode, error: AppError) -> Response {
+    (status, Json(ErrorBody::from(error))).into_response()
+}
+
+fn bad_request(message: impl Into<String>) -> AppError {
+    AppError::new(ErrorCode::BadRequest, message)
 }
 
 impl ApiError {
     pub fn status(&self) -> StatusCode {
         match &self.0 {
             ServiceError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ServiceError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ServiceError::Unauthorized | ServiceError::BadCredentials => StatusCode::UNAUTHORIZED,
-            ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
-            ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
-            ServiceError::Conflict { .. } => StatusCode::CONFLICT,
-            ServiceError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ServiceError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            ServiceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            other => StatusCode::from_u16(other.code().http_status())
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
         }
     }
 }
@@ -67,19 +77,13 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        if let ServiceError::Internal(e) = &self.0 {
-            tracing::error!(error = ?e, "internal error");
-        }
-        let body = ErrorBody {
-            error: ErrorDetail {
-                code: self.0.code().to_owned(),
-                message: self.0.to_string(),
-                details: self.0.details(),
-            },
+        let retry_after = match &self.0 {
+            ServiceError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
         };
-        let mut res = (status, Json(body)).into_response();
-        if let ServiceError::RateLimited { retry_after_secs } = self.0
-            && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
+        let mut res = error_response(status, AppError::from(self.0));
+        if let Some(secs) = retry_after
+            && let Ok(v) = HeaderValue::from_str(&secs.to_string())
         {
             res.headers_mut().insert(header::RETRY_AFTER, v);
         }
@@ -110,25 +114,24 @@ fn json_rejection(r: JsonRejection) -> Response {
     match &r {
         JsonRejection::JsonDataError(e) => error_response(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "bad_request",
-            format!("invalid request body: {}", e.body_text()),
+            bad_request(format!("invalid request body: {}", e.body_text())),
         ),
         JsonRejection::MissingJsonContentType(_) => error_response(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "bad_request",
-            "expected Content-Type: application/json",
+            bad_request("expected Content-Type: application/json"),
         ),
         JsonRejection::BytesRejection(_) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => {
             error_response(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                "request body is larger than 64 KiB",
+                AppError::new(
+                    ErrorCode::PayloadTooLarge,
+                    "request body is larger than 64 KiB",
+                ),
             )
         }
         _ => error_response(
             StatusCode::BAD_REQUEST,
-            "bad_request",
-            format!("malformed JSON body: {}", r.body_text()),
+            bad_request(format!("malformed JSON body: {}", r.body_text())),
         ),
     }
 }
@@ -152,7 +155,7 @@ where
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|q| Self(q.0))
-            .map_err(|r| error_response(StatusCode::BAD_REQUEST, "bad_request", r.body_text()))
+            .map_err(|r| error_response(StatusCode::BAD_REQUEST, bad_request(r.body_text())))
     }
 }
 
@@ -173,6 +176,6 @@ where
         axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
             .map(|p| Self(p.0))
-            .map_err(|r| error_response(StatusCode::BAD_REQUEST, "bad_request", r.body_text()))
+            .map_err(|r| error_response(StatusCode::BAD_REQUEST, bad_request(r.body_text())))
     }
 }

@@ -1,6 +1,7 @@
 //! Liveness with a database round trip, for load balancers and operators.
 
 use super::{AppState, ErrorBody, error_response};
+use app::error::{AppError, ErrorCode};
 use axum::{
     Json,
     extract::State,
@@ -25,25 +26,22 @@ pub struct Health {
 #[utoipa::path(get, path = "/healthz", tag = "health",
     responses((status = 200, body = Health), (status = 503, body = ErrorBody)))]
 async fn healthz(State(state): State<AppState>) -> Response {
-    let db = state.service.db();
-    match tokio::time::timeout(std::time::Duration::from_secs(3), db.ping()).await {
-        Ok(Ok(())) => Json(Health {
+    let unavailable = |message| {
+        error_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            AppError::new(ErrorCode::Unavailable, message),
+        )
+    };
+    match tokio::time::timeout(std::time::Duration::from_secs(3), state.service.ping()).await {
+        Ok(Ok(database)) => Json(Health {
             status: "ok",
-            database: db.backend(),
+            database,
         })
         .into_response(),
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "health check: database unavailable");
-            error_response(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable",
-                "database unavailable",
-            )
+            unavailable("database unavailable")
         }
-        Err(_) => error_response(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
-            "database timed out",
-        ),
+        Err(_) => unavailable("database timed out"),
     }
 }

@@ -1,9 +1,10 @@
 //! The HTTP API: one module per resource, each exposing `router()`. Every
 //! route is registered through utoipa so the OpenAPI document cannot drift
-//! from what the server serves.
+//! from what the server serves. Handlers are thin callers of
+//! `crate::service`; errors are `AppError`s (see `error`).
 
 mod accounts;
-pub mod auth_user;
+mod auth_user;
 mod chats;
 mod disputes;
 mod error;
@@ -15,7 +16,9 @@ pub use error::{
     ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, ErrorBody, ErrorDetail, error_response,
 };
 
+use crate::auth::SessionCookie;
 use crate::service::Service;
+use app::error::{AppError, ErrorCode};
 use axum::{
     Json, Router, extract::FromRef, http::StatusCode, response::IntoResponse, routing::get,
 };
@@ -31,8 +34,8 @@ use utoipa_axum::router::OpenApiRouter;
 pub struct AppState {
     pub service: Service,
     pub leptos_options: LeptosOptions,
-    /// Mark cookies `Secure` (production, behind TLS).
-    pub secure_cookies: bool,
+    /// How the session cookie is written (`Secure` in production).
+    pub cookie: SessionCookie,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -97,5 +100,8 @@ pub fn router() -> Router<AppState> {
 }
 
 async fn api_not_found() -> impl IntoResponse {
-    error_response(StatusCode::NOT_FOUND, "not_found", "no such API endpoint")
+    error_response(
+        StatusCode::NOT_FOUND,
+        AppError::new(ErrorCode::NotFound, "no such API endpoint"),
+    )
 }

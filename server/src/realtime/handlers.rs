@@ -1,16 +1,25 @@
-//! Socket.IO event handlers. Each one parses its payload into a typed
-//! request, calls the service, and acks; failures are acks, never panics.
+//! Socket.IO event handlers. Each one parses its payload into its
+//! `app::protocol` request type, calls the service, and acks with
+//! `encode_ack`; failures are acks, never panics. Everything emitted is an
+//! `app::protocol::ServerEvent`.
 
+use super::presence::Presence;
 use super::session::SocketSession;
 use super::{chat_room, user_room};
-use crate::http::auth_user::{SESSION_COOKIE, cookie_value};
-use crate::service::{AuthUser, Service, ServiceError, events};
+use crate::auth::{SESSION_COOKIE, cookie_value};
+use crate::service::{AuthUser, Service, ServiceError};
 use crate::storage::PageQuery;
-use app::model::{ChatId, MessageId, Role};
+use app::error::AppError;
+use app::model::{ChatId, Role};
+use app::protocol::{
+    ChatUser, Connected, Empty, JoinChat, JoinReply, JoinedChat, LeaveChat, LeaveReply, MarkRead,
+    Request, SendMessage, SendReply, ServerEvent, SetTyping, Typing, UserJoined, UserLeft,
+    encode_ack,
+};
 use app::validate::{ClientId, MessageText};
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
+use serde_json::Value;
+use socketioxide::SocketIo;
 use socketioxide::extract::{AckSender, Event, SocketRef, State, TryData};
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,6 +40,12 @@ impl std::fmt::Display for Unauthorized {
     }
 }
 
+/// The handshake's auth payload: `io(url, { auth: { token } })`.
+#[derive(Deserialize)]
+pub struct HandshakeAuth {
+    token: String,
+}
+
 /// Connect middleware: a token from the handshake's `auth.token`, else the
 /// HttpOnly session cookie. Anything missing, forged or expired is refused.
 ///
@@ -41,23 +56,23 @@ impl std::fmt::Display for Unauthorized {
 /// before its handler exists is silently dropped (no ack ever comes).
 pub async fn authenticate(
     s: SocketRef,
-    TryData(auth): TryData<Value>,
+    TryData(auth): TryData<HandshakeAuth>,
     State(service): State<Service>,
 ) -> Result<(), Unauthorized> {
     let token = auth
         .ok()
-        .and_then(|v| v.get("token").and_then(Value::as_str).map(str::to_owned))
+        .map(|a| a.token)
         .or_else(|| cookie_value(&s.req_parts().headers, SESSION_COOKIE))
         .ok_or(Unauthorized)?;
     let (user, claims) = service.authenticate(&token).map_err(|_| Unauthorized)?;
     let user_id = user.id;
     s.extensions
         .insert(Arc::new(SocketSession::new(user, claims.exp)));
-    s.on(events::JOIN_CHAT, join_chat);
-    s.on(events::LEAVE_CHAT, leave_chat);
-    s.on(events::SEND_MESSAGE, send_message);
-    s.on(events::TYPING, typing);
-    s.on(events::MARK_READ, mark_read);
+    s.on(JoinChat::NAME, join_chat);
+    s.on(LeaveChat::NAME, leave_chat);
+    s.on(SendMessage::NAME, send_message);
+    s.on(SetTyping::NAME, typing);
+    s.on(MarkRead::NAME, mark_read);
     s.on_fallback(|s: SocketRef, Event(event): Event| async move {
         tracing::warn!(sid = %s.id, event, "unknown event ignored");
     });
@@ -70,7 +85,38 @@ fn session(s: &SocketRef) -> Option<Arc<SocketSession>> {
     s.extensions.get::<Arc<SocketSession>>()
 }
 
-pub async fn on_connect(s: SocketRef, State(service): State<Service>) {
+// ---- emitting -----------------------------------------------------------------
+
+/// To this socket only.
+fn emit_to_socket<E: ServerEvent>(s: &SocketRef, event: &E) {
+    if let Err(e) = s.emit(E::NAME, event) {
+        tracing::debug!(event = E::NAME, error = %e, "emit to socket failed");
+    }
+}
+
+/// To the others in the chat's room (never this socket).
+async fn emit_to_others<E: ServerEvent>(s: &SocketRef, chat: ChatId, event: &E) {
+    if let Err(e) = s.to(chat_room(chat)).emit(E::NAME, event).await {
+        tracing::debug!(event = E::NAME, error = %e, "room emit failed");
+    }
+}
+
+fn chat_user(user: &AuthUser) -> ChatUser {
+    ChatUser {
+        id: user.id,
+        name: user.name.clone(),
+        role: user.role,
+    }
+}
+
+// ---- connect / disconnect ----------------------------------------------------
+
+pub async fn on_connect(
+    s: SocketRef,
+    io: SocketIo,
+    State(service): State<Service>,
+    State(presence): State<Arc<Presence>>,
+) {
     let Some(sess) = session(&s) else {
         // Cannot happen: the middleware refuses sockets it did not tag.
         let _ = s.disconnect();
@@ -82,14 +128,14 @@ pub async fn on_connect(s: SocketRef, State(service): State<Service>) {
         tracing::info!("connected");
         // Not counted if the socket already closed (then `on_disconnect`
         // ran first and will not uncount it).
-        let Some(came_online) = sess.count_online(|| service.presence().connect(user.id)) else {
+        let Some(came_online) = sess.count_online(|| presence.connect(user.id)) else {
             tracing::info!("closed before its connect handler ran");
             return;
         };
-        let _ = s.emit(events::CONNECTED, &json!({ "userId": user.id }));
-        expire_at_token_end(&s, &service, &sess);
+        emit_to_socket(&s, &Connected { user_id: user.id });
+        expire_at_token_end(&s, io, &sess);
         if came_online {
-            broadcast_presence(&service, user.id, true, None).await;
+            service.announce_presence(user.id, true, None).await;
         }
     }
     .instrument(span)
@@ -97,10 +143,7 @@ pub async fn on_connect(s: SocketRef, State(service): State<Service>) {
 }
 
 /// Closes the socket when its token expires (a reconnect then needs a fresh one).
-fn expire_at_token_end(s: &SocketRef, service: &Service, sess: &Arc<SocketSession>) {
-    let Some(io) = service.emitter().io().cloned() else {
-        return;
-    };
+fn expire_at_token_end(s: &SocketRef, io: SocketIo, sess: &Arc<SocketSession>) {
     let sid = s.id;
     let sess = sess.clone();
     // To the millisecond: `exp` is the first second the token is refused in.
@@ -119,7 +162,11 @@ fn expire_at_token_end(s: &SocketRef, service: &Service, sess: &Arc<SocketSessio
     });
 }
 
-async fn on_disconnect(s: SocketRef, State(service): State<Service>) {
+async fn on_disconnect(
+    s: SocketRef,
+    State(service): State<Service>,
+    State(presence): State<Arc<Presence>>,
+) {
     let Some(sess) = session(&s) else { return };
     sess.closed.notify_one();
     let user = &sess.user;
@@ -131,38 +178,18 @@ async fn on_disconnect(s: SocketRef, State(service): State<Service>) {
     }
     for chat in sess.joined_chats() {
         if !user_has_other_socket_in(&s, user.id, chat) {
-            let payload = json!({ "chatId": chat, "user": user_json(user) });
-            let _ = s
-                .to(chat_room(chat))
-                .emit(events::USER_LEFT, &payload)
-                .await;
+            let left = UserLeft {
+                chat_id: chat,
+                user: chat_user(user),
+            };
+            emit_to_others(&s, chat, &left).await;
         }
     }
-    if let Some(Some(last_seen)) = sess.uncount_online(|| service.presence().disconnect(user.id)) {
-        broadcast_presence(&service, user.id, false, Some(last_seen)).await;
+    if let Some(Some(last_seen)) = sess.uncount_online(|| presence.disconnect(user.id)) {
+        service
+            .announce_presence(user.id, false, Some(last_seen))
+            .await;
     }
-}
-
-async fn broadcast_presence(
-    service: &Service,
-    user: i64,
-    online: bool,
-    last_seen: Option<chrono::DateTime<chrono::Utc>>,
-) {
-    match service.db().contacts_of(user).await {
-        Ok(contacts) => {
-            let payload = json!({ "userId": user, "online": online, "lastSeen": last_seen });
-            service
-                .emitter()
-                .to_users(&contacts, events::PRESENCE, &payload)
-                .await;
-        }
-        Err(e) => tracing::warn!(user_id = user, error = %e, "presence not broadcast"),
-    }
-}
-
-fn user_json(user: &AuthUser) -> Value {
-    json!({ "id": user.id, "name": user.name, "role": user.role })
 }
 
 /// Whether another socket of `user` (another tab) is in the chat's room.
@@ -174,34 +201,24 @@ fn user_has_other_socket_in(s: &SocketRef, user: i64, chat: ChatId) -> bool {
         .any(|other| session(&other).is_some_and(|o| o.user.id == user && o.is_in(chat)))
 }
 
-// ---- acks -----------------------------------------------------------------
+// ---- requests and acks --------------------------------------------------------
 
-fn ack_ok(ack: AckSender, mut body: Value) {
-    tracing::info!("ok");
-    if let Some(obj) = body.as_object_mut() {
-        obj.insert("ok".into(), Value::Bool(true));
+/// Acks a request with its outcome, in the shape `app::protocol` defines.
+fn reply<R: Request>(ack: AckSender, result: Result<R::Reply, ServiceError>) {
+    match &result {
+        Ok(_) => tracing::info!("ok"),
+        Err(ServiceError::Internal(_)) => {} // logged by the conversion below
+        Err(e) => tracing::info!(code = %e.code(), error = %e, "socket request refused"),
     }
+    let body = encode_ack(&result.map_err(AppError::from));
     if let Err(e) = ack.send(&body) {
         tracing::debug!(error = %e, "ack not sent");
     }
 }
 
-fn ack_err(ack: AckSender, err: &ServiceError) {
-    if let ServiceError::Internal(e) = err {
-        tracing::error!(error = ?e, "internal error in socket handler");
-    } else {
-        tracing::info!(code = err.code(), error = %err, "socket request refused");
-    }
-    let body = json!({ "ok": false, "error": { "code": err.code(), "message": err.to_string() } });
-    if let Err(e) = ack.send(&body) {
-        tracing::debug!(error = %e, "ack not sent");
-    }
-}
-
-/// Parses an event payload, naming the problem for the client.
-fn parse<T: DeserializeOwned>(
-    data: Result<Value, impl std::fmt::Display>,
-) -> Result<T, ServiceError> {
+/// Parses an event payload into its request type, naming the problem for
+/// the client.
+fn parse<R: Request>(data: Result<Value, impl std::fmt::Display>) -> Result<R, ServiceError> {
     let value = data.map_err(|e| ServiceError::BadRequest(format!("unreadable payload: {e}")))?;
     if !value.is_object() {
         return Err(ServiceError::BadRequest(
@@ -227,11 +244,11 @@ async fn ensure_member(
 }
 
 macro_rules! session_or_return {
-    ($s:expr, $ack:expr) => {
+    ($s:expr, $ack:expr, $req:ty) => {
         match session(&$s) {
             Some(sess) => sess,
             None => {
-                ack_err($ack, &ServiceError::Unauthorized);
+                reply::<$req>($ack, Err(ServiceError::Unauthorized));
                 return;
             }
         }
@@ -240,106 +257,92 @@ macro_rules! session_or_return {
 
 // ---- join / leave -----------------------------------------------------------
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct JoinChat {
-    chat_id: ChatId,
-    after_message_id: Option<MessageId>,
-}
-
 async fn join_chat(
     s: SocketRef,
     TryData(data): TryData<Value>,
     ack: AckSender,
     State(service): State<Service>,
 ) {
-    let sess = session_or_return!(s, ack);
+    let sess = session_or_return!(s, ack, JoinChat);
     let span = tracing::info_span!(
         "join_chat",
         user_id = sess.user.id,
         chat_id = tracing::field::Empty
     );
     async {
-        let result: Result<Value, ServiceError> = async {
+        let result: Result<JoinReply, ServiceError> = async {
             let req: JoinChat = parse(data)?;
-            tracing::Span::current().record("chat_id", req.chat_id);
+            let chat = req.chat_id;
+            tracing::Span::current().record("chat_id", chat);
             if req.after_message_id.is_some_and(|a| a < 0) {
-                return Err(ServiceError::BadRequest("afterMessageId must be a message id".into()));
+                return Err(ServiceError::BadRequest(
+                    "afterMessageId must be a message id".into(),
+                ));
             }
-            ensure_member(&service, &sess, req.chat_id).await?;
-            let first_tab = !user_has_other_socket_in(&s, sess.user.id, req.chat_id);
-            let already = sess.is_in(req.chat_id);
+            ensure_member(&service, &sess, chat).await?;
+            let first_tab = !user_has_other_socket_in(&s, sess.user.id, chat);
+            let already = sess.is_in(chat);
             // Join before reading the catch-up so nothing falls between the
             // two; an overlap is harmless (clients de-duplicate by id).
-            s.join(chat_room(req.chat_id));
-            sess.joined(req.chat_id);
-            let _ = s.emit(events::JOINED_CHAT, &json!({ "chatId": req.chat_id }));
+            s.join(chat_room(chat));
+            sess.joined(chat);
+            emit_to_socket(&s, &JoinedChat { chat_id: chat });
             if first_tab && !already {
-                let payload = json!({ "chatId": req.chat_id, "user": user_json(&sess.user) });
-                let _ = s.to(chat_room(req.chat_id)).emit(events::USER_JOINED, &payload).await;
+                let joined = UserJoined {
+                    chat_id: chat,
+                    user: chat_user(&sess.user),
+                };
+                emit_to_others(&s, chat, &joined).await;
             }
-            let mut body = json!({ "chatId": req.chat_id });
-            if let Some(after) = req.after_message_id {
-                let page = service
-                    .history_authorized(req.chat_id, PageQuery { before: None, after: Some(after), limit: CATCH_UP_LIMIT })
-                    .await?;
-                body["messages"] = serde_json::to_value(&page.messages).unwrap_or_default();
-                body["hasMore"] = Value::Bool(page.has_more);
-            }
-            let participants = service.db().chat_participants(req.chat_id).await.map_err(ServiceError::from)?;
-            let presence: Vec<Value> = participants
-                .iter()
-                .map(|p| json!({ "userId": p.id, "name": p.name, "role": p.role, "online": service.presence().is_online(p.id), "lastReadMessageId": p.last_read_message_id }))
-                .collect();
-            body["presence"] = Value::Array(presence);
-            Ok(body)
+            let (messages, has_more) = match req.after_message_id {
+                Some(after) => {
+                    let query = PageQuery {
+                        before: None,
+                        after: Some(after),
+                        limit: CATCH_UP_LIMIT,
+                    };
+                    let page = service.history_authorized(chat, query).await?;
+                    (Some(page.messages), Some(page.has_more))
+                }
+                None => (None, None),
+            };
+            Ok(JoinReply {
+                chat_id: chat,
+                messages,
+                has_more,
+                presence: service.chat_presence(chat).await?,
+            })
         }
         .await;
-        match result {
-            Ok(body) => ack_ok(ack, body),
-            Err(e) => ack_err(ack, &e),
-        }
+        reply::<JoinChat>(ack, result);
     }
     .instrument(span)
     .await
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct LeaveChat {
-    chat_id: ChatId,
-}
-
 async fn leave_chat(s: SocketRef, TryData(data): TryData<Value>, ack: AckSender) {
-    let sess = session_or_return!(s, ack);
+    let sess = session_or_return!(s, ack, LeaveChat);
     let req: LeaveChat = match parse(data) {
         Ok(r) => r,
-        Err(e) => return ack_err(ack, &e),
+        Err(e) => return reply::<LeaveChat>(ack, Err(e)),
     };
-    tracing::info!(user_id = sess.user.id, chat_id = req.chat_id, "leave_chat");
-    if sess.typing_stopped(req.chat_id, None) {
-        emit_typing(&s, &sess.user, req.chat_id, false).await;
+    let chat = req.chat_id;
+    tracing::info!(user_id = sess.user.id, chat_id = chat, "leave_chat");
+    if sess.typing_stopped(chat, None) {
+        emit_typing(&s, &sess.user, chat, false).await;
     }
-    s.leave(chat_room(req.chat_id));
-    if sess.left(req.chat_id) && !user_has_other_socket_in(&s, sess.user.id, req.chat_id) {
-        let payload = json!({ "chatId": req.chat_id, "user": user_json(&sess.user) });
-        let _ = s
-            .to(chat_room(req.chat_id))
-            .emit(events::USER_LEFT, &payload)
-            .await;
+    s.leave(chat_room(chat));
+    if sess.left(chat) && !user_has_other_socket_in(&s, sess.user.id, chat) {
+        let left = UserLeft {
+            chat_id: chat,
+            user: chat_user(&sess.user),
+        };
+        emit_to_others(&s, chat, &left).await;
     }
-    ack_ok(ack, json!({ "chatId": req.chat_id }));
+    reply::<LeaveChat>(ack, Ok(LeaveReply { chat_id: chat }));
 }
 
 // ---- messages ---------------------------------------------------------------
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct SendMessage {
-    chat_id: ChatId,
-    content: String,
-    client_id: String,
-}
 
 async fn send_message(
     s: SocketRef,
@@ -347,14 +350,14 @@ async fn send_message(
     ack: AckSender,
     State(service): State<Service>,
 ) {
-    let sess = session_or_return!(s, ack);
+    let sess = session_or_return!(s, ack, SendMessage);
     let span = tracing::info_span!(
         "send_message",
         user_id = sess.user.id,
         chat_id = tracing::field::Empty
     );
     async {
-        let result: Result<Value, ServiceError> = async {
+        let result: Result<SendReply, ServiceError> = async {
             if sess.send_limit.check().is_err() {
                 return Err(ServiceError::RateLimited {
                     retry_after_secs: 1,
@@ -368,23 +371,13 @@ async fn send_message(
             let message = service
                 .post_message(&sess.user, req.chat_id, text, client_id)
                 .await?;
-            Ok(json!({ "message": message }))
+            Ok(SendReply { message })
         }
         .await;
-        match result {
-            Ok(body) => ack_ok(ack, body),
-            Err(e) => ack_err(ack, &e),
-        }
+        reply::<SendMessage>(ack, result);
     }
     .instrument(span)
     .await
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct MarkRead {
-    chat_id: ChatId,
-    message_id: MessageId,
 }
 
 async fn mark_read(
@@ -393,40 +386,37 @@ async fn mark_read(
     ack: AckSender,
     State(service): State<Service>,
 ) {
-    let sess = session_or_return!(s, ack);
-    let result: Result<Value, ServiceError> = async {
+    let sess = session_or_return!(s, ack, MarkRead);
+    let result: Result<Empty, ServiceError> = async {
         let req: MarkRead = parse(data)?;
         ensure_member(&service, &sess, req.chat_id).await?;
         service
             .mark_read_authorized(&sess.user, req.chat_id, req.message_id)
             .await?;
-        Ok(json!({}))
+        Ok(Empty {})
     }
     .await;
-    match result {
-        Ok(body) => ack_ok(ack, body),
-        Err(e) => ack_err(ack, &e),
-    }
+    reply::<MarkRead>(ack, result);
 }
 
 // ---- typing -----------------------------------------------------------------
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Typing {
-    chat_id: ChatId,
-    is_typing: bool,
-}
-
 /// To the others in the room: never to the typer's own sockets.
 async fn emit_typing(s: &SocketRef, user: &AuthUser, chat: ChatId, is_typing: bool) {
-    let payload =
-        json!({ "chatId": chat, "userId": user.id, "name": user.name, "isTyping": is_typing });
-    let _ = s
+    let event = Typing {
+        chat_id: chat,
+        user_id: user.id,
+        name: user.name.clone(),
+        is_typing,
+    };
+    if let Err(e) = s
         .to(chat_room(chat))
         .except(user_room(user.id))
-        .emit(events::TYPING, &payload)
-        .await;
+        .emit(Typing::NAME, &event)
+        .await
+    {
+        tracing::debug!(error = %e, "typing not relayed");
+    }
 }
 
 async fn typing(
@@ -435,14 +425,14 @@ async fn typing(
     ack: AckSender,
     State(service): State<Service>,
 ) {
-    let sess = session_or_return!(s, ack);
-    let result: Result<(), ServiceError> = async {
+    let sess = session_or_return!(s, ack, SetTyping);
+    let result: Result<Empty, ServiceError> = async {
         if sess.typing_limit.check().is_err() {
             return Err(ServiceError::RateLimited {
                 retry_after_secs: 1,
             });
         }
-        let req: Typing = parse(data)?;
+        let req: SetTyping = parse(data)?;
         ensure_member(&service, &sess, req.chat_id).await?;
         if req.is_typing {
             let generation = sess.typing_started(req.chat_id);
@@ -457,16 +447,8 @@ async fn typing(
         } else if sess.typing_stopped(req.chat_id, None) {
             emit_typing(&s, &sess.user, req.chat_id, false).await;
         }
-        Ok(())
+        Ok(Empty {})
     }
     .await;
-    match result {
-        Ok(()) => ack_ok(ack, json!({})),
-        Err(e) => {
-            if !matches!(e, ServiceError::RateLimited { .. }) {
-                tracing::debug!(error = %e, "typing refused");
-            }
-            ack_err(ack, &e)
-        }
-    }
+    reply::<SetTyping>(ack, result);
 }

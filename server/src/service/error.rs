@@ -1,9 +1,14 @@
-//! The service layer's one error type. Each variant carries a stable wire
-//! `code`; the HTTP and Socket.IO layers only translate it.
+//! The service layer's one error type, and its one translation into
+//! `app::error::AppError`: REST bodies, Socket.IO acks and server-function
+//! errors all come from `AppError::from(ServiceError)`, so they carry the
+//! same code, message and details. Transports add only their framing (HTTP
+//! status, `Retry-After`, `{"ok":false,…}`).
 
 use crate::storage::{DisputeError, StorageError};
+use app::error::{AppError, ErrorCode};
+use app::model::DisputeRef;
 use app::validate::Invalid;
-use serde_json::Value;
+use serde::Serialize;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
@@ -22,7 +27,7 @@ pub enum ServiceError {
     #[error("{message}")]
     Conflict {
         message: String,
-        details: Option<Value>,
+        details: Option<ConflictDetails>,
     },
     #[error("too many requests; retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
@@ -32,26 +37,60 @@ pub enum ServiceError {
     Internal(#[source] anyhow::Error),
 }
 
+/// What a conflict points at, for clients to act on (`error.details`).
+#[derive(Clone, Debug, Serialize)]
+#[serde(untagged)]
+pub enum ConflictDetails {
+    /// The input field that clashes (`{"field":"email"}`).
+    Field { field: &'static str },
+    /// The dispute already open in the chat (`{"dispute":{"id":…,"status":"open"}}`).
+    Dispute { dispute: DisputeRef },
+}
+
+#[derive(Serialize)]
+struct FieldDetails {
+    field: &'static str,
+}
+
 impl ServiceError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Self::Invalid(_) | Self::BadRequest(_) => "bad_request",
-            Self::Unauthorized | Self::BadCredentials => "unauthorized",
-            Self::Forbidden(_) => "forbidden",
-            Self::NotFound(_) => "not_found",
-            Self::Conflict { .. } => "conflict",
-            Self::RateLimited { .. } => "rate_limited",
-            Self::Unavailable(_) => "unavailable",
-            Self::Internal(_) => "internal",
+            Self::Invalid(_) | Self::BadRequest(_) => ErrorCode::BadRequest,
+            Self::Unauthorized | Self::BadCredentials => ErrorCode::Unauthorized,
+            Self::Forbidden(_) => ErrorCode::Forbidden,
+            Self::NotFound(_) => ErrorCode::NotFound,
+            Self::Conflict { .. } => ErrorCode::Conflict,
+            Self::RateLimited { .. } => ErrorCode::RateLimited,
+            Self::Unavailable(_) => ErrorCode::Unavailable,
+            Self::Internal(_) => ErrorCode::Internal,
         }
     }
 
     /// Extra machine-readable detail for the error body, when there is any.
-    pub fn details(&self) -> Option<Value> {
-        match self {
-            Self::Invalid(i) => Some(serde_json::json!({ "field": i.field })),
-            Self::Conflict { details, .. } => details.clone(),
-            _ => None,
+    pub fn details(&self) -> Option<serde_json::Value> {
+        let value = match self {
+            Self::Invalid(i) => serde_json::to_value(FieldDetails { field: i.field }),
+            Self::Conflict {
+                details: Some(d), ..
+            } => serde_json::to_value(d),
+            _ => return None,
+        };
+        value.ok()
+    }
+}
+
+/// Internal causes are logged here, once, whichever transport answers; the
+/// caller only ever sees "internal error".
+impl From<ServiceError> for AppError {
+    fn from(e: ServiceError) -> Self {
+        match &e {
+            ServiceError::Internal(cause) => tracing::error!(error = ?cause, "internal error"),
+            other => tracing::debug!(code = %other.code(), error = %other, "request refused"),
+        }
+        AppError {
+            code: e.code(),
+            message: e.to_string(),
+            details: e.details(),
         }
     }
 }
@@ -74,20 +113,46 @@ impl From<DisputeError> for ServiceError {
         match e {
             DisputeError::AlreadyOpen(id) => Self::Conflict {
                 message: "a dispute is already open in this chat".into(),
-                details: Some(serde_json::json!({ "dispute": { "id": id, "status": "open" } })),
+                details: Some(ConflictDetails::Dispute {
+                    dispute: DisputeRef {
+                        id,
+                        status: app::model::DisputeStatus::Open,
+                    },
+                }),
             },
-            DisputeError::NoLsm => Self::Unavailable(
-                "no local service manager account exists yet; ask an operator to create one".into(),
-            ),
-            DisputeError::NotTheLsm => Self::Forbidden("only the dispute's LSM can resolve it"),
             DisputeError::AlreadyResolved => Self::Conflict {
                 message: "the dispute is already resolved".into(),
                 details: None,
             },
-            DisputeError::Storage(StorageError::NotFound) => Self::NotFound("dispute"),
             DisputeError::Storage(s) => s.into(),
         }
     }
 }
 
 pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_translation_for_every_transport() {
+        let e = AppError::from(ServiceError::Invalid(Invalid {
+            field: "content",
+            message: "must not be empty".into(),
+        }));
+        assert_eq!(e.code, ErrorCode::BadRequest);
+        assert_eq!(e.message, "content: must not be empty");
+        assert_eq!(e.details, Some(serde_json::json!({ "field": "content" })));
+
+        let e = AppError::from(ServiceError::from(DisputeError::AlreadyOpen(4)));
+        assert_eq!(e.code, ErrorCode::Conflict);
+        assert_eq!(
+            e.details,
+            Some(serde_json::json!({ "dispute": { "id": 4, "status": "open" } }))
+        );
+
+        let e = AppError::from(ServiceError::Internal(anyhow::anyhow!("secret detail")));
+        assert_eq!(e, AppError::internal());
+    }
+}

@@ -1,29 +1,45 @@
 //! The service layer: every rule of the product lives here. REST handlers,
-//! Socket.IO handlers and Leptos server functions are thin callers of it, and
-//! it is the only caller of storage and of the emitter.
+//! Socket.IO handlers and Leptos server functions (through
+//! `crate::backend`) are thin callers of it. It is the only caller of
+//! storage, decides what storage writes (which LSM joins a dispute, the text
+//! of system messages and notifications, see `texts`), and announces what
+//! happened through a [`Broadcaster`]: an interface defined here and
+//! implemented by `realtime`, so the service never depends on a transport.
 
+mod broadcast;
 mod error;
 mod limits;
+mod texts;
 
-pub use error::{Result, ServiceError};
+pub use broadcast::{Audience, Broadcaster, EventSink};
+pub use error::{ConflictDetails, Result, ServiceError};
 pub use limits::LoginLimiter;
 
 use crate::auth::{self, Claims, Keys};
-use crate::realtime::{Emitter, Presence};
-use crate::storage::{Db, NewUser, PageQuery, ProviderRow, StorageError};
+use crate::storage::{
+    Db, LsmLoad, MessageNotice, NewDispute, NewUser, Notice, PageQuery, Settlement, StorageError,
+};
+use app::api::{Booking, DisputeOpened};
 use app::model::{
-    ChatId, ChatSummary, Message, MessageId, MessagePage, Notification, Role, User, UserId, UserRef,
+    ChatId, ChatSummary, Me, Message, MessageId, MessagePage, Notification, Role, User, UserId,
+    UserRef,
+};
+use app::protocol::{
+    ChatCreated, DisputeResolved, LsmInvited, NewMessage, NewNotification, ParticipantState,
+    PresenceChanged, ReadMarker,
 };
 use app::validate::{
     ClientId, Description, Email, MessageText, Name, Password, Reason, Resolution, Title,
 };
-use serde::Serialize;
+use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
-/// Socket.IO event names the server emits (shared with the browser in `app`).
-pub use app::model::events;
+/// History pages: this many messages unless asked otherwise…
+pub const DEFAULT_PAGE: i64 = 50;
+/// …and never more than this.
+pub const MAX_PAGE: i64 = 200;
 
 /// The authenticated caller, taken from a verified token.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,29 +57,66 @@ impl AuthUser {
             name: c.name.clone(),
         })
     }
-    fn as_ref(&self) -> UserRef {
-        UserRef {
+
+    /// Who is signed in, as pages and server functions know it.
+    pub fn me(&self) -> Me {
+        Me {
             id: self.id,
             name: self.name.clone(),
+            role: self.role,
+        }
+    }
+}
+
+impl From<&Me> for AuthUser {
+    fn from(me: &Me) -> Self {
+        Self {
+            id: me.id,
+            role: me.role,
+            name: me.name.clone(),
         }
     }
 }
 
 /// A signed-in session: the token and who it is for.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct Session {
     pub token: String,
     pub user: User,
 }
 
-pub struct Booked {
-    pub job_id: i64,
-    pub chat_id: ChatId,
+/// Which slice of a chat's history to read, checked: `limit` 1–200
+/// (default 50), `before`/`after` message ids.
+pub fn history_page(
+    before: Option<MessageId>,
+    after: Option<MessageId>,
+    limit: Option<i64>,
+) -> Result<PageQuery> {
+    let limit = limit.unwrap_or(DEFAULT_PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(ServiceError::BadRequest(format!(
+            "limit must be between 1 and {MAX_PAGE}"
+        )));
+    }
+    if before.is_some_and(|b| b < 1) || after.is_some_and(|a| a < 0) {
+        return Err(ServiceError::BadRequest(
+            "before and after must be message ids".into(),
+        ));
+    }
+    Ok(PageQuery {
+        before,
+        after,
+        limit,
+    })
 }
 
-pub struct DisputeOpened {
-    pub dispute_id: i64,
-    pub lsm: UserRef,
+/// The LSM a new dispute goes to: the one with the fewest open disputes,
+/// ties to the lowest id.
+fn least_busy(loads: Vec<LsmLoad>) -> Option<UserRef> {
+    loads
+        .into_iter()
+        .min_by_key(|l| (l.open_disputes, l.lsm.id))
+        .map(|l| l.lsm)
 }
 
 #[derive(Clone)]
@@ -74,37 +127,46 @@ pub struct Service {
 struct Inner {
     db: Db,
     keys: Keys,
-    emitter: Emitter,
-    presence: Presence,
+    broadcast: Broadcaster,
     login_limiter: LoginLimiter,
     chat_locks: ChatLocks,
 }
 
 impl Service {
-    pub fn new(db: Db, keys: Keys, login_limiter: LoginLimiter) -> Self {
+    pub fn new(db: Db, keys: Keys, login_limiter: LoginLimiter, broadcast: Broadcaster) -> Self {
         Self {
             inner: Arc::new(Inner {
                 db,
                 keys,
-                emitter: Emitter::default(),
-                presence: Presence::default(),
+                broadcast,
                 login_limiter,
                 chat_locks: ChatLocks::default(),
             }),
         }
     }
 
+    /// The storage below the rules: for tests that arrange data directly.
+    /// Application code goes through the methods of `Service`.
     pub fn db(&self) -> &Db {
         &self.inner.db
     }
-    pub fn keys(&self) -> &Keys {
-        &self.inner.keys
+
+    // ---- operations -------------------------------------------------------
+
+    /// A database round trip (health checks); the backend's name on success.
+    pub async fn ping(&self) -> Result<&'static str> {
+        self.inner.db.ping().await?;
+        Ok(self.inner.db.backend())
     }
-    pub fn emitter(&self) -> &Emitter {
-        &self.inner.emitter
+
+    /// Closes the database pool (shutdown).
+    pub async fn close(&self) {
+        self.inner.db.close().await
     }
-    pub fn presence(&self) -> &Presence {
-        &self.inner.presence
+
+    /// Whether any account exists (the demo seed only fills an empty database).
+    pub async fn has_accounts(&self) -> Result<bool> {
+        Ok(self.inner.db.count_users().await? > 0)
     }
 
     // ---- accounts -------------------------------------------------------
@@ -171,7 +233,7 @@ impl Service {
             .map_err(|e| match e {
                 StorageError::Conflict(_) => ServiceError::Conflict {
                     message: "an account with this email already exists".into(),
-                    details: Some(serde_json::json!({ "field": "email" })),
+                    details: Some(ConflictDetails::Field { field: "email" }),
                 },
                 e => e.into(),
             })
@@ -209,8 +271,16 @@ impl Service {
             .ok_or(ServiceError::Unauthorized)
     }
 
-    pub async fn providers(&self) -> Result<Vec<ProviderRow>> {
-        Ok(self.inner.db.list_providers().await?)
+    /// Providers a customer can book.
+    pub async fn providers(&self) -> Result<Vec<UserRef>> {
+        let rows = self.inner.db.list_providers().await?;
+        Ok(rows
+            .into_iter()
+            .map(|p| UserRef {
+                id: p.id,
+                name: p.name,
+            })
+            .collect())
     }
 
     // ---- jobs and chats --------------------------------------------------
@@ -223,7 +293,7 @@ impl Service {
         provider_id: UserId,
         title: Title,
         description: Description,
-    ) -> Result<Booked> {
+    ) -> Result<Booking> {
         if actor.role != Role::Customer {
             return Err(ServiceError::Forbidden("only customers can book jobs"));
         }
@@ -237,14 +307,23 @@ impl Service {
         let booked = self
             .inner
             .db
-            .book_job(actor.id, provider_id, title.as_str(), description.as_str())
+            .book_job(
+                actor.id,
+                provider_id,
+                title.as_str(),
+                description.as_str(),
+                &texts::job_booked(title.as_str()),
+            )
             .await?;
-        let payload = serde_json::json!({ "chatId": booked.chat_id, "jobId": booked.job_id });
+        let created = ChatCreated {
+            chat_id: booked.chat_id,
+            job_id: booked.job_id,
+        };
         self.inner
-            .emitter
-            .to_users(&[actor.id, provider_id], events::CHAT_CREATED, &payload)
+            .broadcast
+            .to_users(&[actor.id, provider_id], &created)
             .await;
-        Ok(Booked {
+        Ok(Booking {
             job_id: booked.job_id,
             chat_id: booked.chat_id,
         })
@@ -266,7 +345,7 @@ impl Service {
         let mut chats = self.inner.db.list_chats(actor.id).await?;
         for chat in &mut chats {
             for p in &mut chat.participants {
-                p.online = self.inner.presence.is_online(p.id);
+                p.online = self.inner.broadcast.is_online(p.id);
             }
         }
         Ok(chats)
@@ -286,6 +365,43 @@ impl Service {
     pub async fn history_authorized(&self, chat: ChatId, query: PageQuery) -> Result<MessagePage> {
         let (messages, has_more) = self.inner.db.list_messages(chat, query).await?;
         Ok(MessagePage { messages, has_more })
+    }
+
+    /// Everyone in a chat with their online flag and read marker (the join
+    /// ack's `presence`).
+    pub async fn chat_presence(&self, chat: ChatId) -> Result<Vec<ParticipantState>> {
+        let participants = self.inner.db.chat_participants(chat).await?;
+        Ok(participants
+            .into_iter()
+            .map(|p| ParticipantState {
+                online: self.inner.broadcast.is_online(p.id),
+                user_id: p.id,
+                name: p.name,
+                role: p.role,
+                last_read_message_id: p.last_read_message_id,
+            })
+            .collect())
+    }
+
+    /// Tells everyone who shares a chat with `user` that they came online or
+    /// went offline. Best effort: a failure is logged.
+    pub async fn announce_presence(
+        &self,
+        user: UserId,
+        online: bool,
+        last_seen: Option<DateTime<Utc>>,
+    ) {
+        match self.inner.db.contacts_of(user).await {
+            Ok(contacts) => {
+                let event = PresenceChanged {
+                    user_id: user,
+                    online,
+                    last_seen,
+                };
+                self.inner.broadcast.to_users(&contacts, &event).await;
+            }
+            Err(e) => tracing::warn!(user_id = user, error = %e, "presence not announced"),
+        }
     }
 
     /// Stores and delivers a message from a caller already known to be in the
@@ -311,8 +427,8 @@ impl Service {
             .await?;
         if sent.created {
             self.inner
-                .emitter
-                .to_chat(chat, events::NEW_MESSAGE, &sent.message)
+                .broadcast
+                .to_chat(chat, &NewMessage(sent.message.clone()))
                 .await;
         }
         drop(guard);
@@ -327,16 +443,23 @@ impl Service {
         let result: Result<()> = async {
             let participants = self.inner.db.chat_participants(chat).await?;
             let job_title = self.inner.db.chat_job_title(chat).await?;
-            let preview: String = message.content.chars().take(140).collect();
+            let title = texts::new_message_title(&actor.name, &job_title);
+            let after_count = texts::new_messages_after_count(&actor.name, &job_title);
+            let preview = texts::preview(&message.content);
+            let notice = MessageNotice {
+                title: &title,
+                title_after_count: &after_count,
+                body: &preview,
+            };
             for p in participants.iter().filter(|p| p.id != actor.id) {
                 let n = self
                     .inner
                     .db
-                    .bump_message_notification(p.id, chat, &actor.name, &job_title, &preview)
+                    .bump_message_notification(p.id, chat, notice)
                     .await?;
                 self.inner
-                    .emitter
-                    .to_user(p.id, events::NOTIFICATION, &n)
+                    .broadcast
+                    .to_user(p.id, &NewNotification(n))
                     .await;
             }
             Ok(())
@@ -368,12 +491,12 @@ impl Service {
             return Err(ServiceError::NotFound("message"));
         }
         if self.inner.db.mark_read(chat, actor.id, message).await? {
-            let payload =
-                serde_json::json!({ "chatId": chat, "userId": actor.id, "messageId": message });
-            self.inner
-                .emitter
-                .to_chat(chat, events::READ, &payload)
-                .await;
+            let marker = ReadMarker {
+                chat_id: chat,
+                user_id: actor.id,
+                message_id: message,
+            };
+            self.inner.broadcast.to_chat(chat, &marker).await;
         }
         Ok(())
     }
@@ -389,25 +512,47 @@ impl Service {
         reason: Reason,
     ) -> Result<DisputeOpened> {
         self.authorize_chat(actor, chat).await?;
-        let opened = self
-            .inner
-            .db
-            .open_dispute(chat, actor.as_ref(), reason.as_str())
+        let db = &self.inner.db;
+        let lsm = least_busy(db.lsm_loads().await?).ok_or_else(|| {
+            ServiceError::Unavailable(
+                "no local service manager account exists yet; ask an operator to create one".into(),
+            )
+        })?;
+        let job_title = db.chat_job_title(chat).await?;
+        let announcement = texts::dispute_opened(&actor.name, &lsm.name, reason.as_str());
+        let title = texts::added_to_dispute_title(&job_title);
+        let body = texts::added_to_dispute_body(&actor.name, reason.as_str());
+        let opened = db
+            .open_dispute(NewDispute {
+                chat_id: chat,
+                raised_by: actor.id,
+                reason: reason.as_str(),
+                lsm: lsm.id,
+                announcement: &announcement,
+                notice: Notice {
+                    title: &title,
+                    body: &body,
+                },
+            })
             .await?;
-        let e = &self.inner.emitter;
-        e.to_chat(chat, events::NEW_MESSAGE, &opened.message).await;
-        let invited = serde_json::json!({ "chatId": chat, "disputeId": opened.dispute_id, "lsm": opened.lsm });
-        e.to_chat(chat, events::LSM_INVITED, &invited).await;
-        e.to_user(opened.lsm.id, events::LSM_INVITED, &invited)
-            .await;
-        e.to_user(opened.lsm.id, events::NOTIFICATION, &opened.notification)
+        let b = &self.inner.broadcast;
+        b.to_chat(chat, &NewMessage(opened.message)).await;
+        let invited = LsmInvited {
+            chat_id: chat,
+            dispute_id: opened.dispute_id,
+            lsm: lsm.clone(),
+        };
+        b.to_chat(chat, &invited).await;
+        b.to_user(lsm.id, &invited).await;
+        b.to_user(lsm.id, &NewNotification(opened.notification))
             .await;
         Ok(DisputeOpened {
             dispute_id: opened.dispute_id,
-            lsm: opened.lsm,
+            lsm,
         })
     }
 
+    /// Settles a dispute. Only the LSM it was assigned to may.
     #[tracing::instrument(skip_all, fields(user_id = actor.id, dispute_id))]
     pub async fn resolve_dispute(
         &self,
@@ -415,28 +560,52 @@ impl Service {
         dispute_id: i64,
         resolution: Resolution,
     ) -> Result<ChatId> {
-        if actor.role != Role::Lsm {
+        let db = &self.inner.db;
+        let dispute = db
+            .get_dispute(dispute_id)
+            .await?
+            .ok_or(ServiceError::NotFound("dispute"))?;
+        if dispute.lsm_id != actor.id {
             return Err(ServiceError::Forbidden(
                 "only the dispute's LSM can resolve it",
             ));
         }
-        let resolved = self
-            .inner
-            .db
-            .resolve_dispute(dispute_id, actor.as_ref(), resolution.as_str())
+        let chat = dispute.chat_id;
+        let notify: Vec<UserId> = db
+            .chat_participants(chat)
+            .await?
+            .into_iter()
+            .map(|p| p.id)
+            .filter(|&id| id != actor.id)
+            .collect();
+        let job_title = db.chat_job_title(chat).await?;
+        let announcement = texts::dispute_resolved(&actor.name, resolution.as_str());
+        let title = texts::dispute_resolved_title(&job_title);
+        let resolved = db
+            .resolve_dispute(Settlement {
+                dispute_id,
+                chat_id: chat,
+                resolution: resolution.as_str(),
+                announcement: &announcement,
+                notify: &notify,
+                notice: Notice {
+                    title: &title,
+                    body: resolution.as_str(),
+                },
+            })
             .await?;
-        let e = &self.inner.emitter;
-        e.to_chat(resolved.chat_id, events::NEW_MESSAGE, &resolved.message)
-            .await;
-        let payload = serde_json::json!({
-            "chatId": resolved.chat_id, "disputeId": dispute_id, "resolution": resolution.as_str()
-        });
-        e.to_chat(resolved.chat_id, events::DISPUTE_RESOLVED, &payload)
-            .await;
-        for (user, n) in &resolved.notifications {
-            e.to_user(*user, events::NOTIFICATION, n).await;
+        let b = &self.inner.broadcast;
+        b.to_chat(chat, &NewMessage(resolved.message)).await;
+        let settled = DisputeResolved {
+            chat_id: chat,
+            dispute_id,
+            resolution: resolution.as_str().to_owned(),
+        };
+        b.to_chat(chat, &settled).await;
+        for (user, n) in resolved.notifications {
+            b.to_user(user, &NewNotification(n)).await;
         }
-        Ok(resolved.chat_id)
+        Ok(chat)
     }
 
     // ---- notifications ---------------------------------------------------
@@ -487,5 +656,45 @@ impl ChatLocks {
         if map.get(&chat).is_some_and(|l| Arc::strong_count(l) == 1) {
             map.remove(&chat);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(id: UserId, open: i64) -> LsmLoad {
+        LsmLoad {
+            lsm: UserRef {
+                id,
+                name: format!("L{id}"),
+            },
+            open_disputes: open,
+        }
+    }
+
+    #[test]
+    fn disputes_go_to_the_least_busy_lsm() {
+        assert_eq!(least_busy(vec![]), None);
+        let pick = |loads| least_busy(loads).map(|l| l.id);
+        assert_eq!(
+            pick(vec![load(3, 0), load(2, 0)]),
+            Some(2),
+            "ties: lowest id"
+        );
+        assert_eq!(pick(vec![load(2, 1), load(3, 0)]), Some(3));
+    }
+
+    #[test]
+    fn history_pages_are_checked() {
+        assert_eq!(
+            history_page(None, None, None).map(|q| q.limit).ok(),
+            Some(50)
+        );
+        assert!(history_page(None, None, Some(0)).is_err());
+        assert!(history_page(None, None, Some(MAX_PAGE + 1)).is_err());
+        assert!(history_page(Some(0), None, None).is_err());
+        assert!(history_page(None, Some(-1), None).is_err());
+        assert!(history_page(Some(5), Some(0), Some(MAX_PAGE)).is_ok());
     }
 }

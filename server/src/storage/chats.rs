@@ -12,7 +12,7 @@ use std::collections::HashMap;
 pub struct BookedJob {
     pub job_id: i64,
     pub chat_id: ChatId,
-    /// The "Job booked: …" system message that opens the chat.
+    /// The system message that opens the chat.
     pub message: Message,
 }
 
@@ -47,13 +47,14 @@ struct ParticipantRow {
 
 impl Db {
     /// Books a job: the job, its chat, both participants and the opening
-    /// system message, all or nothing.
+    /// system message (`opening`, written by the caller), all or nothing.
     pub async fn book_job(
         &self,
         customer_id: UserId,
         provider_id: UserId,
         title: &str,
         description: &str,
+        opening: &str,
     ) -> Result<BookedJob> {
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
@@ -86,8 +87,7 @@ impl Db {
                 .execute(&mut *tx)
                 .await?;
             }
-            let text = format!("Job booked: {title}");
-            let id = insert_message_tx!(tx, chat_id, None::<i64>, MessageKind::System.as_str(), &text, None::<String>)
+            let id = insert_message_tx!(tx, chat_id, None::<i64>, MessageKind::System.as_str(), opening, None::<String>)
                 .ok_or_else(|| StorageError::Corrupt("system message not stored".into()))?;
             let message = fetch_message_tx!(tx, id);
             tx.commit().await?;

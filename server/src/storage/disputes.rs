@@ -1,19 +1,53 @@
-//! Disputes: bringing an LSM into a chat, and settling.
+//! Disputes: storing that an LSM joined a chat, and that a dispute was
+//! settled. Who is picked and what the messages say are the service's
+//! decisions; here each write is one transaction, and the database settles
+//! races (a unique index for "one open dispute per chat", a status guard
+//! for "resolved once").
 
 use super::messages::{fetch_message_tx, insert_message_tx};
 use super::notifications::{insert_notification_tx, kind};
 use super::{Db, Result, StorageError, now, on_pool};
 use app::model::{ChatId, Message, MessageKind, Notification, UserId, UserRef};
 
+/// A dispute to open, as the service decided it.
+pub struct NewDispute<'a> {
+    pub chat_id: ChatId,
+    pub raised_by: UserId,
+    pub reason: &'a str,
+    /// The LSM who joins the chat.
+    pub lsm: UserId,
+    /// The system message posted in the chat.
+    pub announcement: &'a str,
+    /// The LSM's notification.
+    pub notice: Notice<'a>,
+}
+
+/// The settlement of a dispute, as the service decided it.
+pub struct Settlement<'a> {
+    pub dispute_id: i64,
+    pub chat_id: ChatId,
+    pub resolution: &'a str,
+    /// The system message posted in the chat.
+    pub announcement: &'a str,
+    /// Who is notified, and with what.
+    pub notify: &'a [UserId],
+    pub notice: Notice<'a>,
+}
+
+/// A notification's text.
+#[derive(Clone, Copy)]
+pub struct Notice<'a> {
+    pub title: &'a str,
+    pub body: &'a str,
+}
+
 pub struct OpenedDispute {
     pub dispute_id: i64,
-    pub lsm: UserRef,
     pub message: Message,
     pub notification: Notification,
 }
 
 pub struct ResolvedDispute {
-    pub chat_id: ChatId,
     pub message: Message,
     pub notifications: Vec<(UserId, Notification)>,
 }
@@ -22,10 +56,6 @@ pub struct ResolvedDispute {
 pub enum DisputeError {
     #[error("dispute {0} is already open in this chat")]
     AlreadyOpen(i64),
-    #[error("no LSM account exists")]
-    NoLsm,
-    #[error("only the dispute's LSM can resolve it")]
-    NotTheLsm,
     #[error("dispute already resolved")]
     AlreadyResolved,
     #[error(transparent)]
@@ -46,6 +76,13 @@ pub struct DisputeRow {
     pub status: String,
 }
 
+/// An LSM and how many disputes they have open.
+#[derive(Clone, Debug)]
+pub struct LsmLoad {
+    pub lsm: UserRef,
+    pub open_disputes: i64,
+}
+
 impl Db {
     pub async fn open_dispute_id(&self, chat_id: ChatId) -> Result<Option<i64>> {
         let row: Option<(i64,)> = on_pool!(self, pool => {
@@ -57,80 +94,79 @@ impl Db {
         Ok(row.map(|r| r.0))
     }
 
-    /// Opens a dispute: the LSM with the fewest open disputes (ties: lowest id)
-    /// joins the chat, which gets a system message; the LSM a notification.
-    /// All or nothing; a concurrent second dispute loses on the unique index.
-    pub async fn open_dispute(
-        &self,
-        chat_id: ChatId,
-        raised_by: UserRef,
-        reason: &str,
-    ) -> Result<OpenedDispute, DisputeError> {
-        let result: Result<OpenedDispute, DisputeError> = on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
-            let open: Option<(i64,)> =
-                sqlx::query_as("SELECT id FROM disputes WHERE chat_id = $1 AND status = 'open'")
-                    .bind(chat_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            if let Some((id,)) = open {
-                return Err(DisputeError::AlreadyOpen(id));
-            }
-            let lsm: Option<(i64, String)> = sqlx::query_as(
-                "SELECT u.id, u.name FROM users u \
+    /// Every LSM account with its number of open disputes.
+    pub async fn lsm_loads(&self) -> Result<Vec<LsmLoad>> {
+        let rows: Vec<(i64, String, i64)> = on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT u.id, u.name, COUNT(d.id) FROM users u \
                  LEFT JOIN disputes d ON d.lsm_id = u.id AND d.status = 'open' \
-                 WHERE u.role = 'lsm' GROUP BY u.id, u.name ORDER BY COUNT(d.id), u.id LIMIT 1",
+                 WHERE u.role = 'lsm' GROUP BY u.id, u.name ORDER BY u.id",
             )
-            .fetch_optional(&mut *tx)
-            .await?;
-            let (lsm_id, lsm_name) = lsm.ok_or(DisputeError::NoLsm)?;
-            let at = now();
-            let (dispute_id,): (i64,) = sqlx::query_as(
-                "INSERT INTO disputes (chat_id, raised_by, lsm_id, reason, created_at) \
-                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
-            )
-            .bind(chat_id)
-            .bind(raised_by.id)
-            .bind(lsm_id)
-            .bind(reason)
-            .bind(at)
-            .fetch_one(&mut *tx)
-            .await?;
-            sqlx::query("UPDATE chats SET lsm_invited = TRUE WHERE id = $1")
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|(id, name, open_disputes)| LsmLoad {
+                lsm: UserRef { id, name },
+                open_disputes,
+            })
+            .collect())
+    }
+
+    /// Opens a dispute: the dispute row, the LSM as a participant, the
+    /// system message and the LSM's notification, all or nothing. A second
+    /// open dispute in the chat, concurrent or not, is `AlreadyOpen`.
+    pub async fn open_dispute(&self, new: NewDispute<'_>) -> Result<OpenedDispute, DisputeError> {
+        let chat_id = new.chat_id;
+        // In an async block so that `?` ends the transaction attempt, not
+        // this function: a conflict still has to become `AlreadyOpen` below.
+        let result: Result<OpenedDispute, DisputeError> = async {
+            on_pool!(self, pool => {
+                let mut tx = pool.begin().await?;
+                let at = now();
+                // The insert comes first and the unique index
+                // `disputes_one_open_per_chat` decides: a read before it
+                // would make SQLite refuse the later write ("database is
+                // locked") instead of waiting for the other writer.
+                let (dispute_id,): (i64,) = sqlx::query_as(
+                    "INSERT INTO disputes (chat_id, raised_by, lsm_id, reason, created_at) \
+                     VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                )
                 .bind(chat_id)
+                .bind(new.raised_by)
+                .bind(new.lsm)
+                .bind(new.reason)
+                .bind(at)
+                .fetch_one(&mut *tx)
+                .await?;
+                sqlx::query("UPDATE chats SET lsm_invited = TRUE WHERE id = $1")
+                    .bind(chat_id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(
+                    "INSERT INTO chat_participants (chat_id, user_id, role, joined_at) VALUES ($1, $2, 'lsm', $3) \
+                     ON CONFLICT (chat_id, user_id) DO NOTHING",
+                )
+                .bind(chat_id)
+                .bind(new.lsm)
+                .bind(at)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query(
-                "INSERT INTO chat_participants (chat_id, user_id, role, joined_at) VALUES ($1, $2, 'lsm', $3) \
-                 ON CONFLICT (chat_id, user_id) DO NOTHING",
-            )
-            .bind(chat_id)
-            .bind(lsm_id)
-            .bind(at)
-            .execute(&mut *tx)
-            .await?;
-            let text = format!(
-                "{} opened a dispute and added {} (local service manager). Reason: {}",
-                raised_by.name, lsm_name, reason
-            );
-            let id = insert_message_tx!(tx, chat_id, None::<i64>, MessageKind::System.as_str(), &text, None::<String>)
-                .ok_or_else(|| StorageError::Corrupt("system message not stored".into()))?;
-            let message = fetch_message_tx!(tx, id);
-            let (job_title,): (String,) =
-                sqlx::query_as("SELECT j.title FROM chats c JOIN jobs j ON j.id = c.job_id WHERE c.id = $1")
-                    .bind(chat_id)
-                    .fetch_one(&mut *tx)
-                    .await?;
-            let title = format!("You were added to a dispute — {job_title}");
-            let body = format!("{}: {}", raised_by.name, reason);
-            let notification =
-                insert_notification_tx!(tx, lsm_id, kind::DISPUTE_OPENED, Some(chat_id), &title, &body);
-            tx.commit().await?;
-            Ok(OpenedDispute { dispute_id, lsm: UserRef { id: lsm_id, name: lsm_name }, message, notification })
-        });
+                let id = insert_message_tx!(tx, chat_id, None::<i64>, MessageKind::System.as_str(), new.announcement, None::<String>)
+                    .ok_or_else(|| StorageError::Corrupt("system message not stored".into()))?;
+                let message = fetch_message_tx!(tx, id);
+                let notification = insert_notification_tx!(
+                    tx, new.lsm, kind::DISPUTE_OPENED, Some(chat_id), new.notice.title, new.notice.body
+                );
+                tx.commit().await?;
+                Ok(OpenedDispute { dispute_id, message, notification })
+            })
+        }
+        .await;
         match result {
             Err(DisputeError::Storage(StorageError::Conflict(_))) => {
-                // Lost a race with another dispute on the same chat.
+                // Another dispute is open in this chat (or won the race).
                 let id = self.open_dispute_id(chat_id).await?.unwrap_or_default();
                 Err(DisputeError::AlreadyOpen(id))
             }
@@ -147,61 +183,41 @@ impl Db {
         }))
     }
 
-    /// Settles a dispute: only its LSM may; everyone else in the chat is told.
+    /// Settles an open dispute: its status, the system message and the
+    /// notifications, all or nothing. `AlreadyResolved` when it is not open
+    /// (a concurrent second resolve finds the status already changed).
     pub async fn resolve_dispute(
         &self,
-        dispute_id: i64,
-        lsm: UserRef,
-        resolution: &str,
+        s: Settlement<'_>,
     ) -> Result<ResolvedDispute, DisputeError> {
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            let row: Option<DisputeRow> =
-                sqlx::query_as("SELECT id, chat_id, lsm_id, status FROM disputes WHERE id = $1")
-                    .bind(dispute_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            let row = row.ok_or(DisputeError::Storage(StorageError::NotFound))?;
-            if row.lsm_id != lsm.id {
-                return Err(DisputeError::NotTheLsm);
-            }
-            // The status guard makes a concurrent second resolve a no-op.
             let updated = sqlx::query(
                 "UPDATE disputes SET status = 'resolved', resolution = $2, resolved_at = $3 \
-                 WHERE id = $1 AND status = 'open'",
+                 WHERE id = $1 AND chat_id = $4 AND status = 'open'",
             )
-            .bind(dispute_id)
-            .bind(resolution)
+            .bind(s.dispute_id)
+            .bind(s.resolution)
             .bind(now())
+            .bind(s.chat_id)
             .execute(&mut *tx)
             .await?
             .rows_affected();
             if updated == 0 {
                 return Err(DisputeError::AlreadyResolved);
             }
-            let text = format!("{} resolved the dispute: {}", lsm.name, resolution);
-            let id = insert_message_tx!(tx, row.chat_id, None::<i64>, MessageKind::System.as_str(), &text, None::<String>)
+            let id = insert_message_tx!(tx, s.chat_id, None::<i64>, MessageKind::System.as_str(), s.announcement, None::<String>)
                 .ok_or_else(|| StorageError::Corrupt("system message not stored".into()))?;
             let message = fetch_message_tx!(tx, id);
-            let others: Vec<(i64,)> =
-                sqlx::query_as("SELECT user_id FROM chat_participants WHERE chat_id = $1 AND user_id <> $2")
-                    .bind(row.chat_id)
-                    .bind(lsm.id)
-                    .fetch_all(&mut *tx)
-                    .await?;
-            let (job_title,): (String,) =
-                sqlx::query_as("SELECT j.title FROM chats c JOIN jobs j ON j.id = c.job_id WHERE c.id = $1")
-                    .bind(row.chat_id)
-                    .fetch_one(&mut *tx)
-                    .await?;
-            let title = format!("Dispute resolved — {job_title}");
-            let mut notifications = Vec::with_capacity(others.len());
-            for (user,) in others {
-                let n = insert_notification_tx!(tx, user, kind::DISPUTE_RESOLVED, Some(row.chat_id), &title, resolution);
+            let mut notifications = Vec::with_capacity(s.notify.len());
+            for &user in s.notify {
+                let n = insert_notification_tx!(
+                    tx, user, kind::DISPUTE_RESOLVED, Some(s.chat_id), s.notice.title, s.notice.body
+                );
                 notifications.push((user, n));
             }
             tx.commit().await?;
-            Ok(ResolvedDispute { chat_id: row.chat_id, message, notifications })
+            Ok(ResolvedDispute { message, notifications })
         })
     }
 }

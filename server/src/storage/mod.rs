@@ -1,4 +1,8 @@
 //! Persistence: one storage layer over SQLite (embedded default) and PostgreSQL.
+//! It stores and reads; the decisions (who is picked, what a system message
+//! or notification says) are the service's and arrive as parameters. Each
+//! multi-row write is one transaction, and races are settled by the database
+//! (unique indexes, status guards).
 //!
 //! The backend is a concrete enum rather than a generic so that every caller
 //! (REST, Socket.IO, server functions) sees one type. Each query is written

@@ -42,6 +42,16 @@ pub mod kind {
     pub const DISPUTE_RESOLVED: &str = "dispute_resolved";
 }
 
+/// The texts of a new-message notification.
+#[derive(Clone, Copy, Debug)]
+pub struct MessageNotice<'a> {
+    /// The title of the first one.
+    pub title: &'a str,
+    /// What follows the count in the title of a bumped one.
+    pub title_after_count: &'a str,
+    pub body: &'a str,
+}
+
 /// Inserts a plain (never coalesced) notification inside a transaction.
 macro_rules! insert_notification_tx {
     ($tx:expr, $user:expr, $kind:expr, $chat:expr, $title:expr, $body:expr) => {{
@@ -60,35 +70,33 @@ macro_rules! insert_notification_tx {
 pub(super) use insert_notification_tx;
 
 impl Db {
-    /// Records that `sender_name` wrote in a chat, for one recipient: a new
-    /// notification, or the recipient's unread one for that chat bumped.
+    /// Records a new message for one recipient: a new notification, or the
+    /// recipient's unread one for that chat bumped. The texts are the
+    /// caller's; a bumped one is titled with its new count followed by
+    /// `notice.title_after_count`.
     pub async fn bump_message_notification(
         &self,
         user_id: UserId,
         chat_id: ChatId,
-        sender_name: &str,
-        job_title: &str,
-        preview: &str,
+        notice: MessageNotice<'_>,
     ) -> Result<Notification> {
         let sql = format!(
             "INSERT INTO notifications (user_id, kind, chat_id, title, body, count, created_at, updated_at) \
              VALUES ($1, 'new_message', $2, $3, $4, 1, $5, $5) \
              ON CONFLICT (user_id, chat_id, kind) WHERE read_at IS NULL AND kind = 'new_message' \
              DO UPDATE SET count = notifications.count + 1, \
-               title = CAST(notifications.count + 1 AS TEXT) || ' new messages from ' || $6 || ' — ' || $7, \
+               title = CAST(notifications.count + 1 AS TEXT) || $6, \
                body = excluded.body, updated_at = excluded.updated_at \
              RETURNING {NOTIFICATION_COLUMNS}"
         );
-        let title = format!("New message from {sender_name} — {job_title}");
         let row: NotificationRow = on_pool!(self, pool => {
             sqlx::query_as(&sql)
                 .bind(user_id)
                 .bind(chat_id)
-                .bind(&title)
-                .bind(preview)
+                .bind(notice.title)
+                .bind(notice.body)
                 .bind(now())
-                .bind(sender_name)
-                .bind(job_title)
+                .bind(notice.title_after_count)
                 .fetch_one(pool)
                 .await?
         });

@@ -9,7 +9,7 @@ both_backends!(healthz_checks_the_database, |app: TestApp| async move {
     let (status, body) = app.get("/healthz", None).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["status"], "ok");
-    app.service.db().close().await;
+    app.service.close().await;
     let (status, body) = app.get("/healthz", None).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     assert_eq!(body["error"]["code"], "unavailable");

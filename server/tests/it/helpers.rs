@@ -326,6 +326,13 @@ pub fn uuid_like() -> String {
 
 // ---- Socket.IO clients ------------------------------------------------------
 
+use app::error::AppError;
+use app::model::{ChatId, Message};
+use app::protocol::{
+    ChatCreated, Connected, DisputeResolved, JoinChat, JoinReply, JoinedChat, LsmInvited,
+    NewMessage, NewNotification, PresenceChanged, ReadMarker, Request, SendMessage, ServerEvent,
+    Typing, UserJoined, UserLeft, decode_ack,
+};
 use rust_socketio::asynchronous::{Client as SioClient, ClientBuilder as SioBuilder};
 use rust_socketio::{Event as SioEvent, Payload, TransportType};
 use std::collections::VecDeque;
@@ -339,6 +346,63 @@ pub const SOCKET_WAIT: Duration = Duration::from_secs(10);
 pub const EV_OPEN: &str = "$open";
 pub const EV_CLOSE: &str = "$close";
 pub const EV_ERROR: &str = "$error";
+
+/// Checks that an event the server pushed is one of `app::protocol`'s and
+/// decodes into its type: the wire contract, enforced on every test socket.
+pub fn check_server_event(name: &str, payload: &Value) -> Result<(), String> {
+    fn decodes<E: ServerEvent>(v: &Value) -> Result<(), String> {
+        serde_json::from_value::<E>(v.clone())
+            .map(|_| ())
+            .map_err(|e| {
+                format!(
+                    "`{}` does not decode into {}: {e}; payload {v}",
+                    E::NAME,
+                    std::any::type_name::<E>()
+                )
+            })
+    }
+    macro_rules! by_name {
+        ($($ty:ty),* $(,)?) => {
+            $(if name == <$ty as ServerEvent>::NAME {
+                return decodes::<$ty>(payload);
+            })*
+        };
+    }
+    by_name!(
+        Connected,
+        JoinedChat,
+        UserJoined,
+        UserLeft,
+        NewMessage,
+        ReadMarker,
+        PresenceChanged,
+        NewNotification,
+        LsmInvited,
+        DisputeResolved,
+        ChatCreated,
+        Typing,
+    );
+    if [EV_OPEN, EV_CLOSE, EV_ERROR].contains(&name) {
+        return Ok(());
+    }
+    Err(format!("unknown server event `{name}`: {payload}"))
+}
+
+fn decode<E: ServerEvent>(v: &Value) -> Option<E> {
+    serde_json::from_value(v.clone()).ok()
+}
+
+/// The refusal in an error ack (panics on a success or a non-ack).
+pub fn refusal(ack: &Value) -> AppError {
+    match decode_ack::<serde::de::IgnoredAny>(ack.clone()) {
+        Ok(Err(e)) => {
+            assert!(!e.message.is_empty(), "error without message: {ack}");
+            e
+        }
+        Ok(Ok(_)) => panic!("expected an error ack, got {ack}"),
+        Err(e) => panic!("not an ack ({e}): {ack}"),
+    }
+}
 
 /// How a test socket authenticates and which transport it uses.
 #[derive(Clone, Default)]
@@ -359,9 +423,10 @@ impl SocketOpts {
 }
 
 /// A real Socket.IO client (rust_socketio) whose received events, acks aside,
-/// are collected in arrival order. Acks run through `ack`, one at a time per
-/// socket: rust_socketio 0.6 draws ack ids at random from 0..999, so many
-/// outstanding acks on one client could collide.
+/// are collected in arrival order; each is checked against `app::protocol`
+/// as it is taken from the wire (`check_server_event`). Acks run through
+/// `ack`, one at a time per socket: rust_socketio 0.6 draws ack ids at
+/// random from 0..999, so many outstanding acks on one client could collide.
 pub struct TestSocket {
     pub client: SioClient,
     rx: mpsc::UnboundedReceiver<(String, Value)>,
@@ -431,10 +496,10 @@ impl TestSocket {
     pub async fn connect(addr: &str, opts: SocketOpts) -> Result<Self, String> {
         let mut sock = Self::open(addr, opts).await?;
         let got = sock
-            .next_of(&["connected", EV_ERROR, EV_CLOSE], SOCKET_WAIT)
+            .next_of(&[Connected::NAME, EV_ERROR, EV_CLOSE], SOCKET_WAIT)
             .await;
         match got {
-            Some((name, v)) if name == "connected" => {
+            Some((name, v)) if name == Connected::NAME => {
                 // Put it back for tests that look at it.
                 sock.pending.push_front((name, v));
                 Ok(sock)
@@ -450,11 +515,16 @@ impl TestSocket {
         }
     }
 
+    /// The next event off the wire, checked against the protocol.
     async fn recv(&mut self, until: tokio::time::Instant) -> Option<(String, Value)> {
-        tokio::time::timeout_at(until, self.rx.recv())
+        let (name, value) = tokio::time::timeout_at(until, self.rx.recv())
             .await
             .ok()
-            .flatten()
+            .flatten()?;
+        if let Err(e) = check_server_event(&name, &value) {
+            panic!("the server broke the wire contract: {e}");
+        }
+        Some((name, value))
     }
 
     /// The first (not yet taken) event named one of `names`, waiting up to
@@ -477,27 +547,49 @@ impl TestSocket {
         None
     }
 
-    /// The next event named `name` matching `pred`, or a panic after `SOCKET_WAIT`.
-    pub async fn expect_where(&mut self, name: &str, pred: impl Fn(&Value) -> bool) -> Value {
-        if let Some(i) = self.pending.iter().position(|(n, v)| n == name && pred(v)) {
-            return self.pending.remove(i).expect("index found").1;
+    /// The next `E` matching `pred`, or a panic after `SOCKET_WAIT`.
+    pub async fn expect_event_where<E: ServerEvent>(&mut self, pred: impl Fn(&E) -> bool) -> E {
+        let hit = |n: &str, v: &Value| {
+            if n != E::NAME {
+                return None;
+            }
+            decode::<E>(v).filter(|e| pred(e))
+        };
+        if let Some((i, e)) = self
+            .pending
+            .iter()
+            .enumerate()
+            .find_map(|(i, (n, v))| hit(n, v).map(|e| (i, e)))
+        {
+            self.pending.remove(i);
+            return e;
         }
         let until = tokio::time::Instant::now() + SOCKET_WAIT;
         while let Some((n, v)) = self.recv(until).await {
-            if n == name && pred(&v) {
-                return v;
+            if let Some(e) = hit(&n, &v) {
+                return e;
             }
             self.pending.push_back((n, v));
         }
         panic!(
-            "no `{name}` event matching within {SOCKET_WAIT:?}; queued: {:?}",
+            "no `{}` event matching within {SOCKET_WAIT:?}; queued: {:?}",
+            E::NAME,
             self.pending
         );
     }
 
-    /// The next event named `name`, or a panic after `SOCKET_WAIT`.
-    pub async fn expect(&mut self, name: &str) -> Value {
-        self.expect_where(name, |_| true).await
+    /// The next `E`, or a panic after `SOCKET_WAIT`.
+    pub async fn expect_event<E: ServerEvent>(&mut self) -> E {
+        self.expect_event_where(|_: &E| true).await
+    }
+
+    /// Waits `settle` for stragglers, then takes every queued `E`.
+    pub async fn take_events<E: ServerEvent>(&mut self, settle: Duration) -> Vec<E> {
+        self.take(E::NAME, settle)
+            .await
+            .iter()
+            .map(|v| decode::<E>(v).expect("checked on arrival"))
+            .collect()
     }
 
     /// Everything received so far (queued and arriving within `settle`),
@@ -521,8 +613,8 @@ impl TestSocket {
         hit.into_iter().map(|(_, v)| v).collect()
     }
 
-    /// Emits `event` with `payload` and waits for the ack; `None` when none
-    /// came within `wait`.
+    /// Emits `event` with a raw `payload` and waits for the ack; `None` when
+    /// none came within `wait`.
     pub async fn try_ack(
         &self,
         event: &str,
@@ -546,32 +638,61 @@ impl TestSocket {
         })
     }
 
-    /// Emits with an ack and returns it, or panics after `SOCKET_WAIT`.
+    /// Emits a raw payload with an ack and returns the ack, or panics after
+    /// `SOCKET_WAIT` (for payloads the protocol types cannot express).
     pub async fn ack(&self, event: &str, payload: impl Into<Payload>) -> Value {
         self.try_ack(event, payload, SOCKET_WAIT)
             .await
             .unwrap_or_else(|| panic!("no ack for `{event}` within {SOCKET_WAIT:?}"))
     }
 
-    /// `join_chat` that must succeed; returns the ack.
-    pub async fn join(&mut self, chat: i64) -> Value {
-        let ack = self.ack("join_chat", json!({ "chatId": chat })).await;
-        assert_eq!(ack["ok"], true, "join_chat {chat}: {ack}");
-        self.expect_where("joined_chat", |v| v["chatId"] == chat)
+    /// Sends a typed request and decodes its ack: the reply, or the
+    /// server's refusal; `None` when no ack came within `wait`. Panics when
+    /// the ack is not one of `R`'s.
+    pub async fn try_request<R: Request>(
+        &self,
+        req: &R,
+        wait: Duration,
+    ) -> Option<Result<R::Reply, AppError>> {
+        let payload = serde_json::to_value(req).expect("request serialises");
+        let ack = self.try_ack(R::NAME, payload, wait).await?;
+        Some(
+            decode_ack::<R::Reply>(ack.clone())
+                .unwrap_or_else(|e| panic!("`{}` ack does not decode ({e}): {ack}", R::NAME)),
+        )
+    }
+
+    /// `try_request` that must be answered within `SOCKET_WAIT`.
+    pub async fn request<R: Request>(&self, req: &R) -> Result<R::Reply, AppError> {
+        self.try_request(req, SOCKET_WAIT)
+            .await
+            .unwrap_or_else(|| panic!("no ack for `{}` within {SOCKET_WAIT:?}", R::NAME))
+    }
+
+    /// `join_chat` that must succeed; returns the ack's reply.
+    pub async fn join(&mut self, chat: ChatId) -> JoinReply {
+        let reply = self
+            .request(&JoinChat {
+                chat_id: chat,
+                after_message_id: None,
+            })
+            .await
+            .unwrap_or_else(|e| panic!("join_chat {chat}: {e:?}"));
+        self.expect_event_where(|j: &JoinedChat| j.chat_id == chat)
             .await;
-        ack
+        reply
     }
 
     /// `send_message` that must succeed; returns the stored message.
-    pub async fn send(&self, chat: i64, content: &str) -> Value {
-        let ack = self
-            .ack(
-                "send_message",
-                json!({ "chatId": chat, "content": content, "clientId": uuid_like() }),
-            )
-            .await;
-        assert_eq!(ack["ok"], true, "send_message: {ack}");
-        ack["message"].clone()
+    pub async fn send(&self, chat: ChatId, content: &str) -> Message {
+        self.request(&SendMessage {
+            chat_id: chat,
+            content: content.to_owned(),
+            client_id: uuid_like(),
+        })
+        .await
+        .unwrap_or_else(|e| panic!("send_message: {e:?}"))
+        .message
     }
 
     pub async fn close(&self) {
@@ -590,8 +711,7 @@ impl TestApp {
         let mut s = TestSocket::connect(&self.addr, opts)
             .await
             .expect("socket connects");
-        let hello = s.expect("connected").await;
-        assert!(hello["userId"].is_i64(), "{hello}");
+        s.expect_event::<Connected>().await;
         s
     }
 

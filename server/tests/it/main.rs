@@ -7,4 +7,5 @@ mod accounts;
 mod chats;
 mod openapi;
 mod realtime;
+mod server_fns;
 mod storage;

@@ -1,14 +1,24 @@
 //! The Socket.IO gateway with real clients (rust_socketio) against the real
 //! server: handshake, rooms, access, idempotency, ordering, typing, presence,
 //! the LSM flow, catch-up, token expiry, bad payloads, polling, rate limits.
-//! Wire contract: docs/realtime.md. Every wait is bounded (`SOCKET_WAIT` or
-//! shorter), so a missing event fails the test instead of hanging it.
+//! Wire contract: docs/realtime.md and `app::protocol`; every event a test
+//! socket receives is decoded into its protocol type (see `helpers`), and
+//! requests and acks go through the same types. Only the bad-payload cases
+//! send raw JSON. Every wait is bounded (`SOCKET_WAIT` or shorter), so a
+//! missing event fails the test instead of hanging it.
 
 use crate::both_backends;
 use crate::helpers::{
-    EV_CLOSE, EV_ERROR, EV_OPEN, SocketOpts, TestApp, TestSocket, TestUser, uuid_like,
+    EV_CLOSE, EV_ERROR, EV_OPEN, SocketOpts, TestApp, TestSocket, TestUser, refusal, uuid_like,
 };
-use app::model::Role;
+use app::api::DisputeOpened;
+use app::error::ErrorCode;
+use app::model::{ChatSummary, Message, MessageKind, MessagePage, Role, UserRef};
+use app::protocol::{
+    ChatUser, Connected, DisputeResolved, Empty, JoinChat, JoinedChat, LeaveChat, LeaveReply,
+    LsmInvited, MarkRead, NewMessage, NewNotification, PresenceChanged, ReadMarker, Request,
+    SendMessage, ServerEvent, SetTyping, Typing, UserJoined, UserLeft,
+};
 use reqwest::StatusCode;
 use rust_socketio::Payload;
 use serde_json::{Value, json};
@@ -27,7 +37,7 @@ async fn pair(app: &TestApp) -> (TestUser, TestUser, i64) {
 }
 
 /// The chat's history over REST (oldest first), up to 200 messages.
-async fn history(app: &TestApp, user: &TestUser, chat: i64) -> Vec<Value> {
+async fn history(app: &TestApp, user: &TestUser, chat: i64) -> Vec<Message> {
     let (status, page) = app
         .get(
             &format!("/api/chats/{chat}/messages?limit=200"),
@@ -35,25 +45,50 @@ async fn history(app: &TestApp, user: &TestUser, chat: i64) -> Vec<Value> {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{page}");
-    page["messages"].as_array().expect("messages").clone()
+    serde_json::from_value::<MessagePage>(page)
+        .expect("a message page")
+        .messages
 }
 
-fn ids(messages: &[Value]) -> Vec<i64> {
-    messages
-        .iter()
-        .map(|m| m["id"].as_i64().expect("message id"))
-        .collect()
+fn ids(messages: &[Message]) -> Vec<i64> {
+    messages.iter().map(|m| m.id).collect()
 }
 
-fn error_code(ack: &Value) -> &str {
-    assert_eq!(ack["ok"], false, "expected an error ack, got {ack}");
-    assert!(
-        ack["error"]["message"]
-            .as_str()
-            .is_some_and(|m| !m.is_empty()),
-        "error without message: {ack}"
-    );
-    ack["error"]["code"].as_str().expect("error code")
+fn new_ids(events: &[NewMessage]) -> Vec<i64> {
+    events.iter().map(|m| m.0.id).collect()
+}
+
+/// The code of a refused request (panics when it succeeded).
+fn refused_with<T: std::fmt::Debug>(result: Result<T, app::error::AppError>) -> ErrorCode {
+    match result {
+        Ok(reply) => panic!("expected a refusal, got {reply:?}"),
+        Err(e) => {
+            assert!(!e.message.is_empty(), "error without message: {e:?}");
+            e.code
+        }
+    }
+}
+
+fn join(chat: i64) -> JoinChat {
+    JoinChat {
+        chat_id: chat,
+        after_message_id: None,
+    }
+}
+
+fn message(chat: i64, content: &str) -> SendMessage {
+    SendMessage {
+        chat_id: chat,
+        content: content.to_owned(),
+        client_id: uuid_like(),
+    }
+}
+
+fn typing(chat: i64, on: bool) -> SetTyping {
+    SetTyping {
+        chat_id: chat,
+        is_typing: on,
+    }
 }
 
 fn refused(result: Result<TestSocket, String>, what: &str) {
@@ -145,8 +180,10 @@ both_backends!(
             .await
             .expect("token accepted");
         assert_eq!(
-            by_token.expect("connected").await,
-            json!({ "userId": customer.id })
+            by_token.expect_event::<Connected>().await,
+            Connected {
+                user_id: customer.id
+            }
         );
 
         // The browser's HttpOnly cookie, sent as a header on the Engine.IO
@@ -163,13 +200,15 @@ both_backends!(
             .await
             .expect("cookie accepted");
             assert_eq!(
-                by_cookie.expect("connected").await,
-                json!({ "userId": provider.id })
+                by_cookie.expect_event::<Connected>().await,
+                Connected {
+                    user_id: provider.id
+                }
             );
             // The cookie identifies the user for everything afterwards.
             by_cookie.join(chat).await;
             let sent = by_cookie.send(chat, "via cookie").await;
-            assert_eq!(sent["senderId"], provider.id);
+            assert_eq!(sent.sender_id, Some(provider.id));
             by_cookie.close().await;
         }
 
@@ -185,13 +224,22 @@ both_backends!(
         .await
         .expect("accepted");
         assert_eq!(
-            both.expect("connected").await,
-            json!({ "userId": customer.id })
+            both.expect_event::<Connected>().await,
+            Connected {
+                user_id: customer.id
+            }
         );
     }
 );
 
 // 2 ---------------------------------------------------------------------------
+
+/// Whether `sock` got any message or typing event of chat `from`.
+async fn heard_from(sock: &mut TestSocket, from: i64) -> bool {
+    let messages = sock.take_events::<NewMessage>(QUIET).await;
+    let typing = sock.take_events::<Typing>(Duration::ZERO).await;
+    messages.iter().any(|m| m.0.chat_id == from) || typing.iter().any(|t| t.chat_id == from)
+}
 
 both_backends!(rooms_are_isolated, |app: TestApp| async move {
     let customer_a = app.register("customer").await;
@@ -211,36 +259,25 @@ both_backends!(rooms_are_isolated, |app: TestApp| async move {
     let mut a_second_tab = app.socket(&customer_a).await;
     a_second_tab.join(chat_a).await;
 
-    let ack = a
-        .ack("typing", json!({ "chatId": chat_a, "isTyping": true }))
-        .await;
-    assert_eq!(ack["ok"], true, "{ack}");
+    a.request(&typing(chat_a, true)).await.expect("typing");
     let sent = a.send(chat_a, "only for A").await;
-    a.expect_where("new_message", |m| m["id"] == sent["id"])
+    a.expect_event_where(|m: &NewMessage| m.0.id == sent.id)
         .await;
     a_second_tab
-        .expect_where("new_message", |m| m["id"] == sent["id"])
+        .expect_event_where(|m: &NewMessage| m.0.id == sent.id)
         .await;
 
     // And B's traffic stays in B.
     let sent_b = b.send(chat_b, "only for B").await;
-    p.expect_where("new_message", |m| m["id"] == sent_b["id"])
+    p.expect_event_where(|m: &NewMessage| m.0.id == sent_b.id)
         .await;
 
-    for (who, sock) in [("B", &mut b), ("provider in B", &mut p)] {
-        for (name, v) in sock.drain(QUIET).await {
-            assert!(
-                !(v["chatId"] == chat_a && (name == "new_message" || name == "typing")),
-                "{who} got chat A's {name}: {v}"
-            );
-        }
-    }
-    for (name, v) in a.drain(QUIET).await {
-        assert!(
-            !(v["chatId"] == chat_b && (name == "new_message" || name == "typing")),
-            "A got chat B's {name}: {v}"
-        );
-    }
+    assert!(!heard_from(&mut b, chat_a).await, "B got chat A's traffic");
+    assert!(
+        !heard_from(&mut p, chat_a).await,
+        "provider in B got chat A's traffic"
+    );
+    assert!(!heard_from(&mut a, chat_b).await, "A got chat B's traffic");
 });
 
 // 3 ---------------------------------------------------------------------------
@@ -254,29 +291,35 @@ both_backends!(outsiders_are_refused, |app: TestApp| async move {
     member.join(chat).await;
 
     let mut o = app.socket(&outsider).await;
-    let ack = o.ack("join_chat", json!({ "chatId": chat })).await;
-    assert_eq!(error_code(&ack), "forbidden", "{ack}");
-    let msg = json!({ "chatId": chat, "content": "let me in", "clientId": uuid_like() });
-    let ack = o.ack("send_message", msg).await;
-    assert_eq!(error_code(&ack), "forbidden", "{ack}");
-    let ack = o
-        .ack("typing", json!({ "chatId": chat, "isTyping": true }))
-        .await;
-    assert_eq!(error_code(&ack), "forbidden", "{ack}");
-    let ack = o
-        .ack(
-            "mark_read",
-            json!({ "chatId": chat, "messageId": before[0]["id"] }),
-        )
-        .await;
-    assert_eq!(error_code(&ack), "forbidden", "{ack}");
+    assert_eq!(
+        refused_with(o.request(&join(chat)).await),
+        ErrorCode::Forbidden
+    );
+    assert_eq!(
+        refused_with(o.request(&message(chat, "let me in")).await),
+        ErrorCode::Forbidden
+    );
+    assert_eq!(
+        refused_with(o.request(&typing(chat, true)).await),
+        ErrorCode::Forbidden
+    );
+    let read = MarkRead {
+        chat_id: chat,
+        message_id: before[0].id,
+    };
+    assert_eq!(refused_with(o.request(&read).await), ErrorCode::Forbidden);
 
     for chat in [999_999, 0, -3] {
-        let ack = o.ack("join_chat", json!({ "chatId": chat })).await;
-        assert_eq!(error_code(&ack), "not_found", "join {chat}: {ack}");
-        let msg = json!({ "chatId": chat, "content": "hello?", "clientId": uuid_like() });
-        let ack = o.ack("send_message", msg).await;
-        assert_eq!(error_code(&ack), "not_found", "send {chat}: {ack}");
+        assert_eq!(
+            refused_with(o.request(&join(chat)).await),
+            ErrorCode::NotFound,
+            "join {chat}"
+        );
+        assert_eq!(
+            refused_with(o.request(&message(chat, "hello?")).await),
+            ErrorCode::NotFound,
+            "send {chat}"
+        );
     }
 
     // Nothing stored, nothing delivered, no room joined.
@@ -284,12 +327,12 @@ both_backends!(outsiders_are_refused, |app: TestApp| async move {
     let got = o.drain(QUIET).await;
     assert!(
         got.iter()
-            .all(|(n, _)| n != "joined_chat" && n != "new_message"),
+            .all(|(n, _)| n != JoinedChat::NAME && n != NewMessage::NAME),
         "{got:?}"
     );
-    let leaked = member.take("new_message", QUIET).await;
+    let leaked = member.take_events::<NewMessage>(QUIET).await;
     assert!(leaked.is_empty(), "{leaked:?}");
-    let typing = member.take("typing", Duration::ZERO).await;
+    let typing = member.take_events::<Typing>(Duration::ZERO).await;
     assert!(typing.is_empty(), "{typing:?}");
 });
 
@@ -304,37 +347,39 @@ both_backends!(
         let mut p = app.socket(&provider).await;
         p.join(chat).await;
 
-        let client_id = uuid_like();
-        let payload = json!({ "chatId": chat, "content": "exactly once", "clientId": client_id });
-        let first = c.ack("send_message", payload.clone()).await;
-        assert_eq!(first["ok"], true, "{first}");
+        let send = message(chat, "exactly once");
+        let first = c.request(&send).await.expect("first send");
         // The same send again (a retry after a lost ack), also from another tab.
-        let second = c.ack("send_message", payload.clone()).await;
-        assert_eq!(second["ok"], true, "{second}");
+        let second = c.request(&send).await.expect("resend");
         let other_tab = app.socket(&customer).await;
-        let third = other_tab.ack("send_message", payload).await;
-        assert_eq!(third["ok"], true, "{third}");
-        assert_eq!(first["message"], second["message"]);
-        assert_eq!(first["message"], third["message"]);
-        assert_eq!(first["message"]["clientId"], client_id.as_str());
-        assert_eq!(first["message"]["content"], "exactly once");
-        let id = first["message"]["id"].clone();
+        let third = other_tab.request(&send).await.expect("resend from a tab");
+        assert_eq!(first.message, second.message);
+        assert_eq!(first.message, third.message);
+        assert_eq!(
+            first.message.client_id.as_deref(),
+            Some(send.client_id.as_str())
+        );
+        assert_eq!(first.message.content, "exactly once");
+        let id = first.message.id;
 
-        let p_got = p.take("new_message", QUIET).await;
-        assert_eq!(p_got, vec![first["message"].clone()], "one broadcast");
-        let c_got = c.take("new_message", Duration::ZERO).await;
-        assert_eq!(c_got.len(), 1, "{c_got:?}");
-        assert_eq!(c_got[0]["id"], id);
-        let notes = p.take("notification", Duration::ZERO).await;
+        let p_got = p.take_events::<NewMessage>(QUIET).await;
+        assert_eq!(
+            p_got,
+            vec![NewMessage(first.message.clone())],
+            "one broadcast"
+        );
+        let c_got = c.take_events::<NewMessage>(Duration::ZERO).await;
+        assert_eq!(new_ids(&c_got), vec![id]);
+        let notes = p.take_events::<NewNotification>(Duration::ZERO).await;
         assert_eq!(notes.len(), 1, "one notification: {notes:?}");
 
         let h = history(&app, &provider, chat).await;
         assert_eq!(h.len(), 2, "booking message + one: {h:?}");
-        assert_eq!(h[1]["id"], id);
+        assert_eq!(h[1].id, id);
 
         // A different clientId is a different message.
         let again = c.send(chat, "exactly once").await;
-        assert_ne!(again["id"], id);
+        assert_ne!(again.id, id);
         assert_eq!(history(&app, &provider, chat).await.len(), 3);
     }
 );
@@ -346,16 +391,18 @@ both_backends!(
 async fn send_many(sock: &TestSocket, chat: i64, tag: &str, n: usize) -> Vec<i64> {
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
-        let payload =
-            json!({ "chatId": chat, "content": format!("{tag} {i}"), "clientId": uuid_like() });
+        let send = message(chat, &format!("{tag} {i}"));
         loop {
-            let ack = sock.ack("send_message", payload.clone()).await;
-            if ack["ok"] == true {
-                out.push(ack["message"]["id"].as_i64().expect("id"));
-                break;
+            match sock.request(&send).await {
+                Ok(reply) => {
+                    out.push(reply.message.id);
+                    break;
+                }
+                Err(e) => {
+                    assert_eq!(e.code, ErrorCode::RateLimited, "{e:?}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
             }
-            assert_eq!(error_code(&ack), "rate_limited", "{ack}");
-            tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
     out
@@ -403,11 +450,11 @@ both_backends!(
             let mut got: Vec<i64> = Vec::new();
             let deadline = Instant::now() + Duration::from_secs(10);
             while got.len() < 3 * EACH && Instant::now() < deadline {
-                let v = sock.expect("new_message").await;
-                assert_eq!(v["chatId"], chat);
-                got.push(v["id"].as_i64().expect("id"));
+                let NewMessage(m) = sock.expect_event::<NewMessage>().await;
+                assert_eq!(m.chat_id, chat);
+                got.push(m.id);
             }
-            let extra = sock.take("new_message", QUIET).await;
+            let extra = sock.take_events::<NewMessage>(QUIET).await;
             assert!(extra.is_empty(), "{who}: duplicates or strays: {extra:?}");
             assert!(
                 got.windows(2).all(|w| w[0] < w[1]),
@@ -430,34 +477,37 @@ both_backends!(
         for s in [&mut typer, &mut typer_tab2, &mut other] {
             s.join(chat).await;
         }
-        let typing = |on: bool| json!({ "chatId": chat, "isTyping": on });
 
         // Explicit start and stop.
-        assert_eq!(typer.ack("typing", typing(true)).await["ok"], true);
-        let v = other.expect("typing").await;
+        assert_eq!(typer.request(&typing(chat, true)).await, Ok(Empty {}));
         assert_eq!(
-            v,
-            json!({ "chatId": chat, "userId": customer.id, "name": customer.name, "isTyping": true })
+            other.expect_event::<Typing>().await,
+            Typing {
+                chat_id: chat,
+                user_id: customer.id,
+                name: customer.name.clone(),
+                is_typing: true
+            }
         );
-        assert_eq!(typer.ack("typing", typing(false)).await["ok"], true);
-        let v = other.expect("typing").await;
-        assert_eq!(v["isTyping"], false, "{v}");
+        assert_eq!(typer.request(&typing(chat, false)).await, Ok(Empty {}));
+        let v = other.expect_event::<Typing>().await;
+        assert!(!v.is_typing, "{v:?}");
 
         // Start and let it lapse: the server clears it after ~5 s. The timer of
         // the first (already stopped) flag must not produce a second `false`.
         let started = Instant::now();
-        assert_eq!(typer.ack("typing", typing(true)).await["ok"], true);
-        let v = other.expect("typing").await;
-        assert_eq!(v["isTyping"], true, "{v}");
-        let v = other.expect_where("typing", |_| true).await;
+        assert_eq!(typer.request(&typing(chat, true)).await, Ok(Empty {}));
+        let v = other.expect_event::<Typing>().await;
+        assert!(v.is_typing, "{v:?}");
+        let v = other.expect_event::<Typing>().await;
         let elapsed = started.elapsed();
-        assert_eq!(v["isTyping"], false, "{v}");
-        assert_eq!(v["userId"], customer.id);
+        assert!(!v.is_typing, "{v:?}");
+        assert_eq!(v.user_id, customer.id);
         assert!(
             elapsed >= Duration::from_millis(4500) && elapsed < Duration::from_secs(8),
             "expired after {elapsed:?}"
         );
-        let more = other.take("typing", QUIET).await;
+        let more = other.take_events::<Typing>(QUIET).await;
         assert!(more.is_empty(), "stray typing events: {more:?}");
 
         // Never to the typer's own sockets.
@@ -465,35 +515,41 @@ both_backends!(
             ("typer", &mut typer),
             ("typer's second tab", &mut typer_tab2),
         ] {
-            let own = sock.take("typing", Duration::ZERO).await;
+            let own = sock.take_events::<Typing>(Duration::ZERO).await;
             assert!(own.is_empty(), "{who} got its own typing: {own:?}");
         }
 
         // Leaving while typing clears the flag for the others; `user_left`
         // comes when the user's last tab leaves, not before.
-        assert_eq!(typer.ack("typing", typing(true)).await["ok"], true);
-        assert_eq!(other.expect("typing").await["isTyping"], true);
-        let ack = typer.ack("leave_chat", json!({ "chatId": chat })).await;
-        assert_eq!(ack, json!({ "ok": true, "chatId": chat }));
-        assert_eq!(other.expect("typing").await["isTyping"], false);
-        let early = other.take("user_left", QUIET).await;
-        assert!(early.is_empty(), "a tab is still in: {early:?}");
-        let ack = typer_tab2
-            .ack("leave_chat", json!({ "chatId": chat }))
-            .await;
-        assert_eq!(ack["ok"], true);
-        let left = other.expect("user_left").await;
+        assert_eq!(typer.request(&typing(chat, true)).await, Ok(Empty {}));
+        assert!(other.expect_event::<Typing>().await.is_typing);
+        let leave = LeaveChat { chat_id: chat };
         assert_eq!(
-            left,
-            json!({ "chatId": chat, "user": { "id": customer.id, "name": customer.name, "role": "customer" } })
+            typer.request(&leave).await,
+            Ok(LeaveReply { chat_id: chat })
+        );
+        assert!(!other.expect_event::<Typing>().await.is_typing);
+        let early = other.take_events::<UserLeft>(QUIET).await;
+        assert!(early.is_empty(), "a tab is still in: {early:?}");
+        typer_tab2.request(&leave).await.expect("left");
+        assert_eq!(
+            other.expect_event::<UserLeft>().await,
+            UserLeft {
+                chat_id: chat,
+                user: ChatUser {
+                    id: customer.id,
+                    name: customer.name.clone(),
+                    role: Role::Customer
+                }
+            }
         );
         // Out of the room: no more messages.
         let after = other.send(chat, "anyone there?").await;
         other
-            .expect_where("new_message", |m| m["id"] == after["id"])
+            .expect_event_where(|m: &NewMessage| m.0.id == after.id)
             .await;
         for sock in [&mut typer, &mut typer_tab2] {
-            let got = sock.take("new_message", QUIET).await;
+            let got = sock.take_events::<NewMessage>(QUIET).await;
             assert!(got.is_empty(), "{got:?}");
         }
     }
@@ -506,45 +562,39 @@ both_backends!(presence_counts_tabs, |app: TestApp| async move {
     let mut contact = app.socket(&provider).await;
 
     let tab1 = app.socket(&customer).await;
-    let v = contact.expect("presence").await;
-    assert_eq!(v["userId"], customer.id);
-    assert_eq!(v["online"], true);
+    let v = contact.expect_event::<PresenceChanged>().await;
+    assert_eq!((v.user_id, v.online), (customer.id, true));
     let tab2 = app.socket(&customer).await;
 
     // Closing one tab keeps the user online: no presence event at all.
     tab1.close().await;
-    let got = contact.take("presence", Duration::from_millis(800)).await;
+    let got = contact
+        .take_events::<PresenceChanged>(Duration::from_millis(800))
+        .await;
     assert!(got.is_empty(), "one tab closed: {got:?}");
     let ack = contact.join(chat).await;
-    let me = ack["presence"]
-        .as_array()
-        .expect("presence list")
+    let me = ack
+        .presence
         .iter()
-        .find(|p| p["userId"] == customer.id)
+        .find(|p| p.user_id == customer.id)
         .cloned()
         .expect("customer listed");
-    assert_eq!(me["online"], true, "{ack}");
-    assert_eq!(me["role"], "customer");
+    assert!(me.online, "{ack:?}");
+    assert_eq!(me.role, Role::Customer);
 
     // Closing the last one takes them offline, with a lastSeen time.
     tab2.close().await;
-    let v = contact.expect("presence").await;
-    assert_eq!(v["userId"], customer.id);
-    assert_eq!(v["online"], false);
-    assert!(
-        v["lastSeen"]
-            .as_str()
-            .is_some_and(|t| chrono::DateTime::parse_from_rfc3339(t).is_ok()),
-        "{v}"
-    );
+    let v = contact.expect_event::<PresenceChanged>().await;
+    assert_eq!((v.user_id, v.online), (customer.id, false));
+    assert!(v.last_seen.is_some(), "{v:?}");
     let (_, chats) = app.get("/api/chats", Some(&provider.token)).await;
-    let online = chats[0]["participants"]
-        .as_array()
-        .expect("participants")
+    let chats: Vec<ChatSummary> = serde_json::from_value(chats).expect("chat list");
+    let online = chats[0]
+        .participants
         .iter()
-        .find(|p| p["id"] == customer.id)
-        .map(|p| p["online"].clone());
-    assert_eq!(online, Some(json!(false)), "{chats}");
+        .find(|p| p.id == customer.id)
+        .map(|p| p.online);
+    assert_eq!(online, Some(false), "{chats:?}");
 });
 
 // 8 ---------------------------------------------------------------------------
@@ -559,8 +609,10 @@ both_backends!(lsm_joins_a_dispute_live, |app: TestApp| async move {
     let mut l = app.socket(&lsm).await;
 
     // Before the dispute the LSM is an outsider.
-    let ack = l.ack("join_chat", json!({ "chatId": chat })).await;
-    assert_eq!(error_code(&ack), "forbidden");
+    assert_eq!(
+        refused_with(l.request(&join(chat)).await),
+        ErrorCode::Forbidden
+    );
 
     let raised = Instant::now();
     let (status, body) = app
@@ -571,61 +623,70 @@ both_backends!(lsm_joins_a_dispute_live, |app: TestApp| async move {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    let dispute_id = body["disputeId"].as_i64().expect("dispute id");
+    let opened: DisputeOpened = serde_json::from_value(body).expect("dispute opened");
+    let dispute_id = opened.dispute_id;
 
-    let invited = l.expect("lsm_invited").await;
+    let invited = l.expect_event::<LsmInvited>().await;
     assert_eq!(
         invited,
-        json!({ "chatId": chat, "disputeId": dispute_id, "lsm": { "id": lsm.id, "name": lsm.name } })
+        LsmInvited {
+            chat_id: chat,
+            dispute_id,
+            lsm: UserRef {
+                id: lsm.id,
+                name: lsm.name.clone()
+            }
+        }
     );
-    let note = l.expect("notification").await;
-    assert_eq!(note["chatId"], chat, "{note}");
-    assert_eq!(note["kind"], "dispute_opened", "{note}");
+    let NewNotification(note) = l.expect_event::<NewNotification>().await;
+    assert_eq!(note.chat_id, Some(chat), "{note:?}");
+    assert_eq!(note.kind, "dispute_opened", "{note:?}");
     assert!(
         raised.elapsed() < Duration::from_secs(3),
         "the LSM heard late: {:?}",
         raised.elapsed()
     );
     for sock in [&mut c, &mut p] {
-        let v = sock.expect("lsm_invited").await;
-        assert_eq!(v, invited);
-        let sys = sock
-            .expect_where("new_message", |m| m["kind"] == "system")
+        assert_eq!(sock.expect_event::<LsmInvited>().await, invited);
+        let NewMessage(sys) = sock
+            .expect_event_where(|m: &NewMessage| m.0.kind == MessageKind::System)
             .await;
-        assert_eq!(sys["chatId"], chat);
-        assert_eq!(sys["senderId"], Value::Null);
+        assert_eq!(sys.chat_id, chat);
+        assert_eq!(sys.sender_id, None);
     }
 
     let ack = l.join(chat).await;
-    let people: HashSet<i64> = ack["presence"]
-        .as_array()
-        .expect("presence")
-        .iter()
-        .map(|p| p["userId"].as_i64().expect("id"))
-        .collect();
+    let people: HashSet<i64> = ack.presence.iter().map(|p| p.user_id).collect();
     assert_eq!(people, HashSet::from([customer.id, provider.id, lsm.id]));
     for sock in [&mut c, &mut p] {
         let v = sock
-            .expect_where("user_joined", |v| v["user"]["id"] == lsm.id)
+            .expect_event_where(|v: &UserJoined| v.user.id == lsm.id)
             .await;
         assert_eq!(
             v,
-            json!({ "chatId": chat, "user": { "id": lsm.id, "name": lsm.name, "role": "lsm" } })
+            UserJoined {
+                chat_id: chat,
+                user: ChatUser {
+                    id: lsm.id,
+                    name: lsm.name.clone(),
+                    role: Role::Lsm
+                }
+            }
         );
     }
 
     let said = l.send(chat, "I'll look into it").await;
-    assert_eq!(said["senderRole"], "lsm");
+    assert_eq!(said.sender_role, Some(Role::Lsm));
     for sock in [&mut c, &mut p] {
-        let v = sock
-            .expect_where("new_message", |m| m["id"] == said["id"])
+        let NewMessage(v) = sock
+            .expect_event_where(|m: &NewMessage| m.0.id == said.id)
             .await;
-        assert_eq!(v["content"], "I'll look into it");
-        assert_eq!(v["senderId"], lsm.id);
+        assert_eq!(v.content, "I'll look into it");
+        assert_eq!(v.sender_id, Some(lsm.id));
     }
     // The parties answer and the LSM hears them.
     let reply = c.send(chat, "Thanks").await;
-    l.expect_where("new_message", |m| m["id"] == reply["id"])
+    l.expect_event_where(|m: &NewMessage| m.0.id == reply.id)
         .await;
 
     // Resolution reaches the whole room.
@@ -638,10 +699,13 @@ both_backends!(lsm_joins_a_dispute_live, |app: TestApp| async move {
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     for sock in [&mut c, &mut p, &mut l] {
-        let v = sock.expect("dispute_resolved").await;
         assert_eq!(
-            v,
-            json!({ "chatId": chat, "disputeId": dispute_id, "resolution": "Parts refunded by half" })
+            sock.expect_event::<DisputeResolved>().await,
+            DisputeResolved {
+                chat_id: chat,
+                dispute_id,
+                resolution: "Parts refunded by half".into()
+            }
         );
     }
 });
@@ -652,8 +716,7 @@ both_backends!(rejoin_catches_up_after_a_gap, |app: TestApp| async move {
     let (customer, provider, chat) = pair(&app).await;
     let mut c = app.socket(&customer).await;
     c.join(chat).await;
-    let seen = c.send(chat, "before the tunnel").await;
-    let newest = seen["id"].as_i64().expect("id");
+    let newest = c.send(chat, "before the tunnel").await.id;
     c.close().await;
 
     let mut p = app.socket(&provider).await;
@@ -662,67 +725,60 @@ both_backends!(rejoin_catches_up_after_a_gap, |app: TestApp| async move {
     for i in 0..5 {
         missed.push(p.send(chat, &format!("while you were away {i}")).await);
     }
-    missed
-        .push(serde_json::to_value(app.say(&provider, chat, "and one more").await).expect("json"));
+    missed.push(app.say(&provider, chat, "and one more").await);
 
     let mut back = app.socket(&customer).await;
-    let ack = back
-        .ack(
-            "join_chat",
-            json!({ "chatId": chat, "afterMessageId": newest }),
-        )
-        .await;
-    assert_eq!(ack["ok"], true, "{ack}");
-    assert_eq!(ack["chatId"], chat);
-    assert_eq!(ack["hasMore"], false);
+    let catch_up = |after: i64| JoinChat {
+        chat_id: chat,
+        after_message_id: Some(after),
+    };
+    let ack = back.request(&catch_up(newest)).await.expect("rejoined");
+    assert_eq!(ack.chat_id, chat);
+    assert_eq!(ack.has_more, Some(false));
     assert_eq!(
-        ack["messages"].as_array().expect("messages"),
-        &missed,
+        ack.messages.as_ref(),
+        Some(&missed),
         "exactly the missed messages, in order"
     );
-    back.expect("joined_chat").await;
+    back.expect_event::<JoinedChat>().await;
 
-    // Nothing missed: an empty catch-up. Without afterMessageId: no messages field.
-    let ack = back
-        .ack(
-            "join_chat",
-            json!({ "chatId": chat, "afterMessageId": missed.last().expect("last")["id"] }),
-        )
-        .await;
-    assert_eq!(ack["messages"], json!([]), "{ack}");
-    let ack = back.ack("join_chat", json!({ "chatId": chat })).await;
-    assert_eq!(ack["ok"], true);
-    assert!(ack.get("messages").is_none(), "{ack}");
+    // Nothing missed: an empty catch-up.
+    let last = missed.last().expect("last").id;
+    let ack = back.request(&catch_up(last)).await.expect("rejoined");
+    assert_eq!(ack.messages, Some(vec![]), "{ack:?}");
+    // Without afterMessageId the ack has no `messages` key at all (a wire
+    // detail the typed reply cannot show, so read raw).
+    let raw = back.ack(JoinChat::NAME, json!({ "chatId": chat })).await;
+    assert_eq!(raw["ok"], true, "{raw}");
+    assert!(raw.get("messages").is_none(), "{raw}");
 
     // And live delivery continues after the rejoin.
     let live = p.send(chat, "welcome back").await;
-    back.expect_where("new_message", |m| m["id"] == live["id"])
+    back.expect_event_where(|m: &NewMessage| m.0.id == live.id)
         .await;
 
     // Read markers: the room hears it; moving back is accepted but silent.
-    let ack = back
-        .ack(
-            "mark_read",
-            json!({ "chatId": chat, "messageId": live["id"] }),
-        )
-        .await;
-    assert_eq!(ack["ok"], true, "{ack}");
-    let read = p.expect("read").await;
+    let read = |message_id| MarkRead {
+        chat_id: chat,
+        message_id,
+    };
+    assert_eq!(back.request(&read(live.id)).await, Ok(Empty {}));
     assert_eq!(
-        read,
-        json!({ "chatId": chat, "userId": customer.id, "messageId": live["id"] })
+        p.expect_event::<ReadMarker>().await,
+        ReadMarker {
+            chat_id: chat,
+            user_id: customer.id,
+            message_id: live.id
+        }
     );
-    let ack = back
-        .ack("mark_read", json!({ "chatId": chat, "messageId": newest }))
-        .await;
-    assert_eq!(ack["ok"], true, "{ack}");
-    let back_reads = p.take("read", QUIET).await;
+    assert_eq!(back.request(&read(newest)).await, Ok(Empty {}));
+    let back_reads = p.take_events::<ReadMarker>(QUIET).await;
     assert!(back_reads.is_empty(), "{back_reads:?}");
 
     // A gap longer than the catch-up limit: 500 in the ack, `hasMore`, and
     // REST `after=` gives the rest.
     back.close().await;
-    let mark = live["id"].as_i64().expect("id");
+    let mark = live.id;
     // Straight into storage (no notifications): only the gap matters here.
     for i in 0..503 {
         app.service
@@ -732,30 +788,21 @@ both_backends!(rejoin_catches_up_after_a_gap, |app: TestApp| async move {
             .expect("stored");
     }
     let again = app.socket(&customer).await;
-    let ack = again
-        .ack(
-            "join_chat",
-            json!({ "chatId": chat, "afterMessageId": mark }),
-        )
-        .await;
-    let caught = ack["messages"].as_array().expect("messages");
+    let ack = again.request(&catch_up(mark)).await.expect("rejoined");
+    let caught = ack.messages.expect("messages");
     assert_eq!(caught.len(), 500);
-    assert_eq!(ack["hasMore"], true);
-    assert_eq!(caught[0]["content"], "long gap 0");
-    assert_eq!(caught[499]["content"], "long gap 499");
-    let last = caught[499]["id"].as_i64().expect("id");
+    assert_eq!(ack.has_more, Some(true));
+    assert_eq!(caught[0].content, "long gap 0");
+    assert_eq!(caught[499].content, "long gap 499");
+    let last = caught[499].id;
     let (_, rest) = app
         .get(
             &format!("/api/chats/{chat}/messages?after={last}"),
             Some(&customer.token),
         )
         .await;
-    let rest: Vec<&str> = rest["messages"]
-        .as_array()
-        .expect("messages")
-        .iter()
-        .map(|m| m["content"].as_str().expect("content"))
-        .collect();
+    let rest: MessagePage = serde_json::from_value(rest).expect("a page");
+    let rest: Vec<&str> = rest.messages.iter().map(|m| m.content.as_str()).collect();
     assert_eq!(rest, ["long gap 500", "long gap 501", "long gap 502"]);
 });
 
@@ -770,7 +817,7 @@ both_backends!(token_expiry_disconnects, |app: TestApp| async move {
     let connected_at = Instant::now();
     let mut s = app.socket_with(SocketOpts::token(&short)).await;
     s.join(chat).await;
-    watcher.expect("user_joined").await;
+    watcher.expect_event::<UserJoined>().await;
     s.send(chat, "still valid").await;
 
     let closed = s.next_of(&[EV_CLOSE], Duration::from_secs(6)).await;
@@ -782,21 +829,15 @@ both_backends!(token_expiry_disconnects, |app: TestApp| async move {
     );
 
     // The others see the user leave and go offline.
-    let left = watcher.expect("user_left").await;
-    assert_eq!(left["user"]["id"], customer.id);
+    let left = watcher.expect_event::<UserLeft>().await;
+    assert_eq!(left.user.id, customer.id);
     let v = watcher
-        .expect_where("presence", |v| {
-            v["userId"] == customer.id && v["online"] == false
-        })
+        .expect_event_where(|v: &PresenceChanged| v.user_id == customer.id && !v.online)
         .await;
-    assert!(v["lastSeen"].is_string(), "{v}");
+    assert!(v.last_seen.is_some(), "{v:?}");
     // Nothing sent on the dead socket gets through, and the token no longer works.
     let dead = s
-        .try_ack(
-            "send_message",
-            json!({ "chatId": chat, "content": "too late", "clientId": uuid_like() }),
-            Duration::from_millis(500),
-        )
+        .try_request(&message(chat, "too late"), Duration::from_millis(500))
         .await;
     assert!(dead.is_none(), "{dead:?}");
     refused(
@@ -807,7 +848,7 @@ both_backends!(token_expiry_disconnects, |app: TestApp| async move {
         history(&app, &provider, chat)
             .await
             .iter()
-            .all(|m| m["content"] != "too late")
+            .all(|m| m.content != "too late")
     );
 });
 
@@ -956,24 +997,22 @@ both_backends!(
                 .await
                 .unwrap_or_else(|| panic!("{event} with {what}: no ack"));
             assert_eq!(
-                error_code(&ack),
-                "bad_request",
+                refusal(&ack).code,
+                ErrorCode::BadRequest,
                 "{event} with {what}: {ack}"
             );
         }
 
         // Well-formed but pointing at nothing.
-        let ack = c
-            .ack(
-                "send_message",
-                json!({ "chatId": 999_999, "content": "x", "clientId": uuid_like() }),
-            )
-            .await;
-        assert_eq!(error_code(&ack), "not_found", "{ack}");
-        let ack = c
-            .ack("mark_read", json!({ "chatId": chat, "messageId": 999_999 }))
-            .await;
-        assert_eq!(error_code(&ack), "not_found", "{ack}");
+        assert_eq!(
+            refused_with(c.request(&message(999_999, "x")).await),
+            ErrorCode::NotFound
+        );
+        let read = MarkRead {
+            chat_id: chat,
+            message_id: 999_999,
+        };
+        assert_eq!(refused_with(c.request(&read).await), ErrorCode::NotFound);
 
         // Unknown events are ignored: no ack, no disconnect.
         let none = c
@@ -1001,27 +1040,17 @@ both_backends!(
         // (characters, not bytes).
         let long = "é".repeat(4000);
         let at_limit = c.send(chat, &long).await;
-        assert_eq!(at_limit["content"], long.as_str());
+        assert_eq!(at_limit.content, long);
         let ok = c.send(chat, "  still here  ").await;
-        assert_eq!(ok["content"], "still here", "trimmed");
+        assert_eq!(ok.content, "still here", "trimmed");
         let closes = c.take(EV_CLOSE, Duration::ZERO).await;
         assert!(closes.is_empty(), "the server closed the socket");
 
         // Exactly those two were stored and broadcast.
         let h = history(&app, &customer, chat).await;
-        assert_eq!(
-            ids(&h),
-            [
-                ids(&booking),
-                vec![
-                    at_limit["id"].as_i64().expect("id"),
-                    ok["id"].as_i64().expect("id")
-                ]
-            ]
-            .concat()
-        );
-        let got = p.take("new_message", QUIET).await;
-        assert_eq!(ids(&got), ids(&h[1..]));
+        assert_eq!(ids(&h), [ids(&booking), vec![at_limit.id, ok.id]].concat());
+        let got = p.take_events::<NewMessage>(QUIET).await;
+        assert_eq!(new_ids(&got), ids(&h[1..]));
     }
 );
 
@@ -1039,39 +1068,34 @@ both_backends!(polling_transport_works, |app: TestApp| async move {
     polled.join(chat).await;
     ws.join(chat).await;
     assert_eq!(
-        polled.expect("user_joined").await["user"]["id"],
+        polled.expect_event::<UserJoined>().await.user.id,
         provider.id
     );
 
     let from_polling = polled.send(chat, "sent over long-polling").await;
-    let v = ws
-        .expect_where("new_message", |m| m["id"] == from_polling["id"])
+    let NewMessage(v) = ws
+        .expect_event_where(|m: &NewMessage| m.0.id == from_polling.id)
         .await;
-    assert_eq!(v["content"], "sent over long-polling");
+    assert_eq!(v.content, "sent over long-polling");
     let from_ws = ws.send(chat, "sent over websocket").await;
-    let v = polled
-        .expect_where("new_message", |m| m["id"] == from_ws["id"])
+    let NewMessage(v) = polled
+        .expect_event_where(|m: &NewMessage| m.0.id == from_ws.id)
         .await;
-    assert_eq!(v["content"], "sent over websocket");
-    assert_eq!(
-        polled
-            .ack("typing", json!({ "chatId": chat, "isTyping": true }))
-            .await["ok"],
-        true
-    );
-    assert_eq!(ws.expect("typing").await["userId"], customer.id);
+    assert_eq!(v.content, "sent over websocket");
+    assert_eq!(polled.request(&typing(chat, true)).await, Ok(Empty {}));
+    assert_eq!(ws.expect_event::<Typing>().await.user_id, customer.id);
 
     // A burst in order over polling too.
     let mut sent = Vec::new();
     for i in 0..10 {
-        sent.push(ws.send(chat, &format!("burst {i}")).await["id"].clone());
+        sent.push(ws.send(chat, &format!("burst {i}")).await.id);
     }
     let mut got = Vec::new();
     for _ in 0..10 {
-        let m = polled
-            .expect_where("new_message", |m| m["id"].as_i64() > from_ws["id"].as_i64())
+        let NewMessage(m) = polled
+            .expect_event_where(|m: &NewMessage| m.0.id > from_ws.id)
             .await;
-        got.push(m["id"].clone());
+        got.push(m.id);
     }
     assert_eq!(got, sent);
 });
@@ -1089,17 +1113,12 @@ both_backends!(send_rate_limit, |app: TestApp| async move {
     let started = Instant::now();
     let (mut ok, mut limited) = (Vec::new(), 0usize);
     for i in 0..BURST {
-        let ack = c
-            .ack(
-                "send_message",
-                json!({ "chatId": chat, "content": format!("spam {i}"), "clientId": uuid_like() }),
-            )
-            .await;
-        if ack["ok"] == true {
-            ok.push(ack["message"]["id"].as_i64().expect("id"));
-        } else {
-            assert_eq!(error_code(&ack), "rate_limited", "{ack}");
-            limited += 1;
+        match c.request(&message(chat, &format!("spam {i}"))).await {
+            Ok(reply) => ok.push(reply.message.id),
+            Err(e) => {
+                assert_eq!(e.code, ErrorCode::RateLimited, "{e:?}");
+                limited += 1;
+            }
         }
     }
     let took = started.elapsed();
@@ -1119,23 +1138,20 @@ both_backends!(send_rate_limit, |app: TestApp| async move {
     // Refused sends are neither stored nor broadcast.
     let stored = ids(&history(&app, &customer, chat).await);
     assert_eq!(&stored[1..], &ok[..]);
-    let got = p.take("new_message", QUIET).await;
-    assert_eq!(ids(&got), ok);
+    let got = p.take_events::<NewMessage>(QUIET).await;
+    assert_eq!(new_ids(&got), ok);
 
     // The socket recovers once the bucket refills.
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let after = c.send(chat, "calm again").await;
-    p.expect_where("new_message", |m| m["id"] == after["id"])
+    p.expect_event_where(|m: &NewMessage| m.0.id == after.id)
         .await;
 
     // Typing has its own, smaller limit (5/s, bursts of 10).
     let mut typing_limited = 0;
     for _ in 0..30 {
-        let ack = c
-            .ack("typing", json!({ "chatId": chat, "isTyping": true }))
-            .await;
-        if ack["ok"] != true {
-            assert_eq!(error_code(&ack), "rate_limited", "{ack}");
+        if let Err(e) = c.request(&typing(chat, true)).await {
+            assert_eq!(e.code, ErrorCode::RateLimited, "{e:?}");
             typing_limited += 1;
         }
     }
@@ -1161,22 +1177,19 @@ both_backends!(
                 .next_of(&[EV_OPEN, EV_ERROR], Duration::from_secs(5))
                 .await;
             assert_eq!(opened.map(|(n, _)| n).as_deref(), Some(EV_OPEN));
-            let msg = json!({ "chatId": chat, "content": format!("at connect {round}"), "clientId": uuid_like() });
             let sent = s
-                .try_ack("send_message", msg, Duration::from_secs(5))
-                .await
-                .unwrap_or_else(|| panic!("round {round}: send_message at connect got no ack"));
-            assert_eq!(sent["ok"], true, "{sent}");
-            let joined = s
-                .try_ack(
-                    "join_chat",
-                    json!({ "chatId": chat }),
+                .try_request(
+                    &message(chat, &format!("at connect {round}")),
                     Duration::from_secs(5),
                 )
                 .await
-                .unwrap_or_else(|| panic!("round {round}: join_chat at connect got no ack"));
-            assert_eq!(joined["ok"], true, "{joined}");
-            p.expect_where("new_message", |m| m["id"] == sent["message"]["id"])
+                .unwrap_or_else(|| panic!("round {round}: send_message at connect got no ack"))
+                .expect("sent");
+            s.try_request(&join(chat), Duration::from_secs(5))
+                .await
+                .unwrap_or_else(|| panic!("round {round}: join_chat at connect got no ack"))
+                .expect("joined");
+            p.expect_event_where(|m: &NewMessage| m.0.id == sent.message.id)
                 .await;
             s.close().await;
         }
@@ -1192,20 +1205,12 @@ both_backends!(
             s.close().await;
         }
         tokio::time::sleep(Duration::from_millis(300)).await;
-        let ack = p.ack("join_chat", json!({ "chatId": chat })).await;
-        let online: Vec<(Value, Value)> = ack["presence"]
-            .as_array()
-            .expect("presence")
+        let ack = p.request(&join(chat)).await.expect("joined");
+        let online = ack
+            .presence
             .iter()
-            .map(|x| (x["userId"].clone(), x["online"].clone()))
-            .collect();
-        assert_eq!(
-            online
-                .iter()
-                .find(|(id, _)| *id == customer.id)
-                .map(|(_, o)| o.clone()),
-            Some(json!(false)),
-            "{online:?}"
-        );
+            .find(|x| x.user_id == customer.id)
+            .map(|x| x.online);
+        assert_eq!(online, Some(false), "{ack:?}");
     }
 );

@@ -1,8 +1,11 @@
 //! The storage layer's conformance cases, run against both backends.
 
 use crate::helpers::{Backend, test_storage};
-use app::model::{MessageKind, Role, UserRef};
-use server::storage::{Db, DisputeError, NewUser, PageQuery, StorageError};
+use app::model::{MessageKind, Role, UserId};
+use server::storage::{
+    Db, DisputeError, MessageNotice, NewDispute, NewUser, Notice, PageQuery, Settlement,
+    StorageError,
+};
 
 macro_rules! storage_case {
     ($name:ident, $body:expr) => {
@@ -67,11 +70,11 @@ storage_case!(
         let c = user(&db, "c@example.test", Role::Customer).await;
         let p = user(&db, "p@example.test", Role::Provider).await;
         let booked = db
-            .book_job(c, p, "Paint the fence", "")
+            .book_job(c, p, "Paint the fence", "", "Booked: Paint the fence")
             .await
             .expect("book");
         assert_eq!(booked.message.kind, MessageKind::System);
-        assert_eq!(booked.message.content, "Job booked: Paint the fence");
+        assert_eq!(booked.message.content, "Booked: Paint the fence");
         assert_eq!(
             db.participant_role(booked.chat_id, c).await.expect("q"),
             Some(Role::Customer)
@@ -95,7 +98,11 @@ storage_case!(
 storage_case!(sends_are_idempotent_per_client_id, |db: Db| async move {
     let c = user(&db, "c@example.test", Role::Customer).await;
     let p = user(&db, "p@example.test", Role::Provider).await;
-    let chat = db.book_job(c, p, "Job", "").await.expect("book").chat_id;
+    let chat = db
+        .book_job(c, p, "Job", "", "opened")
+        .await
+        .expect("book")
+        .chat_id;
     let first = db
         .insert_user_message(chat, c, "hello", "abc")
         .await
@@ -129,7 +136,11 @@ storage_case!(sends_are_idempotent_per_client_id, |db: Db| async move {
 storage_case!(paging_has_no_gaps_or_duplicates, |db: Db| async move {
     let c = user(&db, "c@example.test", Role::Customer).await;
     let p = user(&db, "p@example.test", Role::Provider).await;
-    let chat = db.book_job(c, p, "Job", "").await.expect("book").chat_id;
+    let chat = db
+        .book_job(c, p, "Job", "", "opened")
+        .await
+        .expect("book")
+        .chat_id;
     for i in 0..120 {
         db.insert_user_message(chat, c, &format!("m{i}"), &format!("k{i}"))
             .await
@@ -179,7 +190,11 @@ storage_case!(paging_has_no_gaps_or_duplicates, |db: Db| async move {
 storage_case!(read_marker_only_moves_forward, |db: Db| async move {
     let c = user(&db, "c@example.test", Role::Customer).await;
     let p = user(&db, "p@example.test", Role::Provider).await;
-    let chat = db.book_job(c, p, "Job", "").await.expect("book").chat_id;
+    let chat = db
+        .book_job(c, p, "Job", "", "opened")
+        .await
+        .expect("book")
+        .chat_id;
     let m1 = db
         .insert_user_message(chat, c, "one", "1")
         .await
@@ -198,66 +213,120 @@ storage_case!(read_marker_only_moves_forward, |db: Db| async move {
     assert_eq!(db.list_chats(p).await.expect("l")[0].unread_count, 0);
 });
 
+fn dispute<'a>(chat_id: i64, raised_by: UserId, lsm: UserId, reason: &'a str) -> NewDispute<'a> {
+    NewDispute {
+        chat_id,
+        raised_by,
+        reason,
+        lsm,
+        announcement: reason,
+        notice: Notice {
+            title: "added",
+            body: reason,
+        },
+    }
+}
+
+fn settlement<'a>(dispute_id: i64, chat_id: i64, notify: &'a [UserId]) -> Settlement<'a> {
+    Settlement {
+        dispute_id,
+        chat_id,
+        resolution: "refund",
+        announcement: "resolved: refund",
+        notify,
+        notice: Notice {
+            title: "resolved",
+            body: "refund",
+        },
+    }
+}
+
 storage_case!(
-    one_open_dispute_and_the_least_busy_lsm,
+    one_open_dispute_per_chat_resolved_once,
     |db: Db| async move {
         let c = user(&db, "c@example.test", Role::Customer).await;
         let p = user(&db, "p@example.test", Role::Provider).await;
-        let chat1 = db.book_job(c, p, "One", "").await.expect("book").chat_id;
-        let chat2 = db.book_job(c, p, "Two", "").await.expect("book").chat_id;
-        let raiser = UserRef {
-            id: c,
-            name: "C".into(),
-        };
-        assert!(matches!(
-            db.open_dispute(chat1, raiser.clone(), "why").await,
-            Err(DisputeError::NoLsm)
-        ));
+        let chat1 = db
+            .book_job(c, p, "One", "", "opened")
+            .await
+            .expect("book")
+            .chat_id;
+        let chat2 = db
+            .book_job(c, p, "Two", "", "opened")
+            .await
+            .expect("book")
+            .chat_id;
+        assert!(db.lsm_loads().await.expect("loads").is_empty());
         let l1 = user(&db, "l1@example.test", Role::Lsm).await;
         let l2 = user(&db, "l2@example.test", Role::Lsm).await;
         let d1 = db
-            .open_dispute(chat1, raiser.clone(), "late")
+            .open_dispute(dispute(chat1, c, l1, "late"))
             .await
             .expect("open");
-        assert_eq!(d1.lsm.id, l1, "ties go to the lowest id");
-        assert!(
-            matches!(db.open_dispute(chat1, raiser.clone(), "again").await, Err(DisputeError::AlreadyOpen(id)) if id == d1.dispute_id)
-        );
-        let d2 = db
-            .open_dispute(chat2, raiser.clone(), "broken")
-            .await
-            .expect("open");
-        assert_eq!(d2.lsm.id, l2, "l1 is busier");
+        // The texts are stored as given, the LSM is in the chat and notified.
+        assert_eq!(d1.message.content, "late");
+        assert_eq!(d1.message.kind, MessageKind::System);
+        assert_eq!(d1.notification.title, "added");
+        assert_eq!(d1.notification.kind, "dispute_opened");
         assert_eq!(
             db.participant_role(chat1, l1).await.expect("q"),
             Some(Role::Lsm)
         );
+        assert!(
+            matches!(db.open_dispute(dispute(chat1, c, l2, "again")).await, Err(DisputeError::AlreadyOpen(id)) if id == d1.dispute_id)
+        );
+        db.open_dispute(dispute(chat2, c, l2, "broken"))
+            .await
+            .expect("open");
+        let loads: Vec<(i64, i64)> = db
+            .lsm_loads()
+            .await
+            .expect("loads")
+            .iter()
+            .map(|l| (l.lsm.id, l.open_disputes))
+            .collect();
+        assert_eq!(loads, vec![(l1, 1), (l2, 1)]);
+
+        // Two concurrent opens on one chat: exactly one wins.
+        let chat3 = db
+            .book_job(c, p, "Three", "", "opened")
+            .await
+            .expect("book")
+            .chat_id;
+        let (a, b) = tokio::join!(
+            db.open_dispute(dispute(chat3, c, l1, "a")),
+            db.open_dispute(dispute(chat3, p, l2, "b")),
+        );
+        assert_eq!(
+            [&a, &b].iter().filter(|r| r.is_ok()).count(),
+            1,
+            "{:?} / {:?}",
+            a.as_ref().err(),
+            b.as_ref().err()
+        );
+        assert!(
+            [&a, &b]
+                .iter()
+                .any(|r| matches!(r, Err(DisputeError::AlreadyOpen(_)))),
+            "the loser is told it is already open: {:?} / {:?}",
+            a.as_ref().err(),
+            b.as_ref().err()
+        );
+
+        let notify = [c, p];
         let resolved = db
-            .resolve_dispute(
-                d1.dispute_id,
-                UserRef {
-                    id: l1,
-                    name: "L1".into(),
-                },
-                "refund",
-            )
+            .resolve_dispute(settlement(d1.dispute_id, chat1, &notify))
             .await
             .expect("resolve");
         assert_eq!(resolved.notifications.len(), 2);
+        assert_eq!(resolved.message.content, "resolved: refund");
         assert!(matches!(
-            db.resolve_dispute(
-                d1.dispute_id,
-                UserRef {
-                    id: l1,
-                    name: "L1".into()
-                },
-                "again"
-            )
-            .await,
+            db.resolve_dispute(settlement(d1.dispute_id, chat1, &notify))
+                .await,
             Err(DisputeError::AlreadyResolved)
         ));
         // A new dispute may open once the first is resolved.
-        db.open_dispute(chat1, raiser, "new problem")
+        db.open_dispute(dispute(chat1, c, l1, "new problem"))
             .await
             .expect("reopen");
     }
@@ -267,12 +336,19 @@ storage_case!(message_notifications_coalesce, |db: Db| async move {
     let c = user(&db, "c@example.test", Role::Customer).await;
     let p = user(&db, "p@example.test", Role::Provider).await;
     let chat = db
-        .book_job(c, p, "Fix the sink", "")
+        .book_job(c, p, "Fix the sink", "", "opened")
         .await
         .expect("book")
         .chat_id;
+    fn notice(body: &str) -> MessageNotice<'_> {
+        MessageNotice {
+            title: "New message from Bob — Fix the sink",
+            title_after_count: " new messages from Bob — Fix the sink",
+            body,
+        }
+    }
     for i in 0..3 {
-        db.bump_message_notification(p, chat, "Bob", "Fix the sink", &format!("msg {i}"))
+        db.bump_message_notification(p, chat, notice(&format!("msg {i}")))
             .await
             .expect("bump");
     }
@@ -291,7 +367,7 @@ storage_case!(message_notifications_coalesce, |db: Db| async move {
             .await
             .expect("not theirs")
     );
-    db.bump_message_notification(p, chat, "Bob", "Fix the sink", "after read")
+    db.bump_message_notification(p, chat, notice("after read"))
         .await
         .expect("bump");
     assert_eq!(db.count_notifications(p).await.expect("count"), 2);

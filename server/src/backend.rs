@@ -1,0 +1,186 @@
+//! `app::api::Backend` for the Leptos server functions: a thin adapter over
+//! `crate::service`, like the REST handlers. Raw arguments are parsed into
+//! `app::validate` newtypes here, in the same order as REST, and every
+//! failure is `AppError::from(ServiceError)`, so server functions answer
+//! with the same codes and messages as REST bodies and socket acks.
+
+use crate::auth::{SessionCookie, token_from_headers};
+use crate::service::{Service, ServiceError, Session, history_page};
+use app::api::{
+    Backend, BackendHandle, Booking, DisputeOpened, PageRequest, Registration, SignedIn,
+};
+use app::error::AppError;
+use app::model::{ChatId, ChatSummary, Me, MessagePage, Notification, User, UserId, UserRef};
+use app::validate::{Description, Email, Name, Password, Reason, Resolution, Title};
+use axum::extract::ConnectInfo;
+use axum::http::request::Parts;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+pub struct ServiceBackend {
+    service: Service,
+    cookie: SessionCookie,
+}
+
+impl ServiceBackend {
+    /// The handle the server puts into every request's Leptos context.
+    pub fn handle(service: Service, cookie: SessionCookie) -> BackendHandle {
+        Arc::new(Self { service, cookie })
+    }
+}
+
+fn fail(e: impl Into<ServiceError>) -> AppError {
+    AppError::from(e.into())
+}
+
+fn signed_in(session: Session) -> SignedIn {
+    SignedIn {
+        token: session.token,
+        user: session.user,
+    }
+}
+
+/// The client's address, as the listener recorded it.
+fn client_ip(parts: &Parts) -> IpAddr {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip())
+        .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST))
+}
+
+#[async_trait::async_trait]
+impl Backend for ServiceBackend {
+    async fn caller(&self, request: &Parts) -> Result<Me, AppError> {
+        let token = token_from_headers(&request.headers).ok_or_else(AppError::unauthorized)?;
+        let (user, _) = self.service.authenticate(&token).map_err(fail)?;
+        Ok(user.me())
+    }
+
+    async fn login(
+        &self,
+        request: &Parts,
+        email: String,
+        password: String,
+    ) -> Result<SignedIn, AppError> {
+        self.service
+            .login(&email, &password, client_ip(request))
+            .await
+            .map(signed_in)
+            .map_err(fail)
+    }
+
+    async fn register(
+        &self,
+        _request: &Parts,
+        registration: Registration,
+    ) -> Result<SignedIn, AppError> {
+        let email = Email::parse(&registration.email).map_err(fail)?;
+        let password = Password::parse(&registration.password).map_err(fail)?;
+        let name = Name::parse(&registration.name).map_err(fail)?;
+        self.service
+            .register(email, password, name, registration.role)
+            .await
+            .map(signed_in)
+            .map_err(fail)
+    }
+
+    fn session_cookie(&self, token: Option<&str>) -> String {
+        match token {
+            Some(token) => self.cookie.issue(token),
+            None => self.cookie.clear(),
+        }
+    }
+
+    async fn me(&self, caller: &Me) -> Result<User, AppError> {
+        self.service.me(&caller.into()).await.map_err(fail)
+    }
+
+    async fn providers(&self, _caller: &Me) -> Result<Vec<UserRef>, AppError> {
+        self.service.providers().await.map_err(fail)
+    }
+
+    async fn book_job(
+        &self,
+        caller: &Me,
+        provider_id: UserId,
+        title: String,
+        description: String,
+    ) -> Result<Booking, AppError> {
+        let title = Title::parse(&title).map_err(fail)?;
+        let description = Description::parse(Some(&description)).map_err(fail)?;
+        self.service
+            .book_job(&caller.into(), provider_id, title, description)
+            .await
+            .map_err(fail)
+    }
+
+    async fn chats(&self, caller: &Me) -> Result<Vec<ChatSummary>, AppError> {
+        self.service.list_chats(&caller.into()).await.map_err(fail)
+    }
+
+    async fn messages(
+        &self,
+        caller: &Me,
+        chat: ChatId,
+        page: PageRequest,
+    ) -> Result<MessagePage, AppError> {
+        let query = history_page(page.before, page.after, page.limit).map_err(fail)?;
+        self.service
+            .history(&caller.into(), chat, query)
+            .await
+            .map_err(fail)
+    }
+
+    async fn open_dispute(
+        &self,
+        caller: &Me,
+        chat: ChatId,
+        reason: String,
+    ) -> Result<DisputeOpened, AppError> {
+        let reason = Reason::parse(&reason).map_err(fail)?;
+        self.service
+            .open_dispute(&caller.into(), chat, reason)
+            .await
+            .map_err(fail)
+    }
+
+    async fn resolve_dispute(
+        &self,
+        caller: &Me,
+        dispute_id: i64,
+        resolution: String,
+    ) -> Result<(), AppError> {
+        let resolution = Resolution::parse(&resolution).map_err(fail)?;
+        self.service
+            .resolve_dispute(&caller.into(), dispute_id, resolution)
+            .await
+            .map(|_| ())
+            .map_err(fail)
+    }
+
+    async fn notifications(
+        &self,
+        caller: &Me,
+        unread_only: bool,
+    ) -> Result<Vec<Notification>, AppError> {
+        self.service
+            .notifications(&caller.into(), unread_only)
+            .await
+            .map_err(fail)
+    }
+
+    async fn read_notification(&self, caller: &Me, id: i64) -> Result<(), AppError> {
+        self.service
+            .read_notification(&caller.into(), id)
+            .await
+            .map_err(fail)
+    }
+
+    async fn read_all_notifications(&self, caller: &Me) -> Result<(), AppError> {
+        self.service
+            .read_all_notifications(&caller.into())
+            .await
+            .map_err(fail)
+    }
+}

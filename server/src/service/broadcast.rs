@@ -1,0 +1,84 @@
+//! What the service needs from the real-time side, defined here so the
+//! service never depends on it: deliver an event to a chat's room or to
+//! users' sockets, and tell whether a user is online. `realtime` implements
+//! [`EventSink`]; the service holds a [`Broadcaster`] and only emits
+//! `app::protocol` event types through it.
+
+use app::model::{ChatId, UserId};
+use app::protocol::ServerEvent;
+use std::sync::Arc;
+
+/// Who an event is for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Audience {
+    /// Every socket in the chat's room.
+    Chat(ChatId),
+    /// Every socket of each user, each socket at most once.
+    Users(Vec<UserId>),
+}
+
+/// The delivery side of the real-time gateway (object-safe).
+#[async_trait::async_trait]
+pub trait EventSink: Send + Sync + 'static {
+    /// Delivers `payload` as event `name`. The data is already durable when
+    /// this is called, so a failure is the sink's to log, not to return.
+    async fn deliver(&self, to: Audience, name: &'static str, payload: serde_json::Value);
+
+    /// Whether at least one socket of `user` is connected.
+    fn is_online(&self, user: UserId) -> bool;
+}
+
+/// The service's handle on the sink, with typed helpers.
+#[derive(Clone)]
+pub struct Broadcaster {
+    sink: Arc<dyn EventSink>,
+}
+
+impl Broadcaster {
+    pub fn new(sink: Arc<dyn EventSink>) -> Self {
+        Self { sink }
+    }
+
+    /// No real-time delivery at all (the CLI, which serves no sockets).
+    pub fn disabled() -> Self {
+        Self::new(Arc::new(Nowhere))
+    }
+
+    async fn send<E: ServerEvent>(&self, to: Audience, event: &E) {
+        match serde_json::to_value(event) {
+            Ok(payload) => self.sink.deliver(to, E::NAME, payload).await,
+            Err(e) => tracing::error!(event = E::NAME, error = %e, "event not serialisable"),
+        }
+    }
+
+    /// To every socket in the chat's room (the sender's own included).
+    pub async fn to_chat<E: ServerEvent>(&self, chat: ChatId, event: &E) {
+        self.send(Audience::Chat(chat), event).await
+    }
+
+    /// To every socket of one user (all their tabs).
+    pub async fn to_user<E: ServerEvent>(&self, user: UserId, event: &E) {
+        self.send(Audience::Users(vec![user]), event).await
+    }
+
+    /// To every socket of each user, each socket at most once.
+    pub async fn to_users<E: ServerEvent>(&self, users: &[UserId], event: &E) {
+        if !users.is_empty() {
+            self.send(Audience::Users(users.to_vec()), event).await
+        }
+    }
+
+    pub fn is_online(&self, user: UserId) -> bool {
+        self.sink.is_online(user)
+    }
+}
+
+struct Nowhere;
+
+#[async_trait::async_trait]
+impl EventSink for Nowhere {
+    async fn deliver(&self, _: Audience, _: &'static str, _: serde_json::Value) {}
+    fn is_online(&self, _: UserId) -> bool {
+        false
+    }
+}

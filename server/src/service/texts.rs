@@ -1,0 +1,46 @@
+//! What the product says in chats and on the bell: system messages and
+//! notification texts, in one place (storage only stores them).
+
+/// How much of a message a new-message notification quotes.
+const PREVIEW_CHARS: usize = 140;
+
+pub fn job_booked(title: &str) -> String {
+    format!("Job booked: {title}")
+}
+
+pub fn dispute_opened(raised_by: &str, lsm: &str, reason: &str) -> String {
+    format!(
+        "{raised_by} opened a dispute and added {lsm} (local service manager). Reason: {reason}"
+    )
+}
+
+pub fn dispute_resolved(lsm: &str, resolution: &str) -> String {
+    format!("{lsm} resolved the dispute: {resolution}")
+}
+
+/// The LSM's notification title when added to a dispute.
+pub fn added_to_dispute_title(job_title: &str) -> String {
+    format!("You were added to a dispute — {job_title}")
+}
+
+pub fn added_to_dispute_body(raised_by: &str, reason: &str) -> String {
+    format!("{raised_by}: {reason}")
+}
+
+pub fn dispute_resolved_title(job_title: &str) -> String {
+    format!("Dispute resolved — {job_title}")
+}
+
+/// The first new-message notification of a chat.
+pub fn new_message_title(sender: &str, job_title: &str) -> String {
+    format!("New message from {sender} — {job_title}")
+}
+
+/// What follows the count once messages pile up ("3 new messages from …").
+pub fn new_messages_after_count(sender: &str, job_title: &str) -> String {
+    format!(" new messages from {sender} — {job_title}")
+}
+
+pub fn preview(content: &str) -> String {
+    content.chars().take(PREVIEW_CHARS).collect()
+}
