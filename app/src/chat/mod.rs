@@ -4,126 +4,28 @@
 //! presence, notifications and the outbox. Components never touch the socket.
 //!
 //! On the server the context holds the initial (empty) state so SSR and the
-//! first client render agree; everything live starts after hydration.
+//! first client render agree; everything live starts after hydration
+//! (`live`, browser only).
+//!
+//! * `thread` — one chat's messages and their merge rules
+//! * `list` — live updates of the chat list
+//! * `typing` — typing indicators and their throttle
+//! * `outgoing` — queued messages and what the outbox does with answers
 
-#[cfg(feature = "hydrate")]
-mod api;
-#[cfg(feature = "hydrate")]
-mod backup;
+pub mod list;
+pub mod outgoing;
+pub mod thread;
+pub mod typing;
+
 #[cfg(feature = "hydrate")]
 mod live;
-#[cfg(feature = "hydrate")]
-mod socket;
 
-use crate::model::{
-    ChatId, ChatSummary, ConnectionStatus, Me, Message, MessageId, Notification, UserId, UserRef,
-};
+pub use thread::{Delivery, Line, Thread};
+
+use crate::error::AppError;
+use crate::model::{ChatId, ChatSummary, ConnectionStatus, Me, Notification, UserId, UserRef};
 use leptos::prelude::*;
 use std::collections::HashMap;
-
-/// Where a message of the user's own is on its way.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Delivery {
-    /// Shown optimistically, not yet acknowledged.
-    Sending,
-    /// Stored by the server.
-    Sent,
-    /// Refused or timed out; can be retried.
-    Failed,
-}
-
-/// One line of a chat window.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Line {
-    pub message: Message,
-    pub delivery: Delivery,
-    pub error: Option<String>,
-}
-
-impl Line {
-    /// Stable key: the stored id once known, else the client id.
-    pub fn key(&self) -> String {
-        if self.message.id > 0 {
-            format!("m{}", self.message.id)
-        } else {
-            format!("c{}", self.message.client_id.clone().unwrap_or_default())
-        }
-    }
-}
-
-/// The messages of one chat as the browser has them.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Thread {
-    /// Stored messages in id order, then the user's unacknowledged ones.
-    pub lines: Vec<Line>,
-    /// History from the server has arrived at least once.
-    pub loaded: bool,
-    /// Older history exists on the server.
-    pub has_older: bool,
-    pub loading_older: bool,
-    /// Read markers of the other participants (from `read` events).
-    pub read_up_to: HashMap<UserId, MessageId>,
-}
-
-impl Thread {
-    pub fn last_stored_id(&self) -> Option<MessageId> {
-        self.lines
-            .iter()
-            .rev()
-            .map(|l| l.message.id)
-            .find(|id| *id > 0)
-    }
-    pub fn first_stored_id(&self) -> Option<MessageId> {
-        self.lines.iter().map(|l| l.message.id).find(|id| *id > 0)
-    }
-
-    /// Adds or replaces a stored message: the same id is never shown twice,
-    /// and a pending line with the same client id becomes this message.
-    pub fn merge(&mut self, message: Message) {
-        if self.lines.iter().any(|l| l.message.id == message.id) {
-            return;
-        }
-        if let Some(cid) = &message.client_id
-            && let Some(pos) = self.lines.iter().position(|l| {
-                l.message.id <= 0
-                    && l.message.client_id.as_ref() == Some(cid)
-                    && l.message.sender_id == message.sender_id
-            })
-        {
-            self.lines.remove(pos);
-        }
-        let insert_at = self
-            .lines
-            .iter()
-            .position(|l| l.message.id <= 0 || l.message.id > message.id)
-            .unwrap_or(self.lines.len());
-        self.lines.insert(
-            insert_at,
-            Line {
-                message,
-                delivery: Delivery::Sent,
-                error: None,
-            },
-        );
-    }
-
-    pub fn push_pending(&mut self, message: Message) {
-        self.lines.push(Line {
-            message,
-            delivery: Delivery::Sending,
-            error: None,
-        });
-    }
-
-    pub fn set_delivery(&mut self, client_id: &str, delivery: Delivery, error: Option<String>) {
-        for l in &mut self.lines {
-            if l.message.id <= 0 && l.message.client_id.as_deref() == Some(client_id) {
-                l.delivery = delivery;
-                l.error = error.clone();
-            }
-        }
-    }
-}
 
 /// A chat window on screen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -141,7 +43,7 @@ pub struct ChatContext {
     pub threads: RwSignal<HashMap<ChatId, Thread>>,
     pub open: RwSignal<Vec<OpenChat>>,
     /// Who is typing, per chat.
-    pub typing: RwSignal<HashMap<ChatId, Vec<(UserId, String)>>>,
+    pub typing: RwSignal<typing::Typists>,
     /// Online state by user, from presence events and join acks.
     pub presence: RwSignal<HashMap<UserId, bool>>,
     pub notifications: RwSignal<Vec<Notification>>,
@@ -151,6 +53,9 @@ pub struct ChatContext {
     pub announcement: RwSignal<String>,
     /// A short message for the user (errors of actions).
     pub toast: RwSignal<Option<String>>,
+    /// The page's live state no view renders (socket, outbox runner).
+    #[cfg(feature = "hydrate")]
+    live: live::RuntimeCell,
 }
 
 /// Provides the context once, at the app root.
@@ -169,6 +74,8 @@ pub fn provide_chat_context(me: Option<Me>) {
         drafts: RwSignal::new(HashMap::new()),
         announcement: RwSignal::new(String::new()),
         toast: RwSignal::new(None),
+        #[cfg(feature = "hydrate")]
+        live: live::new_runtime(),
     };
     provide_context(ctx);
 
@@ -259,7 +166,7 @@ impl ChatContext {
 
     pub fn set_typing(&self, chat_id: ChatId, typing: bool) {
         #[cfg(feature = "hydrate")]
-        live::set_typing(chat_id, typing);
+        live::set_typing(*self, chat_id, typing);
         #[cfg(not(feature = "hydrate"))]
         let _ = (chat_id, typing);
     }
@@ -276,14 +183,16 @@ impl ChatContext {
         live::save_drafts(*self);
     }
 
+    /// "Add LSM": `done` gets the server's answer (its `message` is for
+    /// the user).
     pub fn add_lsm(
         &self,
         chat_id: ChatId,
         reason: String,
-        done: impl Fn(Result<(), String>) + 'static,
+        done: impl FnOnce(Result<(), AppError>) + 'static,
     ) {
         #[cfg(feature = "hydrate")]
-        live::add_lsm(*self, chat_id, reason, done);
+        live::add_lsm(*self, chat_id, reason, Box::new(done));
         #[cfg(not(feature = "hydrate"))]
         let _ = (chat_id, reason, done);
     }
@@ -292,23 +201,24 @@ impl ChatContext {
         &self,
         dispute_id: i64,
         resolution: String,
-        done: impl Fn(Result<(), String>) + 'static,
+        done: impl FnOnce(Result<(), AppError>) + 'static,
     ) {
         #[cfg(feature = "hydrate")]
-        live::resolve_dispute(*self, dispute_id, resolution, done);
+        live::resolve_dispute(*self, dispute_id, resolution, Box::new(done));
         #[cfg(not(feature = "hydrate"))]
         let _ = (dispute_id, resolution, done);
     }
 
+    /// Books a job; its chat opens at once.
     pub fn book_job(
         &self,
         provider_id: UserId,
         title: String,
         description: String,
-        done: impl Fn(Result<(), String>) + 'static,
+        done: impl FnOnce(Result<(), AppError>) + 'static,
     ) {
         #[cfg(feature = "hydrate")]
-        live::book_job(*self, provider_id, title, description, done);
+        live::book_job(*self, provider_id, title, description, Box::new(done));
         #[cfg(not(feature = "hydrate"))]
         let _ = (provider_id, title, description, done);
     }
@@ -327,52 +237,6 @@ impl ChatContext {
 
     pub fn logout(&self) {
         #[cfg(feature = "hydrate")]
-        live::logout();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::MessageKind;
-
-    fn msg(id: i64, client: Option<&str>) -> Message {
-        Message {
-            id,
-            chat_id: 1,
-            sender_id: Some(7),
-            sender_name: Some("A".into()),
-            sender_role: None,
-            content: format!("m{id}"),
-            client_id: client.map(str::to_owned),
-            kind: MessageKind::User,
-            created_at: chrono::Utc::now(),
-        }
-    }
-
-    #[test]
-    fn merge_dedupes_and_orders() {
-        let mut t = Thread::default();
-        t.merge(msg(3, None));
-        t.merge(msg(1, None));
-        t.push_pending(msg(0, Some("abc")));
-        t.merge(msg(2, None));
-        t.merge(msg(3, None));
-        let ids: Vec<i64> = t.lines.iter().map(|l| l.message.id).collect();
-        assert_eq!(
-            ids,
-            vec![1, 2, 3, 0],
-            "stored in order, pending last, no duplicates"
-        );
-        // The ack (or the echo) replaces the pending line.
-        t.merge(msg(4, Some("abc")));
-        let ids: Vec<i64> = t.lines.iter().map(|l| l.message.id).collect();
-        assert_eq!(ids, vec![1, 2, 3, 4]);
-        assert!(t.lines.iter().all(|l| l.delivery == Delivery::Sent));
-        // Echo after ack: nothing changes.
-        t.merge(msg(4, Some("abc")));
-        assert_eq!(t.lines.len(), 4);
-        assert_eq!(t.last_stored_id(), Some(4));
-        assert_eq!(t.first_stored_id(), Some(1));
+        live::logout(*self);
     }
 }

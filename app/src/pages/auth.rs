@@ -1,54 +1,34 @@
-//! Sign-in and sign-up. The REST endpoints set the HttpOnly session cookie;
-//! the page then reloads so the server renders the signed-in app.
+//! Sign-in and sign-up. The `login`/`register` server functions set the
+//! HttpOnly session cookie; the page then reloads so the server renders the
+//! signed-in app.
 
-use crate::model::Role;
+use crate::api;
+use crate::error::AppError;
+use crate::model::{Me, Role};
 use crate::validate::{Email, Name, Password};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-#[cfg(feature = "hydrate")]
-async fn post_json(path: &str, body: serde_json::Value) -> Result<(), String> {
-    let req = gloo_net::http::Request::post(path)
-        .credentials(web_sys::RequestCredentials::SameOrigin)
-        .json(&body)
-        .map_err(|e| e.to_string())?;
-    let res = req
-        .send()
-        .await
-        .map_err(|_| "Cannot reach the server. Check your connection.".to_owned())?;
-    if res.ok() {
-        return Ok(());
-    }
-    let v: serde_json::Value = res.json().await.unwrap_or_default();
-    Err(v["error"]["message"]
-        .as_str()
-        .unwrap_or("Something went wrong")
-        .to_owned())
-}
-
+/// Runs a sign-in or sign-up server function; on success the page reloads
+/// so the server renders the signed-in app, else the form shows why. Here
+/// `unauthorized` means wrong credentials, not an ended session.
 fn submit(
-    path: &'static str,
-    body: serde_json::Value,
+    call: impl Future<Output = Result<Me, AppError>> + 'static,
     error: RwSignal<Option<String>>,
     busy: RwSignal<bool>,
 ) {
     busy.set(true);
-    #[cfg(feature = "hydrate")]
     leptos::task::spawn_local(async move {
-        match post_json(path, body).await {
-            Ok(()) => {
-                if let Some(w) = web_sys::window() {
-                    let _ = w.location().assign("/");
-                }
+        match call.await {
+            Ok(_) => {
+                let _ = window().location().assign("/");
             }
             Err(e) => {
                 busy.set(false);
-                error.set(Some(e));
+                error.set(Some(e.message));
             }
         }
     });
-    #[cfg(not(feature = "hydrate"))]
-    let _ = (path, body, error);
 }
 
 #[component]
@@ -66,8 +46,7 @@ pub fn LoginPage() -> impl IntoView {
         let value = |r: NodeRef<leptos::html::Input>| {
             r.get_untracked().map(|e| e.value()).unwrap_or_default()
         };
-        let body = serde_json::json!({ "email": value(email), "password": value(password) });
-        submit("/api/auth/login", body, error, busy);
+        submit(api::login(value(email), value(password)), error, busy);
     };
     view! {
         <section class="auth-card">
@@ -127,9 +106,7 @@ pub fn RegisterPage() -> impl IntoView {
             error.set(Some(format!("{} {}", capitalise(e.field), e.message)));
             return;
         }
-        let body =
-            serde_json::json!({ "name": name, "email": email, "password": password, "role": role });
-        submit("/api/auth/register", body, error, busy);
+        submit(api::register(name, email, password, role), error, busy);
     };
     view! {
         <section class="auth-card">

@@ -108,7 +108,7 @@ fn ResolveForm(dispute: i64, chat_id: i64, title: String) -> impl IntoView {
                 busy.set(true);
                 chat.resolve_dispute(dispute, r.as_str().to_owned(), move |res| {
                     busy.set(false);
-                    error.set(res.err());
+                    error.set(res.err().map(|e| e.message));
                 });
             }
         }
@@ -164,7 +164,7 @@ fn BookJob() -> impl IntoView {
                         description.set(String::new());
                         error.set(None);
                     }
-                    Err(e) => error.set(Some(e)),
+                    Err(e) => error.set(Some(e.message)),
                 }
             },
         );

@@ -2,6 +2,7 @@
 //! a bounded cache of each open chat's latest messages, and drafts. Anything
 //! unreadable (corrupt, from an older version, another user's) is discarded.
 
+use crate::chat::outgoing::Outgoing;
 use crate::model::{ChatId, Message, UserId};
 use gloo_storage::{LocalStorage, Storage};
 use serde::{Deserialize, Serialize};
@@ -9,16 +10,6 @@ use std::collections::HashMap;
 
 /// Messages kept per chat in the cache.
 pub const CACHE_PER_CHAT: usize = 50;
-
-/// A message the user sent that the server has not acknowledged yet.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Outgoing {
-    pub chat_id: ChatId,
-    pub client_id: String,
-    pub content: String,
-    pub created_at: chrono::DateTime<chrono::Utc>,
-}
 
 fn key(user: UserId, what: &str) -> String {
     format!("jobchat:{user}:{what}")

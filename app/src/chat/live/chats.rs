@@ -1,0 +1,72 @@
+//! The chat list (`list_chats`) and the events that change it.
+
+use super::socket::Socket;
+use super::{presence, report, threads};
+use crate::api;
+use crate::chat::{ChatContext, list};
+use crate::model::{ChatId, Message};
+use crate::protocol::{ChatCreated, DisputeResolved, LsmInvited, UserJoined};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+pub fn listen(ctx: ChatContext, s: &Socket) {
+    s.on(move |j: UserJoined| {
+        ctx.announcement
+            .set(format!("{} joined the chat", j.user.name));
+        refresh(ctx);
+    });
+    s.on(move |_: LsmInvited| refresh(ctx));
+    s.on(move |_: DisputeResolved| refresh(ctx));
+    s.on(move |_: ChatCreated| refresh(ctx));
+}
+
+/// Reloads the list, with each participant's presence and read marker.
+pub fn refresh(ctx: ChatContext) {
+    spawn_local(async move {
+        match api::list_chats().await {
+            Ok(mut chats) => {
+                presence::note_online(
+                    ctx,
+                    chats
+                        .iter()
+                        .flat_map(|c| c.participants.iter().map(|p| (p.id, p.online))),
+                );
+                // Read markers survive reloads: they come with the chat list.
+                ctx.threads.update(|t| {
+                    for c in &chats {
+                        if let Some(th) = t.get_mut(&c.id) {
+                            for p in &c.participants {
+                                th.note_read(p.id, p.last_read_message_id);
+                            }
+                        }
+                    }
+                });
+                let visible: Vec<ChatId> = chats
+                    .iter()
+                    .map(|c| c.id)
+                    .filter(|id| threads::is_visible(ctx, *id))
+                    .collect();
+                list::clear_unread(&mut chats, &visible);
+                ctx.chats.set(chats);
+                ctx.chats_loaded.set(true);
+            }
+            Err(e) => report(ctx, &e),
+        }
+    });
+}
+
+/// A message arrived: its chat moves up (or the list reloads for a chat it
+/// does not have yet).
+pub fn bump(ctx: ChatContext, m: &Message, unread: bool) {
+    let known = ctx
+        .chats
+        .try_update(|c| list::bump(c, m, unread))
+        .unwrap_or(false);
+    if !known {
+        refresh(ctx);
+    }
+}
+
+pub fn clear_unread(ctx: ChatContext, chat: ChatId) {
+    ctx.chats.update(|c| list::clear_unread(c, &[chat]));
+}

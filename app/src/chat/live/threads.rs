@@ -1,0 +1,185 @@
+//! Chat windows and their messages: opening and closing, joining a chat's
+//! room (with a catch-up of what was missed), live messages, read markers.
+
+use super::connection::connected;
+use super::{ACK_TIMEOUT_MS, backup, chats, history, me_id, presence, socket::Socket};
+use crate::chat::outgoing::RequestFailure;
+use crate::chat::{ChatContext, OpenChat, Thread, typing};
+use crate::model::{ChatId, Message, MessageId, UserId};
+use crate::protocol::{JoinChat, JoinReply, LeaveChat, MarkRead, NewMessage, ReadMarker};
+use leptos::prelude::*;
+
+/// Windows on screen at most; opening another closes the oldest.
+const MAX_OPEN: usize = 3;
+
+pub fn listen(ctx: ChatContext, s: &Socket) {
+    s.on(move |NewMessage(m)| on_new_message(ctx, m));
+    s.on(move |r: ReadMarker| {
+        ctx.threads.update(|t| {
+            t.entry(r.chat_id)
+                .or_default()
+                .note_read(r.user_id, r.message_id)
+        });
+    });
+}
+
+/// Opens the windows that were open before the reload.
+pub fn restore_open(ctx: ChatContext, me: UserId) {
+    for chat in backup::load_open(me) {
+        open_chat(ctx, chat);
+    }
+}
+
+/// Whether the user is looking at the chat (open and not minimised).
+pub fn is_visible(ctx: ChatContext, chat: ChatId) -> bool {
+    ctx.open
+        .with_untracked(|o| o.iter().any(|o| o.chat_id == chat && !o.minimized))
+}
+
+fn persist_open(ctx: ChatContext) {
+    if let Some(me) = me_id(ctx) {
+        let ids: Vec<ChatId> = ctx
+            .open
+            .with_untracked(|o| o.iter().map(|o| o.chat_id).collect());
+        backup::save_open(me, &ids);
+    }
+}
+
+pub fn open_chat(ctx: ChatContext, chat: ChatId) {
+    ctx.open.update(|open| {
+        open.retain(|o| o.chat_id != chat);
+        open.insert(
+            0,
+            OpenChat {
+                chat_id: chat,
+                minimized: false,
+            },
+        );
+        open.truncate(MAX_OPEN);
+    });
+    persist_open(ctx);
+    let fresh = ctx
+        .threads
+        .with_untracked(|t| !t.get(&chat).is_some_and(|th| th.loaded));
+    if fresh {
+        // Render at once from the local cache, then let the server fill in.
+        history::restore_cache(ctx, chat);
+        history::load_latest(ctx, chat);
+    }
+    if connected(ctx).is_some() {
+        join(ctx, chat);
+    }
+    chats::clear_unread(ctx, chat);
+}
+
+pub fn close_chat(ctx: ChatContext, chat: ChatId) {
+    ctx.open.update(|open| open.retain(|o| o.chat_id != chat));
+    persist_open(ctx);
+    presence::set_typing(ctx, chat, false);
+    if let Some(s) = connected(ctx) {
+        s.request(&LeaveChat { chat_id: chat }, ACK_TIMEOUT_MS, |_| {});
+    }
+}
+
+/// After a (re)connect: every open chat's room again.
+pub fn rejoin_open(ctx: ChatContext) {
+    for o in ctx.open.get_untracked() {
+        join(ctx, o.chat_id);
+    }
+}
+
+/// Enters the chat's room; when history is loaded, asks for what came
+/// after the newest stored message.
+fn join(ctx: ChatContext, chat: ChatId) {
+    let Some(s) = connected(ctx) else { return };
+    let after = ctx.threads.with_untracked(|t| {
+        t.get(&chat)
+            .filter(|th| th.loaded)
+            .and_then(Thread::last_stored_id)
+    });
+    let req = JoinChat {
+        chat_id: chat,
+        after_message_id: after,
+    };
+    s.request(&req, ACK_TIMEOUT_MS, move |res| match res {
+        Ok(reply) => on_joined(ctx, chat, reply),
+        Err(RequestFailure::Refused(e)) => ctx.toast.set(Some(e.message)),
+        // No answer: the next reconnect joins again.
+        Err(_) => {}
+    });
+}
+
+fn on_joined(ctx: ChatContext, chat: ChatId, reply: JoinReply) {
+    presence::note_online(ctx, reply.presence.iter().map(|p| (p.user_id, p.online)));
+    ctx.threads.update(|t| {
+        let th = t.entry(chat).or_default();
+        for p in &reply.presence {
+            th.note_read(p.user_id, p.last_read_message_id);
+        }
+    });
+    let Some(missed) = reply.messages else { return };
+    for m in missed {
+        on_new_message(ctx, m);
+    }
+    if reply.has_more == Some(true) {
+        // More than one catch-up page was missed: reload the latest.
+        ctx.threads.update(|t| {
+            t.remove(&chat);
+        });
+        history::load_latest(ctx, chat);
+    }
+}
+
+/// A stored message, live or caught up: shown once, its chat moves to the
+/// top of the list, and it is read at once when its window is in view.
+pub fn on_new_message(ctx: ChatContext, m: Message) {
+    let chat = m.chat_id;
+    let mine = m.sender_id.is_some() && m.sender_id == me_id(ctx);
+    let visible = is_visible(ctx, chat);
+    ctx.threads.update(|t| {
+        if let Some(th) = t.get_mut(&chat) {
+            th.merge(m.clone());
+        }
+    });
+    if !mine {
+        if let Some(name) = &m.sender_name {
+            ctx.announcement
+                .set(format!("New message from {name}: {}", m.content));
+        }
+        if let Some(sender) = m.sender_id {
+            ctx.typing.update(|map| typing::stopped(map, chat, sender));
+        }
+    }
+    chats::bump(ctx, &m, !mine && !visible);
+    history::save_cache(ctx, chat);
+    if visible && !mine {
+        mark_read(ctx, chat, m.id);
+    }
+}
+
+/// The user sees the chat's newest message: mark it read.
+pub fn mark_read_latest(ctx: ChatContext, chat: ChatId) {
+    if !is_visible(ctx, chat) {
+        return;
+    }
+    if let Some(last) = ctx
+        .threads
+        .with_untracked(|t| t.get(&chat).and_then(Thread::last_stored_id))
+    {
+        mark_read(ctx, chat, last);
+    }
+}
+
+fn mark_read(ctx: ChatContext, chat: ChatId, message_id: MessageId) {
+    chats::clear_unread(ctx, chat);
+    if let Some(s) = connected(ctx) {
+        s.request(
+            &MarkRead {
+                chat_id: chat,
+                message_id,
+            },
+            ACK_TIMEOUT_MS,
+            |_| {},
+        );
+    }
+}

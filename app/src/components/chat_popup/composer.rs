@@ -1,0 +1,85 @@
+//! Writing a message: who else is typing, the message box (Enter sends,
+//! Shift+Enter breaks the line), drafts kept per chat.
+
+use crate::chat::{typing, use_chat};
+use crate::model::ChatId;
+use crate::validate::MessageText;
+use leptos::prelude::*;
+
+/// "Bob is typing…" under the messages.
+#[component]
+pub fn TypingLine(chat_id: ChatId) -> impl IntoView {
+    let chat = use_chat();
+    let text = move || {
+        chat.typing.with(|t| {
+            let names: Vec<String> = t
+                .get(&chat_id)
+                .map(|l| l.iter().map(|(_, n)| n.clone()).collect())
+                .unwrap_or_default();
+            typing::describe(&names)
+        })
+    };
+    view! { <p class="typing" aria-live="polite">{text}</p> }
+}
+
+#[component]
+pub fn Composer(chat_id: ChatId, pinned: RwSignal<bool>) -> impl IntoView {
+    let chat = use_chat();
+    let draft = RwSignal::new(
+        chat.drafts
+            .with_untracked(|d| d.get(&chat_id).cloned().unwrap_or_default()),
+    );
+    Effect::new(move |_| {
+        // Drafts arrive from localStorage after hydration.
+        if let Some(d) = chat.drafts.with(|d| d.get(&chat_id).cloned())
+            && draft.get_untracked().is_empty()
+        {
+            draft.set(d);
+        }
+    });
+    let error = RwSignal::new(None::<String>);
+    let send_now = move || {
+        let text = draft.get_untracked();
+        match MessageText::parse(&text) {
+            Ok(valid) => {
+                chat.send(chat_id, valid.as_str().to_owned());
+                draft.set(String::new());
+                chat.set_draft(chat_id, String::new());
+                error.set(None);
+                pinned.set(true);
+            }
+            // An empty box sends nothing and says nothing.
+            Err(_) if text.trim().is_empty() => {}
+            Err(e) => error.set(Some(format!("Message {}", e.message))),
+        }
+    };
+    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
+            ev.prevent_default();
+            send_now();
+        }
+    };
+    let on_input = move |ev: leptos::ev::Event| {
+        let v = event_target_value(&ev);
+        chat.set_typing(chat_id, !v.trim().is_empty());
+        chat.set_draft(chat_id, v.clone());
+        draft.set(v);
+    };
+    view! {
+        <form class="composer" on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); send_now(); }>
+            <textarea
+                rows="1"
+                placeholder="Write a message…"
+                aria-label="Message"
+                maxlength="4000"
+                prop:value=move || draft.get()
+                on:input=on_input
+                on:keydown=on_keydown
+            ></textarea>
+            <button type="submit" aria-label="Send">"Send"</button>
+        </form>
+        <Show when=move || error.get().is_some()>
+            <p class="error" role="alert">{move || error.get()}</p>
+        </Show>
+    }
+}

@@ -1,0 +1,84 @@
+//! One message: sender (for others' messages), text, time, and for the
+//! user's own its delivery state (Sending… → Sent → Read, or Not sent with
+//! Retry).
+
+use crate::chat::{Delivery, Line, use_chat};
+use crate::components::MessageText;
+use crate::model::{ChatId, MessageId, MessageKind, Role, UserId};
+use leptos::prelude::*;
+
+/// The `data-state` test hook and the words shown for it.
+fn state_of(
+    delivery: Delivery,
+    id: MessageId,
+    read_up_to: MessageId,
+) -> (&'static str, &'static str) {
+    match delivery {
+        Delivery::Sending => ("sending", "Sending…"),
+        Delivery::Failed => ("failed", "Not sent"),
+        Delivery::Sent if id > 0 && read_up_to >= id => ("read", "Read"),
+        Delivery::Sent => ("sent", "Sent"),
+    }
+}
+
+#[component]
+pub fn MessageItem(
+    chat_id: ChatId,
+    line: Line,
+    my_id: Option<UserId>,
+    /// The furthest message the others have read.
+    others_read: Memo<MessageId>,
+) -> impl IntoView {
+    let chat = use_chat();
+    let Line {
+        message,
+        delivery,
+        error,
+    } = line;
+    let id = message.id;
+    if message.kind == MessageKind::System {
+        return view! { <li class="msg system" data-id=id><MessageText text=message.content/></li> }
+            .into_any();
+    }
+    let mine = message.sender_id == my_id;
+    let state = move || state_of(delivery, id, others_read.get());
+    let time = message.created_at.format("%H:%M").to_string();
+    let sender = (!mine).then(|| {
+        let lsm = (message.sender_role == Some(Role::Lsm)).then_some(" · LSM");
+        view! { <span class="msg-sender">{message.sender_name.clone().unwrap_or_default()}{lsm}</span> }
+    });
+    let failed = (delivery == Delivery::Failed).then(|| {
+        let client_id = message.client_id.clone().unwrap_or_default();
+        view! {
+            <span class="msg-failed">
+                {error}
+                <button class="link" on:click=move |_| chat.retry(chat_id, client_id.clone())>"Retry"</button>
+            </span>
+        }
+    });
+    view! {
+        <li class="msg" class:mine=mine class:theirs=!mine data-id=id data-state=move || state().0>
+            {sender}
+            <span class="msg-text"><MessageText text=message.content/></span>
+            <span class="msg-meta">
+                <time>{time}</time>
+                {mine.then(|| view! { <span class="msg-state">{move || state().1}</span> })}
+            </span>
+            {failed}
+        </li>
+    }
+    .into_any()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delivery_states() {
+        assert_eq!(state_of(Delivery::Sending, 0, 9).0, "sending");
+        assert_eq!(state_of(Delivery::Failed, 0, 9), ("failed", "Not sent"));
+        assert_eq!(state_of(Delivery::Sent, 5, 4), ("sent", "Sent"));
+        assert_eq!(state_of(Delivery::Sent, 5, 5), ("read", "Read"));
+    }
+}

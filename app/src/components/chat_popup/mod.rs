@@ -1,0 +1,63 @@
+//! Floating chat windows (the seed's ChatPopup): several at once, each with
+//! participants and presence, "Add LSM", history paging, typing, and
+//! per-message delivery state.
+//!
+//! * `head` — title, participants with presence, Add LSM / minimise / close
+//! * `add_lsm` — the dispute form "Add LSM" opens
+//! * `messages` — the scrolling history: paging older messages, pinning
+//! * `message` — one message with its delivery state and Retry
+//! * `composer` — who is typing, the message box, Enter to send
+
+mod add_lsm;
+mod composer;
+mod head;
+mod message;
+mod messages;
+
+use crate::chat::use_chat;
+use crate::model::ChatId;
+use add_lsm::{AddLsmForm, AddLsmState};
+use composer::{Composer, TypingLine};
+use head::PopupHead;
+use leptos::prelude::*;
+use messages::MessageList;
+
+#[component]
+pub fn ChatDock() -> impl IntoView {
+    let chat = use_chat();
+    view! {
+        <div class="dock" role="region" aria-label="Open chats">
+            <For
+                each=move || chat.open.get()
+                key=|o| o.chat_id
+                children=move |o| view! { <ChatPopup chat_id=o.chat_id/> }
+            />
+        </div>
+    }
+}
+
+#[component]
+fn ChatPopup(chat_id: ChatId) -> impl IntoView {
+    let chat = use_chat();
+    let minimized = Memo::new(move |_| {
+        chat.open
+            .with(|o| o.iter().any(|o| o.chat_id == chat_id && o.minimized))
+    });
+    let add_lsm = AddLsmState::default();
+    // Stay on the newest message unless the user scrolled up; sending
+    // brings the view back down.
+    let pinned = RwSignal::new(true);
+    let label_id = format!("chat-{chat_id}-title");
+    let title_id = label_id.clone();
+    view! {
+        <section class="popup" class:minimized=move || minimized.get() data-chat-id=chat_id aria-labelledby=label_id>
+            <PopupHead chat_id minimized dispute_open=add_lsm.open title_id/>
+            <Show when=move || !minimized.get()>
+                <AddLsmForm chat_id state=add_lsm/>
+                <MessageList chat_id pinned/>
+                <TypingLine chat_id/>
+                <Composer chat_id pinned/>
+            </Show>
+        </section>
+    }
+}
