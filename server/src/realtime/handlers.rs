@@ -8,7 +8,6 @@ use super::session::SocketSession;
 use super::{chat_room, user_room};
 use crate::auth::{SESSION_COOKIE, cookie_value};
 use crate::service::{AuthUser, Service, ServiceError};
-use crate::storage::PageQuery;
 use app::error::AppError;
 use app::model::{ChatId, Role};
 use app::protocol::{
@@ -27,8 +26,6 @@ use tracing::Instrument;
 
 /// How long a typing flag lives without a refresh.
 pub const TYPING_TTL: Duration = Duration::from_secs(5);
-/// Most messages a join's catch-up returns (`hasMore` says if there are more).
-pub const CATCH_UP_LIMIT: i64 = 500;
 
 #[derive(Debug)]
 pub struct Unauthorized;
@@ -296,12 +293,7 @@ async fn join_chat(
             }
             let (messages, has_more) = match req.after_message_id {
                 Some(after) => {
-                    let query = PageQuery {
-                        before: None,
-                        after: Some(after),
-                        limit: CATCH_UP_LIMIT,
-                    };
-                    let page = service.history_authorized(chat, query).await?;
+                    let page = service.catch_up(chat, after).await?;
                     (Some(page.messages), Some(page.has_more))
                 }
                 None => (None, None),

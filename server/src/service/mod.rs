@@ -40,6 +40,8 @@ use std::sync::{Arc, Mutex};
 pub const DEFAULT_PAGE: i64 = 50;
 /// …and never more than this.
 pub const MAX_PAGE: i64 = 200;
+/// Most messages a join's catch-up returns (`hasMore` says if there are more).
+pub const CATCH_UP_LIMIT: i64 = 500;
 
 /// The authenticated caller, taken from a verified token.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -365,6 +367,18 @@ impl Service {
     pub async fn history_authorized(&self, chat: ChatId, query: PageQuery) -> Result<MessagePage> {
         let (messages, has_more) = self.inner.db.list_messages(chat, query).await?;
         Ok(MessagePage { messages, has_more })
+    }
+
+    /// What a rejoining client missed after `after`, for a caller already
+    /// known to be in the chat: at most `CATCH_UP_LIMIT` messages, `has_more`
+    /// says when there are more.
+    pub async fn catch_up(&self, chat: ChatId, after: MessageId) -> Result<MessagePage> {
+        let query = PageQuery {
+            before: None,
+            after: Some(after),
+            limit: CATCH_UP_LIMIT,
+        };
+        self.history_authorized(chat, query).await
     }
 
     /// Everyone in a chat with their online flag and read marker (the join
