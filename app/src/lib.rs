@@ -23,7 +23,7 @@ use components::{ChatDock, Header};
 use leptos::prelude::*;
 use leptos_meta::{Link, MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    StaticSegment,
+    SsrMode, StaticSegment,
     components::{Route, Router, Routes},
 };
 use model::{Me, Session};
@@ -105,11 +105,14 @@ pub fn App() -> impl IntoView {
         <Stylesheet id="leptos" href="/pkg/jobchat.css"/>
         <Link rel="icon" href="/favicon.svg" type_="image/svg+xml"/>
         <Title text="jobchat"/>
+        <components::TabTitle/>
         <Router>
             <Header/>
             <main>
                 <Routes fallback=|| view! { <p class="not-found">"Page not found. " <a href="/">"Go home"</a></p> }.into_view()>
-                    <Route path=StaticSegment("") view=pages::HomePage/>
+                    // Partially blocked: the blocking resources (chat list, providers)
+                    // are in the first HTML, not streamed in after a placeholder.
+                    <Route path=StaticSegment("") view=pages::HomePage ssr=SsrMode::PartiallyBlocked/>
                     <Route path=StaticSegment("login") view=pages::LoginPage/>
                     <Route path=StaticSegment("register") view=pages::RegisterPage/>
                 </Routes>

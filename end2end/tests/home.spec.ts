@@ -44,3 +44,43 @@ test('a session that ended sends the next server-function call to sign in', asyn
   await expect(page).toHaveURL(/\/login\?expired=1$/);
   await expect(page.getByText('Your session ended. Please sign in again.')).toBeVisible();
 });
+
+test('the signed-in dashboard is rendered by the server, chat list included', async ({ browser }) => {
+  // No JavaScript at all: whatever shows was in the server's HTML.
+  const context = await browser.newContext({ javaScriptEnabled: false, baseURL: server.baseURL });
+  const res = await context.request.post('/sfn/login', {
+    data: { email: 'alice@demo.test', password: 'demo-password' },
+  });
+  expect(res.status()).toBe(200);
+  // The HTML itself carries the list: not a placeholder streamed over later.
+  const html = await (await context.request.get('/')).text();
+  expect(html).toContain('Fix the kitchen sink');
+  expect(html).not.toContain('Loading chats…');
+  expect(html).not.toContain('Loading providers…');
+  const page = await context.newPage();
+  await page.goto('/');
+  await expect(page.getByRole('heading', { name: 'Hello, Alice' })).toBeVisible();
+  await expect(page.locator('.chat-row', { hasText: 'Fix the kitchen sink' })).toBeVisible();
+  await expect(page.locator('.chat-row .chat-preview').first()).not.toHaveText('');
+  await expect(page.locator('label.provider', { hasText: 'Bob Plumber' })).toBeVisible();
+  await expect(page.getByText('Loading chats…')).toHaveCount(0);
+  await expect(page.getByText('Loading providers…')).toHaveCount(0);
+  await context.close();
+});
+
+test('the server-rendered list hydrates without a flash and stays live', async ({ page, context }) => {
+  await context.request.post(`${server.baseURL}/sfn/login`, {
+    data: { email: 'alice@demo.test', password: 'demo-password' },
+  });
+  const errors: string[] = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(server.baseURL + '/');
+  await page.locator('body[data-hydrated]').waitFor();
+  await expect(page.locator('.connection')).toHaveAttribute('data-status', 'connected');
+  await expect(page.locator('.chat-row', { hasText: 'Fix the kitchen sink' })).toBeVisible();
+  // Clicking a server-rendered row works after hydration.
+  await page.locator('.chat-row', { hasText: 'Fix the kitchen sink' }).click();
+  await expect(page.locator('.popup', { hasText: 'Fix the kitchen sink' })).toBeVisible();
+  expect(errors.filter((e) => /hydrat|panicked|unreachable/i.test(e))).toEqual([]);
+});

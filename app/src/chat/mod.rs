@@ -3,9 +3,12 @@
 //! connection status, the chat list, every open chat's messages, typing and
 //! presence, notifications and the outbox. Components never touch the socket.
 //!
-//! On the server the context holds the initial (empty) state so SSR and the
-//! first client render agree; everything live starts after hydration
-//! (`live`, browser only).
+//! The first paint comes from the server: for a signed-in user the chat list
+//! (and a customer's providers) are read during SSR through blocking
+//! resources over the server functions, serialised into the page and read
+//! again from there at hydration, so both render the same first frame with
+//! no "Loading…" state. Everything live starts after hydration (`live`,
+//! browser only), and from then on the signals are the truth.
 //!
 //! * `thread` — one chat's messages and their merge rules
 //! * `list` — live updates of the chat list
@@ -53,6 +56,13 @@ pub struct ChatContext {
     pub announcement: RwSignal<String>,
     /// A short message for the user (errors of actions).
     pub toast: RwSignal<Option<String>>,
+    /// The connection's transport (`websocket`, `polling`) once it opened.
+    pub transport: RwSignal<Option<String>>,
+    /// The chat list and providers as the server rendered them (signed in
+    /// only); `chat_list()`/`provider_list()` fall back to them until the
+    /// live signals have loaded.
+    pub first_chats: Option<Resource<Result<Vec<ChatSummary>, AppError>>>,
+    pub first_providers: Option<Resource<Result<Vec<UserRef>, AppError>>>,
     /// The page's live state no view renders (socket, outbox runner).
     #[cfg(feature = "hydrate")]
     live: live::RuntimeCell,
@@ -60,6 +70,14 @@ pub struct ChatContext {
 
 /// Provides the context once, at the app root.
 pub fn provide_chat_context(me: Option<Me>) {
+    // Blocking: the HTML is sent with the list in it, never a placeholder.
+    let first_chats = me
+        .is_some()
+        .then(|| Resource::new_blocking(|| (), |_| crate::api::list_chats()));
+    let first_providers = me
+        .as_ref()
+        .filter(|m| m.role == crate::model::Role::Customer)
+        .map(|_| Resource::new_blocking(|| (), |_| crate::api::providers()));
     let ctx = ChatContext {
         me: StoredValue::new(me),
         status: RwSignal::new(ConnectionStatus::Connecting),
@@ -74,6 +92,9 @@ pub fn provide_chat_context(me: Option<Me>) {
         drafts: RwSignal::new(HashMap::new()),
         announcement: RwSignal::new(String::new()),
         toast: RwSignal::new(None),
+        transport: RwSignal::new(None),
+        first_chats,
+        first_providers,
         #[cfg(feature = "hydrate")]
         live: live::new_runtime(),
     };
@@ -99,6 +120,27 @@ pub fn use_chat() -> ChatContext {
 impl ChatContext {
     pub fn me(&self) -> Option<Me> {
         self.me.get_value()
+    }
+
+    /// The chat list to show (tracked): the live one once loaded, else the
+    /// server-rendered one; `None` while neither is there.
+    pub fn chat_list(&self) -> Option<Vec<ChatSummary>> {
+        if self.chats_loaded.get() {
+            return Some(self.chats.get());
+        }
+        self.first_chats.and_then(|r| r.get()).and_then(Result::ok)
+    }
+
+    /// Providers a customer can book (tracked), live or server-rendered.
+    pub fn provider_list(&self) -> Vec<UserRef> {
+        let live = self.providers.get();
+        if !live.is_empty() {
+            return live;
+        }
+        self.first_providers
+            .and_then(|r| r.get())
+            .and_then(Result::ok)
+            .unwrap_or_default()
     }
 
     pub fn chat(&self, chat_id: ChatId) -> Option<ChatSummary> {
@@ -153,6 +195,14 @@ impl ChatContext {
     pub fn retry(&self, chat_id: ChatId, client_id: String) {
         #[cfg(feature = "hydrate")]
         live::retry(*self, chat_id, client_id);
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (chat_id, client_id);
+    }
+
+    /// Drops a "Not sent" message for good (the user pressed Discard).
+    pub fn discard(&self, chat_id: ChatId, client_id: String) {
+        #[cfg(feature = "hydrate")]
+        live::discard(*self, chat_id, client_id);
         #[cfg(not(feature = "hydrate"))]
         let _ = (chat_id, client_id);
     }

@@ -25,7 +25,7 @@ pub fn ChatList(
     let chat = use_chat();
     let me = chat.me().map(|m| m.id);
     let chats = move || {
-        let mut list = chat.chats.get();
+        let mut list = chat.chat_list().unwrap_or_default();
         if disputes_only {
             list.retain(|c| c.dispute.is_some());
             // Open disputes first, then by recent activity (already sorted).
@@ -34,10 +34,14 @@ pub fn ChatList(
         list
     };
     let empty_text = empty_text.unwrap_or_else(|| "No chats yet.".into());
+    let loading = || view! { <p class="muted">"Loading chats…"</p> };
+    // Suspense makes server rendering wait for the first list (a blocking
+    // resource), so the page arrives with the chats in it.
     view! {
+        <Suspense fallback=loading>
         <Show
-            when=move || chat.chats_loaded.get()
-            fallback=|| view! { <p class="muted">"Loading chats…"</p> }
+            when=move || chat.chat_list().is_some()
+            fallback=loading
         >
             <Show when=move || !chats().is_empty() fallback={
                 let t = empty_text.clone();
@@ -66,8 +70,9 @@ pub fn ChatList(
                                             </span>
                                             <span class="chat-people">
                                                 {others.into_iter().map(|p| {
-                                                    let pid = p.id;
-                                                    let online = move || chat.presence.with(|m| m.get(&pid).copied().unwrap_or(false));
+                                                    let (pid, listed) = (p.id, p.online);
+                                                    // Live presence once known, else what the list said.
+                                                    let online = move || chat.presence.with(|m| m.get(&pid).copied().unwrap_or(listed));
                                                     let lsm = p.role == Role::Lsm;
                                                     view! {
                                                         <span class="person">
@@ -91,5 +96,6 @@ pub fn ChatList(
                 </ul>
             </Show>
         </Show>
+        </Suspense>
     }
 }

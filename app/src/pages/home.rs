@@ -6,10 +6,19 @@ use crate::model::{DisputeStatus, Role, UserId};
 use crate::validate::{Description, Resolution, Title};
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
+use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn HomePage() -> impl IntoView {
     let chat = use_chat();
+    // `/?chat=ID` opens that chat's window (links from notifications,
+    // bookmarks). Effects run only in the browser, after hydration.
+    let query = use_query_map();
+    Effect::new(move |_| {
+        if let Some(id) = query.with(|q| q.get("chat").and_then(|v| v.parse::<i64>().ok())) {
+            chat.open_chat(id);
+        }
+    });
     match chat.me() {
         None => view! { <Redirect path="/login"/> }.into_any(),
         Some(me) => {
@@ -63,16 +72,16 @@ fn ProviderBoard() -> impl IntoView {
 fn LsmBoard() -> impl IntoView {
     let chat = use_chat();
     let open_disputes = move || {
-        chat.chats.with(|c| {
-            c.iter()
-                .filter_map(|c| {
-                    c.dispute
-                        .as_ref()
-                        .filter(|d| d.status == DisputeStatus::Open)
-                        .map(|d| (d.id, c.id, c.job_title.clone()))
-                })
-                .collect::<Vec<_>>()
-        })
+        chat.chat_list()
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|c| {
+                c.dispute
+                    .as_ref()
+                    .filter(|d| d.status == DisputeStatus::Open)
+                    .map(|d| (d.id, c.id, c.job_title.clone()))
+            })
+            .collect::<Vec<_>>()
     };
     view! {
         <div class="board">
@@ -82,6 +91,7 @@ fn LsmBoard() -> impl IntoView {
             </section>
             <section class="panel">
                 <h2>"Settle a dispute"</h2>
+                <Suspense fallback=|| view! { <p class="muted">"Loading disputes…"</p> }>
                 <Show when=move || !open_disputes().is_empty() fallback=|| view! { <p class="empty">"No open disputes."</p> }>
                     <ul class="resolve-list">
                         <For each=open_disputes key=|d| d.0 children=move |(dispute, chat_id, title)| view! {
@@ -89,6 +99,7 @@ fn LsmBoard() -> impl IntoView {
                         }/>
                     </ul>
                 </Show>
+                </Suspense>
             </section>
         </div>
     }
@@ -173,8 +184,9 @@ fn BookJob() -> impl IntoView {
         <form class="book" on:submit=on_submit>
             <fieldset class="providers">
                 <legend>"Provider"</legend>
-                <Show when=move || !chat.providers.with(|p| p.is_empty()) fallback=|| view! { <p class="muted">"Loading providers…"</p> }>
-                    <For each=move || chat.providers.get() key=|p| p.id children=move |p| {
+                <Suspense fallback=|| view! { <p class="muted">"Loading providers…"</p> }>
+                <Show when=move || !chat.provider_list().is_empty() fallback=|| view! { <p class="muted">"No providers yet."</p> }>
+                    <For each=move || chat.provider_list() key=|p| p.id children=move |p| {
                         let id = p.id;
                         view! {
                             <label class="provider">
@@ -186,6 +198,7 @@ fn BookJob() -> impl IntoView {
                         }
                     }/>
                 </Show>
+                </Suspense>
             </fieldset>
             <label for="job-title">"What do you need done?"</label>
             <input id="job-title" maxlength="200" placeholder="e.g. Fix the kitchen sink"
