@@ -8,8 +8,9 @@ use crate::protocol::{SendMessage, SendReply};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// A message the user sent that the server has not acknowledged yet (kept
-/// in localStorage, so it survives reloads).
+/// A message the user sent that the server has not stored yet (kept in
+/// localStorage, so it survives reloads): queued, or refused for good and
+/// waiting for the user to retry or discard it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Outgoing {
@@ -17,6 +18,9 @@ pub struct Outgoing {
     pub client_id: String,
     pub content: String,
     pub created_at: chrono::DateTime<chrono::Utc>,
+    /// Why the server refused it for good ("Not sent"); `None` while queued.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed: Option<String>,
 }
 
 impl Outgoing {
@@ -73,25 +77,59 @@ pub enum SendOutcome {
     /// Refused for good (not allowed, invalid): drop it and show "Not sent"
     /// with the reason; the user may retry. Then send the next.
     Refused(String),
-    /// Refused for now (rate limit, server trouble): keep it first in line
-    /// and try again after `retry_delay_ms`, so order is kept.
+    /// Refused for now (rate limit, server trouble) or no usable answer
+    /// while still connected (the server may have stored it: resends are
+    /// idempotent): keep it first in line and try again after
+    /// `retry_delay_ms`, so order is kept and nothing is lost.
     TryAgain,
-    /// No usable answer while still connected: drop it and show "Not sent".
-    NoAnswer,
     /// No answer because the connection dropped: it stays queued and goes
     /// out again after the reconnect (resends are idempotent).
     Queued,
 }
 
 /// Decides what to do with a send's answer; `connected` is whether the
-/// socket is still up when the answer (or the time-out) came.
+/// socket is still up when the answer (or the time-out) came. Only a
+/// definite refusal gives a message up; anything else keeps it queued.
 pub fn after_send(result: Result<SendReply, RequestFailure>, connected: bool) -> SendOutcome {
     match result {
         Ok(reply) => SendOutcome::Stored(reply.message),
         Err(RequestFailure::Refused(e)) if e.code.is_definite() => SendOutcome::Refused(e.message),
         Err(RequestFailure::Refused(_)) => SendOutcome::TryAgain,
-        Err(_) if connected => SendOutcome::NoAnswer,
+        Err(_) if connected => SendOutcome::TryAgain,
         Err(_) => SendOutcome::Queued,
+    }
+}
+
+/// The next message to send: the first queued one (failed ones wait for
+/// the user).
+pub fn next_to_send(outbox: &[Outgoing]) -> Option<&Outgoing> {
+    outbox.iter().find(|o| o.failed.is_none())
+}
+
+/// Refused for good: it stays in the outbox (its text survives reloads)
+/// but is no longer sent until the user retries.
+pub fn mark_failed(outbox: &mut [Outgoing], client_id: &str, reason: &str) {
+    for o in outbox.iter_mut().filter(|o| o.client_id == client_id) {
+        o.failed = Some(reason.to_owned());
+    }
+}
+
+/// The user pressed Retry: `message` is queued again (added if the outbox
+/// lost it). Returns whether the outbox changed.
+pub fn requeue(outbox: &mut Vec<Outgoing>, message: Outgoing) -> bool {
+    match outbox.iter_mut().find(|o| o.client_id == message.client_id) {
+        Some(o) if o.failed.is_none() => false,
+        Some(o) => {
+            o.failed = None;
+            true
+        }
+        None => {
+            outbox.push(Outgoing {
+                failed: None,
+                ..message
+            });
+            true
+        }
     }
 }
 
@@ -134,18 +172,71 @@ mod tests {
         ] {
             assert_eq!(after_send(refused(code), true), SendOutcome::TryAgain);
         }
+        // A time-out while connected is not a refusal: the message stays
+        // queued and is sent again (idempotent by client id).
         assert_eq!(
             after_send(Err(RequestFailure::TimedOut), true),
-            SendOutcome::NoAnswer
+            SendOutcome::TryAgain
         );
         assert_eq!(
             after_send(Err(RequestFailure::Undecodable("x".into())), true),
-            SendOutcome::NoAnswer
+            SendOutcome::TryAgain
         );
         assert_eq!(
             after_send(Err(RequestFailure::TimedOut), false),
             SendOutcome::Queued
         );
+    }
+
+    fn out(client_id: &str) -> Outgoing {
+        Outgoing {
+            chat_id: 1,
+            client_id: client_id.into(),
+            content: format!("text of {client_id}"),
+            created_at: chrono::Utc::now(),
+            failed: None,
+        }
+    }
+
+    #[test]
+    fn failed_messages_stay_but_are_skipped_until_retried() {
+        let mut outbox = vec![out("a"), out("b")];
+        assert_eq!(
+            next_to_send(&outbox).map(|o| o.client_id.as_str()),
+            Some("a")
+        );
+        mark_failed(&mut outbox, "a", "too long");
+        assert_eq!(outbox.len(), 2, "a refused message keeps its text");
+        assert_eq!(outbox[0].failed.as_deref(), Some("too long"));
+        assert_eq!(
+            next_to_send(&outbox).map(|o| o.client_id.as_str()),
+            Some("b")
+        );
+        mark_failed(&mut outbox, "b", "no");
+        assert_eq!(next_to_send(&outbox), None);
+
+        assert!(requeue(&mut outbox, out("a")));
+        assert_eq!(outbox[0].failed, None);
+        assert!(!requeue(&mut outbox, out("a")), "already queued");
+        assert!(requeue(&mut outbox, out("c")), "a lost one comes back");
+        assert_eq!(outbox.len(), 3);
+        assert_eq!(
+            next_to_send(&outbox).map(|o| o.client_id.as_str()),
+            Some("a")
+        );
+    }
+
+    #[test]
+    fn old_outbox_entries_without_the_flag_are_queued() {
+        let json =
+            r#"[{"chatId":1,"clientId":"x","content":"hi","createdAt":"2026-01-01T00:00:00Z"}]"#;
+        let outbox: Vec<Outgoing> = serde_json::from_str(json).expect("old shape");
+        assert_eq!(outbox[0].failed, None);
+        let mut failed = out("y");
+        failed.failed = Some("no".into());
+        let back: Outgoing =
+            serde_json::from_str(&serde_json::to_string(&failed).expect("json")).expect("json");
+        assert_eq!(back, failed);
     }
 
     #[test]
@@ -169,6 +260,7 @@ mod tests {
             client_id: "cid".into(),
             content: "hi".into(),
             created_at: chrono::Utc::now(),
+            failed: None,
         };
         let m = o.pending_message(&me);
         assert_eq!((m.id, m.chat_id, m.sender_id), (0, 3, Some(7)));

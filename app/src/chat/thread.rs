@@ -141,6 +141,21 @@ impl Thread {
         });
     }
 
+    /// The user discarded a message that was not sent.
+    pub fn remove_pending(&mut self, client_id: &str) {
+        self.lines.retain(|l| !l.is_pending(client_id));
+    }
+
+    /// Forgets the stored history (too much was missed to catch up): the
+    /// newest page is loaded again. The user's own unsent lines and the
+    /// read markers stay.
+    pub fn reset_history(&mut self) {
+        self.lines.retain(|l| l.message.id <= 0);
+        self.loaded = false;
+        self.has_older = false;
+        self.loading_older = false;
+    }
+
     pub fn set_delivery(&mut self, client_id: &str, delivery: Delivery, error: Option<String>) {
         for l in self.lines.iter_mut().filter(|l| l.is_pending(client_id)) {
             l.delivery = delivery;
@@ -226,6 +241,25 @@ pub(crate) mod tests {
         assert_eq!(line.key(), "cabc");
         assert_eq!(t.lines[0].key(), "m1");
         assert_eq!(t.stored().len(), 1);
+    }
+
+    #[test]
+    fn discarding_and_resetting_keep_what_they_should() {
+        let mut t = Thread::default();
+        t.merge(msg(1, None));
+        t.merge(msg(2, Some("sent")));
+        t.push_pending(msg(0, Some("a")));
+        t.push_pending(msg(0, Some("b")));
+        t.note_read(9, 2);
+        t.loaded = true;
+        t.remove_pending("a");
+        t.remove_pending("sent");
+        assert_eq!(ids(&t), vec![1, 2, 0], "only the pending line goes");
+        t.reset_history();
+        assert_eq!(ids(&t), vec![0]);
+        assert!(t.pending("b").is_some());
+        assert!(!t.loaded);
+        assert_eq!(t.read_by_others(None), 2);
     }
 
     #[test]

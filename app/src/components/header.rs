@@ -1,14 +1,21 @@
 //! The top bar: who is signed in, the connection, the notification bell.
 
 use crate::chat::use_chat;
+use crate::model::ConnectionStatus;
 use leptos::prelude::*;
 
 #[component]
 pub fn ConnectionBadge() -> impl IntoView {
     let chat = use_chat();
     let status = move || chat.status.get();
+    // The tooltip names the transport in use (WebSocket, or long-polling
+    // where WebSocket is blocked); it follows upgrades.
+    let title = move || match (status(), chat.transport.get()) {
+        (ConnectionStatus::Connected, Some(t)) => format!("Real-time connection ({t})"),
+        _ => "Real-time connection".to_owned(),
+    };
     view! {
-        <p class="connection" data-status=move || status().key() title="Real-time connection">
+        <p class="connection" data-status=move || status().key() data-transport=move || chat.transport.get() title=title>
             <span class="dot" aria-hidden="true"></span>
             <span role="status">{move || status().label()}</span>
         </p>

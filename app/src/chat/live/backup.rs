@@ -27,16 +27,18 @@ fn load<T: for<'de> Deserialize<'de>>(k: &str) -> Option<T> {
     }
 }
 
-fn save<T: Serialize>(k: &str, v: &T) {
-    // A full or disabled storage only loses the backup, never the app.
-    let _ = LocalStorage::set(k, v);
+/// Whether it was stored: a full or disabled storage only loses the
+/// backup, never the app.
+fn save<T: Serialize>(k: &str, v: &T) -> bool {
+    LocalStorage::set(k, v).is_ok()
 }
 
 pub fn load_outbox(user: UserId) -> Vec<Outgoing> {
     load(&key(user, "outbox")).unwrap_or_default()
 }
 
-pub fn save_outbox(user: UserId, outbox: &[Outgoing]) {
+/// Whether the outbox is safely stored.
+pub fn save_outbox(user: UserId, outbox: &[Outgoing]) -> bool {
     save(&key(user, "outbox"), &outbox)
 }
 
@@ -53,7 +55,7 @@ pub fn save_cache(user: UserId, chat: ChatId, messages: &[Message]) {
     save(
         &key(user, &format!("cache:{chat}")),
         &messages[start..].to_vec(),
-    )
+    );
 }
 
 pub fn load_drafts(user: UserId) -> HashMap<ChatId, String> {
@@ -61,7 +63,7 @@ pub fn load_drafts(user: UserId) -> HashMap<ChatId, String> {
 }
 
 pub fn save_drafts(user: UserId, drafts: &HashMap<ChatId, String>) {
-    save(&key(user, "drafts"), drafts)
+    save(&key(user, "drafts"), drafts);
 }
 
 pub fn load_open(user: UserId) -> Vec<ChatId> {
@@ -69,7 +71,7 @@ pub fn load_open(user: UserId) -> Vec<ChatId> {
 }
 
 pub fn save_open(user: UserId, open: &[ChatId]) {
-    save(&key(user, "open"), &open)
+    save(&key(user, "open"), &open);
 }
 
 /// Removes everything jobchat stored (logout).

@@ -1,7 +1,7 @@
 //! The chat list (`list_chats`) and the events that change it.
 
 use super::socket::Socket;
-use super::{presence, report, threads};
+use super::{presence, report, runtime, threads};
 use crate::api;
 use crate::chat::{ChatContext, list};
 use crate::model::{ChatId, Message};
@@ -52,6 +52,27 @@ pub fn refresh(ctx: ChatContext) {
             }
             Err(e) => report(ctx, &e),
         }
+    });
+}
+
+/// How long a burst of activity in chats the socket is not in (their
+/// notifications) is gathered into one reload of the list.
+const COALESCE_MS: u32 = 300;
+
+/// Something changed in a chat whose room the socket is not in (its window
+/// is closed): reload the list shortly, once for a whole burst.
+pub fn refresh_soon(ctx: ChatContext) {
+    let first = runtime(ctx, |r| {
+        !std::mem::replace(&mut r.list_refresh_pending, true)
+    })
+    .unwrap_or(false);
+    if !first {
+        return;
+    }
+    spawn_local(async move {
+        gloo_timers::future::TimeoutFuture::new(COALESCE_MS).await;
+        runtime(ctx, |r| r.list_refresh_pending = false);
+        refresh(ctx);
     });
 }
 

@@ -26,6 +26,7 @@ pub fn open(ctx: ChatContext) -> Socket {
     let s = socket::connect();
     runtime(ctx, |r| r.socket = Some(s.clone()));
 
+    s.on_transport(move |name| ctx.transport.set(Some(name)));
     s.on_connect(move || {
         ctx.status.set(ConnectionStatus::Connected);
         // The seed's recovery: re-join every open chat with what we last

@@ -28,7 +28,7 @@ mod threads;
 pub use actions::{add_lsm, book_job, logout, resolve_dispute};
 pub use history::load_older;
 pub use notifications::read as read_notification;
-pub use outbox::{retry, send};
+pub use outbox::{discard, retry, send};
 pub use presence::set_typing;
 pub use threads::{close_chat, mark_read_latest, open_chat};
 
@@ -53,6 +53,9 @@ pub struct Runtime {
     flushing: bool,
     /// Refused-for-now answers to the first queued message in a row.
     send_attempts: u32,
+    /// A chat-list reload is already scheduled (bursts of notifications
+    /// share one).
+    list_refresh_pending: bool,
     typing: TypingThrottle,
 }
 

@@ -1,7 +1,7 @@
 //! The bell: the list (`list_notifications`), live additions, read marks.
 
-use super::session_ended;
 use super::socket::Socket;
+use super::{chats, session_ended};
 use crate::api;
 use crate::chat::ChatContext;
 use crate::protocol::NewNotification;
@@ -10,6 +10,16 @@ use leptos::task::spawn_local;
 
 pub fn listen(ctx: ChatContext, s: &Socket) {
     s.on(move |NewNotification(n)| {
+        // The socket is only in the rooms of open chats; for the others
+        // this (sent to the user's own room for every message) is the only
+        // news, so the chat list catches up from the server.
+        if let Some(chat) = n.chat_id
+            && !ctx
+                .open
+                .with_untracked(|o| o.iter().any(|o| o.chat_id == chat))
+        {
+            chats::refresh_soon(ctx);
+        }
         ctx.announcement.set(n.title.clone());
         ctx.notifications.update(|list| {
             list.retain(|x| x.id != n.id);

@@ -32,6 +32,24 @@ extern "C" {
     #[wasm_bindgen(method, js_name = on)]
     fn on_manager(this: &Manager, event: &str, handler: &js_sys::Function);
 
+    /// The Engine.IO connection under a manager (a new one per reconnect).
+    type Engine;
+
+    /// Engine.IO's current transport (`polling`, `websocket`).
+    type Transport;
+
+    #[wasm_bindgen(method, getter)]
+    fn engine(this: &Manager) -> Option<Engine>;
+
+    #[wasm_bindgen(method, getter)]
+    fn transport(this: &Engine) -> Option<Transport>;
+
+    #[wasm_bindgen(method, js_name = on)]
+    fn on_engine(this: &Engine, event: &str, handler: &js_sys::Function);
+
+    #[wasm_bindgen(method, getter)]
+    fn name(this: &Transport) -> String;
+
     #[wasm_bindgen(method)]
     fn timeout(this: &Socket, ms: u32) -> Socket;
 
@@ -54,15 +72,13 @@ fn to_js<T: Serialize>(v: &T) -> JsValue {
         .unwrap_or(JsValue::NULL)
 }
 
-/// Opens the connection to the page's own origin: WebSocket first, HTTP
-/// long-polling as the fallback; the HttpOnly cookie authenticates it.
+/// Opens the connection to the page's own origin; the HttpOnly cookie
+/// authenticates it. socket.io-client's default path: HTTP long-polling
+/// first, then an upgrade to WebSocket when one gets through. (With
+/// `transports: ["websocket", "polling"]` it would retry WebSocket forever
+/// where WebSocket is blocked, never falling back.)
 pub fn connect() -> Socket {
     let opts = js_sys::Object::new();
-    let transports = js_sys::Array::of2(
-        &JsValue::from_str("websocket"),
-        &JsValue::from_str("polling"),
-    );
-    let _ = js_sys::Reflect::set(&opts, &"transports".into(), &transports);
     let _ = js_sys::Reflect::set(&opts, &"reconnectionDelay".into(), &JsValue::from(500));
     let _ = js_sys::Reflect::set(&opts, &"reconnectionDelayMax".into(), &JsValue::from(5000));
     io_connect(&opts)
@@ -121,6 +137,31 @@ impl Socket {
         self.io()
             .on_manager("reconnect_attempt", closure.as_ref().unchecked_ref());
         closure.forget();
+    }
+
+    /// Calls `f` with the transport's name (`polling`, `websocket`) each
+    /// time the connection opens and when it upgrades.
+    pub fn on_transport(&self, f: impl Fn(String) + 'static) {
+        let f = std::rc::Rc::new(f);
+        let socket = self.clone();
+        let on_open = Closure::<dyn FnMut()>::new(move || {
+            let Some(engine) = socket.io().engine() else {
+                return;
+            };
+            if let Some(t) = engine.transport() {
+                f(t.name());
+            }
+            let f = f.clone();
+            let upgraded = Closure::<dyn FnMut(JsValue)>::new(move |t: JsValue| {
+                f(t.unchecked_into::<Transport>().name())
+            });
+            engine.on_engine("upgrade", upgraded.as_ref().unchecked_ref());
+            // Lives as long as its engine (one connection).
+            upgraded.forget();
+        });
+        self.io()
+            .on_manager("open", on_open.as_ref().unchecked_ref());
+        on_open.forget();
     }
 
     /// Sends `req` and calls `done` once with the decoded reply, the

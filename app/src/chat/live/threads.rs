@@ -62,13 +62,12 @@ pub fn open_chat(ctx: ChatContext, chat: ChatId) {
         .threads
         .with_untracked(|t| !t.get(&chat).is_some_and(|th| th.loaded));
     if fresh {
-        // Render at once from the local cache, then let the server fill in.
+        // Render at once from the local cache; the server fills in once
+        // the room is joined (see `join`).
         history::restore_cache(ctx, chat);
-        history::load_latest(ctx, chat);
     }
-    if connected(ctx).is_some() {
-        join(ctx, chat);
-    }
+    // Not connected: the (re)connect joins every open chat.
+    join(ctx, chat);
     chats::clear_unread(ctx, chat);
 }
 
@@ -88,8 +87,11 @@ pub fn rejoin_open(ctx: ChatContext) {
     }
 }
 
-/// Enters the chat's room; when history is loaded, asks for what came
-/// after the newest stored message.
+/// Enters the chat's room. When history is loaded, the join asks for what
+/// came after the newest stored message; when it is not, the newest page is
+/// read only after the join's ack. Either way nothing falls in between:
+/// whatever is stored after the join arrives as `new_message`, whatever
+/// before is in the catch-up or the page, and duplicates merge by id.
 fn join(ctx: ChatContext, chat: ChatId) {
     let Some(s) = connected(ctx) else { return };
     let after = ctx.threads.with_untracked(|t| {
@@ -102,7 +104,12 @@ fn join(ctx: ChatContext, chat: ChatId) {
         after_message_id: after,
     };
     s.request(&req, ACK_TIMEOUT_MS, move |res| match res {
-        Ok(reply) => on_joined(ctx, chat, reply),
+        Ok(reply) => {
+            on_joined(ctx, chat, reply);
+            if after.is_none() {
+                history::load_latest(ctx, chat);
+            }
+        }
         Err(RequestFailure::Refused(e)) => ctx.toast.set(Some(e.message)),
         // No answer: the next reconnect joins again.
         Err(_) => {}
@@ -122,9 +129,12 @@ fn on_joined(ctx: ChatContext, chat: ChatId, reply: JoinReply) {
         on_new_message(ctx, m);
     }
     if reply.has_more == Some(true) {
-        // More than one catch-up page was missed: reload the latest.
+        // More than one catch-up page was missed: reload the latest (we
+        // are in the room, so nothing newer can slip past the page).
         ctx.threads.update(|t| {
-            t.remove(&chat);
+            if let Some(th) = t.get_mut(&chat) {
+                th.reset_history();
+            }
         });
         history::load_latest(ctx, chat);
     }
@@ -136,11 +146,10 @@ pub fn on_new_message(ctx: ChatContext, m: Message) {
     let chat = m.chat_id;
     let mine = m.sender_id.is_some() && m.sender_id == me_id(ctx);
     let visible = is_visible(ctx, chat);
-    ctx.threads.update(|t| {
-        if let Some(th) = t.get_mut(&chat) {
-            th.merge(m.clone());
-        }
-    });
+    // Kept even before the thread's first page arrives (a message may
+    // land between the join and the history read).
+    ctx.threads
+        .update(|t| t.entry(chat).or_default().merge(m.clone()));
     if !mine {
         if let Some(name) = &m.sender_name {
             ctx.announcement

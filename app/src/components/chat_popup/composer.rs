@@ -42,9 +42,10 @@ pub fn Composer(chat_id: ChatId, pinned: RwSignal<bool>) -> impl IntoView {
         let text = draft.get_untracked();
         match MessageText::parse(&text) {
             Ok(valid) => {
+                // `send` clears the stored draft itself, once the message is
+                // safely in the outbox; the box empties at once.
                 chat.send(chat_id, valid.as_str().to_owned());
                 draft.set(String::new());
-                chat.set_draft(chat_id, String::new());
                 error.set(None);
                 pinned.set(true);
             }

@@ -1,7 +1,8 @@
-//! One message: sender (for others' messages), text, time, and for the
+//! One message: sender (for others' messages), text, local time, and for the
 //! user's own its delivery state (Sending… → Sent → Read, or Not sent with
-//! Retry).
+//! Retry and Discard).
 
+use super::clock::Clock;
 use crate::chat::{Delivery, Line, use_chat};
 use crate::components::MessageText;
 use crate::model::{ChatId, MessageId, MessageKind, Role, UserId};
@@ -28,6 +29,7 @@ pub fn MessageItem(
     my_id: Option<UserId>,
     /// The furthest message the others have read.
     others_read: Memo<MessageId>,
+    clock: Clock,
 ) -> impl IntoView {
     let chat = use_chat();
     let Line {
@@ -42,17 +44,21 @@ pub fn MessageItem(
     }
     let mine = message.sender_id == my_id;
     let state = move || state_of(delivery, id, others_read.get());
-    let time = message.created_at.format("%H:%M").to_string();
+    let created_at = message.created_at;
+    let time = move || clock.time_of(created_at);
+    let datetime = created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let sender = (!mine).then(|| {
         let lsm = (message.sender_role == Some(Role::Lsm)).then_some(" · LSM");
         view! { <span class="msg-sender">{message.sender_name.clone().unwrap_or_default()}{lsm}</span> }
     });
     let failed = (delivery == Delivery::Failed).then(|| {
         let client_id = message.client_id.clone().unwrap_or_default();
+        let discard_id = client_id.clone();
         view! {
             <span class="msg-failed">
                 {error}
                 <button class="link" on:click=move |_| chat.retry(chat_id, client_id.clone())>"Retry"</button>
+                <button class="link" on:click=move |_| chat.discard(chat_id, discard_id.clone())>"Discard"</button>
             </span>
         }
     });
@@ -61,7 +67,7 @@ pub fn MessageItem(
             {sender}
             <span class="msg-text"><MessageText text=message.content/></span>
             <span class="msg-meta">
-                <time>{time}</time>
+                <time datetime=datetime>{time}</time>
                 {mine.then(|| view! { <span class="msg-state">{move || state().1}</span> })}
             </span>
             {failed}
