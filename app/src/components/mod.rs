@@ -1,12 +1,14 @@
-//! UI building blocks. They read and change chat state only through
-//! `use_chat()`.
+//! UI building blocks: chat list, chat windows, header, tab title. They
+//! read and change chat state only through `use_chat()`.
 
 mod chat_list;
 mod chat_popup;
 mod header;
+mod tab_title;
 mod text;
 
 pub use chat_list::ChatList;
 pub use chat_popup::ChatDock;
 pub use header::Header;
+pub use tab_title::TabTitle;
 pub use text::MessageText;

@@ -4,15 +4,20 @@
 //!
 //! * `head` — title, participants with presence, Add LSM / minimise / close
 //! * `add_lsm` — the dispute form "Add LSM" opens
-//! * `messages` — the scrolling history: paging older messages, pinning
+//! * `messages` — the scrolling history: paging older messages, pinning,
+//!   "↓ N new"
+//! * `timeline` — day separators, "Seen by …", the new-message count (pure)
+//! * `clock` — the viewer's days and times, hydration-safe
 //! * `message` — one message with its delivery state and Retry
 //! * `composer` — who is typing, the message box, Enter to send
 
 mod add_lsm;
+mod clock;
 mod composer;
 mod head;
 mod message;
 mod messages;
+mod timeline;
 
 use crate::chat::use_chat;
 use crate::model::ChatId;

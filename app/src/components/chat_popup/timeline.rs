@@ -1,0 +1,323 @@
+//! What a window's history shows between and under the messages, as pure
+//! data so the rules are unit-tested: a separator before the first message
+//! of each of the viewer's calendar days, "Seen by …" under the user's own
+//! latest message the others have read (chats of three or more), and how
+//! many messages arrived while the user was scrolled up.
+
+use crate::chat::{Delivery, Line};
+use crate::model::{MessageId, MessageKind, UserId};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use std::collections::HashMap;
+
+/// One row of the history list.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Row {
+    /// Before the first message of a calendar day (the viewer's).
+    Day(NaiveDate),
+    Message(Line),
+    /// Under the user's own message `after`: who has read it.
+    SeenBy {
+        after: MessageId,
+        names: Vec<String>,
+    },
+}
+
+/// Keys rows for `<For>`: a message row is rebuilt when its delivery state
+/// changes, a "Seen by" row when its names do.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum RowKey {
+    Day(NaiveDate),
+    Message(String, Delivery, Option<String>),
+    SeenBy(MessageId, String),
+}
+
+impl Row {
+    pub fn key(&self) -> RowKey {
+        match self {
+            Row::Day(d) => RowKey::Day(*d),
+            Row::Message(l) => RowKey::Message(l.key(), l.delivery, l.error.clone()),
+            Row::SeenBy { after, names } => RowKey::SeenBy(*after, names.join(", ")),
+        }
+    }
+}
+
+/// The calendar day `at` falls on in `zone` (the viewer's, in the browser).
+pub fn day_in<Tz: TimeZone>(at: DateTime<Utc>, zone: &Tz) -> NaiveDate {
+    at.with_timezone(zone).date_naive()
+}
+
+/// "Today", "Yesterday", or e.g. "Mon 23 Nov 2026".
+pub fn day_label(day: NaiveDate, today: NaiveDate) -> String {
+    if day == today {
+        "Today".to_owned()
+    } else if today.pred_opt() == Some(day) {
+        "Yesterday".to_owned()
+    } else {
+        day.format("%a %-d %b %Y").to_string()
+    }
+}
+
+/// Whose read marker reached the user's own latest message that anyone
+/// else has read: `(that message, their names in participant order)`.
+/// `others` are the chat's other participants. Only for chats with two or
+/// more others: between two people the message's own "Read" says it all.
+pub fn seen_by(
+    lines: &[Line],
+    me: Option<UserId>,
+    others: &[(UserId, String)],
+    read_up_to: &HashMap<UserId, MessageId>,
+) -> Option<(MessageId, Vec<String>)> {
+    if me.is_none() || others.len() < 2 {
+        return None;
+    }
+    let marker = |u: &UserId| read_up_to.get(u).copied().unwrap_or(0);
+    let furthest = others.iter().map(|(u, _)| marker(u)).max().unwrap_or(0);
+    let target = lines
+        .iter()
+        .rev()
+        .map(|l| &l.message)
+        .find(|m| m.id > 0 && m.sender_id == me && m.id <= furthest)?
+        .id;
+    let names: Vec<String> = others
+        .iter()
+        .filter(|(u, _)| marker(u) >= target)
+        .map(|(_, n)| n.clone())
+        .collect();
+    Some((target, names))
+}
+
+/// The rows for `lines`: day separators by `day_of`, and the "Seen by" row
+/// after its message.
+pub fn rows(
+    lines: &[Line],
+    day_of: impl Fn(DateTime<Utc>) -> NaiveDate,
+    seen: Option<(MessageId, Vec<String>)>,
+) -> Vec<Row> {
+    let mut out = Vec::with_capacity(lines.len() + 4);
+    let mut current = None;
+    for line in lines {
+        let day = day_of(line.message.created_at);
+        if current != Some(day) {
+            out.push(Row::Day(day));
+            current = Some(day);
+        }
+        let id = line.message.id;
+        out.push(Row::Message(line.clone()));
+        if let Some((after, names)) = &seen
+            && *after == id
+        {
+            out.push(Row::SeenBy {
+                after: id,
+                names: names.clone(),
+            });
+        }
+    }
+    out
+}
+
+/// Messages from others stored after `since` (the newest message when the
+/// user scrolled away from the bottom): the "↓ N new" count.
+pub fn arrived_since(lines: &[Line], since: MessageId, me: Option<UserId>) -> usize {
+    lines
+        .iter()
+        .map(|l| &l.message)
+        .filter(|m| m.id > since && (m.kind == MessageKind::System || m.sender_id != me))
+        .count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Message;
+    use chrono::FixedOffset;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s)
+            .expect("test timestamp")
+            .with_timezone(&Utc)
+    }
+
+    fn line(id: MessageId, sender: UserId, when: &str) -> Line {
+        Line {
+            message: Message {
+                id,
+                chat_id: 1,
+                sender_id: Some(sender),
+                sender_name: Some(format!("user {sender}")),
+                sender_role: None,
+                content: format!("m{id}"),
+                client_id: None,
+                kind: MessageKind::User,
+                created_at: at(when),
+            },
+            delivery: Delivery::Sent,
+            error: None,
+        }
+    }
+
+    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).expect("test date")
+    }
+
+    /// Rows as short strings: `D2026-11-23`, `M5`, `S5:Bob,Lena`.
+    fn render(rows: &[Row]) -> Vec<String> {
+        rows.iter()
+            .map(|r| match r {
+                Row::Day(d) => format!("D{d}"),
+                Row::Message(l) => format!("M{}", l.message.id),
+                Row::SeenBy { after, names } => format!("S{after}:{}", names.join(",")),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn labels_today_yesterday_then_dates() {
+        let today = date(2026, 11, 26);
+        assert_eq!(day_label(today, today), "Today");
+        assert_eq!(day_label(date(2026, 11, 25), today), "Yesterday");
+        assert_eq!(day_label(date(2026, 11, 23), today), "Mon 23 Nov 2026");
+        assert_eq!(day_label(date(2025, 12, 31), today), "Wed 31 Dec 2025");
+        // Across a month and a year boundary.
+        assert_eq!(day_label(date(2026, 2, 28), date(2026, 3, 1)), "Yesterday");
+        assert_eq!(day_label(date(2025, 12, 31), date(2026, 1, 1)), "Yesterday");
+    }
+
+    #[test]
+    fn one_separator_per_day_in_order() {
+        let lines = vec![
+            line(1, 7, "2026-11-23T09:00:00Z"),
+            line(2, 8, "2026-11-23T18:30:00Z"),
+            line(3, 7, "2026-11-25T08:00:00Z"),
+            line(4, 7, "2026-11-26T07:00:00Z"),
+            line(5, 8, "2026-11-26T07:05:00Z"),
+        ];
+        let r = rows(&lines, |t| day_in(t, &Utc), None);
+        assert_eq!(
+            render(&r),
+            vec![
+                "D2026-11-23",
+                "M1",
+                "M2",
+                "D2026-11-25",
+                "M3",
+                "D2026-11-26",
+                "M4",
+                "M5"
+            ]
+        );
+        assert!(rows(&[], |t| day_in(t, &Utc), None).is_empty());
+    }
+
+    #[test]
+    fn days_are_the_viewers_local_days() {
+        // 22:30 and 23:30 UTC on the 25th, 00:30 UTC on the 26th.
+        let lines = vec![
+            line(1, 7, "2026-11-25T22:30:00Z"),
+            line(2, 7, "2026-11-25T23:30:00Z"),
+            line(3, 7, "2026-11-26T00:30:00Z"),
+        ];
+        let days = |offset_secs: i32| {
+            let zone = FixedOffset::east_opt(offset_secs).expect("offset");
+            render(&rows(&lines, |t| day_in(t, &zone), None))
+        };
+        // UTC: midnight falls between 2 and 3.
+        assert_eq!(
+            days(0),
+            vec!["D2026-11-25", "M1", "M2", "D2026-11-26", "M3"]
+        );
+        // Berlin in winter (+01:00): already the 26th from 23:00 UTC.
+        assert_eq!(
+            days(3600),
+            vec!["D2026-11-25", "M1", "D2026-11-26", "M2", "M3"]
+        );
+        // Kathmandu (+05:45): all on the 26th.
+        assert_eq!(
+            days(5 * 3600 + 45 * 60),
+            vec!["D2026-11-26", "M1", "M2", "M3"]
+        );
+        // New York in winter (-05:00): all still on the 25th.
+        assert_eq!(days(-5 * 3600), vec!["D2026-11-25", "M1", "M2", "M3"]);
+    }
+
+    #[test]
+    fn seen_by_names_under_my_latest_read_message() {
+        let me = Some(1);
+        let others = vec![
+            (2, "Bob Plumber".to_owned()),
+            (3, "Lena Manager".to_owned()),
+        ];
+        let lines = vec![
+            line(10, 1, "2026-11-26T07:00:00Z"),
+            line(11, 2, "2026-11-26T07:01:00Z"),
+            line(12, 1, "2026-11-26T07:02:00Z"),
+            line(13, 1, "2026-11-26T07:03:00Z"),
+        ];
+        let read = |pairs: &[(UserId, MessageId)]| pairs.iter().copied().collect::<HashMap<_, _>>();
+
+        // Both read everything: under 13, both names in participant order.
+        let both = read(&[(3, 13), (2, 13), (1, 13)]);
+        assert_eq!(
+            seen_by(&lines, me, &others, &both),
+            Some((13, vec!["Bob Plumber".into(), "Lena Manager".into()]))
+        );
+        // Bob is further than Lena: under 13, only Bob.
+        let bob = read(&[(2, 13), (3, 12)]);
+        assert_eq!(
+            seen_by(&lines, me, &others, &bob),
+            Some((13, vec!["Bob Plumber".into()]))
+        );
+        // Only up to the other person's message: under my 10.
+        let early = read(&[(2, 11), (3, 10)]);
+        assert_eq!(
+            seen_by(&lines, me, &others, &early),
+            Some((10, vec!["Bob Plumber".into(), "Lena Manager".into()]))
+        );
+        // My own marker never counts; nobody else read anything: nothing.
+        assert_eq!(seen_by(&lines, me, &others, &read(&[(1, 13)])), None);
+        // Two-person chats keep the plain "Read".
+        assert_eq!(seen_by(&lines, me, &others[..1], &both), None);
+        assert_eq!(seen_by(&lines, None, &others, &both), None);
+
+        let r = rows(
+            &lines,
+            |t| day_in(t, &Utc),
+            seen_by(&lines, me, &others, &bob),
+        );
+        assert_eq!(
+            render(&r),
+            vec!["D2026-11-26", "M10", "M11", "M12", "M13", "S13:Bob Plumber"]
+        );
+    }
+
+    #[test]
+    fn pending_messages_are_never_seen() {
+        let mut pending = line(0, 1, "2026-11-26T07:05:00Z");
+        pending.delivery = Delivery::Sending;
+        let lines = vec![line(10, 1, "2026-11-26T07:00:00Z"), pending];
+        let others = vec![(2, "B".to_owned()), (3, "C".to_owned())];
+        let read: HashMap<UserId, MessageId> = [(2, 10), (3, 10)].into_iter().collect();
+        assert_eq!(
+            seen_by(&lines, Some(1), &others, &read).map(|s| s.0),
+            Some(10)
+        );
+    }
+
+    #[test]
+    fn counts_what_others_sent_since_leaving_the_bottom() {
+        let lines = vec![
+            line(10, 2, "2026-11-26T07:00:00Z"),
+            line(11, 1, "2026-11-26T07:01:00Z"),
+            line(12, 2, "2026-11-26T07:02:00Z"),
+            line(13, 3, "2026-11-26T07:03:00Z"),
+            line(0, 1, "2026-11-26T07:04:00Z"),
+        ];
+        assert_eq!(arrived_since(&lines, 10, Some(1)), 2, "mine never count");
+        assert_eq!(arrived_since(&lines, 13, Some(1)), 0);
+        let mut system = line(14, 1, "2026-11-26T07:05:00Z");
+        system.message.kind = MessageKind::System;
+        system.message.sender_id = None;
+        let mut with_system = lines.clone();
+        with_system.push(system);
+        assert_eq!(arrived_since(&with_system, 13, Some(1)), 1);
+    }
+}
