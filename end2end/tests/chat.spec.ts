@@ -1,9 +1,10 @@
 // The seed's flows end to end, with three browsers side by side (customer,
 // provider, LSM) and a fourth user who must never see any of it.
-import { test, expect, Browser, BrowserContext, Page } from '@playwright/test';
+import { test, expect, Browser, Page } from '@playwright/test';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Server } from '../support/server';
+import { Actor, signIn as signInAs } from '../support/actors';
 
 const server = new Server(Number(process.env.E2E_PORT ?? 3100) + 1, 'chat');
 const shots = path.resolve(__dirname, '..', 'artifacts');
@@ -13,28 +14,10 @@ test.describe.configure({ mode: 'serial' });
 
 const JOB = `Replace the bathroom tap ${Date.now() % 100000}`;
 
-type Actor = { context: BrowserContext; page: Page; dialogs: string[] };
 let customer: Actor, provider: Actor, lsm: Actor, outsider: Actor;
 
-async function signIn(browser: Browser, email: string, viewport = { width: 1280, height: 800 }): Promise<Actor> {
-  const context = await browser.newContext({ viewport, baseURL: server.baseURL });
-  const page = await context.newPage();
-  const dialogs: string[] = [];
-  page.on('console', (m) => { if (m.text().startsWith('jobchat') || m.type() === 'error') console.log(`[${email}] ${m.text().slice(0, 300)}`); });
-  // Any dialog (an injected alert(1)) fails the XSS step below.
-  page.on('dialog', async (d) => {
-    dialogs.push(d.message());
-    await d.dismiss();
-  });
-  await page.goto('/login');
-  await page.locator('body[data-hydrated]').waitFor();
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill('demo-password');
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(server.baseURL + '/');
-  await expect(page.locator('.connection')).toHaveAttribute('data-status', 'connected');
-  return { context, page, dialogs };
-}
+const signIn = (browser: Browser, email: string, viewport?: { width: number; height: number }) =>
+  signInAs(browser, server, email, { viewport });
 
 async function shot(page: Page, name: string) {
   await page.screenshot({ path: path.join(shots, `${name}.png`) });

@@ -84,3 +84,32 @@ test('the server-rendered list hydrates without a flash and stays live', async (
   await expect(page.locator('.popup', { hasText: 'Fix the kitchen sink' })).toBeVisible();
   expect(errors.filter((e) => /hydrat|panicked|unreachable/i.test(e))).toEqual([]);
 });
+
+test('a /?chat=ID link arrives with that chat window rendered by the server, then works live', async ({ browser }) => {
+  const noJs = await browser.newContext({ javaScriptEnabled: false, baseURL: server.baseURL });
+  await noJs.request.post('/sfn/login', { data: { email: 'alice@demo.test', password: 'demo-password' } });
+  const chats = await (await noJs.request.post('/sfn/chats', { data: {} })).json();
+  const sink = chats.find((c: { jobTitle: string }) => c.jobTitle === 'Fix the kitchen sink');
+  const html = await (await noJs.request.get(`/?chat=${sink.id}`)).text();
+  expect(html).toContain('Thursday at 10:00 works for me.');
+  const page = await noJs.newPage();
+  await page.goto(`/?chat=${sink.id}`);
+  const popup = page.locator('.popup', { hasText: 'Fix the kitchen sink' });
+  await expect(popup).toBeVisible();
+  await expect(popup.locator('.msg', { hasText: 'Thursday at 10:00 works for me.' })).toHaveCount(1);
+  await noJs.close();
+
+  // With JavaScript the same window hydrates, joins and sends.
+  const live = await browser.newContext({ baseURL: server.baseURL });
+  await live.request.post('/sfn/login', { data: { email: 'alice@demo.test', password: 'demo-password' } });
+  const p = await live.newPage();
+  await p.goto(`/?chat=${sink.id}`);
+  await p.locator('body[data-hydrated]').waitFor();
+  await expect(p.locator('.connection')).toHaveAttribute('data-status', 'connected');
+  const win = p.locator('.popup', { hasText: 'Fix the kitchen sink' });
+  await expect(win.locator('.msg', { hasText: 'Thursday at 10:00 works for me.' })).toHaveCount(1);
+  await win.getByLabel('Message').fill('Sent from a linked window');
+  await win.getByLabel('Message').press('Enter');
+  await expect(win.locator('.msg.mine', { hasText: 'Sent from a linked window' })).toHaveAttribute('data-state', /sent|read/);
+  await live.close();
+});

@@ -5,6 +5,7 @@
 // (Lena) when a dispute needs her.
 import { test, expect, Browser, BrowserContext, Page } from '@playwright/test';
 import { Server } from '../support/server';
+import { Actor, signIn as signInAs } from '../support/actors';
 import { WebSocketGate, blockWebSocket } from '../support/websocket';
 
 const server = new Server(Number(process.env.E2E_PORT ?? 3100) + 2, 'reliability');
@@ -15,29 +16,12 @@ test.describe.configure({ mode: 'serial' });
 const SEEDED = 'Fix the kitchen sink';
 const LIVE = `Paint the fence ${Date.now() % 100000}`;
 
-type Actor = { context: BrowserContext; page: Page };
 let customer: Actor, provider: Actor, lsm: Actor;
 // Alice's WebSocket, with frames that can be held back.
 const gate = new WebSocketGate();
 
-async function signIn(
-  browser: Browser,
-  email: string,
-  prepare?: (context: BrowserContext) => Promise<void>,
-): Promise<Actor> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, baseURL: server.baseURL });
-  await prepare?.(context);
-  const page = await context.newPage();
-  page.on('console', (m) => { if (m.text().startsWith('jobchat') || m.type() === 'error') console.log(`[${email}] ${m.text().slice(0, 300)}`); });
-  await page.goto('/login');
-  await page.locator('body[data-hydrated]').waitFor();
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill('demo-password');
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(server.baseURL + '/');
-  await expect(page.locator('.connection')).toHaveAttribute('data-status', 'connected');
-  return { context, page };
-}
+const signIn = (browser: Browser, email: string, prepare?: (context: BrowserContext) => Promise<void>) =>
+  signInAs(browser, server, email, { prepare });
 
 const popup = (page: Page, job: string) => page.locator('.popup', { hasText: job });
 const row = (page: Page, job: string) => page.locator('.chat-row', { hasText: job });

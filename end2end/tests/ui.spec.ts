@@ -1,10 +1,11 @@
 // What users of chat kits (Stream, TalkJS, Sendbird) expect from a chat
 // window: day separators, "↓ N new" when scrolled up, "Seen by" with names
 // in a group chat, and the unread count in the tab's title.
-import { test, expect, Browser, BrowserContext, Page } from '@playwright/test';
+import { test, expect, Browser, Page } from '@playwright/test';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Server } from '../support/server';
+import { Actor, SignInOptions, signIn as signInAs } from '../support/actors';
 
 const server = new Server(Number(process.env.E2E_PORT ?? 3100) + 3, 'ui');
 const shots = path.resolve(__dirname, '..', 'artifacts');
@@ -13,32 +14,11 @@ mkdirSync(shots, { recursive: true });
 test.describe.configure({ mode: 'serial' });
 
 const JOB = `Hang the kitchen shelves ${Date.now() % 100000}`;
-const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 375, height: 740 };
 
-type Actor = { context: BrowserContext; page: Page };
 let customer: Actor, provider: Actor, lsm: Actor, phone: Actor;
 
-type Options = { viewport?: { width: number; height: number }; timezoneId?: string; fixedTime?: number };
-
-async function signIn(browser: Browser, email: string, opts: Options = {}): Promise<Actor> {
-  const context = await browser.newContext({
-    viewport: opts.viewport ?? DESKTOP,
-    timezoneId: opts.timezoneId,
-    baseURL: server.baseURL,
-  });
-  if (opts.fixedTime !== undefined) await context.clock.setFixedTime(opts.fixedTime);
-  const page = await context.newPage();
-  page.on('console', (m) => { if (m.type() === 'error') console.log(`[${email}] ${m.text().slice(0, 300)}`); });
-  await page.goto('/login');
-  await page.locator('body[data-hydrated]').waitFor();
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill('demo-password');
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(server.baseURL + '/');
-  await expect(page.locator('.connection')).toHaveAttribute('data-status', 'connected');
-  return { context, page };
-}
+const signIn = (browser: Browser, email: string, opts: SignInOptions = {}) => signInAs(browser, server, email, opts);
 
 async function shot(page: Page, name: string) {
   await page.screenshot({ path: path.join(shots, `${name}.png`) });

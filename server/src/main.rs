@@ -21,8 +21,25 @@ const USAGE: &str = "usage:
 Configuration comes from the environment (JOBCHAT_ENV, JOBCHAT_BIND, DATABASE_URL,
 JWT_SECRET, JWT_TTL_SECS, REDIS_URL, RUST_LOG); see README.md.";
 
-#[tokio::main]
-async fn main() -> ExitCode {
+/// Worker stack size. Server rendering awaits deeply nested futures (a
+/// chat window under a Suspense); the default 2 MiB overflows in debug builds.
+const WORKER_STACK: usize = 8 * 1024 * 1024;
+
+fn main() -> ExitCode {
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(WORKER_STACK)
+        .build()
+    {
+        Ok(runtime) => runtime.block_on(run()),
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> ExitCode {
     telemetry::init("info,server=debug,tower_http=info,socketioxide=warn,engineioxide=warn");
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {

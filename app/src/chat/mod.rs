@@ -26,7 +26,9 @@ mod live;
 pub use thread::{Delivery, Line, Thread};
 
 use crate::error::AppError;
-use crate::model::{ChatId, ChatSummary, ConnectionStatus, Me, Notification, UserId, UserRef};
+use crate::model::{
+    ChatId, ChatSummary, ConnectionStatus, Me, MessagePage, Notification, UserId, UserRef,
+};
 use leptos::prelude::*;
 use std::collections::HashMap;
 
@@ -63,6 +65,9 @@ pub struct ChatContext {
     /// live signals have loaded.
     pub first_chats: Option<Resource<Result<Vec<ChatSummary>, AppError>>>,
     pub first_providers: Option<Resource<Result<Vec<UserRef>, AppError>>>,
+    /// The newest page of the chat a `/?chat=ID` link opens, read during SSR
+    /// so its window arrives with the messages in it.
+    pub first_page: Option<(ChatId, Resource<Result<MessagePage, AppError>>)>,
     /// The page's live state no view renders (socket, outbox runner).
     #[cfg(feature = "hydrate")]
     live: live::RuntimeCell,
@@ -78,13 +83,31 @@ pub fn provide_chat_context(me: Option<Me>) {
         .as_ref()
         .filter(|m| m.role == crate::model::Role::Customer)
         .map(|_| Resource::new_blocking(|| (), |_| crate::api::providers()));
+    let linked = me.as_ref().and(linked_chat());
+    let first_page = linked.map(|id| {
+        let page = Resource::new_blocking(
+            || (),
+            move |_| crate::api::list_messages(id, crate::api::PageRequest::default()),
+        );
+        (id, page)
+    });
     let ctx = ChatContext {
         me: StoredValue::new(me),
         status: RwSignal::new(ConnectionStatus::Connecting),
         chats: RwSignal::new(Vec::new()),
         chats_loaded: RwSignal::new(false),
         threads: RwSignal::new(HashMap::new()),
-        open: RwSignal::new(Vec::new()),
+        // The linked chat's window is open from the first frame, on the
+        // server and at hydration alike.
+        open: RwSignal::new(
+            linked
+                .map(|chat_id| OpenChat {
+                    chat_id,
+                    minimized: false,
+                })
+                .into_iter()
+                .collect(),
+        ),
         typing: RwSignal::new(HashMap::new()),
         presence: RwSignal::new(HashMap::new()),
         notifications: RwSignal::new(Vec::new()),
@@ -95,6 +118,7 @@ pub fn provide_chat_context(me: Option<Me>) {
         transport: RwSignal::new(None),
         first_chats,
         first_providers,
+        first_page,
         #[cfg(feature = "hydrate")]
         live: live::new_runtime(),
     };
@@ -109,6 +133,33 @@ pub fn provide_chat_context(me: Option<Me>) {
             }
         });
     }
+}
+
+/// The chat a `/?chat=ID` link asks to open: from the request on the
+/// server, from the address bar in the browser (the same URL, so both
+/// render the same first frame).
+fn linked_chat() -> Option<ChatId> {
+    #[cfg(feature = "ssr")]
+    let query = use_context::<http::request::Parts>()
+        .and_then(|p| p.uri.query().map(str::to_owned))
+        .unwrap_or_default();
+    #[cfg(feature = "hydrate")]
+    let query = web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .unwrap_or_default();
+    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+    let query = String::new();
+    chat_param(&query)
+}
+
+/// `chat=ID` from a query string (with or without the leading `?`).
+fn chat_param(query: &str) -> Option<ChatId> {
+    query
+        .trim_start_matches('?')
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("chat="))
+        .and_then(|v| v.parse::<ChatId>().ok())
+        .filter(|id| *id > 0)
 }
 
 pub fn use_chat() -> ChatContext {
@@ -143,9 +194,46 @@ impl ChatContext {
             .unwrap_or_default()
     }
 
+    /// One chat's summary (tracked), live or server-rendered.
     pub fn chat(&self, chat_id: ChatId) -> Option<ChatSummary> {
-        self.chats
-            .with(|c| c.iter().find(|c| c.id == chat_id).cloned())
+        if self.chats_loaded.get() {
+            return self
+                .chats
+                .with(|c| c.iter().find(|c| c.id == chat_id).cloned());
+        }
+        self.chat_list()?.into_iter().find(|c| c.id == chat_id)
+    }
+
+    /// A chat window's lines (tracked): the live thread once its history has
+    /// loaded; before that, the server-rendered page of a linked chat with
+    /// whatever arrived live merged in.
+    pub fn thread_lines(&self, chat_id: ChatId) -> Vec<Line> {
+        let live = self
+            .threads
+            .with(|t| t.get(&chat_id).map(|th| (th.loaded, th.lines.clone())));
+        if let Some((true, lines)) = live {
+            return lines;
+        }
+        let page = self
+            .first_page
+            .filter(|(id, _)| *id == chat_id)
+            .and_then(|(_, r)| r.get())
+            .and_then(Result::ok);
+        let Some(page) = page else {
+            return live.map(|(_, lines)| lines).unwrap_or_default();
+        };
+        let mut thread = Thread::default();
+        for m in page.messages {
+            thread.merge(m);
+        }
+        for line in live.map(|(_, lines)| lines).unwrap_or_default() {
+            if line.message.id > 0 {
+                thread.merge(line.message);
+            } else {
+                thread.lines.push(line);
+            }
+        }
+        thread.lines
     }
 
     pub fn unread_notifications(&self) -> usize {
@@ -288,5 +376,20 @@ impl ChatContext {
     pub fn logout(&self) {
         #[cfg(feature = "hydrate")]
         live::logout(*self);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::chat_param;
+
+    #[test]
+    fn chat_links() {
+        assert_eq!(chat_param("?chat=12"), Some(12));
+        assert_eq!(chat_param("a=1&chat=7&b=2"), Some(7));
+        assert_eq!(chat_param(""), None);
+        assert_eq!(chat_param("?chat=x"), None);
+        assert_eq!(chat_param("?chat=-3"), None);
+        assert_eq!(chat_param("?mychat=4"), None);
     }
 }

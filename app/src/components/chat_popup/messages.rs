@@ -19,13 +19,7 @@ pub fn MessageList(chat_id: ChatId, pinned: RwSignal<bool>) -> impl IntoView {
     let chat = use_chat();
     let my_id = chat.me().map(|m| m.id);
     let clock = Clock::new();
-    let lines = Memo::new(move |_| {
-        chat.threads.with(|t| {
-            t.get(&chat_id)
-                .map(|th| th.lines.clone())
-                .unwrap_or_default()
-        })
-    });
+    let lines = Memo::new(move |_| chat.thread_lines(chat_id));
     // (loaded, has older, loading older)
     let paging = Memo::new(move |_| {
         chat.threads.with(|t| {

@@ -32,11 +32,15 @@ pub fn ChatDock() -> impl IntoView {
     let chat = use_chat();
     view! {
         <div class="dock" role="region" aria-label="Open chats">
-            <For
-                each=move || chat.open.get()
-                key=|o| o.chat_id
-                children=move |o| view! { <ChatPopup chat_id=o.chat_id/> }
-            />
+            // Server rendering waits for a linked chat's first page (a
+            // blocking resource), so its window arrives filled in.
+            <Suspense>
+                <For
+                    each=move || chat.open.get()
+                    key=|o| o.chat_id
+                    children=move |o| view! { <ChatPopup chat_id=o.chat_id/> }
+                />
+            </Suspense>
         </div>
     }
 }
@@ -65,4 +69,7 @@ fn ChatPopup(chat_id: ChatId) -> impl IntoView {
             </Show>
         </section>
     }
+    // Type-erased: under the dock's Suspense the full view type is too deep
+    // for the compiler's query limit in the server build.
+    .into_any()
 }
