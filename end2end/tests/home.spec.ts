@@ -57,6 +57,7 @@ test('the signed-in dashboard is rendered by the server, chat list included', as
   expect(html).toContain('Fix the kitchen sink');
   expect(html).not.toContain('Loading chats…');
   expect(html).not.toContain('Loading providers…');
+  expect(html).not.toContain('<template');
   const page = await context.newPage();
   await page.goto('/');
   await expect(page.getByRole('heading', { name: 'Hello, Alice' })).toBeVisible();
@@ -92,6 +93,7 @@ test('a /?chat=ID link arrives with that chat window rendered by the server, the
   const sink = chats.find((c: { jobTitle: string }) => c.jobTitle === 'Fix the kitchen sink');
   const html = await (await noJs.request.get(`/?chat=${sink.id}`)).text();
   expect(html).toContain('Thursday at 10:00 works for me.');
+  expect(html).not.toContain('<template');
   const page = await noJs.newPage();
   await page.goto(`/?chat=${sink.id}`);
   const popup = page.locator('.popup', { hasText: 'Fix the kitchen sink' });
