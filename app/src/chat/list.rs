@@ -27,11 +27,12 @@ pub fn clear_unread(chats: &mut [ChatSummary], visible: &[ChatId]) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::chat::thread::tests::msg;
 
-    fn summary(id: ChatId) -> ChatSummary {
+    /// A bare chat summary for tests (no people, no messages, nothing unread).
+    pub(crate) fn summary(id: ChatId) -> ChatSummary {
         ChatSummary {
             id,
             job_id: id,

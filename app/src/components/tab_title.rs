@@ -36,14 +36,8 @@ mod tests {
 
     fn chat(id: i64, unread_count: i64) -> ChatSummary {
         ChatSummary {
-            id,
-            job_id: id,
-            job_title: format!("job {id}"),
-            participants: Vec::new(),
-            lsm_invited: false,
-            dispute: None,
-            last_message: None,
             unread_count,
+            ..crate::chat::list::tests::summary(id)
         }
     }
 
