@@ -91,6 +91,9 @@ impl MessageKind {
 pub type UserId = i64;
 pub type ChatId = i64;
 pub type MessageId = i64;
+/// A message's place in its chat: 1, 2, 3, … with no gaps, in commit order.
+/// A client holding seq n and receiving n + 2 knows it missed one.
+pub type Seq = i64;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -109,6 +112,7 @@ pub struct User {
 pub struct Message {
     pub id: MessageId,
     pub chat_id: ChatId,
+    pub seq: Seq,
     pub sender_id: Option<UserId>,
     pub sender_name: Option<String>,
     pub sender_role: Option<Role>,
@@ -168,6 +172,8 @@ pub struct ChatSummary {
     pub lsm_invited: bool,
     pub dispute: Option<DisputeRef>,
     pub last_message: Option<Message>,
+    /// The seq of the chat's newest message (0 when it has none).
+    pub last_seq: Seq,
     pub unread_count: i64,
 }
 

@@ -10,7 +10,7 @@
 //! docs/realtime.md shows every event with an example.
 
 use crate::error::AppError;
-use crate::model::{ChatId, Message, MessageId, Notification, Role, UserId, UserRef};
+use crate::model::{ChatId, Message, MessageId, Notification, Role, Seq, UserId, UserRef};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -167,12 +167,16 @@ server_event!(Typing, "typing");
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Empty {}
 
-/// Enter a chat's room. With `afterMessageId` the ack carries what was
-/// missed since (at most 500, `hasMore` tells if there is more).
+/// Enter a chat's room. With `afterSeq` (the highest seq the client holds)
+/// the ack carries what was missed since, in seq order (at most 500,
+/// `hasMore` tells if there is more). `afterMessageId` is the same for
+/// clients written before seqs: read as that message's seq. Not both.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JoinChat {
     pub chat_id: ChatId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_seq: Option<Seq>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after_message_id: Option<MessageId>,
 }
@@ -300,6 +304,7 @@ mod tests {
         Message {
             id: 7,
             chat_id: 3,
+            seq: 2,
             sender_id: Some(1),
             sender_name: Some("Alice".into()),
             sender_role: Some(Role::Customer),
@@ -427,6 +432,15 @@ mod tests {
         round_trip(
             JoinChat {
                 chat_id: 3,
+                after_seq: Some(5),
+                after_message_id: None,
+            },
+            &["chatId", "afterSeq"],
+        );
+        round_trip(
+            JoinChat {
+                chat_id: 3,
+                after_seq: None,
                 after_message_id: Some(6),
             },
             &["chatId", "afterMessageId"],
@@ -474,6 +488,7 @@ mod tests {
         // A join without a catch-up leaves the optional keys out.
         let plain = serde_json::to_value(JoinChat {
             chat_id: 3,
+            after_seq: None,
             after_message_id: None,
         })
         .expect("serialises");

@@ -4,12 +4,14 @@
 //! One axum router serves the REST API (`http`), the Leptos pages and the
 //! server functions (`/sfn/…`, registered by `leptos_routes_with_context`,
 //! which also puts the `app::api::BackendHandle` into their context), and
-//! Socket.IO (`realtime`'s layer). The service is built first with the
+//! Socket.IO (`realtime`'s layer; with `REDIS_URL`, socketioxide's Redis
+//! adapter through `cluster`). The service is built first with the
 //! realtime sink as its `Broadcaster`; the sink gets its `SocketIo` once
 //! the layer exists.
 
 use crate::auth::{Keys, SessionCookie, token_from_headers};
 use crate::backend::ServiceBackend;
+use crate::cluster::Cluster;
 use crate::config::{Config, Environment};
 use crate::http::{self, AppState};
 use crate::service::{Broadcaster, LoginLimiter, Service};
@@ -22,6 +24,7 @@ use axum::{Router, extract::DefaultBodyLimit, http::Request};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tower_http::{
@@ -37,7 +40,8 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     service: Service,
-    io: socketioxide::SocketIo,
+    sink: Arc<realtime::SocketSink>,
+    cluster: Option<Cluster>,
 }
 
 /// Knobs tests turn; production uses the defaults.
@@ -65,12 +69,27 @@ impl Application {
             .context("cannot open the database")?;
         db.migrate().await.context("cannot apply migrations")?;
         let keys = Keys::new(&config.jwt_secret, config.jwt_ttl);
+        let cluster = match &config.redis_url {
+            Some(url) => Some(
+                Cluster::connect(url)
+                    .await
+                    .context("cannot reach Redis (REDIS_URL)")?,
+            ),
+            None => None,
+        };
+        if let Some(c) = &cluster {
+            tracing::info!(
+                node = c.node(),
+                "several nodes: sharing rooms and presence through Redis"
+            );
+        }
         let limiter = LoginLimiter::new(
             tuning.login_per_email_per_minute,
             tuning.login_per_ip_per_minute,
-        );
+        )
+        .shared(cluster.clone());
         let cookie = SessionCookie::new(keys.ttl(), config.env == Environment::Production);
-        let sink = realtime::SocketSink::new();
+        let sink = realtime::SocketSink::new(cluster.clone());
         let service = Service::new(db, keys, limiter, Broadcaster::new(sink.clone()));
         if tuning.seed_demo_data && config.env == Environment::Development {
             seed::seed_demo_data(&service)
@@ -78,12 +97,13 @@ impl Application {
                 .context("cannot seed demo data")?;
         }
 
-        let (socket_layer, io) = realtime::layer(service.clone(), sink);
+        let socket_layer = realtime::layer(service.clone(), sink.clone()).await?;
         let leptos_options = leptos_options(&config);
         let state = AppState {
             service: service.clone(),
             leptos_options: leptos_options.clone(),
             cookie,
+            cluster: cluster.clone(),
         };
         let routes = generate_route_list(app::App);
         let ssr_service = service.clone();
@@ -108,12 +128,15 @@ impl Application {
                     move || app::shell(options.clone())
                 },
             )
-            .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+            .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
+                app::shell,
+            ))
             .layer(DefaultBodyLimit::max(MAX_BODY))
             // The WASM bundle is most of what a first visit downloads:
             // brotli/gzip cut it to about a third.
-            .layer(CompressionLayer::new())
-            .layer(socket_layer)
+            .layer(CompressionLayer::new());
+        let router = socket_layer
+            .apply(router)
             .layer(PropagateRequestIdLayer::x_request_id())
             .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
                 let request_id = req
@@ -136,7 +159,8 @@ impl Application {
             listener,
             router,
             service,
-            io,
+            sink,
+            cluster,
         })
     }
 
@@ -160,15 +184,25 @@ impl Application {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let io = self.io.clone();
+        let sink = self.sink.clone();
         let service = self.service.clone();
+        let cluster = self.cluster.clone();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {
             shutdown.await;
             tracing::info!("shutting down: closing Socket.IO connections");
             // Sockets are long-lived: without closing them the HTTP server's
-            // graceful shutdown would wait for them forever.
-            let _ = tokio::time::timeout(Duration::from_secs(5), io.disconnect()).await;
+            // graceful shutdown would wait for them forever. Only this
+            // node's: the others keep serving, and these clients reconnect
+            // to them. Let their disconnect handlers announce them offline
+            // before the pool closes.
+            sink.close_local().await;
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            if let Some(c) = &cluster
+                && let Err(e) = c.retire().await
+            {
+                tracing::warn!(error = %e, "heartbeat not withdrawn; the others reap this node after it lapses");
+            }
             let _ = stop_tx.send(());
         });
         // Small frames (an event, then its ack) must not wait for the

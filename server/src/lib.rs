@@ -17,6 +17,7 @@
 pub mod application;
 pub mod auth;
 pub mod backend;
+pub mod cluster;
 pub mod config;
 pub mod http;
 pub mod realtime;

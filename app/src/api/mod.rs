@@ -16,7 +16,7 @@ pub use backend::{Backend, BackendHandle, Registration, SignedIn};
 
 use crate::error::AppError;
 use crate::model::{
-    ChatId, ChatSummary, Me, MessageId, MessagePage, Notification, Role, User, UserId, UserRef,
+    ChatId, ChatSummary, Me, MessageId, MessagePage, Notification, Role, Seq, User, UserId, UserRef,
 };
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -39,10 +39,15 @@ pub struct DisputeOpened {
 }
 
 /// Which page of a chat's history: the newest `limit` (default 50, at most
-/// 200), or those before/after a message id.
+/// 200), or those before/after a seq (`beforeSeq`/`afterSeq`). `before` and
+/// `after` take message ids, for clients written before seqs.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PageRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before_seq: Option<Seq>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_seq: Option<Seq>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub before: Option<MessageId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -10,9 +10,9 @@
 //! no "Loading…" state. Everything live starts after hydration (`live`,
 //! browser only), and from then on the signals are the truth.
 //!
-//! * `thread` — one chat's messages and their merge rules
+//! * `thread` — one chat's messages in seq order, their merge rules and gaps
 //! * `list` — live updates of the chat list
-//! * `typing` — typing indicators and their throttle
+//! * `typing` — typing indicators, their expiry and their throttle
 //! * `outgoing` — queued messages and what the outbox does with answers
 
 pub mod list;
@@ -206,34 +206,24 @@ impl ChatContext {
 
     /// A chat window's lines (tracked): the live thread once its history has
     /// loaded; before that, the server-rendered page of a linked chat with
-    /// whatever arrived live merged in.
+    /// whatever arrived live merged in. Never a hole: others' messages
+    /// beyond a gap wait until it is filled (see `Thread::shown`).
     pub fn thread_lines(&self, chat_id: ChatId) -> Vec<Line> {
-        let live = self
-            .threads
-            .with(|t| t.get(&chat_id).map(|th| (th.loaded, th.lines.clone())));
-        if let Some((true, lines)) = live {
-            return lines;
+        let me = self.me.get_value().map(|m| m.id);
+        let live = self.threads.with(|t| t.get(&chat_id).cloned());
+        if let Some(th) = live.as_ref().filter(|th| th.loaded) {
+            return th.shown(me);
         }
         let page = self
             .first_page
             .filter(|(id, _)| *id == chat_id)
             .and_then(|(_, r)| r.get())
             .and_then(Result::ok);
-        let Some(page) = page else {
-            return live.map(|(_, lines)| lines).unwrap_or_default();
-        };
-        let mut thread = Thread::default();
-        for m in page.messages {
-            thread.merge(m);
+        let mut thread = live.unwrap_or_default();
+        if let Some(page) = page {
+            thread.merge_latest(page);
         }
-        for line in live.map(|(_, lines)| lines).unwrap_or_default() {
-            if line.message.id > 0 {
-                thread.merge(line.message);
-            } else {
-                thread.lines.push(line);
-            }
-        }
-        thread.lines
+        thread.shown(me)
     }
 
     pub fn unread_notifications(&self) -> usize {

@@ -24,11 +24,13 @@ pub struct Outgoing {
 }
 
 impl Outgoing {
-    /// The optimistic line shown until the ack arrives.
+    /// The optimistic line shown until the ack arrives (no id, no seq: the
+    /// server gives both).
     pub fn pending_message(&self, me: &Me) -> Message {
         Message {
             id: 0,
             chat_id: self.chat_id,
+            seq: 0,
             sender_id: Some(me.id),
             sender_name: Some(me.name.clone()),
             sender_role: Some(me.role),
@@ -263,7 +265,7 @@ mod tests {
             failed: None,
         };
         let m = o.pending_message(&me);
-        assert_eq!((m.id, m.chat_id, m.sender_id), (0, 3, Some(7)));
+        assert_eq!((m.id, m.seq, m.chat_id, m.sender_id), (0, 0, 3, Some(7)));
         assert_eq!(m.client_id.as_deref(), Some("cid"));
         assert_eq!(
             o.request(),

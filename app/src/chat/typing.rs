@@ -5,23 +5,65 @@ use crate::model::{ChatId, UserId};
 use crate::protocol::Typing;
 use std::collections::HashMap;
 
-/// Who is typing, per chat: user id and display name, in arrival order.
-pub type Typists = HashMap<ChatId, Vec<(UserId, String)>>;
+/// A typing flag not refreshed for this long is gone. The server refreshes
+/// it at least every 3 s while the user types and says "stopped" when they
+/// stop, but that word never comes when the typer's server node dies.
+pub const TYPING_TTL_MS: f64 = 6_000.0;
 
-/// Applies a `typing` event.
-pub fn apply(typists: &mut Typists, event: Typing) {
+/// Someone typing in a chat.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Typist {
+    pub user_id: UserId,
+    pub name: String,
+    /// When their flag last came (ms since the epoch, the browser's clock).
+    pub seen_at_ms: f64,
+}
+
+/// Who is typing, per chat, in order of their latest flag.
+pub type Typists = HashMap<ChatId, Vec<Typist>>;
+
+/// Applies a `typing` event that arrived at `now_ms`.
+pub fn apply(typists: &mut Typists, event: Typing, now_ms: f64) {
     let list = typists.entry(event.chat_id).or_default();
-    list.retain(|(id, _)| *id != event.user_id);
+    list.retain(|t| t.user_id != event.user_id);
     if event.is_typing {
-        list.push((event.user_id, event.name));
+        list.push(Typist {
+            user_id: event.user_id,
+            name: event.name,
+            seen_at_ms: now_ms,
+        });
     }
 }
 
 /// Someone's message arrived: they have stopped typing.
 pub fn stopped(typists: &mut Typists, chat: ChatId, user: UserId) {
     if let Some(list) = typists.get_mut(&chat) {
-        list.retain(|(id, _)| *id != user);
+        list.retain(|t| t.user_id != user);
     }
+}
+
+/// Whether a flag has gone unrefreshed for [`TYPING_TTL_MS`] at `now_ms`.
+pub fn any_expired(typists: &Typists, now_ms: f64) -> bool {
+    typists
+        .values()
+        .flatten()
+        .any(|t| now_ms - t.seen_at_ms >= TYPING_TTL_MS)
+}
+
+/// Drops the flags not refreshed for [`TYPING_TTL_MS`] at `now_ms`.
+pub fn expire(typists: &mut Typists, now_ms: f64) {
+    for list in typists.values_mut() {
+        list.retain(|t| now_ms - t.seen_at_ms < TYPING_TTL_MS);
+    }
+    typists.retain(|_, list| !list.is_empty());
+}
+
+/// The names of who is typing in `chat`, for [`describe`].
+pub fn names(typists: &Typists, chat: ChatId) -> Vec<String> {
+    typists
+        .get(&chat)
+        .map(|l| l.iter().map(|t| t.name.clone()).collect())
+        .unwrap_or_default()
 }
 
 /// The line under the messages: "Bob is typing…", or empty.
@@ -77,15 +119,37 @@ mod tests {
     #[test]
     fn typists_come_and_go() {
         let mut t = Typists::new();
-        apply(&mut t, event(2, "Bob", true));
-        apply(&mut t, event(3, "Lena", true));
-        apply(&mut t, event(2, "Bob", true));
-        assert_eq!(t[&1], vec![(3, "Lena".into()), (2, "Bob".into())]);
-        apply(&mut t, event(3, "Lena", false));
-        assert_eq!(t[&1], vec![(2, "Bob".into())]);
+        apply(&mut t, event(2, "Bob", true), 0.0);
+        apply(&mut t, event(3, "Lena", true), 0.0);
+        apply(&mut t, event(2, "Bob", true), 0.0);
+        assert_eq!(names(&t, 1), vec!["Lena".to_owned(), "Bob".into()]);
+        apply(&mut t, event(3, "Lena", false), 0.0);
+        assert_eq!(names(&t, 1), vec!["Bob".to_owned()]);
         stopped(&mut t, 1, 2);
         stopped(&mut t, 9, 2);
-        assert!(t[&1].is_empty());
+        assert!(names(&t, 1).is_empty());
+        assert!(names(&t, 9).is_empty());
+    }
+
+    #[test]
+    fn flags_without_a_refresh_expire_after_six_seconds() {
+        let mut t = Typists::new();
+        apply(&mut t, event(2, "Bob", true), 0.0);
+        apply(&mut t, event(3, "Lena", true), 2_000.0);
+        // Bob's refresh comes 3 s later: his flag lives on.
+        apply(&mut t, event(2, "Bob", true), 3_000.0);
+        assert!(!any_expired(&t, 7_999.0));
+        expire(&mut t, 7_999.0);
+        assert_eq!(names(&t, 1), vec!["Lena".to_owned(), "Bob".into()]);
+        // Lena's node died: no refresh, no "stopped", gone at 6 s.
+        assert!(any_expired(&t, 8_000.0));
+        expire(&mut t, 8_000.0);
+        assert_eq!(names(&t, 1), vec!["Bob".to_owned()]);
+        assert!(!any_expired(&t, 8_999.0));
+        // Bob stops refreshing too: gone 6 s after his last flag.
+        expire(&mut t, 9_000.0);
+        assert!(t.is_empty(), "chats with nobody typing go too");
+        assert!(!any_expired(&t, 30_000.0));
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! The caller's chats, their history, read markers and disputes.
 
 use super::{ApiJson, ApiPath, ApiQuery, ApiResult, AppState, ErrorBody};
-use crate::service::{AuthUser, history_page};
-use app::model::{ChatId, ChatSummary, MessageId, MessagePage, UserRef};
+use crate::service::{AuthUser, cursor, history_page};
+use app::model::{ChatId, ChatSummary, MessageId, MessagePage, Seq, UserRef};
 use app::validate::Reason;
 use axum::{Json, extract::State, http::StatusCode};
 use serde::{Deserialize, Serialize};
@@ -30,9 +30,17 @@ async fn list_chats(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct HistoryParams {
-    /// The newest messages older than this id (scrolling back).
+    /// The newest messages below this seq (scrolling back).
+    #[serde(rename = "beforeSeq")]
+    #[param(rename = "beforeSeq")]
+    before_seq: Option<Seq>,
+    /// The oldest messages above this seq (catching up, filling a gap).
+    #[serde(rename = "afterSeq")]
+    #[param(rename = "afterSeq")]
+    after_seq: Option<Seq>,
+    /// As `beforeSeq`, given as a message id (clients written before seqs).
     before: Option<MessageId>,
-    /// The oldest messages newer than this id (catching up after a reconnect).
+    /// As `afterSeq`, given as a message id (clients written before seqs).
     after: Option<MessageId>,
     /// Page size, 1–200 (default 50).
     limit: Option<i64>,
@@ -54,7 +62,9 @@ async fn list_messages(
     ApiPath(chat_id): ApiPath<ChatId>,
     ApiQuery(params): ApiQuery<HistoryParams>,
 ) -> ApiResult<Json<MessagePage>> {
-    let query = history_page(params.before, params.after, params.limit)?;
+    let before = cursor(params.before_seq, params.before, "before")?;
+    let after = cursor(params.after_seq, params.after, "after")?;
+    let query = history_page(before, after, params.limit)?;
     Ok(Json(state.service.history(&user, chat_id, query).await?))
 }
 

@@ -36,6 +36,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     /// How the session cookie is written (`Secure` in production).
     pub cookie: SessionCookie,
+    /// Redis, when several nodes share it (`/healthz` checks it).
+    pub cluster: Option<crate::cluster::Cluster>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -3,13 +3,12 @@
 //! `encode_ack`; failures are acks, never panics. Everything emitted is an
 //! `app::protocol::ServerEvent`.
 
-use super::presence::Presence;
 use super::session::SocketSession;
-use super::{chat_room, user_room};
+use super::{SocketSink, chat_room, user_room};
 use crate::auth::{SESSION_COOKIE, cookie_value};
-use crate::service::{AuthUser, Service, ServiceError};
+use crate::service::{AuthUser, Service, ServiceError, cursor, history_page};
 use app::error::AppError;
-use app::model::{ChatId, Role};
+use app::model::ChatId;
 use app::protocol::{
     ChatUser, Connected, Empty, JoinChat, JoinReply, JoinedChat, LeaveChat, LeaveReply, MarkRead,
     Request, SendMessage, SendReply, ServerEvent, SetTyping, Typing, UserJoined, UserLeft,
@@ -17,8 +16,10 @@ use app::protocol::{
 };
 use app::validate::{ClientId, MessageText};
 use serde::Deserialize;
+use serde::Serialize;
 use serde_json::Value;
 use socketioxide::SocketIo;
+use socketioxide::adapter::Adapter;
 use socketioxide::extract::{AckSender, Event, SocketRef, State, TryData};
 use std::sync::Arc;
 use std::time::Duration;
@@ -51,8 +52,8 @@ pub struct HandshakeAuth {
 /// handler (`on_connect`) runs later in a spawned task, browsers emit
 /// `join_chat` and resend their outbox on `connect`, and an event arriving
 /// before its handler exists is silently dropped (no ack ever comes).
-pub async fn authenticate(
-    s: SocketRef,
+pub async fn authenticate<A: Adapter>(
+    s: SocketRef<A>,
     TryData(auth): TryData<HandshakeAuth>,
     State(service): State<Service>,
 ) -> Result<(), Unauthorized> {
@@ -63,39 +64,64 @@ pub async fn authenticate(
         .ok_or(Unauthorized)?;
     let (user, claims) = service.authenticate(&token).map_err(|_| Unauthorized)?;
     let user_id = user.id;
-    s.extensions
-        .insert(Arc::new(SocketSession::new(user, claims.exp)));
-    s.on(JoinChat::NAME, join_chat);
-    s.on(LeaveChat::NAME, leave_chat);
-    s.on(SendMessage::NAME, send_message);
-    s.on(SetTyping::NAME, typing);
-    s.on(MarkRead::NAME, mark_read);
-    s.on_fallback(|s: SocketRef, Event(event): Event| async move {
+    s.extensions.insert(Arc::new(SocketSession::new(
+        user,
+        claims.exp,
+        s.id.to_string(),
+    )));
+    s.on(JoinChat::NAME, join_chat::<A>);
+    s.on(LeaveChat::NAME, leave_chat::<A>);
+    s.on(SendMessage::NAME, send_message::<A>);
+    s.on(SetTyping::NAME, typing::<A>);
+    s.on(MarkRead::NAME, mark_read::<A>);
+    s.on_fallback(|s: SocketRef<A>, Event(event): Event| async move {
         tracing::warn!(sid = %s.id, event, "unknown event ignored");
     });
-    s.on_disconnect(on_disconnect);
+    s.on_disconnect(on_disconnect::<A>);
     s.join(user_room(user_id));
     Ok(())
 }
 
-fn session(s: &SocketRef) -> Option<Arc<SocketSession>> {
+fn session<A: Adapter>(s: &SocketRef<A>) -> Option<Arc<SocketSession>> {
     s.extensions.get::<Arc<SocketSession>>()
 }
 
 // ---- emitting -----------------------------------------------------------------
 
 /// To this socket only.
-fn emit_to_socket<E: ServerEvent>(s: &SocketRef, event: &E) {
+fn emit_to_socket<A: Adapter, E: ServerEvent>(s: &SocketRef<A>, event: &E) {
     if let Err(e) = s.emit(E::NAME, event) {
         tracing::debug!(event = E::NAME, error = %e, "emit to socket failed");
     }
 }
 
-/// To the others in the chat's room (never this socket).
-async fn emit_to_others<E: ServerEvent>(s: &SocketRef, chat: ChatId, event: &E) {
-    if let Err(e) = s.to(chat_room(chat)).emit(E::NAME, event).await {
-        tracing::debug!(event = E::NAME, error = %e, "room emit failed");
+/// To the others in the chat's room (never this socket), except the sockets
+/// in `except`. If the other nodes cannot be reached (Redis down), at least
+/// this node's sockets get it.
+async fn emit_from<A: Adapter, T: Serialize + ?Sized>(
+    s: &SocketRef<A>,
+    chat: ChatId,
+    except: Option<String>,
+    name: &'static str,
+    event: &T,
+) {
+    let to = |local: bool| {
+        let op = if local { s.local() } else { s.broadcast() }.to(chat_room(chat));
+        match &except {
+            Some(room) => op.except(room.clone()),
+            None => op,
+        }
+    };
+    if let Err(e) = to(false).emit(name, event).await {
+        tracing::warn!(event = name, error = %e, "room emit to other nodes failed; delivering locally");
+        if let Err(e) = to(true).emit(name, event).await {
+            tracing::debug!(event = name, error = %e, "local room emit failed");
+        }
     }
+}
+
+async fn emit_to_others<A: Adapter, E: ServerEvent>(s: &SocketRef<A>, chat: ChatId, event: &E) {
+    emit_from(s, chat, None, E::NAME, event).await
 }
 
 fn chat_user(user: &AuthUser) -> ChatUser {
@@ -108,11 +134,11 @@ fn chat_user(user: &AuthUser) -> ChatUser {
 
 // ---- connect / disconnect ----------------------------------------------------
 
-pub async fn on_connect(
-    s: SocketRef,
-    io: SocketIo,
+pub async fn on_connect<A: Adapter>(
+    s: SocketRef<A>,
+    io: SocketIo<A>,
     State(service): State<Service>,
-    State(presence): State<Arc<Presence>>,
+    State(sink): State<Arc<SocketSink>>,
 ) {
     let Some(sess) = session(&s) else {
         // Cannot happen: the middleware refuses sockets it did not tag.
@@ -125,7 +151,7 @@ pub async fn on_connect(
         tracing::info!("connected");
         // Not counted if the socket already closed (then `on_disconnect`
         // ran first and will not uncount it).
-        let Some(came_online) = sess.count_online(|| presence.connect(user.id)) else {
+        let Some(came_online) = sess.come_online(sink.presence()).await else {
             tracing::info!("closed before its connect handler ran");
             return;
         };
@@ -140,7 +166,7 @@ pub async fn on_connect(
 }
 
 /// Closes the socket when its token expires (a reconnect then needs a fresh one).
-fn expire_at_token_end(s: &SocketRef, io: SocketIo, sess: &Arc<SocketSession>) {
+fn expire_at_token_end<A: Adapter>(s: &SocketRef<A>, io: SocketIo<A>, sess: &Arc<SocketSession>) {
     let sid = s.id;
     let sess = sess.clone();
     // To the millisecond: `exp` is the first second the token is refused in.
@@ -159,10 +185,10 @@ fn expire_at_token_end(s: &SocketRef, io: SocketIo, sess: &Arc<SocketSession>) {
     });
 }
 
-async fn on_disconnect(
-    s: SocketRef,
+async fn on_disconnect<A: Adapter>(
+    s: SocketRef<A>,
     State(service): State<Service>,
-    State(presence): State<Arc<Presence>>,
+    State(sink): State<Arc<SocketSink>>,
 ) {
     let Some(sess) = session(&s) else { return };
     sess.closed.notify_one();
@@ -173,35 +199,25 @@ async fn on_disconnect(
             emit_typing(&s, user, chat, false).await;
         }
     }
-    for chat in sess.joined_chats() {
-        if !user_has_other_socket_in(&s, user.id, chat) {
-            let left = UserLeft {
-                chat_id: chat,
-                user: chat_user(user),
-            };
-            emit_to_others(&s, chat, &left).await;
-        }
+    let (emptied, offline) = sess.go_offline(sink.presence()).await;
+    for chat in emptied {
+        let left = UserLeft {
+            chat_id: chat,
+            user: chat_user(user),
+        };
+        emit_to_others(&s, chat, &left).await;
     }
-    if let Some(Some(last_seen)) = sess.uncount_online(|| presence.disconnect(user.id)) {
+    if offline {
         service
-            .announce_presence(user.id, false, Some(last_seen))
+            .announce_presence(user.id, false, Some(chrono::Utc::now()))
             .await;
     }
-}
-
-/// Whether another socket of `user` (another tab) is in the chat's room.
-fn user_has_other_socket_in(s: &SocketRef, user: i64, chat: ChatId) -> bool {
-    s.within(chat_room(chat))
-        .sockets()
-        .into_iter()
-        .filter(|other| other.id != s.id)
-        .any(|other| session(&other).is_some_and(|o| o.user.id == user && o.is_in(chat)))
 }
 
 // ---- requests and acks --------------------------------------------------------
 
 /// Acks a request with its outcome, in the shape `app::protocol` defines.
-fn reply<R: Request>(ack: AckSender, result: Result<R::Reply, ServiceError>) {
+fn reply<A: Adapter, R: Request>(ack: AckSender<A>, result: Result<R::Reply, ServiceError>) {
     match &result {
         Ok(_) => tracing::info!("ok"),
         Err(ServiceError::Internal(_)) => {} // logged by the conversion below
@@ -226,26 +242,12 @@ fn parse<R: Request>(data: Result<Value, impl std::fmt::Display>) -> Result<R, S
         .map_err(|e| ServiceError::BadRequest(format!("invalid payload: {e}")))
 }
 
-/// Checks (and caches) that the socket's user is in the chat.
-async fn ensure_member(
-    service: &Service,
-    sess: &SocketSession,
-    chat: ChatId,
-) -> Result<Role, ServiceError> {
-    if sess.is_member(chat) {
-        return Ok(sess.user.role);
-    }
-    let role = service.authorize_chat(&sess.user, chat).await?;
-    sess.remember_member(chat);
-    Ok(role)
-}
-
 macro_rules! session_or_return {
     ($s:expr, $ack:expr, $req:ty) => {
         match session(&$s) {
             Some(sess) => sess,
             None => {
-                reply::<$req>($ack, Err(ServiceError::Unauthorized));
+                reply::<_, $req>($ack, Err(ServiceError::Unauthorized));
                 return;
             }
         }
@@ -254,11 +256,12 @@ macro_rules! session_or_return {
 
 // ---- join / leave -----------------------------------------------------------
 
-async fn join_chat(
-    s: SocketRef,
+async fn join_chat<A: Adapter>(
+    s: SocketRef<A>,
     TryData(data): TryData<Value>,
-    ack: AckSender,
+    ack: AckSender<A>,
     State(service): State<Service>,
+    State(sink): State<Arc<SocketSink>>,
 ) {
     let sess = session_or_return!(s, ack, JoinChat);
     let span = tracing::info_span!(
@@ -271,27 +274,25 @@ async fn join_chat(
             let req: JoinChat = parse(data)?;
             let chat = req.chat_id;
             tracing::Span::current().record("chat_id", chat);
-            if req.after_message_id.is_some_and(|a| a < 0) {
-                return Err(ServiceError::BadRequest(
-                    "afterMessageId must be a message id".into(),
-                ));
+            let after = cursor(req.after_seq, req.after_message_id, "after")?;
+            if after.is_some() {
+                // Checks the value (at least 0) the way history pages do.
+                history_page(None, after, None)?;
             }
-            ensure_member(&service, &sess, chat).await?;
-            let first_tab = !user_has_other_socket_in(&s, sess.user.id, chat);
-            let already = sess.is_in(chat);
+            service.authorize_chat(&sess.user, chat).await?;
             // Join before reading the catch-up so nothing falls between the
-            // two; an overlap is harmless (clients de-duplicate by id).
+            // two; an overlap is harmless (clients de-duplicate by seq).
             s.join(chat_room(chat));
-            sess.joined(chat);
+            let first_tab = sess.enter_room(sink.presence(), chat).await;
             emit_to_socket(&s, &JoinedChat { chat_id: chat });
-            if first_tab && !already {
+            if first_tab == Some(true) {
                 let joined = UserJoined {
                     chat_id: chat,
                     user: chat_user(&sess.user),
                 };
                 emit_to_others(&s, chat, &joined).await;
             }
-            let (messages, has_more) = match req.after_message_id {
+            let (messages, has_more) = match after {
                 Some(after) => {
                     let page = service.catch_up(chat, after).await?;
                     (Some(page.messages), Some(page.has_more))
@@ -306,17 +307,22 @@ async fn join_chat(
             })
         }
         .await;
-        reply::<JoinChat>(ack, result);
+        reply::<_, JoinChat>(ack, result);
     }
     .instrument(span)
     .await
 }
 
-async fn leave_chat(s: SocketRef, TryData(data): TryData<Value>, ack: AckSender) {
+async fn leave_chat<A: Adapter>(
+    s: SocketRef<A>,
+    TryData(data): TryData<Value>,
+    ack: AckSender<A>,
+    State(sink): State<Arc<SocketSink>>,
+) {
     let sess = session_or_return!(s, ack, LeaveChat);
     let req: LeaveChat = match parse(data) {
         Ok(r) => r,
-        Err(e) => return reply::<LeaveChat>(ack, Err(e)),
+        Err(e) => return reply::<_, LeaveChat>(ack, Err(e)),
     };
     let chat = req.chat_id;
     tracing::info!(user_id = sess.user.id, chat_id = chat, "leave_chat");
@@ -324,22 +330,22 @@ async fn leave_chat(s: SocketRef, TryData(data): TryData<Value>, ack: AckSender)
         emit_typing(&s, &sess.user, chat, false).await;
     }
     s.leave(chat_room(chat));
-    if sess.left(chat) && !user_has_other_socket_in(&s, sess.user.id, chat) {
+    if sess.leave_room(sink.presence(), chat).await == Some(true) {
         let left = UserLeft {
             chat_id: chat,
             user: chat_user(&sess.user),
         };
         emit_to_others(&s, chat, &left).await;
     }
-    reply::<LeaveChat>(ack, Ok(LeaveReply { chat_id: chat }));
+    reply::<_, LeaveChat>(ack, Ok(LeaveReply { chat_id: chat }));
 }
 
 // ---- messages ---------------------------------------------------------------
 
-async fn send_message(
-    s: SocketRef,
+async fn send_message<A: Adapter>(
+    s: SocketRef<A>,
     TryData(data): TryData<Value>,
-    ack: AckSender,
+    ack: AckSender<A>,
     State(service): State<Service>,
 ) {
     let sess = session_or_return!(s, ack, SendMessage);
@@ -359,62 +365,54 @@ async fn send_message(
             tracing::Span::current().record("chat_id", req.chat_id);
             let text = MessageText::parse(&req.content)?;
             let client_id = ClientId::parse(&req.client_id)?;
-            ensure_member(&service, &sess, req.chat_id).await?;
+            // Membership is checked in the storing transaction.
             let message = service
                 .post_message(&sess.user, req.chat_id, text, client_id)
                 .await?;
             Ok(SendReply { message })
         }
         .await;
-        reply::<SendMessage>(ack, result);
+        reply::<_, SendMessage>(ack, result);
     }
     .instrument(span)
     .await
 }
 
-async fn mark_read(
-    s: SocketRef,
+async fn mark_read<A: Adapter>(
+    s: SocketRef<A>,
     TryData(data): TryData<Value>,
-    ack: AckSender,
+    ack: AckSender<A>,
     State(service): State<Service>,
 ) {
     let sess = session_or_return!(s, ack, MarkRead);
     let result: Result<Empty, ServiceError> = async {
         let req: MarkRead = parse(data)?;
-        ensure_member(&service, &sess, req.chat_id).await?;
         service
-            .mark_read_authorized(&sess.user, req.chat_id, req.message_id)
+            .mark_read(&sess.user, req.chat_id, req.message_id)
             .await?;
         Ok(Empty {})
     }
     .await;
-    reply::<MarkRead>(ack, result);
+    reply::<_, MarkRead>(ack, result);
 }
 
 // ---- typing -----------------------------------------------------------------
 
 /// To the others in the room: never to the typer's own sockets.
-async fn emit_typing(s: &SocketRef, user: &AuthUser, chat: ChatId, is_typing: bool) {
+async fn emit_typing<A: Adapter>(s: &SocketRef<A>, user: &AuthUser, chat: ChatId, is_typing: bool) {
     let event = Typing {
         chat_id: chat,
         user_id: user.id,
         name: user.name.clone(),
         is_typing,
     };
-    if let Err(e) = s
-        .to(chat_room(chat))
-        .except(user_room(user.id))
-        .emit(Typing::NAME, &event)
-        .await
-    {
-        tracing::debug!(error = %e, "typing not relayed");
-    }
+    emit_from(s, chat, Some(user_room(user.id)), Typing::NAME, &event).await
 }
 
-async fn typing(
-    s: SocketRef,
+async fn typing<A: Adapter>(
+    s: SocketRef<A>,
     TryData(data): TryData<Value>,
-    ack: AckSender,
+    ack: AckSender<A>,
     State(service): State<Service>,
 ) {
     let sess = session_or_return!(s, ack, SetTyping);
@@ -425,7 +423,11 @@ async fn typing(
             });
         }
         let req: SetTyping = parse(data)?;
-        ensure_member(&service, &sess, req.chat_id).await?;
+        if !sess.is_in(req.chat_id) {
+            // Not joined from this socket: check the database (not cached,
+            // so a participant who lost access is refused at once).
+            service.authorize_chat(&sess.user, req.chat_id).await?;
+        }
         if req.is_typing {
             let generation = sess.typing_started(req.chat_id);
             emit_typing(&s, &sess.user, req.chat_id, true).await;
@@ -442,5 +444,5 @@ async fn typing(
         Ok(Empty {})
     }
     .await;
-    reply::<SetTyping>(ack, result);
+    reply::<_, SetTyping>(ack, result);
 }

@@ -5,36 +5,94 @@
 //! `app::protocol::encode_ack` (`{ok:true,…}` or `{ok:false,error:{…}}`);
 //! none panics. It emits only `app::protocol::ServerEvent` types, and it
 //! delivers the service's events as the service's `EventSink` (`sink`).
+//!
+//! One node runs socketioxide's in-memory adapter. With a cluster (Redis),
+//! socketioxide's Redis adapter carries every room emit to the other nodes,
+//! presence is counted across nodes, and `upkeep` keeps this node's
+//! heartbeat, reaps nodes that died and resyncs after a Redis outage.
 //! Wire contract with examples: docs/realtime.md.
 
 mod handlers;
 mod presence;
 mod session;
 mod sink;
+mod upkeep;
 
 pub use presence::Presence;
 pub use sink::{SocketSink, chat_room, user_room};
 
+use crate::cluster::ClusterAdapter;
 use crate::service::Service;
-use socketioxide::{SocketIo, handler::ConnectHandler, layer::SocketIoLayer};
+use anyhow::Context;
+use socketioxide::adapter::{Adapter, Emitter, LocalAdapter};
+use socketioxide::layer::SocketIoLayer;
+use socketioxide::{SocketIo, SocketIoBuilder, handler::ConnectHandler};
+use socketioxide_redis::RedisAdapterConfig;
 use std::sync::Arc;
 use std::time::Duration;
 
 /// Largest Socket.IO packet accepted (a 4,000-character message is ~16 KiB).
 pub const MAX_PAYLOAD: u64 = 64 * 1024;
 
-/// Builds the Socket.IO layer for the axum router and attaches `sink` (the
-/// one the service was given) to it.
-pub fn layer(service: Service, sink: Arc<SocketSink>) -> (SocketIoLayer, SocketIo) {
-    let (layer, io) = SocketIo::builder()
+/// The Socket.IO layer, for whichever adapter the gateway runs on.
+pub enum Layer {
+    Local(SocketIoLayer<LocalAdapter>),
+    Cluster(SocketIoLayer<ClusterAdapter<Emitter>>),
+}
+
+impl Layer {
+    /// Adds the layer to the router.
+    pub fn apply<S: Clone + Send + Sync + 'static>(
+        self,
+        router: axum::Router<S>,
+    ) -> axum::Router<S> {
+        match self {
+            Self::Local(layer) => router.layer(layer),
+            Self::Cluster(layer) => router.layer(layer),
+        }
+    }
+}
+
+fn configure<A: Adapter>(
+    builder: SocketIoBuilder<A>,
+    service: Service,
+    sink: &Arc<SocketSink>,
+) -> SocketIoBuilder<A> {
+    builder
         .with_state(service)
-        .with_state(sink.presence().clone())
+        .with_state(sink.clone())
         .max_payload(MAX_PAYLOAD)
         .ping_interval(Duration::from_secs(20))
         .ping_timeout(Duration::from_secs(20))
         .connect_timeout(Duration::from_secs(10))
-        .build_layer();
-    io.ns("/", handlers::on_connect.with(handlers::authenticate));
-    sink.attach(io.clone());
-    (layer, io)
+}
+
+/// Builds the gateway and attaches `sink` (the one the service was given)
+/// to it. With `sink`'s cluster, the Redis adapter's channels are
+/// subscribed before this returns and the upkeep loop is started.
+pub async fn layer(service: Service, sink: Arc<SocketSink>) -> anyhow::Result<Layer> {
+    match sink.presence().cluster().cloned() {
+        None => {
+            let (layer, io) = configure(SocketIo::builder(), service, &sink).build_layer();
+            io.ns("/", handlers::on_connect.with(handlers::authenticate));
+            sink.attach(Arc::new(io));
+            Ok(Layer::Local(layer))
+        }
+        Some(cluster) => {
+            let adapter = socketioxide_redis::RedisAdapterCtr::new_with_driver(
+                cluster.driver(),
+                // A deep buffer: a full one drops events (clients then fetch
+                // the gap), so it should only fill under real overload.
+                RedisAdapterConfig::new().with_stream_buffer(16 * 1024),
+            );
+            let builder = SocketIo::builder().with_adapter::<ClusterAdapter<_>>(adapter);
+            let (layer, io) = configure(builder, service.clone(), &sink).build_layer();
+            io.ns("/", handlers::on_connect.with(handlers::authenticate))
+                .await
+                .context("cannot subscribe the Socket.IO adapter's Redis channels")?;
+            sink.attach(Arc::new(io));
+            upkeep::start(cluster, service, sink);
+            Ok(Layer::Cluster(layer))
+        }
+    }
 }

@@ -1,60 +1,149 @@
-//! Who is online: a user is online while at least one of their sockets is
-//! connected, however many tabs they have open.
+//! Who is online, and who is in which chat room, counted per user however
+//! many tabs (sockets) they have and on however many nodes.
+//!
+//! This node keeps its own sockets' facts (`Entry`) in memory. With a
+//! cluster, Redis holds every node's facts and answers "first socket of this
+//! user" / "last one" across nodes (`cluster::registry`); if Redis fails, the
+//! node answers from its own facts, marks itself stale, and the upkeep loop
+//! (`upkeep`) writes its facts back once Redis answers again.
 
-use app::model::UserId;
-use chrono::{DateTime, Utc};
-use std::collections::HashMap;
+use crate::cluster::{Cluster, ClusterError, Entry};
+use app::model::{ChatId, UserId};
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-#[derive(Default)]
 pub struct Presence {
-    inner: Mutex<State>,
+    local: Mutex<Local>,
+    cluster: Option<Cluster>,
+    /// Redis missed an update from this node: resync at the next upkeep.
+    stale: AtomicBool,
 }
 
 #[derive(Default)]
-struct State {
-    sockets: HashMap<UserId, usize>,
-    last_seen: HashMap<UserId, DateTime<Utc>>,
+struct Local {
+    entries: HashSet<Entry>,
+    /// Per kind of fact (a user online / a user in a room), how many of
+    /// this node's sockets hold it.
+    counts: HashMap<Kind, usize>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum Kind {
+    Online(UserId),
+    InRoom(ChatId, UserId),
+}
+
+fn kind(e: &Entry) -> Kind {
+    match e {
+        Entry::Online { user, .. } => Kind::Online(*user),
+        Entry::InRoom { chat, user, .. } => Kind::InRoom(*chat, *user),
+    }
 }
 
 impl Presence {
-    /// Counts a new socket; true when the user just came online.
-    pub fn connect(&self, user: UserId) -> bool {
-        let mut s = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        let n = s.sockets.entry(user).or_insert(0);
-        *n += 1;
-        *n == 1
+    pub fn new(cluster: Option<Cluster>) -> Self {
+        Self {
+            local: Mutex::default(),
+            cluster,
+            // A fresh node writes its (empty) facts once, which also clears
+            // nothing: harmless, and it proves Redis answers.
+            stale: AtomicBool::new(false),
+        }
     }
 
-    /// Counts a closed socket; `Some(last_seen)` when the user just went offline.
-    pub fn disconnect(&self, user: UserId) -> Option<DateTime<Utc>> {
-        let mut s = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        let gone = match s.sockets.get_mut(&user) {
-            Some(n) if *n > 1 => {
-                *n -= 1;
-                false
+    pub fn cluster(&self) -> Option<&Cluster> {
+        self.cluster.as_ref()
+    }
+
+    fn local(&self) -> std::sync::MutexGuard<'_, Local> {
+        self.local.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Records a socket's fact; true when it is the user's first of its kind
+    /// (first socket anywhere, or first in that room).
+    pub async fn enter(&self, entry: Entry) -> bool {
+        let locally_first = {
+            let mut l = self.local();
+            if !l.entries.insert(entry.clone()) {
+                return false;
             }
-            Some(_) => {
-                s.sockets.remove(&user);
-                true
-            }
-            None => false,
+            let n = l.counts.entry(kind(&entry)).or_insert(0);
+            *n += 1;
+            *n == 1
         };
-        gone.then(|| {
-            let now = Utc::now();
-            s.last_seen.insert(user, now);
-            now
+        match &self.cluster {
+            None => locally_first,
+            Some(c) => self.or_local(c.enter(&entry).await, locally_first),
+        }
+    }
+
+    /// Removes a socket's fact; true when it was the user's last of its kind.
+    pub async fn leave(&self, entry: Entry) -> bool {
+        let locally_last = {
+            let mut l = self.local();
+            if !l.entries.remove(&entry) {
+                return false;
+            }
+            let k = kind(&entry);
+            match l.counts.get_mut(&k) {
+                Some(n) if *n > 1 => {
+                    *n -= 1;
+                    false
+                }
+                _ => {
+                    l.counts.remove(&k);
+                    true
+                }
+            }
+        };
+        match &self.cluster {
+            None => locally_last,
+            Some(c) => self.or_local(c.leave(&entry).await, locally_last),
+        }
+    }
+
+    /// Redis's answer, or this node's own when Redis failed (then Redis is
+    /// resynced at the next upkeep).
+    fn or_local<T>(&self, shared: Result<T, ClusterError>, local: T) -> T {
+        shared.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "presence kept on this node only until redis is back");
+            self.stale.store(true, Ordering::Relaxed);
+            local
         })
     }
 
-    pub fn is_online(&self, user: UserId) -> bool {
-        let s = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        s.sockets.contains_key(&user)
+    /// Which of `users` are online (on any node).
+    pub async fn online(&self, users: &[UserId]) -> HashSet<UserId> {
+        if let Some(c) = &self.cluster {
+            match c.online(users).await {
+                Ok(found) => return found,
+                Err(e) => {
+                    tracing::warn!(error = %e, "online flags from this node only");
+                    self.stale.store(true, Ordering::Relaxed);
+                }
+            }
+        }
+        let l = self.local();
+        users
+            .iter()
+            .copied()
+            .filter(|u| l.counts.contains_key(&Kind::Online(*u)))
+            .collect()
     }
 
-    pub fn last_seen(&self, user: UserId) -> Option<DateTime<Utc>> {
-        let s = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        s.last_seen.get(&user).copied()
+    /// This node's facts, for a resync.
+    pub fn snapshot(&self) -> Vec<Entry> {
+        self.local().entries.iter().cloned().collect()
+    }
+
+    /// Whether Redis may be missing updates (and clears the flag).
+    pub fn take_stale(&self) -> bool {
+        self.stale.swap(false, Ordering::Relaxed)
+    }
+
+    pub fn mark_stale(&self) {
+        self.stale.store(true, Ordering::Relaxed);
     }
 }
 
@@ -62,15 +151,40 @@ impl Presence {
 mod tests {
     use super::*;
 
-    #[test]
-    fn two_tabs_count_once() {
-        let p = Presence::default();
-        assert!(p.connect(1));
-        assert!(!p.connect(1));
-        assert!(p.disconnect(1).is_none());
-        assert!(p.is_online(1));
-        assert!(p.disconnect(1).is_some());
-        assert!(!p.is_online(1));
-        assert!(p.disconnect(1).is_none());
+    fn on(user: UserId, sid: &str) -> Entry {
+        Entry::Online {
+            user,
+            sid: sid.into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn two_tabs_count_once() {
+        let p = Presence::new(None);
+        assert!(p.enter(on(1, "a")).await);
+        assert!(!p.enter(on(1, "b")).await);
+        assert!(!p.enter(on(1, "b")).await, "the same socket twice");
+        assert!(!p.leave(on(1, "a")).await);
+        assert_eq!(p.online(&[1, 2]).await, HashSet::from([1]));
+        assert!(p.leave(on(1, "b")).await);
+        assert!(p.online(&[1]).await.is_empty());
+        assert!(!p.leave(on(1, "b")).await, "already gone");
+    }
+
+    #[tokio::test]
+    async fn rooms_count_per_user_and_chat() {
+        let p = Presence::new(None);
+        let room = |chat, user, sid: &str| Entry::InRoom {
+            chat,
+            user,
+            sid: sid.into(),
+        };
+        assert!(p.enter(room(5, 1, "a")).await);
+        assert!(p.enter(room(6, 1, "a")).await, "another chat");
+        assert!(p.enter(room(5, 2, "c")).await, "another user");
+        assert!(!p.enter(room(5, 1, "b")).await, "a second tab");
+        assert!(!p.leave(room(5, 1, "a")).await);
+        assert!(p.leave(room(5, 1, "b")).await);
+        assert_eq!(p.snapshot().len(), 2);
     }
 }

@@ -1,5 +1,7 @@
 //! Per-socket state, kept in the socket's extensions.
 
+use super::presence::Presence;
+use crate::cluster::Entry;
 use crate::service::AuthUser;
 use app::model::ChatId;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
@@ -12,10 +14,10 @@ pub struct SocketSession {
     pub user: AuthUser,
     /// Token expiry (unix seconds): the socket is closed then.
     pub expires_at: i64,
-    /// Chats this socket's user was verified to be in. Only positive answers
-    /// are cached, so a user added later (the LSM) is let in at once.
-    member_of: Mutex<HashSet<ChatId>>,
-    /// Chat rooms this socket joined.
+    /// The socket's id, as presence entries name it.
+    sid: String,
+    /// Chat rooms this socket joined (read without waiting; written only
+    /// under `registry`).
     joined: Mutex<HashSet<ChatId>>,
     /// Per chat: a counter bumped at every typing event, so the 5 s expiry
     /// only fires when no newer event came.
@@ -23,8 +25,11 @@ pub struct SocketSession {
     pub send_limit: DefaultDirectRateLimiter,
     pub typing_limit: DefaultDirectRateLimiter,
     pub closed: Notify,
-    /// Whether this socket is counted in `Presence`; see `count_online`.
-    presence: Mutex<Counted>,
+    /// Whether this socket is counted in `Presence`. Held across the
+    /// presence calls (which may wait for Redis) so that one socket's
+    /// connect, joins, leaves and disconnect reach the registry in order
+    /// even though socketioxide runs them in separate tasks.
+    registry: tokio::sync::Mutex<Counted>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -42,11 +47,11 @@ fn per_second(n: u32, burst: u32) -> Quota {
 }
 
 impl SocketSession {
-    pub fn new(user: AuthUser, expires_at: i64) -> Self {
+    pub fn new(user: AuthUser, expires_at: i64, sid: String) -> Self {
         Self {
             user,
             expires_at,
-            member_of: Mutex::default(),
+            sid,
             joined: Mutex::default(),
             typing: Mutex::default(),
             // 20 messages a second with bursts of 40: far above any typist,
@@ -54,65 +59,81 @@ impl SocketSession {
             send_limit: RateLimiter::direct(per_second(20, 40)),
             typing_limit: RateLimiter::direct(per_second(5, 10)),
             closed: Notify::new(),
-            presence: Mutex::new(Counted::Pending),
+            registry: tokio::sync::Mutex::new(Counted::Pending),
         }
     }
 
-    /// Runs `count` (the presence increment) unless the socket already
-    /// closed; `None` then. The connect and disconnect handlers run in
-    /// separate tasks, in either order; this keeps every socket counted at
-    /// most once and uncounted only if it was counted.
-    pub fn count_online<T>(&self, count: impl FnOnce() -> T) -> Option<T> {
-        let mut state = self.presence.lock().unwrap_or_else(|p| p.into_inner());
-        match *state {
-            Counted::Pending => {
-                *state = Counted::Yes;
-                Some(count())
-            }
-            Counted::Yes | Counted::Closed => None,
+    /// Counts the socket online unless it already closed (the connect and
+    /// disconnect handlers run in separate tasks, in either order). `None`
+    /// when it was not counted, else whether the user just came online.
+    pub async fn come_online(&self, presence: &Presence) -> Option<bool> {
+        let mut state = self.registry.lock().await;
+        if *state != Counted::Pending {
+            return None;
         }
+        *state = Counted::Yes;
+        Some(presence.enter(self.online_entry()).await)
     }
 
-    /// Marks the socket closed and runs `uncount` if it was counted.
-    pub fn uncount_online<T>(&self, uncount: impl FnOnce() -> T) -> Option<T> {
-        let mut state = self.presence.lock().unwrap_or_else(|p| p.into_inner());
+    /// Puts the socket in a chat's room. `None` when it already was (or has
+    /// closed), else whether it is the user's first socket there.
+    pub async fn enter_room(&self, presence: &Presence, chat: ChatId) -> Option<bool> {
+        let state = self.registry.lock().await;
+        if *state == Counted::Closed || !self.lock_joined().insert(chat) {
+            return None;
+        }
+        let first = presence.enter(self.room_entry(chat)).await;
+        drop(state);
+        Some(first)
+    }
+
+    /// Takes the socket out of a chat's room. `None` when it was not in it,
+    /// else whether it was the user's last socket there.
+    pub async fn leave_room(&self, presence: &Presence, chat: ChatId) -> Option<bool> {
+        let state = self.registry.lock().await;
+        if !self.lock_joined().remove(&chat) {
+            return None;
+        }
+        let last = presence.leave(self.room_entry(chat)).await;
+        drop(state);
+        Some(last)
+    }
+
+    /// The socket closed: out of every room and uncounted. Returns the chats
+    /// where it was the user's last socket, and whether the user went offline.
+    pub async fn go_offline(&self, presence: &Presence) -> (Vec<ChatId>, bool) {
+        let mut state = self.registry.lock().await;
         let was = std::mem::replace(&mut *state, Counted::Closed);
-        (was == Counted::Yes).then(uncount)
+        let chats: Vec<ChatId> = self.lock_joined().drain().collect();
+        let mut emptied = Vec::new();
+        for chat in chats {
+            if presence.leave(self.room_entry(chat)).await {
+                emptied.push(chat);
+            }
+        }
+        let offline = was == Counted::Yes && presence.leave(self.online_entry()).await;
+        (emptied, offline)
     }
 
-    pub fn is_member(&self, chat: ChatId) -> bool {
-        self.member_of
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .contains(&chat)
-    }
-    pub fn remember_member(&self, chat: ChatId) {
-        self.member_of
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(chat);
+    fn online_entry(&self) -> Entry {
+        Entry::Online {
+            user: self.user.id,
+            sid: self.sid.clone(),
+        }
     }
 
-    pub fn joined(&self, chat: ChatId) {
-        self.joined
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(chat);
+    fn room_entry(&self, chat: ChatId) -> Entry {
+        Entry::InRoom {
+            chat,
+            user: self.user.id,
+            sid: self.sid.clone(),
+        }
     }
-    pub fn left(&self, chat: ChatId) -> bool {
-        self.joined
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&chat)
+
+    fn lock_joined(&self) -> std::sync::MutexGuard<'_, HashSet<ChatId>> {
+        self.joined.lock().unwrap_or_else(|p| p.into_inner())
     }
-    pub fn joined_chats(&self) -> Vec<ChatId> {
-        self.joined
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-            .copied()
-            .collect()
-    }
+
     pub fn is_in(&self, chat: ChatId) -> bool {
         self.joined
             .lock()

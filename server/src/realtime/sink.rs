@@ -1,13 +1,17 @@
 //! The gateway's side of `service::EventSink`: the service announces what
 //! happened (a stored message, a dispute, presence) and this delivers it to
-//! Socket.IO rooms, so swapping the adapter (Redis for several nodes)
-//! changes this file only. It also answers "is this user online" from
+//! Socket.IO rooms, through whichever adapter the gateway runs on (in-memory
+//! for one node, Redis for several). It also answers "who is online" from
 //! `Presence`, which the connection handlers keep.
 
 use super::presence::Presence;
+use crate::cluster::Cluster;
 use crate::service::{Audience, EventSink};
 use app::model::{ChatId, UserId};
+use serde_json::Value;
 use socketioxide::SocketIo;
+use socketioxide::adapter::Adapter;
+use std::collections::HashSet;
 use std::sync::{Arc, OnceLock};
 
 pub fn chat_room(chat: ChatId) -> String {
@@ -18,47 +22,83 @@ pub fn user_room(user: UserId) -> String {
     format!("user:{user}")
 }
 
-#[derive(Default)]
+/// Room emits over a `SocketIo` of any adapter (object-safe, so the sink
+/// and the service do not depend on which one).
+#[async_trait::async_trait]
+pub(super) trait Rooms: Send + Sync {
+    async fn emit(&self, rooms: Vec<String>, name: &'static str, payload: &Value);
+    /// Closes every socket of this node (shutdown).
+    async fn close_local(&self);
+}
+
+#[async_trait::async_trait]
+impl<A: Adapter> Rooms for SocketIo<A> {
+    async fn emit(&self, rooms: Vec<String>, name: &'static str, payload: &Value) {
+        // The data is already durable when we emit. If the other nodes
+        // cannot be reached (Redis down), this node's own sockets still get
+        // it; the others' clients close the gap by seq.
+        if let Err(e) = self.to(rooms.clone()).emit(name, payload).await {
+            tracing::warn!(event = name, error = %e, "broadcast to other nodes failed; delivering locally");
+            if let Err(e) = self.local().to(rooms).emit(name, payload).await {
+                tracing::warn!(event = name, error = %e, "local broadcast failed");
+            }
+        }
+    }
+
+    async fn close_local(&self) {
+        for socket in self.local().sockets() {
+            let _ = socket.disconnect();
+        }
+    }
+}
+
 pub struct SocketSink {
     // Set once at start-up: the service (given this sink) is built before
     // the Socket.IO layer, whose handlers need the service.
-    io: OnceLock<SocketIo>,
+    rooms: OnceLock<Arc<dyn Rooms>>,
     presence: Arc<Presence>,
 }
 
 impl SocketSink {
-    pub fn new() -> Arc<Self> {
-        Arc::new(Self::default())
+    pub fn new(cluster: Option<Cluster>) -> Arc<Self> {
+        Arc::new(Self {
+            rooms: OnceLock::new(),
+            presence: Arc::new(Presence::new(cluster)),
+        })
     }
 
-    pub(super) fn attach(&self, io: SocketIo) {
-        let _ = self.io.set(io);
+    pub(super) fn attach(&self, rooms: Arc<dyn Rooms>) {
+        let _ = self.rooms.set(rooms);
     }
 
     pub fn presence(&self) -> &Arc<Presence> {
         &self.presence
     }
+
+    /// Closes this node's sockets (their clients reconnect elsewhere).
+    pub async fn close_local(&self) {
+        if let Some(rooms) = self.rooms.get() {
+            rooms.close_local().await;
+        }
+    }
 }
 
 #[async_trait::async_trait]
 impl EventSink for SocketSink {
-    async fn deliver(&self, to: Audience, name: &'static str, payload: serde_json::Value) {
-        let Some(io) = self.io.get() else { return };
-        let rooms = match to {
+    async fn deliver(&self, to: Audience, name: &'static str, payload: Value) {
+        let Some(rooms) = self.rooms.get() else {
+            return;
+        };
+        let names = match to {
             Audience::Chat(chat) => vec![chat_room(chat)],
             Audience::Users(users) => users.into_iter().map(user_room).collect(),
         };
-        if rooms.is_empty() {
-            return;
-        }
-        // The data is already durable when we emit: a failed broadcast is
-        // logged, and clients close the gap with `afterMessageId` on rejoin.
-        if let Err(e) = io.to(rooms).emit(name, &payload).await {
-            tracing::warn!(event = name, error = %e, "broadcast failed");
+        if !names.is_empty() {
+            rooms.emit(names, name, &payload).await;
         }
     }
 
-    fn is_online(&self, user: UserId) -> bool {
-        self.presence.is_online(user)
+    async fn online(&self, users: &[UserId]) -> HashSet<UserId> {
+        self.presence.online(users).await
     }
 }

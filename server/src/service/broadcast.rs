@@ -1,11 +1,12 @@
 //! What the service needs from the real-time side, defined here so the
 //! service never depends on it: deliver an event to a chat's room or to
-//! users' sockets, and tell whether a user is online. `realtime` implements
+//! users' sockets, and tell which users are online. `realtime` implements
 //! [`EventSink`]; the service holds a [`Broadcaster`] and only emits
 //! `app::protocol` event types through it.
 
 use app::model::{ChatId, UserId};
 use app::protocol::ServerEvent;
+use std::collections::HashSet;
 use std::sync::Arc;
 
 /// Who an event is for.
@@ -24,8 +25,8 @@ pub trait EventSink: Send + Sync + 'static {
     /// this is called, so a failure is the sink's to log, not to return.
     async fn deliver(&self, to: Audience, name: &'static str, payload: serde_json::Value);
 
-    /// Whether at least one socket of `user` is connected.
-    fn is_online(&self, user: UserId) -> bool;
+    /// Which of `users` have at least one socket connected (on any node).
+    async fn online(&self, users: &[UserId]) -> HashSet<UserId>;
 }
 
 /// The service's handle on the sink, with typed helpers.
@@ -68,8 +69,8 @@ impl Broadcaster {
         }
     }
 
-    pub fn is_online(&self, user: UserId) -> bool {
-        self.sink.is_online(user)
+    pub async fn online(&self, users: &[UserId]) -> HashSet<UserId> {
+        self.sink.online(users).await
     }
 }
 
@@ -78,7 +79,7 @@ struct Nowhere;
 #[async_trait::async_trait]
 impl EventSink for Nowhere {
     async fn deliver(&self, _: Audience, _: &'static str, _: serde_json::Value) {}
-    fn is_online(&self, _: UserId) -> bool {
-        false
+    async fn online(&self, _: &[UserId]) -> HashSet<UserId> {
+        HashSet::new()
     }
 }

@@ -17,12 +17,13 @@ pub use limits::LoginLimiter;
 
 use crate::auth::{self, Claims, Keys};
 use crate::storage::{
-    Db, LsmLoad, MessageNotice, NewDispute, NewUser, Notice, PageQuery, Settlement, StorageError,
+    Cursor, Db, LsmLoad, MessageNotice, NewDispute, NewUser, Notice, PageQuery, Settlement,
+    StorageError,
 };
 use app::api::{Booking, DisputeOpened};
 use app::model::{
-    ChatId, ChatSummary, Me, Message, MessageId, MessagePage, Notification, Role, User, UserId,
-    UserRef,
+    ChatId, ChatSummary, Me, Message, MessageId, MessagePage, Notification, Role, Seq, User,
+    UserId, UserRef,
 };
 use app::protocol::{
     ChatCreated, DisputeResolved, LsmInvited, NewMessage, NewNotification, ParticipantState,
@@ -32,9 +33,8 @@ use app::validate::{
     ClientId, Description, Email, MessageText, Name, Password, Reason, Resolution, Title,
 };
 use chrono::{DateTime, Utc};
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// History pages: this many messages unless asked otherwise…
 pub const DEFAULT_PAGE: i64 = 50;
@@ -87,11 +87,24 @@ pub struct Session {
     pub user: User,
 }
 
+/// One end of a history page as a client gave it: by seq, or (older
+/// clients) by message id. Both at once is refused.
+pub fn cursor(seq: Option<Seq>, id: Option<MessageId>, name: &str) -> Result<Option<Cursor>> {
+    match (seq, id) {
+        (Some(_), Some(_)) => Err(ServiceError::BadRequest(format!(
+            "give {name}Seq or {name}, not both"
+        ))),
+        (Some(seq), None) => Ok(Some(Cursor::Seq(seq))),
+        (None, Some(id)) => Ok(Some(Cursor::Id(id))),
+        (None, None) => Ok(None),
+    }
+}
+
 /// Which slice of a chat's history to read, checked: `limit` 1–200
-/// (default 50), `before`/`after` message ids.
+/// (default 50), `before` at least 1 and `after` at least 0.
 pub fn history_page(
-    before: Option<MessageId>,
-    after: Option<MessageId>,
+    before: Option<Cursor>,
+    after: Option<Cursor>,
     limit: Option<i64>,
 ) -> Result<PageQuery> {
     let limit = limit.unwrap_or(DEFAULT_PAGE);
@@ -100,9 +113,12 @@ pub fn history_page(
             "limit must be between 1 and {MAX_PAGE}"
         )));
     }
-    if before.is_some_and(|b| b < 1) || after.is_some_and(|a| a < 0) {
+    let value = |c: Cursor| match c {
+        Cursor::Seq(v) | Cursor::Id(v) => v,
+    };
+    if before.is_some_and(|b| value(b) < 1) || after.is_some_and(|a| value(a) < 0) {
         return Err(ServiceError::BadRequest(
-            "before and after must be message ids".into(),
+            "before must be at least 1 and after at least 0".into(),
         ));
     }
     Ok(PageQuery {
@@ -131,7 +147,6 @@ struct Inner {
     keys: Keys,
     broadcast: Broadcaster,
     login_limiter: LoginLimiter,
-    chat_locks: ChatLocks,
 }
 
 impl Service {
@@ -142,7 +157,6 @@ impl Service {
                 keys,
                 broadcast,
                 login_limiter,
-                chat_locks: ChatLocks::default(),
             }),
         }
     }
@@ -246,11 +260,11 @@ impl Service {
     #[tracing::instrument(skip_all, fields(ip = %ip))]
     pub async fn login(&self, email: &str, password: &str, ip: IpAddr) -> Result<Session> {
         let email_key = email.trim().to_lowercase();
-        self.inner.login_limiter.check(&email_key, ip)?;
-        // Over-long input is refused before it reaches argon2.
+        // Over-long input is refused before it is counted or reaches argon2.
         if email_key.len() > 254 || password.len() > 1024 {
             return Err(ServiceError::BadCredentials);
         }
+        self.inner.login_limiter.check(&email_key, ip).await?;
         let creds = self.inner.db.user_credentials(&email_key).await?;
         let (user, hash) = match creds {
             Some(c) => (Some(c.user), Some(c.password_hash)),
@@ -271,6 +285,12 @@ impl Service {
             .get_user(actor.id)
             .await?
             .ok_or(ServiceError::Unauthorized)
+    }
+
+    /// A user as the real-time side names them (`user_left` after a node
+    /// died); `None` for an unknown id.
+    pub async fn user(&self, id: UserId) -> Result<Option<User>> {
+        Ok(self.inner.db.get_user(id).await?)
     }
 
     /// Providers a customer can book.
@@ -345,9 +365,16 @@ impl Service {
 
     pub async fn list_chats(&self, actor: &AuthUser) -> Result<Vec<ChatSummary>> {
         let mut chats = self.inner.db.list_chats(actor.id).await?;
+        let mut people: Vec<UserId> = chats
+            .iter()
+            .flat_map(|c| c.participants.iter().map(|p| p.id))
+            .collect();
+        people.sort_unstable();
+        people.dedup();
+        let online = self.inner.broadcast.online(&people).await;
         for chat in &mut chats {
             for p in &mut chat.participants {
-                p.online = self.inner.broadcast.is_online(p.id);
+                p.online = online.contains(&p.id);
             }
         }
         Ok(chats)
@@ -372,7 +399,7 @@ impl Service {
     /// What a rejoining client missed after `after`, for a caller already
     /// known to be in the chat: at most `CATCH_UP_LIMIT` messages, `has_more`
     /// says when there are more.
-    pub async fn catch_up(&self, chat: ChatId, after: MessageId) -> Result<MessagePage> {
+    pub async fn catch_up(&self, chat: ChatId, after: Cursor) -> Result<MessagePage> {
         let query = PageQuery {
             before: None,
             after: Some(after),
@@ -385,10 +412,12 @@ impl Service {
     /// ack's `presence`).
     pub async fn chat_presence(&self, chat: ChatId) -> Result<Vec<ParticipantState>> {
         let participants = self.inner.db.chat_participants(chat).await?;
+        let ids: Vec<UserId> = participants.iter().map(|p| p.id).collect();
+        let online = self.inner.broadcast.online(&ids).await;
         Ok(participants
             .into_iter()
             .map(|p| ParticipantState {
-                online: self.inner.broadcast.is_online(p.id),
+                online: online.contains(&p.id),
                 user_id: p.id,
                 name: p.name,
                 role: p.role,
@@ -418,12 +447,14 @@ impl Service {
         }
     }
 
-    /// Stores and delivers a message from a caller already known to be in the
-    /// chat. Durable before anyone hears of it; a resend with the same client
-    /// id returns the stored message and repeats nothing.
+    /// Stores and delivers a message. Durable before anyone hears of it; a
+    /// resend with the same client id returns the stored message and repeats
+    /// nothing. Membership is checked inside the storing transaction, so a
+    /// participant removed on another node is refused at once.
     ///
-    /// Sends to one chat are serialised so `new_message` leaves this node in
-    /// id order.
+    /// Concurrent sends to one chat (from this node or others) are ordered by
+    /// the database (seq); their `new_message` events may overtake each
+    /// other on the way, and clients put them in seq order.
     #[tracing::instrument(skip_all, fields(user_id = actor.id, chat_id = chat))]
     pub async fn post_message(
         &self,
@@ -432,22 +463,24 @@ impl Service {
         text: MessageText,
         client_id: ClientId,
     ) -> Result<Message> {
-        let lock = self.inner.chat_locks.get(chat);
-        let guard = lock.lock().await;
-        let sent = self
+        let sent = match self
             .inner
             .db
             .insert_user_message(chat, actor.id, text.as_str(), client_id.as_str())
-            .await?;
+            .await?
+        {
+            Some(sent) => sent,
+            None => {
+                // Not in the chat (or no such chat): say which, as for reads.
+                self.authorize_chat(actor, chat).await?;
+                return Err(ServiceError::Forbidden("you are not in this chat"));
+            }
+        };
         if sent.created {
             self.inner
                 .broadcast
                 .to_chat(chat, &NewMessage(sent.message.clone()))
                 .await;
-        }
-        drop(guard);
-        self.inner.chat_locks.release(chat, lock);
-        if sent.created {
             self.notify_new_message(actor, chat, &sent.message).await;
         }
         Ok(sent.message)
@@ -501,10 +534,13 @@ impl Service {
         chat: ChatId,
         message: MessageId,
     ) -> Result<()> {
-        if !self.inner.db.message_in_chat(chat, message).await? {
-            return Err(ServiceError::NotFound("message"));
-        }
-        if self.inner.db.mark_read(chat, actor.id, message).await? {
+        let moved = self
+            .inner
+            .db
+            .mark_read(chat, actor.id, message)
+            .await?
+            .ok_or(ServiceError::NotFound("message"))?;
+        if moved {
             let marker = ReadMarker {
                 chat_id: chat,
                 user_id: actor.id,
@@ -650,29 +686,6 @@ impl Service {
     }
 }
 
-/// One async mutex per chat with traffic, dropped when nobody holds it.
-#[derive(Default)]
-struct ChatLocks {
-    map: Mutex<HashMap<ChatId, Arc<tokio::sync::Mutex<()>>>>,
-}
-
-impl ChatLocks {
-    fn get(&self, chat: ChatId) -> Arc<tokio::sync::Mutex<()>> {
-        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
-        map.entry(chat).or_default().clone()
-    }
-
-    fn release(&self, chat: ChatId, lock: Arc<tokio::sync::Mutex<()>>) {
-        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
-        drop(lock);
-        // Clones are only made under `map`'s lock, so a count of one here
-        // means no task holds or waits for this chat's mutex.
-        if map.get(&chat).is_some_and(|l| Arc::strong_count(l) == 1) {
-            map.remove(&chat);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -707,8 +720,18 @@ mod tests {
         );
         assert!(history_page(None, None, Some(0)).is_err());
         assert!(history_page(None, None, Some(MAX_PAGE + 1)).is_err());
-        assert!(history_page(Some(0), None, None).is_err());
-        assert!(history_page(None, Some(-1), None).is_err());
-        assert!(history_page(Some(5), Some(0), Some(MAX_PAGE)).is_ok());
+        assert!(history_page(Some(Cursor::Seq(0)), None, None).is_err());
+        assert!(history_page(Some(Cursor::Id(0)), None, None).is_err());
+        assert!(history_page(None, Some(Cursor::Seq(-1)), None).is_err());
+        assert!(history_page(Some(Cursor::Id(5)), Some(Cursor::Seq(0)), Some(MAX_PAGE)).is_ok());
+        assert!(cursor(Some(1), Some(1), "after").is_err());
+        assert_eq!(
+            cursor(None, Some(7), "after").ok(),
+            Some(Some(Cursor::Id(7)))
+        );
+        assert_eq!(
+            cursor(Some(3), None, "after").ok(),
+            Some(Some(Cursor::Seq(3)))
+        );
     }
 }

@@ -1,10 +1,10 @@
 //! Jobs and their chats: booking (job + chat + participants in one
 //! transaction), membership, and the chat list.
 
-use super::messages::{MessageRow, fetch_message_tx, insert_message_tx};
+use super::messages::{MessageRow, fetch_message_tx, insert_system_message_tx};
 use super::{Db, Result, StorageError, now, on_pool};
 use app::model::{
-    ChatId, ChatSummary, DisputeRef, DisputeStatus, Message, MessageKind, Participant, Role, UserId,
+    ChatId, ChatSummary, DisputeRef, DisputeStatus, Message, Participant, Role, UserId,
 };
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
@@ -22,11 +22,13 @@ struct ChatRow {
     job_id: i64,
     job_title: String,
     lsm_invited: bool,
+    last_seq: i64,
     unread_count: i64,
     dispute_id: Option<i64>,
     dispute_status: Option<String>,
     // The last message, flattened (NULL when the chat has none).
     m_id: Option<i64>,
+    m_seq: Option<i64>,
     m_sender_id: Option<i64>,
     m_sender_name: Option<String>,
     m_sender_role: Option<String>,
@@ -87,8 +89,7 @@ impl Db {
                 .execute(&mut *tx)
                 .await?;
             }
-            let id = insert_message_tx!(tx, chat_id, None::<i64>, MessageKind::System.as_str(), opening, None::<String>)
-                .ok_or_else(|| StorageError::Corrupt("system message not stored".into()))?;
+            let id = insert_system_message_tx!(tx, chat_id, opening);
             let message = fetch_message_tx!(tx, id);
             tx.commit().await?;
             Ok(BookedJob { job_id, chat_id, message })
@@ -167,11 +168,11 @@ impl Db {
     /// The caller's chats, most recent activity first, in two queries however
     /// many chats there are. `online` is left false for the caller to fill.
     pub async fn list_chats(&self, user_id: UserId) -> Result<Vec<ChatSummary>> {
-        const CHATS: &str = "SELECT c.id, c.job_id, j.title AS job_title, c.lsm_invited, \
-            (SELECT COUNT(*) FROM messages x WHERE x.chat_id = c.id AND x.id > me.last_read_message_id \
+        const CHATS: &str = "SELECT c.id, c.job_id, j.title AS job_title, c.lsm_invited, c.last_seq, \
+            (SELECT COUNT(*) FROM messages x WHERE x.chat_id = c.id AND x.seq > me.last_read_seq \
                AND (x.sender_id IS NULL OR x.sender_id <> me.user_id)) AS unread_count, \
             d.id AS dispute_id, d.status AS dispute_status, \
-            m.id AS m_id, m.sender_id AS m_sender_id, u.name AS m_sender_name, u.role AS m_sender_role, \
+            m.id AS m_id, m.seq AS m_seq, m.sender_id AS m_sender_id, u.name AS m_sender_name, u.role AS m_sender_role, \
             m.content AS m_content, m.client_id AS m_client_id, m.kind AS m_kind, m.created_at AS m_created_at \
             FROM chat_participants me \
             JOIN chats c ON c.id = me.chat_id \
@@ -199,11 +200,12 @@ impl Db {
         chats
             .into_iter()
             .map(|c| {
-                let last_message = match (c.m_id, c.m_content, c.m_kind, c.m_created_at) {
-                    (Some(id), Some(content), Some(kind), Some(created_at)) => {
+                let last_message = match (c.m_id, c.m_seq, c.m_content, c.m_kind, c.m_created_at) {
+                    (Some(id), Some(seq), Some(content), Some(kind), Some(created_at)) => {
                         Some(Message::try_from(MessageRow {
                             id,
                             chat_id: c.id,
+                            seq,
                             sender_id: c.m_sender_id,
                             sender_name: c.m_sender_name,
                             sender_role: c.m_sender_role,
@@ -230,6 +232,7 @@ impl Db {
                     lsm_invited: c.lsm_invited,
                     dispute,
                     last_message,
+                    last_seq: c.last_seq,
                     unread_count: c.unread_count,
                 })
             })

@@ -4,10 +4,10 @@
 //! races (a unique index for "one open dispute per chat", a status guard
 //! for "resolved once").
 
-use super::messages::{fetch_message_tx, insert_message_tx};
+use super::messages::{fetch_message_tx, insert_system_message_tx};
 use super::notifications::{insert_notification_tx, kind};
 use super::{Db, Result, StorageError, now, on_pool};
-use app::model::{ChatId, Message, MessageKind, Notification, UserId, UserRef};
+use app::model::{ChatId, Message, Notification, UserId, UserRef};
 
 /// A dispute to open, as the service decided it.
 pub struct NewDispute<'a> {
@@ -153,8 +153,7 @@ impl Db {
                 .bind(at)
                 .execute(&mut *tx)
                 .await?;
-                let id = insert_message_tx!(tx, chat_id, None::<i64>, MessageKind::System.as_str(), new.announcement, None::<String>)
-                    .ok_or_else(|| StorageError::Corrupt("system message not stored".into()))?;
+                let id = insert_system_message_tx!(tx, chat_id, new.announcement);
                 let message = fetch_message_tx!(tx, id);
                 let notification = insert_notification_tx!(
                     tx, new.lsm, kind::DISPUTE_OPENED, Some(chat_id), new.notice.title, new.notice.body
@@ -206,8 +205,7 @@ impl Db {
             if updated == 0 {
                 return Err(DisputeError::AlreadyResolved);
             }
-            let id = insert_message_tx!(tx, s.chat_id, None::<i64>, MessageKind::System.as_str(), s.announcement, None::<String>)
-                .ok_or_else(|| StorageError::Corrupt("system message not stored".into()))?;
+            let id = insert_system_message_tx!(tx, s.chat_id, s.announcement);
             let message = fetch_message_tx!(tx, id);
             let mut notifications = Vec::with_capacity(s.notify.len());
             for &user in s.notify {

@@ -1,13 +1,15 @@
-//! Chat messages: idempotent inserts and keyset paging by id.
+//! Chat messages: idempotent inserts, each numbered with its chat's next
+//! `seq` under the chat row's lock, and keyset paging by seq.
 
 use super::{Db, Result, StorageError, on_pool};
-use app::model::{ChatId, Message, MessageId, MessageKind, Role, UserId};
+use app::model::{ChatId, Message, MessageId, MessageKind, Role, Seq, UserId};
 use chrono::{DateTime, Utc};
 
 #[derive(sqlx::FromRow)]
 pub(super) struct MessageRow {
     pub(super) id: i64,
     pub(super) chat_id: i64,
+    pub(super) seq: i64,
     pub(super) sender_id: Option<i64>,
     pub(super) sender_name: Option<String>,
     pub(super) sender_role: Option<String>,
@@ -28,6 +30,7 @@ impl TryFrom<MessageRow> for Message {
         Ok(Message {
             id: r.id,
             chat_id: r.chat_id,
+            seq: r.seq,
             sender_id: r.sender_id,
             sender_name: r.sender_name,
             sender_role: r.sender_role.as_deref().and_then(Role::parse),
@@ -40,42 +43,98 @@ impl TryFrom<MessageRow> for Message {
 }
 
 /// Selects messages with their sender's name and role in the chat.
-pub(super) const MESSAGE_SELECT: &str = "SELECT m.id, m.chat_id, m.sender_id, u.name AS sender_name, \
+pub(super) const MESSAGE_SELECT: &str = "SELECT m.id, m.chat_id, m.seq, m.sender_id, u.name AS sender_name, \
      u.role AS sender_role, m.content, m.client_id, m.kind, m.created_at \
      FROM messages m LEFT JOIN users u ON u.id = m.sender_id";
 
-/// Appends a message to a chat inside an open transaction and moves the
-/// chat's last-message pointer. Used by every write path that adds a message.
+/// Appends a message to a chat inside an open transaction, numbered with the
+/// chat's next seq, and moves the chat's last-message pointer. Every write
+/// path that adds a message uses it.
+///
+/// Its first statement takes the seq by updating the chat's row, which locks
+/// that row (PostgreSQL) or the database (SQLite) until the transaction
+/// ends: writers of one chat queue there, so seq order is commit order on any
+/// number of nodes. With `$member` = `Some(user)` the row only matches when
+/// that user is a participant, so the membership check costs no round trip
+/// and cannot race a change of membership.
+///
+/// Evaluates to `Err(Refused)` when the chat is missing or `$member` is not
+/// in it, `Ok(None)` when `(sender, client_id)` was stored before (the caller
+/// must then roll back: the seq taken would leave a gap), else `Ok(Some((id, seq)))`.
 macro_rules! insert_message_tx {
-    ($tx:expr, $chat:expr, $sender:expr, $kind:expr, $content:expr, $client_id:expr) => {{
+    ($tx:expr, $chat:expr, $member:expr, $sender:expr, $kind:expr, $content:expr, $client_id:expr) => {{
         let at = $crate::storage::now();
-        let inserted: Option<(i64,)> = sqlx::query_as(
-            "INSERT INTO messages (chat_id, sender_id, kind, content, client_id, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) \
-             ON CONFLICT (chat_id, sender_id, client_id) DO NOTHING RETURNING id",
+        let member: Option<i64> = $member;
+        let taken: Option<(i64,)> = sqlx::query_as(
+            "UPDATE chats SET last_seq = last_seq + 1, last_message_at = $2 \
+             WHERE id = $1 AND ($3 IS NULL OR EXISTS ( \
+                 SELECT 1 FROM chat_participants WHERE chat_id = $1 AND user_id = $3)) \
+             RETURNING last_seq",
         )
         .bind($chat)
-        .bind($sender)
-        .bind($kind)
-        .bind($content)
-        .bind($client_id)
         .bind(at)
+        .bind(member)
         .fetch_optional(&mut *$tx)
         .await?;
-        if let Some((id,)) = inserted {
-            sqlx::query(
-                "UPDATE chats SET last_message_id = $1, last_message_at = $2 WHERE id = $3",
-            )
-            .bind(id)
-            .bind(at)
-            .bind($chat)
-            .execute(&mut *$tx)
-            .await?;
+        match taken {
+            None => Err($crate::storage::messages::Refused),
+            Some((seq,)) => {
+                let inserted: Option<(i64,)> = sqlx::query_as(
+                    "INSERT INTO messages (chat_id, seq, sender_id, kind, content, client_id, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                     ON CONFLICT (chat_id, sender_id, client_id) DO NOTHING RETURNING id",
+                )
+                .bind($chat)
+                .bind(seq)
+                .bind($sender)
+                .bind($kind)
+                .bind($content)
+                .bind($client_id)
+                .bind(at)
+                .fetch_optional(&mut *$tx)
+                .await?;
+                if let Some((id,)) = inserted {
+                    sqlx::query("UPDATE chats SET last_message_id = $1 WHERE id = $2")
+                        .bind(id)
+                        .bind($chat)
+                        .execute(&mut *$tx)
+                        .await?;
+                }
+                Ok(inserted.map(|(id,)| (id, seq)))
+            }
         }
-        inserted.map(|r| r.0)
     }};
 }
 pub(super) use insert_message_tx;
+
+/// Appends a system message (no sender, no client id) inside an open
+/// transaction; evaluates to its id. A missing chat is `NotFound`.
+macro_rules! insert_system_message_tx {
+    ($tx:expr, $chat:expr, $content:expr) => {{
+        let kind = app::model::MessageKind::System.as_str();
+        match $crate::storage::messages::insert_message_tx!(
+            $tx,
+            $chat,
+            None,
+            None::<i64>,
+            kind,
+            $content,
+            None::<String>
+        ) {
+            Ok(Some((id, _seq))) => id,
+            Ok(None) => {
+                return Err($crate::storage::StorageError::Corrupt(
+                    "system message not stored".into(),
+                )
+                .into());
+            }
+            Err($crate::storage::messages::Refused) => {
+                return Err($crate::storage::StorageError::NotFound.into());
+            }
+        }
+    }};
+}
+pub(super) use insert_system_message_tx;
 
 /// Loads one message (with sender details) inside a transaction.
 macro_rules! fetch_message_tx {
@@ -91,6 +150,11 @@ macro_rules! fetch_message_tx {
 }
 pub(super) use fetch_message_tx;
 
+/// `insert_message_tx!` found no chat row to number the message in: no such
+/// chat, or the sender is not a participant.
+#[derive(Debug)]
+pub struct Refused;
+
 /// What a send produced: the stored message, and whether this call stored it
 /// (false for an idempotent resend of a message stored before).
 pub struct SentMessage {
@@ -98,51 +162,88 @@ pub struct SentMessage {
     pub created: bool,
 }
 
+/// Where a page starts or ends: a seq, or (for clients written before seqs)
+/// a message id, which is read as that message's seq.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cursor {
+    Seq(Seq),
+    Id(MessageId),
+}
+
 /// Which slice of history to read.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct PageQuery {
-    pub before: Option<MessageId>,
-    pub after: Option<MessageId>,
+    pub before: Option<Cursor>,
+    pub after: Option<Cursor>,
     pub limit: i64,
 }
 
 impl Db {
     /// Stores a user's message once per `client_id`: a resend returns the
-    /// message stored the first time and writes nothing.
+    /// message stored the first time and writes nothing. `None` (nothing
+    /// written) when there is no such chat or the sender is not in it.
     pub async fn insert_user_message(
         &self,
         chat_id: ChatId,
         sender_id: UserId,
         content: &str,
         client_id: &str,
-    ) -> Result<SentMessage> {
+    ) -> Result<Option<SentMessage>> {
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            let id = insert_message_tx!(tx, chat_id, Some(sender_id), MessageKind::User.as_str(), content, Some(client_id));
-            let (id, created) = match id {
-                Some(id) => (id, true),
-                None => {
-                    let (id,): (i64,) = sqlx::query_as(
-                        "SELECT id FROM messages WHERE chat_id = $1 AND sender_id = $2 AND client_id = $3",
-                    )
-                    .bind(chat_id)
-                    .bind(sender_id)
-                    .bind(client_id)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                    (id, false)
+            let stored = insert_message_tx!(tx, chat_id, Some(sender_id), Some(sender_id), MessageKind::User.as_str(), content, Some(client_id));
+            match stored {
+                Err(Refused) => Ok(None),
+                Ok(Some((id, _seq))) => {
+                    let message = fetch_message_tx!(tx, id);
+                    tx.commit().await?;
+                    Ok(Some(SentMessage { message, created: true }))
                 }
-            };
-            let message = fetch_message_tx!(tx, id);
-            tx.commit().await?;
-            Ok(SentMessage { message, created })
+                Ok(None) => {
+                    // A resend: give the seq back (roll back), return the original.
+                    tx.rollback().await?;
+                    let sql = format!(
+                        "{MESSAGE_SELECT} WHERE m.chat_id = $1 AND m.sender_id = $2 AND m.client_id = $3"
+                    );
+                    let row: MessageRow = sqlx::query_as(&sql)
+                        .bind(chat_id)
+                        .bind(sender_id)
+                        .bind(client_id)
+                        .fetch_one(pool)
+                        .await?;
+                    Ok(Some(SentMessage { message: Message::try_from(row)?, created: false }))
+                }
+            }
+        })
+    }
+
+    /// The seq a cursor stands for. A message id is that message's seq; an
+    /// id that is not in the chat falls to the nearest message below it
+    /// (`after`) or above it (`before`).
+    async fn resolve_cursor(&self, chat_id: ChatId, cursor: Cursor, after: bool) -> Result<Seq> {
+        let id = match cursor {
+            Cursor::Seq(seq) => return Ok(seq),
+            Cursor::Id(id) => id,
+        };
+        let sql = if after {
+            "SELECT seq FROM messages WHERE chat_id = $1 AND id <= $2 ORDER BY id DESC LIMIT 1"
+        } else {
+            "SELECT seq FROM messages WHERE chat_id = $1 AND id >= $2 ORDER BY id ASC LIMIT 1"
+        };
+        let row: Option<(i64,)> = on_pool!(self, pool => {
+            sqlx::query_as(sql).bind(chat_id).bind(id).fetch_optional(pool).await?
+        });
+        Ok(match row {
+            Some((seq,)) => seq,
+            None if after => 0,
+            None => i64::MAX,
         })
     }
 
     /// A page of a chat's history, oldest first.
     ///
-    /// * `before` — the newest `limit` messages older than it (scrolling up);
-    /// * `after` — the oldest `limit` messages newer than it (catching up);
+    /// * `before` — the newest `limit` messages below its seq (scrolling up);
+    /// * `after` — the oldest `limit` messages above its seq (catching up);
     /// * neither — the newest `limit` messages.
     ///
     /// `has_more` says whether more exist beyond the page in the direction read.
@@ -155,19 +256,25 @@ impl Db {
         let (sql, ascending) = match q.after {
             Some(_) => (
                 format!(
-                    "{MESSAGE_SELECT} WHERE m.chat_id = $1 AND m.id > $2 AND m.id < $3 ORDER BY m.id ASC LIMIT $4"
+                    "{MESSAGE_SELECT} WHERE m.chat_id = $1 AND m.seq > $2 AND m.seq < $3 ORDER BY m.seq ASC LIMIT $4"
                 ),
                 true,
             ),
             None => (
                 format!(
-                    "{MESSAGE_SELECT} WHERE m.chat_id = $1 AND m.id > $2 AND m.id < $3 ORDER BY m.id DESC LIMIT $4"
+                    "{MESSAGE_SELECT} WHERE m.chat_id = $1 AND m.seq > $2 AND m.seq < $3 ORDER BY m.seq DESC LIMIT $4"
                 ),
                 false,
             ),
         };
-        let lower = q.after.unwrap_or(0);
-        let upper = q.before.unwrap_or(i64::MAX);
+        let lower = match q.after {
+            Some(c) => self.resolve_cursor(chat_id, c, true).await?,
+            None => 0,
+        };
+        let upper = match q.before {
+            Some(c) => self.resolve_cursor(chat_id, c, false).await?,
+            None => i64::MAX,
+        };
         let rows: Vec<MessageRow> = on_pool!(self, pool => {
             sqlx::query_as(&sql).bind(chat_id).bind(lower).bind(upper).bind(fetch).fetch_all(pool).await?
         });
@@ -183,37 +290,35 @@ impl Db {
         Ok((messages, has_more))
     }
 
-    /// Whether `message_id` belongs to `chat_id`.
-    pub async fn message_in_chat(&self, chat_id: ChatId, message_id: MessageId) -> Result<bool> {
-        let row: Option<(i64,)> = on_pool!(self, pool => {
-            sqlx::query_as("SELECT id FROM messages WHERE id = $1 AND chat_id = $2")
-                .bind(message_id)
-                .bind(chat_id)
-                .fetch_optional(pool)
-                .await?
-        });
-        Ok(row.is_some())
-    }
-
-    /// Moves a participant's read marker forward (never back). Returns whether it moved.
+    /// Moves a participant's read marker forward to `message_id` (never
+    /// back, compared by seq). `None` when the message is not in the chat,
+    /// else whether the marker moved.
     pub async fn mark_read(
         &self,
         chat_id: ChatId,
         user_id: UserId,
         message_id: MessageId,
-    ) -> Result<bool> {
-        let done = on_pool!(self, pool => {
-            sqlx::query(
-                "UPDATE chat_participants SET last_read_message_id = $3 \
-                 WHERE chat_id = $1 AND user_id = $2 AND last_read_message_id < $3",
+    ) -> Result<Option<bool>> {
+        on_pool!(self, pool => {
+            let seq: Option<(i64,)> =
+                sqlx::query_as("SELECT seq FROM messages WHERE id = $1 AND chat_id = $2")
+                    .bind(message_id)
+                    .bind(chat_id)
+                    .fetch_optional(pool)
+                    .await?;
+            let Some((seq,)) = seq else { return Ok(None) };
+            let moved = sqlx::query(
+                "UPDATE chat_participants SET last_read_message_id = $3, last_read_seq = $4 \
+                 WHERE chat_id = $1 AND user_id = $2 AND last_read_seq < $4",
             )
             .bind(chat_id)
             .bind(user_id)
             .bind(message_id)
+            .bind(seq)
             .execute(pool)
             .await?
-            .rows_affected()
-        });
-        Ok(done > 0)
+            .rows_affected();
+            Ok(Some(moved > 0))
+        })
     }
 }

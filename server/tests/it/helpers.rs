@@ -674,6 +674,7 @@ impl TestSocket {
         let reply = self
             .request(&JoinChat {
                 chat_id: chat,
+                after_seq: None,
                 after_message_id: None,
             })
             .await

@@ -3,7 +3,7 @@
 use crate::helpers::{Backend, test_storage};
 use app::model::{MessageKind, Role, UserId};
 use server::storage::{
-    Db, DisputeError, MessageNotice, NewDispute, NewUser, Notice, PageQuery, Settlement,
+    Cursor, Db, DisputeError, MessageNotice, NewDispute, NewUser, Notice, PageQuery, Settlement,
     StorageError,
 };
 
@@ -106,11 +106,13 @@ storage_case!(sends_are_idempotent_per_client_id, |db: Db| async move {
     let first = db
         .insert_user_message(chat, c, "hello", "abc")
         .await
-        .expect("send");
+        .expect("send")
+        .expect("a participant");
     let again = db
         .insert_user_message(chat, c, "hello (resent)", "abc")
         .await
-        .expect("resend");
+        .expect("resend")
+        .expect("a participant");
     assert!(first.created);
     assert!(!again.created);
     assert_eq!(first.message, again.message);
@@ -118,7 +120,8 @@ storage_case!(sends_are_idempotent_per_client_id, |db: Db| async move {
     let other = db
         .insert_user_message(chat, p, "hi", "abc")
         .await
-        .expect("send");
+        .expect("send")
+        .expect("a participant");
     assert!(other.created);
     let (all, _) = db
         .list_messages(
@@ -144,7 +147,8 @@ storage_case!(paging_has_no_gaps_or_duplicates, |db: Db| async move {
     for i in 0..120 {
         db.insert_user_message(chat, c, &format!("m{i}"), &format!("k{i}"))
             .await
-            .expect("send");
+            .expect("send")
+            .expect("a participant");
     }
     let mut seen = Vec::new();
     let mut before = None;
@@ -161,8 +165,12 @@ storage_case!(paging_has_no_gaps_or_duplicates, |db: Db| async move {
             .await
             .expect("page");
         assert!(page.windows(2).all(|w| w[0].id < w[1].id), "oldest first");
+        assert!(
+            page.windows(2).all(|w| w[0].seq + 1 == w[1].seq),
+            "gap-free"
+        );
         seen.splice(0..0, page.iter().map(|m| m.id));
-        before = page.first().map(|m| m.id);
+        before = page.first().map(|m| Cursor::Seq(m.seq));
         if !more {
             break;
         }
@@ -174,7 +182,8 @@ storage_case!(paging_has_no_gaps_or_duplicates, |db: Db| async move {
             chat,
             PageQuery {
                 before: None,
-                after: Some(seen[100]),
+                // A message id still works as a cursor (older clients).
+                after: Some(Cursor::Id(seen[100])),
                 limit: 50,
             },
         )
@@ -199,17 +208,26 @@ storage_case!(read_marker_only_moves_forward, |db: Db| async move {
         .insert_user_message(chat, c, "one", "1")
         .await
         .expect("send")
+        .expect("a participant")
         .message
         .id;
     let m2 = db
         .insert_user_message(chat, c, "two", "2")
         .await
         .expect("send")
+        .expect("a participant")
         .message
         .id;
     assert_eq!(db.list_chats(p).await.expect("l")[0].unread_count, 3);
-    assert!(db.mark_read(chat, p, m2).await.expect("read"));
-    assert!(!db.mark_read(chat, p, m1).await.expect("read back"));
+    assert_eq!(db.mark_read(chat, p, m2).await.expect("read"), Some(true));
+    assert_eq!(
+        db.mark_read(chat, p, m1).await.expect("read back"),
+        Some(false)
+    );
+    assert_eq!(
+        db.mark_read(chat, p, i64::MAX).await.expect("no such"),
+        None
+    );
     assert_eq!(db.list_chats(p).await.expect("l")[0].unread_count, 0);
 });
 

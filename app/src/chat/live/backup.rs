@@ -1,6 +1,7 @@
 //! The localStorage backup, keyed per user: the outbox of unsent messages,
-//! a bounded cache of each open chat's latest messages, and drafts. Anything
-//! unreadable (corrupt, from an older version, another user's) is discarded.
+//! a bounded cache of each open chat's latest messages (in seq order, each
+//! with its seq), and drafts. Anything unreadable (corrupt, from an older
+//! version, another user's) is discarded.
 
 use crate::chat::outgoing::Outgoing;
 use crate::model::{ChatId, Message, UserId};
@@ -43,10 +44,12 @@ pub fn save_outbox(user: UserId, outbox: &[Outgoing]) -> bool {
 }
 
 pub fn load_cache(user: UserId, chat: ChatId) -> Vec<Message> {
+    // Entries from before seqs do not parse: the cache is dropped, and the
+    // server's pages fill the window.
     let msgs: Vec<Message> = load(&key(user, &format!("cache:{chat}"))).unwrap_or_default();
     // Only trust entries that belong where they are stored.
     msgs.into_iter()
-        .filter(|m| m.chat_id == chat && m.id > 0)
+        .filter(|m| m.chat_id == chat && m.id > 0 && m.seq > 0)
         .collect()
 }
 

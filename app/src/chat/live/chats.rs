@@ -1,7 +1,7 @@
 //! The chat list (`list_chats`) and the events that change it.
 
 use super::socket::Socket;
-use super::{presence, report, runtime, threads};
+use super::{history, presence, report, runtime, threads};
 use crate::api;
 use crate::chat::{ChatContext, list};
 use crate::model::{ChatId, Message};
@@ -32,15 +32,21 @@ pub fn refresh(ctx: ChatContext) {
                         .flat_map(|c| c.participants.iter().map(|p| (p.id, p.online))),
                 );
                 // Read markers survive reloads: they come with the chat list.
+                // So does each chat's newest seq: a lost last message shows
+                // as a gap in its thread.
                 ctx.threads.update(|t| {
                     for c in &chats {
                         if let Some(th) = t.get_mut(&c.id) {
                             for p in &c.participants {
                                 th.note_read(p.id, p.last_read_message_id);
                             }
+                            th.note_last_seq(c.last_seq);
                         }
                     }
                 });
+                for c in &chats {
+                    history::fill_gaps(ctx, c.id);
+                }
                 let visible: Vec<ChatId> = chats
                     .iter()
                     .map(|c| c.id)

@@ -3,9 +3,10 @@
 //!
 //! * `connection` — the socket's lifecycle, the status badge, reconnects
 //! * `threads` — open/close chat windows, join + catch-up, new messages, read
-//! * `history` — pages of history from the server, the local cache
+//! * `history` — pages of history from the server (newest, older, the pages
+//!   that fill a gap in the seqs), the local cache
 //! * `outbox` — optimistic sends: the queue in localStorage, flush, retry
-//! * `presence` — who is online, who is typing
+//! * `presence` — who is online, who is typing (flags expire unrefreshed)
 //! * `chats` — the chat list and the events that change it
 //! * `notifications` — the bell
 //! * `actions` — book, add LSM, resolve, providers, logout

@@ -7,10 +7,37 @@ use crate::chat::{ChatContext, typing};
 use crate::model::{ChatId, UserId};
 use crate::protocol::{PresenceChanged, SetTyping, Typing};
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 
 pub fn listen(ctx: ChatContext, s: &Socket) {
-    s.on(move |t: Typing| ctx.typing.update(|map| typing::apply(map, t)));
+    s.on(move |t: Typing| {
+        let starts = t.is_typing;
+        ctx.typing
+            .update(|map| typing::apply(map, t, js_sys::Date::now()));
+        if starts {
+            expire_typing_later(ctx);
+        }
+    });
     s.on(move |p: PresenceChanged| note_online(ctx, [(p.user_id, p.online)]));
+}
+
+/// A typing flag came: unless refreshed, it goes after `TYPING_TTL_MS`
+/// even when its "stopped" never comes (the typer's server node died).
+/// One timer per flag; one that finds its flag refreshed changes nothing.
+fn expire_typing_later(ctx: ChatContext) {
+    spawn_local(async move {
+        // A little late rather than a hair early (clock granularity).
+        gloo_timers::future::TimeoutFuture::new(typing::TYPING_TTL_MS as u32 + 100).await;
+        let now = js_sys::Date::now();
+        // Only a flag that actually expired re-renders the typing line.
+        ctx.typing.try_maybe_update(|map| {
+            let expired = typing::any_expired(map, now);
+            if expired {
+                typing::expire(map, now);
+            }
+            (expired, ())
+        });
+    });
 }
 
 /// Online states from an event, the chat list or a join ack.

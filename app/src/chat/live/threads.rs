@@ -1,5 +1,6 @@
 //! Chat windows and their messages: opening and closing, joining a chat's
-//! room (with a catch-up of what was missed), live messages, read markers.
+//! room (with a catch-up of what was missed), live messages in seq order,
+//! read markers.
 
 use super::connection::connected;
 use super::{ACK_TIMEOUT_MS, backup, chats, history, me_id, presence, socket::Socket};
@@ -88,20 +89,22 @@ pub fn rejoin_open(ctx: ChatContext) {
 }
 
 /// Enters the chat's room. When history is loaded, the join asks for what
-/// came after the newest stored message; when it is not, the newest page is
-/// read only after the join's ack. Either way nothing falls in between:
-/// whatever is stored after the join arrives as `new_message`, whatever
-/// before is in the catch-up or the page, and duplicates merge by id.
+/// came after the newest seq held; when it is not, the newest page is read
+/// only after the join's ack. Either way nothing falls in between: whatever
+/// is stored after the join arrives as `new_message`, whatever before is in
+/// the catch-up or the page, duplicates merge by id, and a message that
+/// still went missing (a lost event) shows as a gap and is fetched.
 fn join(ctx: ChatContext, chat: ChatId) {
     let Some(s) = connected(ctx) else { return };
     let after = ctx.threads.with_untracked(|t| {
         t.get(&chat)
             .filter(|th| th.loaded)
-            .and_then(Thread::last_stored_id)
+            .map(|th| th.last_seq().unwrap_or(0))
     });
     let req = JoinChat {
         chat_id: chat,
-        after_message_id: after,
+        after_seq: after,
+        after_message_id: None,
     };
     s.request(&req, ACK_TIMEOUT_MS, move |res| match res {
         Ok(reply) => {
@@ -125,9 +128,6 @@ fn on_joined(ctx: ChatContext, chat: ChatId, reply: JoinReply) {
         }
     });
     let Some(missed) = reply.messages else { return };
-    for m in missed {
-        on_new_message(ctx, m);
-    }
     if reply.has_more == Some(true) {
         // More than one catch-up page was missed: reload the latest (we
         // are in the room, so nothing newer can slip past the page).
@@ -137,43 +137,76 @@ fn on_joined(ctx: ChatContext, chat: ChatId, reply: JoinReply) {
             }
         });
         history::load_latest(ctx, chat);
+        return;
     }
+    // Also asks again for a gap whose fetch failed while disconnected.
+    on_messages(ctx, chat, missed);
 }
 
-/// A stored message, live or caught up: shown once, its chat moves to the
-/// top of the list, and it is read at once when its window is in view.
+/// A stored message pushed live, or the ack of the user's own.
 pub fn on_new_message(ctx: ChatContext, m: Message) {
-    let chat = m.chat_id;
-    let mine = m.sender_id.is_some() && m.sender_id == me_id(ctx);
-    let visible = is_visible(ctx, chat);
+    on_messages(ctx, m.chat_id, vec![m]);
+}
+
+/// Stored messages of one chat (live, or a join's catch-up): each shown
+/// once, in seq order; then `arrived` for those new to the thread.
+fn on_messages(ctx: ChatContext, chat: ChatId, messages: Vec<Message>) {
     // Kept even before the thread's first page arrives (a message may
     // land between the join and the history read).
-    ctx.threads
-        .update(|t| t.entry(chat).or_default().merge(m.clone()));
-    if !mine {
-        if let Some(name) = &m.sender_name {
-            ctx.announcement
-                .set(format!("New message from {name}: {}", m.content));
-        }
-        if let Some(sender) = m.sender_id {
-            ctx.typing.update(|map| typing::stopped(map, chat, sender));
-        }
-    }
-    chats::bump(ctx, &m, !mine && !visible);
-    history::save_cache(ctx, chat);
-    if visible && !mine {
-        mark_read(ctx, chat, m.id);
-    }
+    let fresh = ctx
+        .threads
+        .try_update(|t| {
+            let th = t.entry(chat).or_default();
+            messages
+                .into_iter()
+                .filter(|m| th.merge(m.clone()))
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    arrived(ctx, chat, &fresh);
 }
 
-/// The user sees the chat's newest message: mark it read.
+/// Messages new to the chat's thread (live, caught up or filling a gap):
+/// their chat moves up the list (counted unread unless in view, or the
+/// user's own), they are read at once when the window is in view, and a
+/// gap they reveal is fetched.
+pub fn arrived(ctx: ChatContext, chat: ChatId, fresh: &[Message]) {
+    if fresh.is_empty() {
+        return;
+    }
+    let me = me_id(ctx);
+    let visible = is_visible(ctx, chat);
+    let mut from_others = false;
+    for m in fresh {
+        let mine = m.sender_id.is_some() && m.sender_id == me;
+        if !mine {
+            from_others = true;
+            if let Some(name) = &m.sender_name {
+                ctx.announcement
+                    .set(format!("New message from {name}: {}", m.content));
+            }
+            if let Some(sender) = m.sender_id {
+                ctx.typing.update(|map| typing::stopped(map, chat, sender));
+            }
+        }
+        chats::bump(ctx, m, !mine && !visible);
+    }
+    history::save_cache(ctx, chat);
+    if from_others {
+        mark_read_latest(ctx, chat);
+    }
+    history::fill_gaps(ctx, chat);
+}
+
+/// The user sees the chat's newest message: mark it read. Only what the
+/// window shows counts, never a message beyond a gap.
 pub fn mark_read_latest(ctx: ChatContext, chat: ChatId) {
     if !is_visible(ctx, chat) {
         return;
     }
     if let Some(last) = ctx
         .threads
-        .with_untracked(|t| t.get(&chat).and_then(Thread::last_stored_id))
+        .with_untracked(|t| t.get(&chat).and_then(Thread::newest_shown).map(|m| m.id))
     {
         mark_read(ctx, chat, last);
     }

@@ -11,13 +11,8 @@ use leptos::prelude::*;
 pub fn TypingLine(chat_id: ChatId) -> impl IntoView {
     let chat = use_chat();
     let text = move || {
-        chat.typing.with(|t| {
-            let names: Vec<String> = t
-                .get(&chat_id)
-                .map(|l| l.iter().map(|(_, n)| n.clone()).collect())
-                .unwrap_or_default();
-            typing::describe(&names)
-        })
+        chat.typing
+            .with(|t| typing::describe(&typing::names(t, chat_id)))
     };
     view! { <p class="typing" aria-live="polite">{text}</p> }
 }

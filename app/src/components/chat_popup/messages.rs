@@ -7,7 +7,7 @@ use super::clock::Clock;
 use super::message::MessageItem;
 use super::timeline::{self, Row};
 use crate::chat::{Line, Thread, use_chat};
-use crate::model::{ChatId, MessageId};
+use crate::model::{ChatId, Seq};
 use leptos::html;
 use leptos::prelude::*;
 
@@ -59,12 +59,16 @@ pub fn MessageList(chat_id: ChatId, pinned: RwSignal<bool>) -> impl IntoView {
         lines.with(|l| timeline::rows(l, |at| clock.day_of(at), seen))
     });
 
-    // The newest stored message when the user scrolled away from the
-    // bottom: what came after it is "new".
-    let left_at = RwSignal::new(None::<MessageId>);
+    // The seq of the newest message shown when the user scrolled away from
+    // the bottom: what came after it is "new".
+    let left_at = RwSignal::new(None::<Seq>);
     let newest = move || {
         chat.threads
-            .with_untracked(|t| t.get(&chat_id).and_then(Thread::last_stored_id))
+            .with_untracked(|t| {
+                t.get(&chat_id)
+                    .and_then(Thread::newest_shown)
+                    .map(|m| m.seq)
+            })
             .unwrap_or(0)
     };
     if !pinned.get_untracked() {

@@ -5,7 +5,7 @@
 //! many messages arrived while the user was scrolled up.
 
 use crate::chat::{Delivery, Line};
-use crate::model::{MessageId, MessageKind, UserId};
+use crate::model::{MessageId, MessageKind, Seq, UserId};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use std::collections::HashMap;
 
@@ -115,13 +115,16 @@ pub fn rows(
     out
 }
 
-/// Messages from others stored after `since` (the newest message when the
-/// user scrolled away from the bottom): the "↓ N new" count.
-pub fn arrived_since(lines: &[Line], since: MessageId, me: Option<UserId>) -> usize {
+/// Messages from others after seq `since` (the newest message shown when
+/// the user scrolled away from the bottom): the "↓ N new" count. By seq, so
+/// a message that arrives late to fill a gap counts too.
+pub fn arrived_since(lines: &[Line], since: Seq, me: Option<UserId>) -> usize {
     lines
         .iter()
         .map(|l| &l.message)
-        .filter(|m| m.id > since && (m.kind == MessageKind::System || m.sender_id != me))
+        .filter(|m| {
+            m.id > 0 && m.seq > since && (m.kind == MessageKind::System || m.sender_id != me)
+        })
         .count()
 }
 
@@ -142,6 +145,7 @@ mod tests {
             message: Message {
                 id,
                 chat_id: 1,
+                seq: id,
                 sender_id: Some(sender),
                 sender_name: Some(format!("user {sender}")),
                 sender_role: None,
@@ -313,6 +317,12 @@ mod tests {
         ];
         assert_eq!(arrived_since(&lines, 10, Some(1)), 2, "mine never count");
         assert_eq!(arrived_since(&lines, 13, Some(1)), 0);
+        // By seq, not id: one stored later under a lower id counts too.
+        let mut late = line(9, 2, "2026-11-26T07:00:30Z");
+        late.message.seq = 14;
+        let mut with_late = lines.clone();
+        with_late.push(late);
+        assert_eq!(arrived_since(&with_late, 11, Some(1)), 3);
         let mut system = line(14, 1, "2026-11-26T07:05:00Z");
         system.message.kind = MessageKind::System;
         system.message.sender_id = None;
