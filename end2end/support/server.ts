@@ -29,6 +29,7 @@ export class Server {
       env: {
         ...process.env,
         JOBCHAT_DATA_DIR: this.dataDir,
+        JOBCHAT_DEMO_DATA: '1',
         DATABASE_URL: `sqlite://${this.dataDir}/jobchat.db`,
         JOBCHAT_BIND: `127.0.0.1:${this.port}`,
         LEPTOS_SITE_ROOT: path.join(root, 'target', 'site'),

@@ -71,7 +71,7 @@ impl Application {
         let keys = Keys::new(&config.jwt_secret, config.jwt_ttl);
         let cluster = match &config.redis_url {
             Some(url) => Some(
-                Cluster::connect(url)
+                Cluster::connect(url, &config.redis_prefix)
                     .await
                     .context("cannot reach Redis (REDIS_URL)")?,
             ),
@@ -89,9 +89,25 @@ impl Application {
         )
         .shared(cluster.clone());
         let cookie = SessionCookie::new(keys.ttl(), config.env == Environment::Production);
-        let sink = realtime::SocketSink::new(cluster.clone());
+        let sink = realtime::SocketSink::new(cluster.clone(), config.fault_drop_every);
+        if let Some(n) = config.fault_drop_every {
+            tracing::warn!(
+                every = n,
+                "FAULT INJECTION: dropping every {n}th new_message broadcast (JOBCHAT_FAULT_DROP_EVERY)"
+            );
+        }
         let service = Service::new(db, keys, limiter, Broadcaster::new(sink.clone()));
-        if tuning.seed_demo_data && config.env == Environment::Development {
+        if config.env == Environment::Development {
+            tracing::warn!(
+                "development mode (JOBCHAT_ENV unset): a generated JWT secret, cookies without Secure{}; set JOBCHAT_ENV=production for a deployment",
+                if config.demo_data {
+                    ", demo accounts with public passwords"
+                } else {
+                    ""
+                }
+            );
+        }
+        if tuning.seed_demo_data && config.demo_data && config.env == Environment::Development {
             seed::seed_demo_data(&service)
                 .await
                 .context("cannot seed demo data")?;

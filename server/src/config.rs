@@ -3,9 +3,12 @@
 //! | variable        | default                    | meaning                                             |
 //! |-----------------|----------------------------|-----------------------------------------------------|
 //! | `JOBCHAT_ENV`   | `development`              | `production` disables demo data and dev secrets     |
+//! | `JOBCHAT_DEMO_DATA` | unset                  | `1`: seed the demo accounts into an empty database (development only; `scripts/dev` sets it) |
+//! | `JOBCHAT_FAULT_DROP_EVERY` | unset           | fault injection for tests, development only: drop every Nth `new_message` broadcast |
 //! | `JOBCHAT_BIND`  | `127.0.0.1:3000`           | address the HTTP + Socket.IO server listens on      |
 //! | `DATABASE_URL`  | `sqlite://data/jobchat.db` | `sqlite://…` or `postgres://…`                      |
-//! | `REDIS_URL`     | unset                      | Socket.IO adapter for several nodes (scale-out)     |
+//! | `REDIS_URL`     | unset                      | Redis shared by several nodes (adapter, presence)   |
+//! | `JOBCHAT_REDIS_PREFIX` | `jobchat`           | prefix of this deployment's Redis keys and channels |
 //! | `JWT_SECRET`    | generated in development   | HS256 key, ≥ 32 bytes, required in production       |
 //! | `JWT_TTL_SECS`  | `43200` (12 h)             | lifetime of issued tokens                           |
 //! | `JOBCHAT_DATA_DIR` | `data`                  | where the dev secret (and default SQLite file) live |
@@ -87,6 +90,12 @@ pub struct Config {
     pub bind: SocketAddr,
     pub database: DatabaseUrl,
     pub redis_url: Option<String>,
+    pub redis_prefix: String,
+    /// Seed the demo accounts into an empty database (development only).
+    pub demo_data: bool,
+    /// Test-only fault: drop every Nth `new_message` broadcast, so clients
+    /// must close the gap by seq. Ignored in production.
+    pub fault_drop_every: Option<u64>,
     pub jwt_secret: JwtSecret,
     pub jwt_ttl: Duration,
     pub data_dir: PathBuf,
@@ -141,6 +150,21 @@ impl Config {
             bind,
             database,
             redis_url: var("REDIS_URL"),
+            redis_prefix: var("JOBCHAT_REDIS_PREFIX").unwrap_or_else(|| "jobchat".to_owned()),
+            demo_data: env == Environment::Development
+                && matches!(var("JOBCHAT_DEMO_DATA").as_deref(), Some("1" | "true")),
+            fault_drop_every: match (env, var("JOBCHAT_FAULT_DROP_EVERY")) {
+                (Environment::Development, Some(n)) => Some(
+                    n.parse()
+                        .ok()
+                        .filter(|n| *n > 0)
+                        .ok_or_else(|| ConfigError::Invalid {
+                            name: "JOBCHAT_FAULT_DROP_EVERY",
+                            reason: "must be a positive whole number".into(),
+                        })?,
+                ),
+                _ => None,
+            },
             jwt_secret,
             jwt_ttl,
             data_dir,
@@ -157,6 +181,9 @@ impl Config {
             bind: "127.0.0.1:0".parse().expect("literal address"),
             database,
             redis_url: None,
+            redis_prefix: "jobchat".to_owned(),
+            demo_data: false,
+            fault_drop_every: None,
             jwt_secret: JwtSecret(b"test-secret-test-secret-test-secret!!".to_vec()),
             jwt_ttl: Duration::from_secs(3600),
             data_dir,

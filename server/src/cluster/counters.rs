@@ -19,7 +19,7 @@ impl Cluster {
     /// Counts one hit on `name` in the current window of `window`; returns
     /// the hits so far in it and the time until it closes.
     pub async fn hit(&self, name: &str, window: Duration) -> Result<(u64, Duration)> {
-        let key = Self::key(format_args!("count:{name}"));
+        let key = self.key(format_args!("count:{name}"));
         let (count, left_ms): (u64, i64) = HIT
             .key(key)
             .arg(window.as_millis() as u64)

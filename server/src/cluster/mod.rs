@@ -20,9 +20,6 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Redis keys start with this, so one Redis can serve other things too.
-const PREFIX: &str = "jobchat";
-
 #[derive(Clone)]
 pub struct Cluster {
     inner: Arc<Inner>,
@@ -34,6 +31,9 @@ struct Inner {
     /// This process's id: random at every start, so a restarted node never
     /// mistakes its predecessor's state for its own.
     node: String,
+    /// Every key and pub/sub channel starts with this
+    /// (`JOBCHAT_REDIS_PREFIX`), so one Redis can serve several deployments.
+    prefix: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -46,7 +46,7 @@ impl Cluster {
     /// Connects to Redis (RESP3, which the adapter's pub/sub needs on a
     /// shared connection). Fails when Redis does not answer: a node that
     /// cannot reach the others should not start as if it were alone.
-    pub async fn connect(url: &str) -> Result<Self> {
+    pub async fn connect(url: &str, prefix: &str) -> Result<Self> {
         let url = if url.contains("protocol=") {
             url.to_owned()
         } else if url.contains('?') {
@@ -72,6 +72,7 @@ impl Cluster {
                 conn,
                 driver,
                 node: uuid::Uuid::new_v4().simple().to_string(),
+                prefix: prefix.to_owned(),
             }),
         })
     }
@@ -97,7 +98,12 @@ impl Cluster {
         self.inner.conn.clone()
     }
 
-    fn key(parts: std::fmt::Arguments<'_>) -> String {
-        format!("{PREFIX}:{parts}")
+    /// The prefix of every key and channel.
+    pub fn prefix(&self) -> &str {
+        &self.inner.prefix
+    }
+
+    fn key(&self, parts: std::fmt::Arguments<'_>) -> String {
+        format!("{}:{parts}", self.inner.prefix)
     }
 }

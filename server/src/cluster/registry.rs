@@ -73,10 +73,10 @@ impl Entry {
     }
 
     /// The set this entry is a member of.
-    fn set_key(&self) -> String {
+    fn set_key(&self, cluster: &Cluster) -> String {
         match self {
-            Self::Online { user, .. } => Cluster::key(format_args!("on:{user}")),
-            Self::InRoom { chat, user, .. } => Cluster::key(format_args!("room:{chat}:{user}")),
+            Self::Online { user, .. } => cluster.key(format_args!("on:{user}")),
+            Self::InRoom { chat, user, .. } => cluster.key(format_args!("room:{chat}:{user}")),
         }
     }
 
@@ -119,14 +119,14 @@ static REMOVE: LazyLock<Script> = LazyLock::new(|| {
 });
 
 impl Cluster {
-    fn nodes_key() -> String {
-        Self::key(format_args!("nodes"))
+    fn nodes_key(&self) -> String {
+        self.key(format_args!("nodes"))
     }
-    fn entries_key(node: &str) -> String {
-        Self::key(format_args!("node:{node}:entries"))
+    fn entries_key(&self, node: &str) -> String {
+        self.key(format_args!("node:{node}:entries"))
     }
-    fn alive_key(node: &str) -> String {
-        Self::key(format_args!("node:{node}:alive"))
+    fn alive_key(&self, node: &str) -> String {
+        self.key(format_args!("node:{node}:alive"))
     }
     fn member(node: &str, entry: &Entry) -> String {
         format!("{node}|{}", entry.sid())
@@ -136,8 +136,8 @@ impl Cluster {
     /// (the user's first socket anywhere, or first in that room).
     pub async fn enter(&self, entry: &Entry) -> Result<bool> {
         let first: i64 = ADD
-            .key(entry.set_key())
-            .key(Self::entries_key(self.node()))
+            .key(entry.set_key(self))
+            .key(self.entries_key(self.node()))
             .arg(Self::member(self.node(), entry))
             .arg(entry.encode())
             .invoke_async(&mut self.conn())
@@ -152,8 +152,8 @@ impl Cluster {
 
     async fn remove(&self, node: &str, entry: &Entry) -> Result<bool> {
         let last: i64 = REMOVE
-            .key(entry.set_key())
-            .key(Self::entries_key(node))
+            .key(entry.set_key(self))
+            .key(self.entries_key(node))
             .arg(Self::member(node, entry))
             .arg(entry.encode())
             .invoke_async(&mut self.conn())
@@ -168,7 +168,7 @@ impl Cluster {
         }
         let mut pipe = redis::pipe();
         for user in users {
-            pipe.exists(Self::key(format_args!("on:{user}")));
+            pipe.exists(self.key(format_args!("on:{user}")));
         }
         let found: Vec<bool> = pipe.query_async(&mut self.conn()).await?;
         Ok(users
@@ -178,17 +178,23 @@ impl Cluster {
             .collect())
     }
 
-    /// Renews this node's heartbeat.
-    pub async fn heartbeat(&self) -> Result<()> {
+    /// Renews this node's heartbeat. Returns false when the heartbeat was
+    /// gone (the first beat, or Redis lost it: restarted empty, or this node
+    /// stalled past the TTL): the caller then writes its facts back.
+    pub async fn heartbeat(&self) -> Result<bool> {
         let node = self.node();
-        redis::pipe()
-            .set_ex(Self::alive_key(node), 1, HEARTBEAT_TTL.as_secs())
+        let (previous,): (Option<String>,) = redis::pipe()
+            .cmd("SET")
+            .arg(self.alive_key(node))
+            .arg(1)
+            .arg("EX")
+            .arg(HEARTBEAT_TTL.as_secs())
+            .arg("GET")
+            .sadd(self.nodes_key(), node)
             .ignore()
-            .sadd(Self::nodes_key(), node)
-            .ignore()
-            .query_async::<()>(&mut self.conn())
+            .query_async(&mut self.conn())
             .await?;
-        Ok(())
+        Ok(previous.is_some())
     }
 
     /// Makes Redis hold exactly `local` for this node, after Redis lost
@@ -198,7 +204,7 @@ impl Cluster {
     pub async fn resync(&self, local: &[Entry]) -> Result<(Vec<Departed>, Vec<Entry>)> {
         let node = self.node();
         let listed: Vec<String> = redis::cmd("SMEMBERS")
-            .arg(Self::entries_key(node))
+            .arg(self.entries_key(node))
             .query_async(&mut self.conn())
             .await?;
         let keep: HashSet<&Entry> = local.iter().collect();
@@ -221,19 +227,19 @@ impl Cluster {
     /// each dead node by one live node only.
     pub async fn reap(&self) -> Result<Vec<Departed>> {
         let nodes: Vec<String> = redis::cmd("SMEMBERS")
-            .arg(Self::nodes_key())
+            .arg(self.nodes_key())
             .query_async(&mut self.conn())
             .await?;
         let mut departed = Vec::new();
         for node in nodes.iter().filter(|n| n.as_str() != self.node()) {
             let alive: bool = redis::cmd("EXISTS")
-                .arg(Self::alive_key(node))
+                .arg(self.alive_key(node))
                 .query_async(&mut self.conn())
                 .await?;
             if alive {
                 continue;
             }
-            let claim = Self::key(format_args!("node:{node}:reaper"));
+            let claim = self.key(format_args!("node:{node}:reaper"));
             let claimed: Option<String> = redis::cmd("SET")
                 .arg(&claim)
                 .arg(self.node())
@@ -246,7 +252,7 @@ impl Cluster {
                 continue;
             }
             let listed: Vec<String> = redis::cmd("SMEMBERS")
-                .arg(Self::entries_key(node))
+                .arg(self.entries_key(node))
                 .query_async(&mut self.conn())
                 .await?;
             tracing::warn!(node = %node, entries = listed.len(), "reaping a node that stopped without a goodbye");
@@ -256,9 +262,9 @@ impl Cluster {
                 }
             }
             redis::pipe()
-                .del(Self::entries_key(node))
+                .del(self.entries_key(node))
                 .ignore()
-                .srem(Self::nodes_key(), node)
+                .srem(self.nodes_key(), node)
                 .ignore()
                 .query_async::<()>(&mut self.conn())
                 .await?;
@@ -270,7 +276,7 @@ impl Cluster {
     /// whatever this node's sockets did not remove themselves within one sweep.
     pub async fn retire(&self) -> Result<()> {
         redis::cmd("DEL")
-            .arg(Self::alive_key(self.node()))
+            .arg(self.alive_key(self.node()))
             .query_async::<()>(&mut self.conn())
             .await?;
         Ok(())

@@ -83,7 +83,9 @@ pub async fn layer(service: Service, sink: Arc<SocketSink>) -> anyhow::Result<La
                 cluster.driver(),
                 // A deep buffer: a full one drops events (clients then fetch
                 // the gap), so it should only fill under real overload.
-                RedisAdapterConfig::new().with_stream_buffer(16 * 1024),
+                RedisAdapterConfig::new()
+                    .with_prefix(format!("{}:socket.io", cluster.prefix()))
+                    .with_stream_buffer(16 * 1024),
             );
             let builder = SocketIo::builder().with_adapter::<ClusterAdapter<_>>(adapter);
             let (layer, io) = configure(builder, service.clone(), &sink).build_layer();

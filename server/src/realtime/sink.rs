@@ -8,10 +8,12 @@ use super::presence::Presence;
 use crate::cluster::Cluster;
 use crate::service::{Audience, EventSink};
 use app::model::{ChatId, UserId};
+use app::protocol::{NewMessage, ServerEvent};
 use serde_json::Value;
 use socketioxide::SocketIo;
 use socketioxide::adapter::Adapter;
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 pub fn chat_room(chat: ChatId) -> String {
@@ -57,14 +59,28 @@ pub struct SocketSink {
     // the Socket.IO layer, whose handlers need the service.
     rooms: OnceLock<Arc<dyn Rooms>>,
     presence: Arc<Presence>,
+    /// `JOBCHAT_FAULT_DROP_EVERY` (tests only): drop every Nth `new_message`.
+    drop_every: Option<u64>,
+    sent: AtomicU64,
 }
 
 impl SocketSink {
-    pub fn new(cluster: Option<Cluster>) -> Arc<Self> {
+    pub fn new(cluster: Option<Cluster>, drop_every: Option<u64>) -> Arc<Self> {
         Arc::new(Self {
             rooms: OnceLock::new(),
             presence: Arc::new(Presence::new(cluster)),
+            drop_every,
+            sent: AtomicU64::new(0),
         })
+    }
+
+    /// The injected fault: whether this `new_message` is to be lost.
+    fn dropped(&self, name: &str) -> bool {
+        let Some(every) = self.drop_every else {
+            return false;
+        };
+        name == NewMessage::NAME
+            && (self.sent.fetch_add(1, Ordering::Relaxed) + 1).is_multiple_of(every)
     }
 
     pub(super) fn attach(&self, rooms: Arc<dyn Rooms>) {
@@ -89,6 +105,10 @@ impl EventSink for SocketSink {
         let Some(rooms) = self.rooms.get() else {
             return;
         };
+        if self.dropped(name) {
+            tracing::warn!(event = name, "fault injection: broadcast dropped");
+            return;
+        }
         let names = match to {
             Audience::Chat(chat) => vec![chat_room(chat)],
             Audience::Users(users) => users.into_iter().map(user_room).collect(),

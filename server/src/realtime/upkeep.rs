@@ -23,10 +23,16 @@ pub fn start(cluster: Cluster, service: Service, sink: Arc<SocketSink>) {
 
 async fn round(cluster: &Cluster, service: &Service, sink: &SocketSink) {
     let presence = sink.presence();
-    if let Err(e) = cluster.heartbeat().await {
-        tracing::warn!(error = %e, "heartbeat not renewed; redis unreachable");
-        presence.mark_stale();
-        return;
+    match cluster.heartbeat().await {
+        Ok(true) => {}
+        // Redis no longer knew this node (restarted empty, or the first
+        // beat): whatever it held of this node may be gone.
+        Ok(false) => presence.mark_stale(),
+        Err(e) => {
+            tracing::warn!(error = %e, "heartbeat not renewed; redis unreachable");
+            presence.mark_stale();
+            return;
+        }
     }
     if presence.take_stale() {
         match cluster.resync(&presence.snapshot()).await {

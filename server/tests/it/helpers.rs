@@ -164,12 +164,58 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
 }
 
 pub async fn spawn_app_with(backend: Backend, tuning: Tuning) -> Option<TestApp> {
+    spawn_app_configured(backend, tuning, |_| {}).await
+}
+
+/// The Redis tests use: `REDIS_URL`, else this machine's. `None` (test
+/// skipped) outside CI when nothing answers; with CI=true that fails.
+pub fn test_redis() -> Option<String> {
+    let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let hostport = url
+        .trim_start_matches("redis://")
+        .split('/')
+        .next()
+        .unwrap_or("127.0.0.1:6379")
+        .to_owned();
+    match std::net::TcpStream::connect(&hostport) {
+        Ok(_) => Some(url),
+        Err(e) if std::env::var("CI").is_err() => {
+            eprintln!("skipping cluster case: no Redis at {hostport}: {e}");
+            None
+        }
+        Err(e) => panic!("CI=true but Redis at {hostport} is unreachable: {e}"),
+    }
+}
+
+/// Node A of a cluster: this process's server on `backend`, sharing `redis`
+/// under a prefix of its own (so concurrent tests never hear each other).
+pub async fn spawn_clustered(backend: Backend, redis: &str) -> Option<TestApp> {
+    let prefix = format!("jobchat-test-{}", uuid_like());
+    let tuning = Tuning {
+        seed_demo_data: false,
+        // The defaults, as the spawned nodes run them.
+        login_per_email_per_minute: 10,
+        login_per_ip_per_minute: 60,
+    };
+    spawn_app_configured(backend, tuning, |c| {
+        c.redis_url = Some(redis.to_owned());
+        c.redis_prefix = prefix;
+    })
+    .await
+}
+
+pub async fn spawn_app_configured(
+    backend: Backend,
+    tuning: Tuning,
+    configure: impl FnOnce(&mut Config),
+) -> Option<TestApp> {
     if std::env::var("TEST_LOG").is_ok() {
         server::telemetry::init("info,server=debug");
     }
     let db = test_db(backend).await?;
     let data_dir = std::env::temp_dir();
-    let config = Config::for_tests(db.url.clone(), data_dir);
+    let mut config = Config::for_tests(db.url.clone(), data_dir);
+    configure(&mut config);
     let app = Application::build(config.clone(), tuning)
         .await
         .expect("server builds");
@@ -208,9 +254,19 @@ impl TestApp {
         token: Option<&str>,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
-        let mut req = self
-            .client
-            .request(method, format!("{}{}", self.addr, path));
+        self.request_at(&self.addr, method, path, token, body).await
+    }
+
+    /// As `request`, to another node at `base`.
+    pub async fn request_at(
+        &self,
+        base: &str,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self.client.request(method, format!("{base}{path}"));
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
@@ -313,6 +369,99 @@ impl TestApp {
             )
             .await
             .expect("message stored")
+    }
+}
+
+/// Another node of `app`'s cluster: the server binary in its own process,
+/// on a free port, with the same database, secret and Redis. Killed with
+/// SIGKILL when dropped (or by `kill`).
+pub struct Node {
+    pub addr: String,
+    child: std::process::Child,
+    _dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    pub async fn spawn_node(&self) -> Node {
+        self.spawn_node_with(&[]).await
+    }
+
+    pub async fn spawn_node_with(&self, extra_env: &[(&str, &str)]) -> Node {
+        let c = &self.config;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let database = match &c.database {
+            DatabaseUrl::Sqlite(u) | DatabaseUrl::Postgres(u) => u.clone(),
+        };
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_server"));
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("DATABASE_URL", database)
+            .env("JOBCHAT_BIND", format!("127.0.0.1:{port}"))
+            .env("JOBCHAT_DATA_DIR", dir.path())
+            .env(
+                "JWT_SECRET",
+                String::from_utf8(c.jwt_secret.expose().to_vec()).expect("utf-8 secret"),
+            )
+            .env("JOBCHAT_REDIS_PREFIX", &c.redis_prefix)
+            .env(
+                "RUST_LOG",
+                std::env::var("TEST_LOG").unwrap_or_else(|_| "error".into()),
+            );
+        if let Some(redis) = &c.redis_url {
+            cmd.env("REDIS_URL", redis);
+        }
+        for (k, v) in extra_env {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().expect("server binary starts");
+        let node = Node {
+            addr: format!("http://127.0.0.1:{port}"),
+            child,
+            _dir: dir,
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(res) = self
+                .client
+                .get(format!("{}/healthz", node.addr))
+                .send()
+                .await
+                && res.status().is_success()
+            {
+                return node;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "node on {port} did not start"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+impl Node {
+    /// SIGKILL: no goodbye to anyone.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    pub async fn socket(&self, user: &TestUser) -> TestSocket {
+        let mut s = TestSocket::connect(&self.addr, SocketOpts::token(&user.token))
+            .await
+            .expect("socket connects");
+        s.expect_event::<Connected>().await;
+        s
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        self.kill();
     }
 }
 
@@ -549,6 +698,15 @@ impl TestSocket {
 
     /// The next `E` matching `pred`, or a panic after `SOCKET_WAIT`.
     pub async fn expect_event_where<E: ServerEvent>(&mut self, pred: impl Fn(&E) -> bool) -> E {
+        self.expect_event_within(SOCKET_WAIT, pred).await
+    }
+
+    /// As `expect_event_where`, waiting up to `wait`.
+    pub async fn expect_event_within<E: ServerEvent>(
+        &mut self,
+        wait: Duration,
+        pred: impl Fn(&E) -> bool,
+    ) -> E {
         let hit = |n: &str, v: &Value| {
             if n != E::NAME {
                 return None;
@@ -564,7 +722,7 @@ impl TestSocket {
             self.pending.remove(i);
             return e;
         }
-        let until = tokio::time::Instant::now() + SOCKET_WAIT;
+        let until = tokio::time::Instant::now() + wait;
         while let Some((n, v)) = self.recv(until).await {
             if let Some(e) = hit(&n, &v) {
                 return e;
@@ -572,7 +730,7 @@ impl TestSocket {
             self.pending.push_back((n, v));
         }
         panic!(
-            "no `{}` event matching within {SOCKET_WAIT:?}; queued: {:?}",
+            "no `{}` event matching within {wait:?}; queued: {:?}",
             E::NAME,
             self.pending
         );

@@ -1,10 +1,12 @@
 //! The one integration-test binary: every case runs against SQLite (a temp
-//! file) and PostgreSQL (a fresh database on 127.0.0.1:5432, dropped after).
+//! file) and PostgreSQL (a fresh database on 127.0.0.1:5432, dropped after);
+//! the `cluster` cases run several nodes on PostgreSQL and Redis.
 
 mod helpers;
 
 mod accounts;
 mod chats;
+mod cluster;
 mod openapi;
 mod realtime;
 mod server_fns;
