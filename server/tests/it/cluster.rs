@@ -521,7 +521,7 @@ async fn redis_down_then_back() {
     assert_gap_free(&all);
     let heard_b = heard(&mut p_b, chat, SETTLE).await;
     let mut everything = heard_b;
-    everything.push(last.clone());
+    everything.push(last);
     everything.sort_by_key(|m| m.seq);
     everything.dedup_by_key(|m| m.seq);
     let (held, gaps) = settle(&a, &provider, chat, 1, everything).await;
