@@ -501,21 +501,20 @@ async fn redis_down_then_back() {
         assert!(Instant::now() < deadline, "healthz still failing");
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    let mut last = during.clone();
     let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        last = c.send(chat, "is node B hearing again?").await;
+    let last = loop {
+        let sent = c.send(chat, "is node B hearing again?").await;
         let got = p_b
             .take_events::<NewMessage>(Duration::from_millis(500))
             .await;
-        if got.iter().any(|m| m.0.id == last.id) {
-            break;
+        if got.iter().any(|m| m.0.id == sent.id) {
+            break sent;
         }
         assert!(
             Instant::now() < deadline,
             "cross-node delivery did not resume"
         );
-    }
+    };
     // The provider's tab on B closes what it missed through seq.
     let all = history(&a, &customer, chat).await;
     assert_gap_free(&all);
