@@ -25,6 +25,10 @@ pub struct Health {
     database: &'static str,
     /// `ok`, or `off` when this node runs alone (no `REDIS_URL`).
     redis: &'static str,
+    /// This node's id (random per process) when several nodes share Redis:
+    /// tells which node a load balancer pinned the caller to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    node: Option<String>,
 }
 
 const TIMEOUT: Duration = Duration::from_secs(3);
@@ -57,6 +61,7 @@ async fn healthz(State(state): State<AppState>) -> Response {
             status: "ok",
             database,
             redis,
+            node: state.cluster.as_ref().map(|c| c.node().to_owned()),
         })
         .into_response(),
         (database, redis) => {
