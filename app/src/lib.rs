@@ -51,12 +51,20 @@ fn hydration_script(options: &LeptosOptions) -> String {
     let pkg = &options.site_pkg_dir;
     let js = &options.output_name;
     // cargo-leptos names the WASM after the output name; plain wasm-bindgen
-    // output (no LEPTOS_OUTPUT_NAME at build time) adds `_bg`.
-    let wasm = if option_env!("LEPTOS_OUTPUT_NAME").is_some() {
-        js.to_string()
-    } else {
-        format!("{js}_bg")
-    };
+    // output adds `_bg`. Asked of the site on disk (once), not of how this
+    // binary was built: `cargo build` and `cargo leptos build` both serve
+    // the same site.
+    static WASM: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let wasm = WASM.get_or_init(|| {
+        let plain = std::path::Path::new(options.site_root.as_ref())
+            .join(pkg.as_ref())
+            .join(format!("{js}.wasm"));
+        if plain.exists() {
+            js.to_string()
+        } else {
+            format!("{js}_bg")
+        }
+    });
     format!(
         "(() => {{ const go = () => import('/{pkg}/{js}.js').then((m) => m.default({{ module_or_path: '/{pkg}/{wasm}.wasm' }}).then(() => m.hydrate())); \
          if ('requestIdleCallback' in window) requestIdleCallback(go, {{ timeout: 2000 }}); else setTimeout(go, 0); }})();"

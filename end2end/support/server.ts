@@ -11,7 +11,8 @@ export class Server {
   private proc: ChildProcess | null = null;
   readonly dataDir: string;
 
-  constructor(readonly port: number, name: string) {
+  /** `env`: extra environment for the server (e.g. a fault to inject). */
+  constructor(readonly port: number, name: string, private readonly env: Record<string, string> = {}) {
     this.dataDir = path.join(root, 'target', 'e2e-data', name);
   }
 
@@ -34,6 +35,7 @@ export class Server {
         JOBCHAT_BIND: `127.0.0.1:${this.port}`,
         LEPTOS_SITE_ROOT: path.join(root, 'target', 'site'),
         RUST_LOG: process.env.RUST_LOG ?? 'warn',
+        ...this.env,
       },
       stdio: ['ignore', 'inherit', 'inherit'],
     });

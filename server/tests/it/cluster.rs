@@ -538,3 +538,42 @@ async fn redis_down_then_back() {
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
+
+#[tokio::test]
+async fn joins_and_leaves_are_announced_once_per_user_across_nodes() {
+    let Some(a) = cluster().await else { return };
+    let b = a.spawn_node().await;
+    let customer = a.register("customer").await;
+    let provider = a.register("provider").await;
+    let chat = a.book(&customer, &provider).await;
+    let mut p = a.socket(&provider).await;
+    p.join(chat).await;
+
+    let mut tab_a = a.socket(&customer).await;
+    let mut tab_b = b.socket(&customer).await;
+    tab_a.join(chat).await;
+    tab_b.join(chat).await;
+    let joined = p.take_events::<UserJoined>(SETTLE).await;
+    assert_eq!(joined.len(), 1, "one user_joined for two tabs: {joined:?}");
+
+    tab_a
+        .request(&app::protocol::LeaveChat { chat_id: chat })
+        .await
+        .expect("left");
+    assert!(
+        p.take_events::<UserLeft>(SETTLE).await.is_empty(),
+        "the tab on B is still in the room"
+    );
+    tab_b.close().await;
+    let left = p
+        .expect_event_where(|e: &UserLeft| e.user.id == customer.id)
+        .await;
+    assert_eq!(left.chat_id, chat);
+    // Still online through the tab on A: no offline presence.
+    let gone = p
+        .take_events::<PresenceChanged>(SETTLE)
+        .await
+        .into_iter()
+        .any(|e| e.user_id == customer.id && !e.online);
+    assert!(!gone, "tab A keeps the customer online");
+}
