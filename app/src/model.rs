@@ -132,6 +132,8 @@ pub struct Participant {
     pub online: bool,
     /// Their read marker: every message up to this id is read (drives "Read").
     pub last_read_message_id: MessageId,
+    /// The same marker as a seq (compare with messages' `seq`).
+    pub last_read_seq: Seq,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -100,6 +100,8 @@ pub struct ReadMarker {
     pub chat_id: ChatId,
     pub user_id: UserId,
     pub message_id: MessageId,
+    /// The read message's seq: everything up to it is read.
+    pub seq: Seq,
 }
 server_event!(ReadMarker, "read");
 
@@ -191,6 +193,8 @@ pub struct ParticipantState {
     pub role: Role,
     pub online: bool,
     pub last_read_message_id: MessageId,
+    /// Their read marker as a seq (compare with messages' `seq`).
+    pub last_read_seq: Seq,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -375,8 +379,9 @@ mod tests {
                 chat_id: 3,
                 user_id: 1,
                 message_id: 7,
+                seq: 4,
             },
-            &["chatId", "userId", "messageId"],
+            &["chatId", "userId", "messageId", "seq"],
         );
         round_trip(
             PresenceChanged {
@@ -456,6 +461,7 @@ mod tests {
                     role: Role::Customer,
                     online: true,
                     last_read_message_id: 6,
+                    last_read_seq: 3,
                 }],
             },
             &["chatId", "messages", "hasMore", "presence"],

@@ -9,7 +9,7 @@
 //! ([`Thread::start_gap_fetch`]). Until the gap is filled, windows show the
 //! run and the user's own messages ([`Thread::shown`]), never a hole.
 
-use crate::model::{Message, MessageId, MessagePage, Seq, UserId};
+use crate::model::{Message, MessagePage, Seq, UserId};
 use std::collections::HashMap;
 
 /// Where a message of the user's own is on its way.
@@ -62,7 +62,7 @@ pub struct Thread {
     pub loading_older: bool,
     /// Read markers of the participants (from `read` events, the chat list
     /// and join acks).
-    pub read_up_to: HashMap<UserId, MessageId>,
+    pub read_up_to: HashMap<UserId, Seq>,
     /// The newest seq the server is known to have (the chat list's
     /// `lastSeq`): a lost last message is a gap too.
     known_last: Seq,
@@ -341,13 +341,14 @@ impl Thread {
     }
 
     /// A participant has read up to `message`; markers never move back.
-    pub fn note_read(&mut self, user: UserId, message: MessageId) {
+    /// Moves `user`'s read marker to `seq` (never back).
+    pub fn note_read(&mut self, user: UserId, seq: Seq) {
         let e = self.read_up_to.entry(user).or_insert(0);
-        *e = (*e).max(message);
+        *e = (*e).max(seq);
     }
 
-    /// The furthest message anyone but `me` has read ("Read" on mine).
-    pub fn read_by_others(&self, me: Option<UserId>) -> MessageId {
+    /// The furthest seq anyone but `me` has read ("Read" on mine).
+    pub fn read_by_others(&self, me: Option<UserId>) -> Seq {
         self.read_up_to
             .iter()
             .filter(|(u, _)| Some(**u) != me)
@@ -368,7 +369,7 @@ pub(crate) mod tests {
     }
 
     /// A stored message with its own seq (ids and seqs need not agree).
-    pub(crate) fn at_seq(id: MessageId, seq: Seq, client: Option<&str>) -> Message {
+    pub(crate) fn at_seq(id: crate::model::MessageId, seq: Seq, client: Option<&str>) -> Message {
         Message {
             id,
             chat_id: 1,

@@ -422,6 +422,7 @@ impl Service {
                 name: p.name,
                 role: p.role,
                 last_read_message_id: p.last_read_message_id,
+                last_read_seq: p.last_read_seq,
             })
             .collect())
     }
@@ -534,7 +535,7 @@ impl Service {
         chat: ChatId,
         message: MessageId,
     ) -> Result<()> {
-        let moved = self
+        let (moved, seq) = self
             .inner
             .db
             .mark_read(chat, actor.id, message)
@@ -545,6 +546,7 @@ impl Service {
                 chat_id: chat,
                 user_id: actor.id,
                 message_id: message,
+                seq,
             };
             self.inner.broadcast.to_chat(chat, &marker).await;
         }

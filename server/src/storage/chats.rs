@@ -45,6 +45,7 @@ struct ParticipantRow {
     name: String,
     role: String,
     last_read_message_id: i64,
+    last_read_seq: i64,
 }
 
 impl Db {
@@ -129,7 +130,7 @@ impl Db {
     pub async fn chat_participants(&self, chat_id: ChatId) -> Result<Vec<Participant>> {
         let rows: Vec<ParticipantRow> = on_pool!(self, pool => {
             sqlx::query_as(
-                "SELECT p.chat_id, u.id, u.name, p.role, p.last_read_message_id FROM chat_participants p \
+                "SELECT p.chat_id, u.id, u.name, p.role, p.last_read_message_id, p.last_read_seq FROM chat_participants p \
                  JOIN users u ON u.id = p.user_id WHERE p.chat_id = $1 ORDER BY p.joined_at, u.id",
             )
             .bind(chat_id)
@@ -182,7 +183,7 @@ impl Db {
             LEFT JOIN disputes d ON d.id = (SELECT MAX(dd.id) FROM disputes dd WHERE dd.chat_id = c.id) \
             WHERE me.user_id = $1 \
             ORDER BY COALESCE(c.last_message_id, 0) DESC, c.id DESC";
-        const PARTICIPANTS: &str = "SELECT p.chat_id, u.id, u.name, p.role, p.last_read_message_id FROM chat_participants p \
+        const PARTICIPANTS: &str = "SELECT p.chat_id, u.id, u.name, p.role, p.last_read_message_id, p.last_read_seq FROM chat_participants p \
             JOIN users u ON u.id = p.user_id \
             WHERE p.chat_id IN (SELECT chat_id FROM chat_participants WHERE user_id = $1) \
             ORDER BY p.chat_id, p.joined_at, u.id";
@@ -248,5 +249,6 @@ fn participant(p: ParticipantRow) -> Result<Participant> {
         name: p.name,
         online: false,
         last_read_message_id: p.last_read_message_id,
+        last_read_seq: p.last_read_seq,
     })
 }

@@ -292,13 +292,13 @@ impl Db {
 
     /// Moves a participant's read marker forward to `message_id` (never
     /// back, compared by seq). `None` when the message is not in the chat,
-    /// else whether the marker moved.
+    /// else whether the marker moved, and the message's seq.
     pub async fn mark_read(
         &self,
         chat_id: ChatId,
         user_id: UserId,
         message_id: MessageId,
-    ) -> Result<Option<bool>> {
+    ) -> Result<Option<(bool, Seq)>> {
         on_pool!(self, pool => {
             let seq: Option<(i64,)> =
                 sqlx::query_as("SELECT seq FROM messages WHERE id = $1 AND chat_id = $2")
@@ -318,7 +318,7 @@ impl Db {
             .execute(pool)
             .await?
             .rows_affected();
-            Ok(Some(moved > 0))
+            Ok(Some((moved > 0, seq)))
         })
     }
 }

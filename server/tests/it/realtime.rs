@@ -789,7 +789,8 @@ both_backends!(rejoin_catches_up_after_a_gap, |app: TestApp| async move {
         ReadMarker {
             chat_id: chat,
             user_id: customer.id,
-            message_id: live.id
+            message_id: live.id,
+            seq: live.seq,
         }
     );
     assert_eq!(back.request(&read(newest)).await, Ok(Empty {}));

@@ -219,10 +219,13 @@ storage_case!(read_marker_only_moves_forward, |db: Db| async move {
         .message
         .id;
     assert_eq!(db.list_chats(p).await.expect("l")[0].unread_count, 3);
-    assert_eq!(db.mark_read(chat, p, m2).await.expect("read"), Some(true));
+    assert_eq!(
+        db.mark_read(chat, p, m2).await.expect("read"),
+        Some((true, 3))
+    );
     assert_eq!(
         db.mark_read(chat, p, m1).await.expect("read back"),
-        Some(false)
+        Some((false, 2))
     );
     assert_eq!(
         db.mark_read(chat, p, i64::MAX).await.expect("no such"),

@@ -38,7 +38,7 @@ pub fn refresh(ctx: ChatContext) {
                     for c in &chats {
                         if let Some(th) = t.get_mut(&c.id) {
                             for p in &c.participants {
-                                th.note_read(p.id, p.last_read_message_id);
+                                th.note_read(p.id, p.last_read_seq);
                             }
                             th.note_last_seq(c.last_seq);
                         }

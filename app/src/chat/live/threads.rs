@@ -16,11 +16,8 @@ const MAX_OPEN: usize = 3;
 pub fn listen(ctx: ChatContext, s: &Socket) {
     s.on(move |NewMessage(m)| on_new_message(ctx, m));
     s.on(move |r: ReadMarker| {
-        ctx.threads.update(|t| {
-            t.entry(r.chat_id)
-                .or_default()
-                .note_read(r.user_id, r.message_id)
-        });
+        ctx.threads
+            .update(|t| t.entry(r.chat_id).or_default().note_read(r.user_id, r.seq));
     });
 }
 
@@ -124,7 +121,7 @@ fn on_joined(ctx: ChatContext, chat: ChatId, reply: JoinReply) {
     ctx.threads.update(|t| {
         let th = t.entry(chat).or_default();
         for p in &reply.presence {
-            th.note_read(p.user_id, p.last_read_message_id);
+            th.note_read(p.user_id, p.last_read_seq);
         }
     });
     let Some(missed) = reply.messages else { return };

@@ -5,19 +5,15 @@
 use super::clock::Clock;
 use crate::chat::{Delivery, Line, use_chat};
 use crate::components::MessageText;
-use crate::model::{ChatId, MessageId, MessageKind, Role, UserId};
+use crate::model::{ChatId, MessageKind, Role, Seq, UserId};
 use leptos::prelude::*;
 
 /// The `data-state` test hook and the words shown for it.
-fn state_of(
-    delivery: Delivery,
-    id: MessageId,
-    read_up_to: MessageId,
-) -> (&'static str, &'static str) {
+fn state_of(delivery: Delivery, seq: Seq, read_up_to: Seq) -> (&'static str, &'static str) {
     match delivery {
         Delivery::Sending => ("sending", "Sending…"),
         Delivery::Failed => ("failed", "Not sent"),
-        Delivery::Sent if id > 0 && read_up_to >= id => ("read", "Read"),
+        Delivery::Sent if seq > 0 && read_up_to >= seq => ("read", "Read"),
         Delivery::Sent => ("sent", "Sent"),
     }
 }
@@ -27,8 +23,8 @@ pub fn MessageItem(
     chat_id: ChatId,
     line: Line,
     my_id: Option<UserId>,
-    /// The furthest message the others have read.
-    others_read: Memo<MessageId>,
+    /// The furthest seq the others have read.
+    others_read: Memo<Seq>,
     clock: Clock,
 ) -> impl IntoView {
     let chat = use_chat();
@@ -43,7 +39,8 @@ pub fn MessageItem(
             .into_any();
     }
     let mine = message.sender_id == my_id;
-    let state = move || state_of(delivery, id, others_read.get());
+    let seq = message.seq;
+    let state = move || state_of(delivery, seq, others_read.get());
     let created_at = message.created_at;
     let time = move || clock.time_of(created_at);
     let datetime = created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);

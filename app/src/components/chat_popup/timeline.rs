@@ -65,7 +65,7 @@ pub fn seen_by(
     lines: &[Line],
     me: Option<UserId>,
     others: &[(UserId, String)],
-    read_up_to: &HashMap<UserId, MessageId>,
+    read_up_to: &HashMap<UserId, Seq>,
 ) -> Option<(MessageId, Vec<String>)> {
     if me.is_none() || others.len() < 2 {
         return None;
@@ -76,14 +76,13 @@ pub fn seen_by(
         .iter()
         .rev()
         .map(|l| &l.message)
-        .find(|m| m.id > 0 && m.sender_id == me && m.id <= furthest)?
-        .id;
+        .find(|m| m.seq > 0 && m.sender_id == me && m.seq <= furthest)?;
     let names: Vec<String> = others
         .iter()
-        .filter(|(u, _)| marker(u) >= target)
+        .filter(|(u, _)| marker(u) >= target.seq)
         .map(|(_, n)| n.clone())
         .collect();
-    Some((target, names))
+    Some((target.id, names))
 }
 
 /// The rows for `lines`: day separators by `day_of`, and the "Seen by" row
