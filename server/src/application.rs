@@ -113,7 +113,10 @@ impl Application {
                 .context("cannot seed demo data")?;
         }
 
-        let socket_layer = realtime::layer(service.clone(), sink.clone()).await?;
+        let limits = realtime::Limits {
+            send_per_sec: config.send_limit_per_sec,
+        };
+        let socket_layer = realtime::layer(service.clone(), sink.clone(), limits).await?;
         let leptos_options = leptos_options(&config);
         let state = AppState {
             service: service.clone(),

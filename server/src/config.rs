@@ -11,6 +11,7 @@
 //! | `JOBCHAT_REDIS_PREFIX` | `jobchat`           | prefix of this deployment's Redis keys and channels |
 //! | `JWT_SECRET`    | generated in development   | HS256 key, ≥ 32 bytes, required in production       |
 //! | `JWT_TTL_SECS`  | `43200` (12 h)             | lifetime of issued tokens                           |
+//! | `JOBCHAT_SEND_LIMIT_PER_SEC` | `20`          | messages a second per socket (bursts of twice that); benchmarks lift it |
 //! | `JOBCHAT_DATA_DIR` | `data`                  | where the dev secret (and default SQLite file) live |
 //! | `LEPTOS_SITE_ROOT` | `target/site`           | the built site (WASM, CSS, assets)                  |
 //! | `RUST_LOG`      | `info,server=debug`        | log filter                                          |
@@ -96,6 +97,8 @@ pub struct Config {
     /// Test-only fault: drop every Nth `new_message` broadcast, so clients
     /// must close the gap by seq. Ignored in production.
     pub fault_drop_every: Option<u64>,
+    /// Messages a second one socket may send (bursts of twice that).
+    pub send_limit_per_sec: u32,
     pub jwt_secret: JwtSecret,
     pub jwt_ttl: Duration,
     pub data_dir: PathBuf,
@@ -104,6 +107,22 @@ pub struct Config {
 
 fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// A positive whole number from the environment, if set.
+fn positive(name: &'static str) -> Result<Option<u64>, ConfigError> {
+    var(name)
+        .map(|v| {
+            v.trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| ConfigError::Invalid {
+                    name,
+                    reason: format!("{v:?} is not a positive whole number"),
+                })
+        })
+        .transpose()
 }
 
 impl Config {
@@ -131,15 +150,7 @@ impl Config {
             &var("DATABASE_URL")
                 .unwrap_or_else(|| format!("sqlite://{}/jobchat.db", data_dir.display())),
         )?;
-        let jwt_ttl = match var("JWT_TTL_SECS") {
-            None => Duration::from_secs(12 * 3600),
-            Some(s) => Duration::from_secs(s.parse::<u64>().ok().filter(|n| *n > 0).ok_or(
-                ConfigError::Invalid {
-                    name: "JWT_TTL_SECS",
-                    reason: format!("{s:?} is not a positive number of seconds"),
-                },
-            )?),
-        };
+        let jwt_ttl = Duration::from_secs(positive("JWT_TTL_SECS")?.unwrap_or(12 * 3600));
         let jwt_secret = match (var("JWT_SECRET"), env) {
             (Some(s), _) => JwtSecret::new(s.into_bytes())?,
             (None, Environment::Production) => return Err(ConfigError::Missing("JWT_SECRET")),
@@ -153,18 +164,12 @@ impl Config {
             redis_prefix: var("JOBCHAT_REDIS_PREFIX").unwrap_or_else(|| "jobchat".to_owned()),
             demo_data: env == Environment::Development
                 && matches!(var("JOBCHAT_DEMO_DATA").as_deref(), Some("1" | "true")),
-            fault_drop_every: match (env, var("JOBCHAT_FAULT_DROP_EVERY")) {
-                (Environment::Development, Some(n)) => Some(
-                    n.parse()
-                        .ok()
-                        .filter(|n| *n > 0)
-                        .ok_or_else(|| ConfigError::Invalid {
-                            name: "JOBCHAT_FAULT_DROP_EVERY",
-                            reason: "must be a positive whole number".into(),
-                        })?,
-                ),
-                _ => None,
+            fault_drop_every: match env {
+                Environment::Development => positive("JOBCHAT_FAULT_DROP_EVERY")?,
+                Environment::Production => None,
             },
+            send_limit_per_sec: positive("JOBCHAT_SEND_LIMIT_PER_SEC")?
+                .map_or(20, |n| n.min(u64::from(u32::MAX)) as u32),
             jwt_secret,
             jwt_ttl,
             data_dir,
@@ -184,6 +189,7 @@ impl Config {
             redis_prefix: "jobchat".to_owned(),
             demo_data: false,
             fault_drop_every: None,
+            send_limit_per_sec: 20,
             jwt_secret: JwtSecret(b"test-secret-test-secret-test-secret!!".to_vec()),
             jwt_ttl: Duration::from_secs(3600),
             data_dir,

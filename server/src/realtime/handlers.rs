@@ -56,6 +56,7 @@ pub async fn authenticate<A: Adapter>(
     s: SocketRef<A>,
     TryData(auth): TryData<HandshakeAuth>,
     State(service): State<Service>,
+    State(limits): State<super::Limits>,
 ) -> Result<(), Unauthorized> {
     let token = auth
         .ok()
@@ -68,6 +69,7 @@ pub async fn authenticate<A: Adapter>(
         user,
         claims.exp,
         s.id.to_string(),
+        limits.send_per_sec,
     )));
     s.on(JoinChat::NAME, join_chat::<A>);
     s.on(LeaveChat::NAME, leave_chat::<A>);

@@ -34,6 +34,13 @@ use std::time::Duration;
 /// Largest Socket.IO packet accepted (a 4,000-character message is ~16 KiB).
 pub const MAX_PAYLOAD: u64 = 64 * 1024;
 
+/// Per-socket limits from the configuration.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// `JOBCHAT_SEND_LIMIT_PER_SEC`.
+    pub send_per_sec: u32,
+}
+
 /// The Socket.IO layer, for whichever adapter the gateway runs on.
 pub enum Layer {
     Local(SocketIoLayer<LocalAdapter>),
@@ -57,10 +64,12 @@ fn configure<A: Adapter>(
     builder: SocketIoBuilder<A>,
     service: Service,
     sink: &Arc<SocketSink>,
+    limits: Limits,
 ) -> SocketIoBuilder<A> {
     builder
         .with_state(service)
         .with_state(sink.clone())
+        .with_state(limits)
         .max_payload(MAX_PAYLOAD)
         .ping_interval(Duration::from_secs(20))
         .ping_timeout(Duration::from_secs(20))
@@ -70,10 +79,14 @@ fn configure<A: Adapter>(
 /// Builds the gateway and attaches `sink` (the one the service was given)
 /// to it. With `sink`'s cluster, the Redis adapter's channels are
 /// subscribed before this returns and the upkeep loop is started.
-pub async fn layer(service: Service, sink: Arc<SocketSink>) -> anyhow::Result<Layer> {
+pub async fn layer(
+    service: Service,
+    sink: Arc<SocketSink>,
+    limits: Limits,
+) -> anyhow::Result<Layer> {
     match sink.presence().cluster().cloned() {
         None => {
-            let (layer, io) = configure(SocketIo::builder(), service, &sink).build_layer();
+            let (layer, io) = configure(SocketIo::builder(), service, &sink, limits).build_layer();
             io.ns("/", handlers::on_connect.with(handlers::authenticate));
             sink.attach(Arc::new(io));
             Ok(Layer::Local(layer))
@@ -88,7 +101,7 @@ pub async fn layer(service: Service, sink: Arc<SocketSink>) -> anyhow::Result<La
                     .with_stream_buffer(16 * 1024),
             );
             let builder = SocketIo::builder().with_adapter::<ClusterAdapter<_>>(adapter);
-            let (layer, io) = configure(builder, service.clone(), &sink).build_layer();
+            let (layer, io) = configure(builder, service.clone(), &sink, limits).build_layer();
             io.ns("/", handlers::on_connect.with(handlers::authenticate))
                 .await
                 .context("cannot subscribe the Socket.IO adapter's Redis channels")?;

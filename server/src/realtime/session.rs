@@ -47,16 +47,21 @@ fn per_second(n: u32, burst: u32) -> Quota {
 }
 
 impl SocketSession {
-    pub fn new(user: AuthUser, expires_at: i64, sid: String) -> Self {
+    /// `send_per_sec`: `JOBCHAT_SEND_LIMIT_PER_SEC`.
+    pub fn new(user: AuthUser, expires_at: i64, sid: String, send_per_sec: u32) -> Self {
         Self {
             user,
             expires_at,
             sid,
             joined: Mutex::default(),
             typing: Mutex::default(),
-            // 20 messages a second with bursts of 40: far above any typist,
-            // low enough that a runaway client cannot flood a chat.
-            send_limit: RateLimiter::direct(per_second(20, 40)),
+            // 20 messages a second with bursts of 40 by default: far above
+            // any typist, low enough that a runaway client cannot flood a
+            // chat. Benchmarks lift it.
+            send_limit: RateLimiter::direct(per_second(
+                send_per_sec,
+                send_per_sec.saturating_mul(2),
+            )),
             typing_limit: RateLimiter::direct(per_second(5, 10)),
             closed: Notify::new(),
             registry: tokio::sync::Mutex::new(Counted::Pending),

@@ -1181,6 +1181,34 @@ both_backends!(send_rate_limit, |app: TestApp| async move {
     assert!(typing_limited > 0);
 });
 
+/// `JOBCHAT_SEND_LIMIT_PER_SEC` moves the send limit (benchmarks lift it).
+#[tokio::test]
+async fn the_send_limit_is_a_setting() {
+    use crate::helpers::{Backend, spawn_app_configured};
+    let tuning = server::Tuning {
+        seed_demo_data: false,
+        login_per_email_per_minute: 1000,
+        login_per_ip_per_minute: 1000,
+    };
+    let app = spawn_app_configured(Backend::Sqlite, tuning, |c| c.send_limit_per_sec = 3)
+        .await
+        .expect("sqlite always runs");
+    let (customer, _, chat) = pair(&app).await;
+    let c = app.socket(&customer).await;
+    let started = Instant::now();
+    let mut ok = 0;
+    for i in 0..12 {
+        if c.request(&message(chat, &format!("m{i}"))).await.is_ok() {
+            ok += 1;
+        }
+    }
+    let allowed = 7 + (started.elapsed().as_secs_f64() * 3.0).ceil() as usize;
+    assert!(
+        (6..=allowed).contains(&ok),
+        "a burst of 6 (twice 3), then 3 a second: {ok}"
+    );
+}
+
 // 14 --------------------------------------------------------------------------
 
 both_backends!(
