@@ -19,7 +19,7 @@ const USAGE: &str = "usage:
   server user add --role customer|provider|lsm --email EMAIL --name NAME --password PASSWORD
 
 Configuration comes from the environment (JOBCHAT_ENV, JOBCHAT_BIND, DATABASE_URL,
-JWT_SECRET, JWT_TTL_SECS, REDIS_URL, RUST_LOG); see README.md.";
+JWT_SECRET, JWT_TTL_SECS, REDIS_URL, …); see README.md.";
 
 /// Worker stack size. Server rendering awaits deeply nested futures (a
 /// chat window under a Suspense); the default 2 MiB overflows in debug builds.

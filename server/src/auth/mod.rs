@@ -6,5 +6,5 @@ mod password;
 pub mod session;
 
 pub use jwt::{Claims, JwtError, Keys};
-pub use password::{hash_password, verify_password};
+pub use password::{hash_password, hash_slots, most_hashes_at_once, verify_password};
 pub use session::{SESSION_COOKIE, SessionCookie, cookie_value, token_from_headers};
