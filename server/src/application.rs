@@ -123,6 +123,8 @@ impl Application {
             leptos_options: leptos_options.clone(),
             cookie,
             cluster: cluster.clone(),
+            metrics: crate::metrics::install(),
+            metrics_token: config.metrics_token.as_deref().map(Into::into),
         };
         let routes = generate_route_list(app::App);
         let ssr_service = service.clone();
@@ -151,6 +153,7 @@ impl Application {
                 app::shell,
             ))
             .layer(DefaultBodyLimit::max(MAX_BODY))
+            .layer(axum::middleware::from_fn(http::metrics::track))
             // The WASM bundle is most of what a first visit downloads:
             // brotli/gzip cut it to about a third.
             .layer(CompressionLayer::new());

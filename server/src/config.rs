@@ -11,6 +11,7 @@
 //! | `JOBCHAT_REDIS_PREFIX` | `jobchat`           | prefix of this deployment's Redis keys and channels |
 //! | `JWT_SECRET`    | generated in development   | HS256 key, ≥ 32 bytes, required in production       |
 //! | `JWT_TTL_SECS`  | `43200` (12 h)             | lifetime of issued tokens                           |
+//! | `JOBCHAT_METRICS_TOKEN` | unset (off)      | bearer token for `GET /metrics` (Prometheus); at least 16 characters |
 //! | `JOBCHAT_SEND_LIMIT_PER_SEC` | `20`          | messages a second per socket (bursts of twice that); benchmarks lift it |
 //! | `JOBCHAT_DATA_DIR` | `data`                  | where the dev secret (and default SQLite file) live |
 //! | `LEPTOS_SITE_ROOT` | `target/site`           | the built site (WASM, CSS, assets)                  |
@@ -99,6 +100,8 @@ pub struct Config {
     pub fault_drop_every: Option<u64>,
     /// Messages a second one socket may send (bursts of twice that).
     pub send_limit_per_sec: u32,
+    /// Bearer token that opens `GET /metrics`; `None` keeps it off.
+    pub metrics_token: Option<String>,
     pub jwt_secret: JwtSecret,
     pub jwt_ttl: Duration,
     pub data_dir: PathBuf,
@@ -170,6 +173,15 @@ impl Config {
             },
             send_limit_per_sec: positive("JOBCHAT_SEND_LIMIT_PER_SEC")?
                 .map_or(20, |n| n.min(u64::from(u32::MAX)) as u32),
+            metrics_token: match var("JOBCHAT_METRICS_TOKEN") {
+                Some(t) if t.len() < 16 => {
+                    return Err(ConfigError::Invalid {
+                        name: "JOBCHAT_METRICS_TOKEN",
+                        reason: "must be at least 16 characters".into(),
+                    });
+                }
+                t => t,
+            },
             jwt_secret,
             jwt_ttl,
             data_dir,
@@ -190,6 +202,7 @@ impl Config {
             demo_data: false,
             fault_drop_every: None,
             send_limit_per_sec: 20,
+            metrics_token: None,
             jwt_secret: JwtSecret(b"test-secret-test-secret-test-secret!!".to_vec()),
             jwt_ttl: Duration::from_secs(3600),
             data_dir,

@@ -20,6 +20,7 @@ pub mod backend;
 pub mod cluster;
 pub mod config;
 pub mod http;
+pub mod metrics;
 pub mod realtime;
 pub mod seed;
 pub mod service;

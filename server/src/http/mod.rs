@@ -10,6 +10,7 @@ mod disputes;
 mod error;
 mod health;
 mod jobs;
+pub mod metrics;
 mod notifications;
 
 pub use error::{
@@ -38,6 +39,9 @@ pub struct AppState {
     pub cookie: SessionCookie,
     /// Redis, when several nodes share it (`/healthz` checks it).
     pub cluster: Option<crate::cluster::Cluster>,
+    /// Renders `/metrics`, which answers only `metrics_token`'s holder.
+    pub metrics: metrics_exporter_prometheus::PrometheusHandle,
+    pub metrics_token: Option<std::sync::Arc<str>>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -99,6 +103,7 @@ pub fn router() -> Router<AppState> {
             }),
         )
         .route("/api/{*rest}", axum::routing::any(api_not_found))
+        .route("/metrics", get(metrics::render))
 }
 
 async fn api_not_found() -> impl IntoResponse {

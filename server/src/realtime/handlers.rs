@@ -116,6 +116,7 @@ async fn emit_from<A: Adapter, T: Serialize + ?Sized>(
     };
     if let Err(e) = to(false).emit(name, event).await {
         tracing::warn!(event = name, error = %e, "room emit to other nodes failed; delivering locally");
+        crate::metrics::redis_error("broadcast");
         if let Err(e) = to(true).emit(name, event).await {
             tracing::debug!(event = name, error = %e, "local room emit failed");
         }
@@ -157,6 +158,7 @@ pub async fn on_connect<A: Adapter>(
             tracing::info!("closed before its connect handler ran");
             return;
         };
+        crate::metrics::socket_opened();
         emit_to_socket(&s, &Connected { user_id: user.id });
         expire_at_token_end(&s, io, &sess);
         if came_online {
@@ -201,7 +203,10 @@ async fn on_disconnect<A: Adapter>(
             emit_typing(&s, user, chat, false).await;
         }
     }
-    let (emptied, offline) = sess.go_offline(sink.presence()).await;
+    let (counted, emptied, offline) = sess.go_offline(sink.presence()).await;
+    if counted {
+        crate::metrics::socket_closed();
+    }
     for chat in emptied {
         let left = UserLeft {
             chat_id: chat,
@@ -350,6 +355,7 @@ async fn send_message<A: Adapter>(
     ack: AckSender<A>,
     State(service): State<Service>,
 ) {
+    let arrived = std::time::Instant::now();
     let sess = session_or_return!(s, ack, SendMessage);
     let span = tracing::info_span!(
         "send_message",
@@ -374,6 +380,9 @@ async fn send_message<A: Adapter>(
             Ok(SendReply { message })
         }
         .await;
+        if result.is_ok() {
+            crate::metrics::send_acked(arrived.elapsed());
+        }
         reply::<_, SendMessage>(ack, result);
     }
     .instrument(span)

@@ -108,6 +108,7 @@ impl Presence {
     fn or_local<T>(&self, shared: Result<T, ClusterError>, local: T) -> T {
         shared.unwrap_or_else(|e| {
             tracing::warn!(error = %e, "presence kept on this node only until redis is back");
+            crate::metrics::redis_error("presence");
             self.stale.store(true, Ordering::Relaxed);
             local
         })
@@ -120,6 +121,7 @@ impl Presence {
                 Ok(found) => return found,
                 Err(e) => {
                     tracing::warn!(error = %e, "online flags from this node only");
+                    crate::metrics::redis_error("presence");
                     self.stale.store(true, Ordering::Relaxed);
                 }
             }

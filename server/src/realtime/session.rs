@@ -104,9 +104,10 @@ impl SocketSession {
         Some(last)
     }
 
-    /// The socket closed: out of every room and uncounted. Returns the chats
-    /// where it was the user's last socket, and whether the user went offline.
-    pub async fn go_offline(&self, presence: &Presence) -> (Vec<ChatId>, bool) {
+    /// The socket closed: out of every room and uncounted. Returns whether
+    /// it had been counted, the chats where it was the user's last socket,
+    /// and whether the user went offline.
+    pub async fn go_offline(&self, presence: &Presence) -> (bool, Vec<ChatId>, bool) {
         let mut state = self.registry.lock().await;
         let was = std::mem::replace(&mut *state, Counted::Closed);
         let chats: Vec<ChatId> = self.lock_joined().drain().collect();
@@ -116,8 +117,9 @@ impl SocketSession {
                 emptied.push(chat);
             }
         }
-        let offline = was == Counted::Yes && presence.leave(self.online_entry()).await;
-        (emptied, offline)
+        let counted = was == Counted::Yes;
+        let offline = counted && presence.leave(self.online_entry()).await;
+        (counted, emptied, offline)
     }
 
     fn online_entry(&self) -> Entry {

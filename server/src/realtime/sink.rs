@@ -41,6 +41,7 @@ impl<A: Adapter> Rooms for SocketIo<A> {
         // it; the others' clients close the gap by seq.
         if let Err(e) = self.to(rooms.clone()).emit(name, payload).await {
             tracing::warn!(event = name, error = %e, "broadcast to other nodes failed; delivering locally");
+            crate::metrics::redis_error("broadcast");
             if let Err(e) = self.local().to(rooms).emit(name, payload).await {
                 tracing::warn!(event = name, error = %e, "local broadcast failed");
             }

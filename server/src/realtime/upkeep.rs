@@ -30,6 +30,7 @@ async fn round(cluster: &Cluster, service: &Service, sink: &SocketSink) {
         Ok(false) => presence.mark_stale(),
         Err(e) => {
             tracing::warn!(error = %e, "heartbeat not renewed; redis unreachable");
+            crate::metrics::redis_error("heartbeat");
             presence.mark_stale();
             return;
         }

@@ -51,7 +51,10 @@ impl LoginLimiter {
         if let Some(cluster) = &self.cluster {
             match self.check_shared(cluster, email, ip).await {
                 Ok(outcome) => return outcome,
-                Err(e) => tracing::warn!(error = %e, "login limits counted on this node only"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "login limits counted on this node only");
+                    crate::metrics::redis_error("counter");
+                }
             }
         }
         let clock = governor::clock::DefaultClock::default();

@@ -16,6 +16,7 @@ pub use error::{ConflictDetails, Result, ServiceError};
 pub use limits::LoginLimiter;
 
 use crate::auth::{self, Claims, Keys};
+use crate::metrics;
 use crate::storage::{
     Cursor, Db, LsmLoad, MessageNotice, NewDispute, NewUser, Notice, PageQuery, Settlement,
     StorageError,
@@ -173,6 +174,11 @@ impl Service {
     pub async fn ping(&self) -> Result<&'static str> {
         self.inner.db.ping().await?;
         Ok(self.inner.db.backend())
+    }
+
+    /// The database pool: connections open, and idle (metrics).
+    pub fn pool_stats(&self) -> (u32, usize) {
+        self.inner.db.pool_stats()
     }
 
     /// Closes the database pool (shutdown).
@@ -337,6 +343,7 @@ impl Service {
                 &texts::job_booked(title.as_str()),
             )
             .await?;
+        metrics::message_stored("system");
         let created = ChatCreated {
             chat_id: booked.chat_id,
             job_id: booked.job_id,
@@ -478,6 +485,7 @@ impl Service {
             }
         };
         if sent.created {
+            metrics::message_stored("user");
             self.inner
                 .broadcast
                 .to_chat(chat, &NewMessage(sent.message.clone()))
@@ -587,6 +595,7 @@ impl Service {
                 },
             })
             .await?;
+        metrics::message_stored("system");
         let b = &self.inner.broadcast;
         b.to_chat(chat, &NewMessage(opened.message)).await;
         let invited = LsmInvited {
@@ -646,6 +655,7 @@ impl Service {
                 },
             })
             .await?;
+        metrics::message_stored("system");
         let b = &self.inner.broadcast;
         b.to_chat(chat, &NewMessage(resolved.message)).await;
         let settled = DisputeResolved {

@@ -148,6 +148,11 @@ impl Db {
         Ok(())
     }
 
+    /// Connections open in the pool, and how many of them are idle.
+    pub fn pool_stats(&self) -> (u32, usize) {
+        on_pool!(self, pool => (pool.size(), pool.num_idle()))
+    }
+
     pub async fn close(&self) {
         on_pool!(self, pool => pool.close().await)
     }

@@ -222,3 +222,61 @@ mod login_rate_limit {
         assert_eq!(statuses[4], StatusCode::TOO_MANY_REQUESTS);
     }
 }
+
+mod metrics {
+    use crate::helpers::{Backend, spawn_app, spawn_app_configured};
+    use reqwest::StatusCode;
+
+    #[tokio::test]
+    async fn off_without_a_token() {
+        let app = spawn_app(Backend::Sqlite)
+            .await
+            .expect("sqlite always runs");
+        let (status, body) = app.get("/metrics", None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+        assert_eq!(body["error"]["code"], "not_found");
+    }
+
+    #[tokio::test]
+    async fn prometheus_text_for_the_token_holder_only() {
+        const TOKEN: &str = "a-metrics-token-for-tests";
+        let app = spawn_app_configured(Backend::Sqlite, server::Tuning::default(), |c| {
+            c.metrics_token = Some(TOKEN.into());
+        })
+        .await
+        .expect("sqlite always runs");
+        // Some traffic to count: a user, a socket, a message.
+        let customer = app.register("customer").await;
+        let provider = app.register("provider").await;
+        let chat = app.book(&customer, &provider).await;
+        let mut s = app.socket(&customer).await;
+        s.join(chat).await;
+        s.send(chat, "counted").await;
+
+        for wrong in [None, Some("wrong-token-wrong-token")] {
+            let (status, body) = app.get("/metrics", wrong).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+        }
+        let res = app
+            .client
+            .get(format!("{}/metrics", app.addr))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(res.status(), StatusCode::OK);
+        let text = res.text().await.expect("body");
+        for needle in [
+            "jobchat_sockets_connected",
+            "jobchat_messages_persisted_total{kind=\"user\"}",
+            "jobchat_messages_persisted_total{kind=\"system\"}",
+            "jobchat_send_ack_seconds_bucket",
+            "jobchat_db_pool_in_use",
+            "jobchat_db_pool_open",
+            "jobchat_http_requests_total{method=\"POST\",route=\"/api/auth/register\",status=\"201\"}",
+            "jobchat_http_request_seconds_bucket",
+        ] {
+            assert!(text.contains(needle), "no {needle} in:\n{text}");
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! Prometheus metrics: every name in one place, recorded where things happen
+//! and rendered by `GET /metrics` (`http::metrics`), which answers only a
+//! caller holding `JOBCHAT_METRICS_TOKEN` and is off without it.
+//!
+//! One recorder per process (the `metrics` facade is global); several
+//! in-process servers (the tests) share it.
+
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+/// Sockets connected to this node (gauge).
+pub const SOCKETS: &str = "jobchat_sockets_connected";
+/// Messages stored, by `kind` (`user`, `system`).
+pub const MESSAGES: &str = "jobchat_messages_persisted_total";
+/// `send_message` from the event's arrival to its ack, in seconds.
+pub const SEND_ACK: &str = "jobchat_send_ack_seconds";
+/// Database connections in use / open, sampled at each scrape.
+pub const POOL_IN_USE: &str = "jobchat_db_pool_in_use";
+pub const POOL_OPEN: &str = "jobchat_db_pool_open";
+/// Redis failures, by `op` (`broadcast`, `presence`, `heartbeat`, `counter`).
+pub const REDIS_ERRORS: &str = "jobchat_redis_errors_total";
+/// HTTP requests by `method`, `route` (the matched pattern) and `status`.
+pub const HTTP_REQUESTS: &str = "jobchat_http_requests_total";
+pub const HTTP_SECONDS: &str = "jobchat_http_request_seconds";
+
+static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// Installs the recorder (once per process) and returns its handle.
+pub fn install() -> PrometheusHandle {
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new()
+                .set_buckets_for_metric(
+                    Matcher::Suffix("_seconds".into()),
+                    &[
+                        0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+                    ],
+                )
+                .and_then(|b| b.install_recorder());
+            match recorder {
+                Ok(handle) => handle,
+                Err(e) => {
+                    // Another recorder is installed (a test harness): ours
+                    // still renders, it only sees nothing.
+                    tracing::warn!(error = %e, "metrics recorder not installed");
+                    PrometheusBuilder::new().build_recorder().handle()
+                }
+            }
+        })
+        .clone()
+}
+
+pub fn redis_error(op: &'static str) {
+    metrics::counter!(REDIS_ERRORS, "op" => op).increment(1);
+}
+
+pub fn message_stored(kind: &'static str) {
+    metrics::counter!(MESSAGES, "kind" => kind).increment(1);
+}
+
+pub fn send_acked(took: Duration) {
+    metrics::histogram!(SEND_ACK).record(took.as_secs_f64());
+}
+
+pub fn socket_opened() {
+    metrics::gauge!(SOCKETS).increment(1.0);
+}
+
+pub fn socket_closed() {
+    metrics::gauge!(SOCKETS).decrement(1.0);
+}
