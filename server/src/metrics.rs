@@ -15,6 +15,10 @@ pub const SOCKETS: &str = "jobchat_sockets_connected";
 pub const MESSAGES: &str = "jobchat_messages_persisted_total";
 /// `send_message` from the event's arrival to its ack, in seconds.
 pub const SEND_ACK: &str = "jobchat_send_ack_seconds";
+/// Messages per group commit (one transaction).
+pub const COMMIT_BATCH: &str = "jobchat_commit_batch_size";
+/// How long a message waited for its group commit to start, in seconds.
+pub const COMMIT_WAIT: &str = "jobchat_commit_wait_seconds";
 /// Database connections in use / open, sampled at each scrape.
 pub const POOL_IN_USE: &str = "jobchat_db_pool_in_use";
 pub const POOL_OPEN: &str = "jobchat_db_pool_open";
@@ -37,6 +41,12 @@ pub fn install() -> PrometheusHandle {
                         0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
                     ],
                 )
+                .and_then(|b| {
+                    b.set_buckets_for_metric(
+                        Matcher::Full(COMMIT_BATCH.into()),
+                        &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0],
+                    )
+                })
                 .and_then(|b| b.install_recorder());
             match recorder {
                 Ok(handle) => handle,
@@ -57,6 +67,14 @@ pub fn redis_error(op: &'static str) {
 
 pub fn message_stored(kind: &'static str) {
     metrics::counter!(MESSAGES, "kind" => kind).increment(1);
+}
+
+pub fn commit_batch(size: usize) {
+    metrics::histogram!(COMMIT_BATCH).record(size as f64);
+}
+
+pub fn commit_waited(took: Duration) {
+    metrics::histogram!(COMMIT_WAIT).record(took.as_secs_f64());
 }
 
 pub fn send_acked(took: Duration) {

@@ -99,6 +99,7 @@ impl From<StorageError> for ServiceError {
     fn from(e: StorageError) -> Self {
         match e {
             StorageError::NotFound => Self::NotFound("record"),
+            StorageError::Unavailable(why) => Self::Unavailable(why.into()),
             StorageError::Conflict(c) => Self::Conflict {
                 message: format!("conflict on {c}"),
                 details: None,

@@ -9,6 +9,7 @@
 mod broadcast;
 mod error;
 mod limits;
+mod sends;
 mod texts;
 
 pub use broadcast::{Audience, Broadcaster, EventSink};
@@ -18,8 +19,8 @@ pub use limits::LoginLimiter;
 use crate::auth::{self, Claims, Keys};
 use crate::metrics;
 use crate::storage::{
-    Cursor, Db, LsmLoad, MessageNotice, NewDispute, NewUser, Notice, PageQuery, Settlement,
-    StorageError,
+    Cursor, Db, LsmLoad, MessageNotice, NewDispute, NewUser, NewUserMessage, Notice, PageQuery,
+    Settlement, StorageError,
 };
 use app::api::{Booking, DisputeOpened};
 use app::model::{
@@ -129,6 +130,73 @@ pub fn history_page(
     })
 }
 
+/// What the fan-out is asked to do.
+pub(crate) enum FanOut {
+    /// Broadcast a stored message and bump the others' bells.
+    Stored(Message),
+    /// Answer once everything queued before has been done.
+    Settle(tokio::sync::oneshot::Sender<()>),
+}
+
+/// Broadcasts each stored message (in the order the committer stored them)
+/// and bumps the others' bell notifications, off the senders' path.
+fn fan_out(
+    db: Db,
+    broadcast: Broadcaster,
+    mut queue: tokio::sync::mpsc::UnboundedReceiver<FanOut>,
+) {
+    tokio::spawn(async move {
+        let mut bells = tokio::task::JoinSet::new();
+        while let Some(job) = queue.recv().await {
+            match job {
+                FanOut::Stored(message) => {
+                    broadcast
+                        .to_chat(message.chat_id, &NewMessage(message.clone()))
+                        .await;
+                    // Bells need no order: they run side by side.
+                    bells.spawn(notify_new_message(db.clone(), broadcast.clone(), message));
+                    while bells.try_join_next().is_some() {}
+                }
+                FanOut::Settle(done) => {
+                    while bells.join_next().await.is_some() {}
+                    let _ = done.send(());
+                }
+            }
+        }
+    });
+}
+
+/// Bumps every other participant's "new messages" notification for the chat.
+async fn notify_new_message(db: Db, broadcast: Broadcaster, message: Message) {
+    let chat = message.chat_id;
+    let sender = message.sender_name.clone().unwrap_or_default();
+    let result: Result<()> = async {
+        let participants = db.chat_participants(chat).await?;
+        let job_title = db.chat_job_title(chat).await?;
+        let title = texts::new_message_title(&sender, &job_title);
+        let after_count = texts::new_messages_after_count(&sender, &job_title);
+        let preview = texts::preview(&message.content);
+        let notice = MessageNotice {
+            title: &title,
+            title_after_count: &after_count,
+            body: &preview,
+        };
+        for p in participants
+            .iter()
+            .filter(|p| Some(p.id) != message.sender_id)
+        {
+            let n = db.bump_message_notification(p.id, chat, notice).await?;
+            broadcast.to_user(p.id, &NewNotification(n)).await;
+        }
+        Ok(())
+    }
+    .await;
+    if let Err(e) = result {
+        // The message itself is stored and delivered; a lost bell is logged.
+        tracing::error!(chat_id = chat, error = %e, "notifying participants failed");
+    }
+}
+
 /// The LSM a new dispute goes to: the one with the fewest open disputes,
 /// ties to the lowest id.
 fn least_busy(loads: Vec<LsmLoad>) -> Option<UserRef> {
@@ -148,16 +216,25 @@ struct Inner {
     keys: Keys,
     broadcast: Broadcaster,
     login_limiter: LoginLimiter,
+    sends: sends::Sends,
+    fan_out: tokio::sync::mpsc::UnboundedSender<FanOut>,
 }
 
 impl Service {
+    /// Starts the message committer and its fan-out (tasks on the current
+    /// Tokio runtime).
     pub fn new(db: Db, keys: Keys, login_limiter: LoginLimiter, broadcast: Broadcaster) -> Self {
+        let (fan_out_tx, fan_out_rx) = tokio::sync::mpsc::unbounded_channel();
+        let sends = sends::Sends::start(db.clone(), fan_out_tx.clone());
+        fan_out(db.clone(), broadcast.clone(), fan_out_rx);
         Self {
             inner: Arc::new(Inner {
                 db,
                 keys,
                 broadcast,
                 login_limiter,
+                sends,
+                fan_out: fan_out_tx,
             }),
         }
     }
@@ -181,8 +258,19 @@ impl Service {
         self.inner.db.pool_stats()
     }
 
-    /// Closes the database pool (shutdown).
+    /// Resolves once every message stored so far has been broadcast and
+    /// its bells bumped (tests; shutdown, before the pool closes).
+    pub async fn settle(&self) {
+        let (done, settled) = tokio::sync::oneshot::channel();
+        if self.inner.fan_out.send(FanOut::Settle(done)).is_ok() {
+            let _ = settled.await;
+        }
+    }
+
+    /// Closes the database pool (shutdown), after the fan-out's pending
+    /// bells (for at most 5 s).
     pub async fn close(&self) {
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), self.settle()).await;
         self.inner.db.close().await
     }
 
@@ -455,14 +543,13 @@ impl Service {
         }
     }
 
-    /// Stores and delivers a message. Durable before anyone hears of it; a
-    /// resend with the same client id returns the stored message and repeats
-    /// nothing. Membership is checked inside the storing transaction, so a
-    /// participant removed on another node is refused at once.
-    ///
-    /// Concurrent sends to one chat (from this node or others) are ordered by
-    /// the database (seq); their `new_message` events may overtake each
-    /// other on the way, and clients put them in seq order.
+    /// Stores a message and answers once it is durable (group commit, see
+    /// `sends`); a resend with the same client id returns the stored
+    /// message and repeats nothing. Membership is checked inside the storing
+    /// transaction, so a participant removed on another node is refused at
+    /// once. Broadcasting and notifying happen after the answer, in seq
+    /// order on this node (`fan_out`); concurrent sends from other nodes may
+    /// still overtake them, and clients put them in seq order.
     #[tracing::instrument(skip_all, fields(user_id = actor.id, chat_id = chat))]
     pub async fn post_message(
         &self,
@@ -471,60 +558,21 @@ impl Service {
         text: MessageText,
         client_id: ClientId,
     ) -> Result<Message> {
-        let sent = match self
-            .inner
-            .db
-            .insert_user_message(chat, actor.id, text.as_str(), client_id.as_str())
-            .await?
-        {
-            Some(sent) => sent,
-            None => {
-                // Not in the chat (or no such chat): say which, as for reads.
-                self.authorize_chat(actor, chat).await?;
-                return Err(ServiceError::Forbidden("you are not in this chat"));
-            }
+        let new = NewUserMessage {
+            chat_id: chat,
+            sender_id: actor.id,
+            content: text.as_str().to_owned(),
+            client_id: client_id.as_str().to_owned(),
+        };
+        let Some(sent) = self.inner.sends.store(new).await? else {
+            // Not in the chat (or no such chat): say which, as for reads.
+            self.authorize_chat(actor, chat).await?;
+            return Err(ServiceError::Forbidden("you are not in this chat"));
         };
         if sent.created {
             metrics::message_stored("user");
-            self.inner
-                .broadcast
-                .to_chat(chat, &NewMessage(sent.message.clone()))
-                .await;
-            self.notify_new_message(actor, chat, &sent.message).await;
         }
         Ok(sent.message)
-    }
-
-    async fn notify_new_message(&self, actor: &AuthUser, chat: ChatId, message: &Message) {
-        let result: Result<()> = async {
-            let participants = self.inner.db.chat_participants(chat).await?;
-            let job_title = self.inner.db.chat_job_title(chat).await?;
-            let title = texts::new_message_title(&actor.name, &job_title);
-            let after_count = texts::new_messages_after_count(&actor.name, &job_title);
-            let preview = texts::preview(&message.content);
-            let notice = MessageNotice {
-                title: &title,
-                title_after_count: &after_count,
-                body: &preview,
-            };
-            for p in participants.iter().filter(|p| p.id != actor.id) {
-                let n = self
-                    .inner
-                    .db
-                    .bump_message_notification(p.id, chat, notice)
-                    .await?;
-                self.inner
-                    .broadcast
-                    .to_user(p.id, &NewNotification(n))
-                    .await;
-            }
-            Ok(())
-        }
-        .await;
-        if let Err(e) = result {
-            // The message itself is stored and delivered; a lost bell is logged.
-            tracing::error!(chat_id = chat, error = %e, "notifying participants failed");
-        }
     }
 
     pub async fn mark_read(

@@ -59,20 +59,20 @@ pub(super) const MESSAGE_SELECT: &str = "SELECT m.id, m.chat_id, m.seq, m.sender
 /// and cannot race a change of membership.
 ///
 /// Evaluates to `Err(Refused)` when the chat is missing or `$member` is not
-/// in it, `Ok(None)` when `(sender, client_id)` was stored before (the caller
-/// must then roll back: the seq taken would leave a gap), else `Ok(Some((id, seq)))`.
+/// in it, `Ok(None)` when `(sender, client_id)` was stored before (the seq
+/// taken is given back at once, still under the row's lock, so no gap is
+/// left and the transaction can go on), else `Ok(Some((id, seq)))`.
 macro_rules! insert_message_tx {
     ($tx:expr, $chat:expr, $member:expr, $sender:expr, $kind:expr, $content:expr, $client_id:expr) => {{
         let at = $crate::storage::now();
         let member: Option<i64> = $member;
         let taken: Option<(i64,)> = sqlx::query_as(
-            "UPDATE chats SET last_seq = last_seq + 1, last_message_at = $2 \
-             WHERE id = $1 AND ($3 IS NULL OR EXISTS ( \
-                 SELECT 1 FROM chat_participants WHERE chat_id = $1 AND user_id = $3)) \
+            "UPDATE chats SET last_seq = last_seq + 1 \
+             WHERE id = $1 AND ($2 IS NULL OR EXISTS ( \
+                 SELECT 1 FROM chat_participants WHERE chat_id = $1 AND user_id = $2)) \
              RETURNING last_seq",
         )
         .bind($chat)
-        .bind(at)
         .bind(member)
         .fetch_optional(&mut *$tx)
         .await?;
@@ -93,14 +93,26 @@ macro_rules! insert_message_tx {
                 .bind(at)
                 .fetch_optional(&mut *$tx)
                 .await?;
-                if let Some((id,)) = inserted {
-                    sqlx::query("UPDATE chats SET last_message_id = $1 WHERE id = $2")
+                match inserted {
+                    Some((id,)) => {
+                        sqlx::query(
+                            "UPDATE chats SET last_message_id = $1, last_message_at = $2 WHERE id = $3",
+                        )
                         .bind(id)
+                        .bind(at)
                         .bind($chat)
                         .execute(&mut *$tx)
                         .await?;
+                        Ok(Some((id, seq)))
+                    }
+                    None => {
+                        sqlx::query("UPDATE chats SET last_seq = last_seq - 1 WHERE id = $1")
+                            .bind($chat)
+                            .execute(&mut *$tx)
+                            .await?;
+                        Ok(None)
+                    }
                 }
-                Ok(inserted.map(|(id,)| (id, seq)))
             }
         }
     }};
@@ -155,6 +167,15 @@ pub(super) use fetch_message_tx;
 #[derive(Debug)]
 pub struct Refused;
 
+/// A user's message to store.
+#[derive(Clone, Debug)]
+pub struct NewUserMessage {
+    pub chat_id: ChatId,
+    pub sender_id: UserId,
+    pub content: String,
+    pub client_id: String,
+}
+
 /// What a send produced: the stored message, and whether this call stored it
 /// (false for an idempotent resend of a message stored before).
 pub struct SentMessage {
@@ -189,31 +210,76 @@ impl Db {
         content: &str,
         client_id: &str,
     ) -> Result<Option<SentMessage>> {
+        let one = NewUserMessage {
+            chat_id,
+            sender_id,
+            content: content.to_owned(),
+            client_id: client_id.to_owned(),
+        };
+        let mut stored = self
+            .insert_user_messages(std::slice::from_ref(&one))
+            .await?;
+        Ok(stored.pop().flatten())
+    }
+
+    /// Stores many users' messages in ONE transaction (group commit: one
+    /// commit, one fsync, for all of them), each as `insert_user_message`
+    /// would, answering in the same order. Chats are locked in the order the
+    /// messages come: callers sort by chat id so that two nodes committing
+    /// batches at once lock in the same order and cannot deadlock.
+    pub async fn insert_user_messages(
+        &self,
+        batch: &[NewUserMessage],
+    ) -> Result<Vec<Option<SentMessage>>> {
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            let stored = insert_message_tx!(tx, chat_id, Some(sender_id), Some(sender_id), MessageKind::User.as_str(), content, Some(client_id));
-            match stored {
-                Err(Refused) => Ok(None),
-                Ok(Some((id, _seq))) => {
-                    let message = fetch_message_tx!(tx, id);
-                    tx.commit().await?;
-                    Ok(Some(SentMessage { message, created: true }))
-                }
-                Ok(None) => {
-                    // A resend: give the seq back (roll back), return the original.
-                    tx.rollback().await?;
-                    let sql = format!(
-                        "{MESSAGE_SELECT} WHERE m.chat_id = $1 AND m.sender_id = $2 AND m.client_id = $3"
-                    );
-                    let row: MessageRow = sqlx::query_as(&sql)
-                        .bind(chat_id)
-                        .bind(sender_id)
-                        .bind(client_id)
-                        .fetch_one(pool)
+            // Per message: its new row's id, or the earlier one's (a resend).
+            let mut outcome: Vec<Option<(i64, bool)>> = Vec::with_capacity(batch.len());
+            for m in batch {
+                let kind = MessageKind::User.as_str();
+                let stored = insert_message_tx!(tx, m.chat_id, Some(m.sender_id), Some(m.sender_id), kind, m.content.as_str(), Some(m.client_id.as_str()));
+                outcome.push(match stored {
+                    Err(Refused) => None,
+                    Ok(Some((id, _seq))) => Some((id, true)),
+                    Ok(None) => {
+                        let (id,): (i64,) = sqlx::query_as(
+                            "SELECT id FROM messages WHERE chat_id = $1 AND sender_id = $2 AND client_id = $3",
+                        )
+                        .bind(m.chat_id)
+                        .bind(m.sender_id)
+                        .bind(m.client_id.as_str())
+                        .fetch_one(&mut *tx)
                         .await?;
-                    Ok(Some(SentMessage { message: Message::try_from(row)?, created: false }))
+                        Some((id, false))
+                    }
+                });
+            }
+            // Every message of the batch with its sender, in one query.
+            let ids: Vec<i64> = outcome.iter().flatten().map(|(id, _)| *id).collect();
+            let mut by_id = std::collections::HashMap::with_capacity(ids.len());
+            for chunk in ids.chunks(500) {
+                let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+                let sql = format!("{MESSAGE_SELECT} WHERE m.id IN ({})", marks.join(", "));
+                let mut q = sqlx::query_as::<_, MessageRow>(&sql);
+                for id in chunk {
+                    q = q.bind(*id);
+                }
+                for row in q.fetch_all(&mut *tx).await? {
+                    by_id.insert(row.id, Message::try_from(row)?);
                 }
             }
+            tx.commit().await?;
+            outcome
+                .into_iter()
+                .map(|o| match o {
+                    None => Ok(None),
+                    Some((id, created)) => by_id
+                        .get(&id)
+                        .cloned()
+                        .map(|message| Some(SentMessage { message, created }))
+                        .ok_or_else(|| StorageError::Corrupt(format!("message {id} vanished"))),
+                })
+                .collect()
         })
     }
 

@@ -61,6 +61,9 @@ pub enum StorageError {
     Database(sqlx::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// Storage cannot take the request now (retry later).
+    #[error("{0}")]
+    Unavailable(&'static str),
 }
 
 impl From<sqlx::Error> for StorageError {

@@ -357,10 +357,12 @@ impl TestApp {
         body["chatId"].as_i64().expect("chat id")
     }
 
-    /// Stores a message through the service (the socket's path).
+    /// Stores a message through the service (the socket's path), and waits
+    /// until it is broadcast and the others' bells are bumped.
     pub async fn say(&self, user: &TestUser, chat: i64, text: &str) -> app::model::Message {
         let (actor, _) = self.service.authenticate(&user.token).expect("valid token");
-        self.service
+        let message = self
+            .service
             .post_message(
                 &actor,
                 chat,
@@ -368,7 +370,9 @@ impl TestApp {
                 app::validate::ClientId::parse(&uuid_like()).expect("client id"),
             )
             .await
-            .expect("message stored")
+            .expect("message stored");
+        self.service.settle().await;
+        message
     }
 }
 

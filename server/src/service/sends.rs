@@ -1,0 +1,118 @@
+//! Group commit for users' messages. Sends from every socket of this node
+//! queue here; one task stores whatever has queued in ONE transaction (one
+//! commit, one fsync, for tens or hundreds of messages), answers each
+//! sender as soon as that commit is durable, then hands the new messages,
+//! in seq order, to the fan-out that broadcasts them.
+//!
+//! No time window is waited for: a batch is whatever queued while the
+//! previous commit ran, so a lone message goes at once and a busy node
+//! batches by itself. A batch locks chats in chat-id order, the same on
+//! every node, so two nodes committing at once cannot deadlock. If a batch
+//! fails, its messages are retried one by one, so one bad message never
+//! fails the others.
+
+use super::FanOut;
+use crate::metrics;
+use crate::storage::{Db, NewUserMessage, SentMessage, StorageError};
+use std::time::Instant;
+use tokio::sync::{mpsc, oneshot};
+
+/// Most messages in one transaction.
+const MAX_BATCH: usize = 512;
+
+type Reply = oneshot::Sender<Result<Option<SentMessage>, StorageError>>;
+
+struct Pending {
+    message: NewUserMessage,
+    reply: Reply,
+    queued: Instant,
+}
+
+#[derive(Clone)]
+pub(super) struct Sends {
+    queue: mpsc::UnboundedSender<Pending>,
+}
+
+impl Sends {
+    /// Starts the committer over `db`; every message it stores (not the
+    /// resends) goes to the fan-out, in commit order.
+    pub(super) fn start(db: Db, stored: mpsc::UnboundedSender<FanOut>) -> Self {
+        let (queue, rx) = mpsc::unbounded_channel();
+        tokio::spawn(run(db, rx, stored));
+        Self { queue }
+    }
+
+    /// Stores one message as `Db::insert_user_message` does, in whichever
+    /// batch it joins; resolves once that batch is committed.
+    pub(super) async fn store(
+        &self,
+        message: NewUserMessage,
+    ) -> Result<Option<SentMessage>, StorageError> {
+        let (reply, answer) = oneshot::channel();
+        let pending = Pending {
+            message,
+            reply,
+            queued: Instant::now(),
+        };
+        if self.queue.send(pending).is_err() {
+            return Err(StorageError::Unavailable("the message committer stopped"));
+        }
+        answer.await.unwrap_or(Err(StorageError::Unavailable(
+            "the message committer stopped",
+        )))
+    }
+}
+
+async fn run(
+    db: Db,
+    mut queue: mpsc::UnboundedReceiver<Pending>,
+    stored: mpsc::UnboundedSender<FanOut>,
+) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while let Some(first) = queue.recv().await {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(p) => batch.push(p),
+                Err(_) => break,
+            }
+        }
+        commit(&db, &mut batch, &stored).await;
+    }
+}
+
+async fn commit(db: &Db, batch: &mut Vec<Pending>, stored: &mpsc::UnboundedSender<FanOut>) {
+    // Stable: a chat's messages keep their arrival order.
+    batch.sort_by_key(|p| p.message.chat_id);
+    let started = Instant::now();
+    for p in batch.iter() {
+        metrics::commit_waited(started - p.queued);
+    }
+    metrics::commit_batch(batch.len());
+    let messages: Vec<NewUserMessage> = batch.iter().map(|p| p.message.clone()).collect();
+    let results = match db.insert_user_messages(&messages).await {
+        Ok(results) => results.into_iter().map(Ok).collect(),
+        Err(e) if batch.len() > 1 => {
+            tracing::warn!(error = %e, size = batch.len(), "batch failed; storing its messages one by one");
+            let mut one_by_one = Vec::with_capacity(batch.len());
+            for m in &messages {
+                one_by_one.push(
+                    db.insert_user_message(m.chat_id, m.sender_id, &m.content, &m.client_id)
+                        .await,
+                );
+            }
+            one_by_one
+        }
+        Err(e) => vec![Err(e)],
+    };
+    for (p, result) in batch.drain(..).zip(results) {
+        if let Ok(Some(sent)) = &result
+            && sent.created
+        {
+            let _ = stored.send(FanOut::Stored(sent.message.clone()));
+        }
+        // The sender may have gone (socket closed): the message is stored
+        // anyway, and its resend will find it.
+        let _ = p.reply.send(result);
+    }
+}
