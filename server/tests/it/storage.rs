@@ -3,8 +3,8 @@
 use crate::helpers::{Backend, test_storage};
 use app::model::{MessageKind, Role, UserId};
 use server::storage::{
-    Cursor, Db, DisputeError, MessageNotice, NewDispute, NewUser, Notice, PageQuery, Settlement,
-    StorageError,
+    Cursor, Db, DisputeError, MessageNotice, NewDispute, NewUser, NewUserMessage, Notice,
+    PageQuery, Settlement, StorageError,
 };
 
 macro_rules! storage_case {
@@ -397,3 +397,49 @@ storage_case!(message_notifications_coalesce, |db: Db| async move {
         1
     );
 });
+
+storage_case!(
+    a_batch_is_one_commit_with_per_message_outcomes,
+    |db: Db| async move {
+        let c = user(&db, "c@example.test", Role::Customer).await;
+        let p = user(&db, "p@example.test", Role::Provider).await;
+        let outsider = user(&db, "o@example.test", Role::Customer).await;
+        let one = db
+            .book_job(c, p, "One", "", "opened")
+            .await
+            .expect("book")
+            .chat_id;
+        let two = db
+            .book_job(c, p, "Two", "", "opened")
+            .await
+            .expect("book")
+            .chat_id;
+        let msg = |chat, sender, key: &str| NewUserMessage {
+            chat_id: chat,
+            sender_id: sender,
+            content: format!("text {key}"),
+            client_id: key.to_owned(),
+        };
+        let batch = [
+            msg(one, c, "a"),
+            msg(one, p, "b"),
+            msg(one, c, "a"), // the resend of "a", in the same batch
+            msg(one, outsider, "x"),
+            msg(two, c, "c"),
+        ];
+        let out = db.insert_user_messages(&batch).await.expect("batch");
+        let seq = |i: usize| out[i].as_ref().map(|s| (s.message.seq, s.created));
+        assert_eq!(seq(0), Some((2, true)));
+        assert_eq!(seq(1), Some((3, true)));
+        assert_eq!(seq(2), Some((2, false)), "the resend finds the first");
+        assert!(out[3].is_none(), "an outsider is refused");
+        assert_eq!(seq(4), Some((2, true)), "each chat has its own seqs");
+        // The resend and the refusal left no gap: the next message is 4.
+        let next = db
+            .insert_user_message(one, p, "after", "d")
+            .await
+            .expect("send")
+            .expect("a participant");
+        assert_eq!(next.message.seq, 4);
+    }
+);
