@@ -1,0 +1,235 @@
+//! The REST calls the benchmark makes: sign-up, booking (which opens a
+//! chat) and reading a chat's stored history back.
+
+use anyhow::{Context, bail};
+use futures_util::{StreamExt, stream};
+use serde::Deserialize;
+use serde_json::json;
+use std::time::Instant;
+
+const PASSWORD: &str = "loadgen-password";
+
+/// A signed-up user and their JWT.
+#[derive(Clone, Debug)]
+pub struct Account {
+    pub id: i64,
+    pub token: String,
+}
+
+/// A booked job's chat: a customer and a provider.
+#[derive(Clone, Debug)]
+pub struct Pair {
+    pub chat_id: i64,
+    pub customer: Account,
+    pub provider: Account,
+}
+
+/// A stored message, the fields the checks need.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Stored {
+    pub seq: i64,
+    pub client_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct SessionBody {
+    token: String,
+    user: UserBody,
+}
+
+#[derive(Deserialize)]
+struct UserBody {
+    id: i64,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Booked {
+    chat_id: i64,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Page {
+    messages: Vec<Stored>,
+    has_more: bool,
+}
+
+#[derive(Clone)]
+pub struct Api {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl Api {
+    pub fn new(base: &str) -> anyhow::Result<Self> {
+        Ok(Self {
+            http: reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(60))
+                .build()?,
+            base: base.trim_end_matches('/').to_owned(),
+        })
+    }
+
+    /// `POST /api/auth/register` (argon2 on the server: slow by design).
+    pub async fn register(&self, email: &str, name: &str, role: &str) -> anyhow::Result<Account> {
+        let res = self
+            .http
+            .post(format!("{}/api/auth/register", self.base))
+            .json(&json!({ "email": email, "password": PASSWORD, "name": name, "role": role }))
+            .send()
+            .await
+            .context("register")?;
+        if !res.status().is_success() {
+            bail!(
+                "register {email}: {} {}",
+                res.status(),
+                res.text().await.unwrap_or_default()
+            );
+        }
+        let body: SessionBody = res.json().await.context("register response")?;
+        Ok(Account {
+            id: body.user.id,
+            token: body.token,
+        })
+    }
+
+    /// `POST /api/jobs` as the customer: books the provider, opens a chat.
+    pub async fn book(&self, customer: &Account, provider_id: i64) -> anyhow::Result<i64> {
+        let res = self
+            .http
+            .post(format!("{}/api/jobs", self.base))
+            .bearer_auth(&customer.token)
+            .json(&json!({
+                "providerId": provider_id,
+                "title": "Load test job",
+                "description": "booked by loadgen",
+            }))
+            .send()
+            .await
+            .context("book")?;
+        if !res.status().is_success() {
+            bail!(
+                "book: {} {}",
+                res.status(),
+                res.text().await.unwrap_or_default()
+            );
+        }
+        Ok(res.json::<Booked>().await.context("book response")?.chat_id)
+    }
+
+    /// Every stored message of a chat, oldest first: pages of 200 by
+    /// `afterSeq` while `hasMore`.
+    pub async fn history(&self, token: &str, chat_id: i64) -> anyhow::Result<Vec<Stored>> {
+        let mut all: Vec<Stored> = Vec::new();
+        loop {
+            let after = all.last().map_or(0, |m| m.seq);
+            let res = self
+                .http
+                .get(format!(
+                    "{}/api/chats/{chat_id}/messages?afterSeq={after}&limit=200",
+                    self.base
+                ))
+                .bearer_auth(token)
+                .send()
+                .await
+                .context("history")?;
+            if !res.status().is_success() {
+                bail!(
+                    "history of chat {chat_id}: {} {}",
+                    res.status(),
+                    res.text().await.unwrap_or_default()
+                );
+            }
+            let page: Page = res.json().await.context("history page")?;
+            let more = page.has_more && !page.messages.is_empty();
+            all.extend(page.messages);
+            if !more {
+                return Ok(all);
+            }
+        }
+    }
+}
+
+/// How the setup went.
+#[derive(Debug)]
+pub struct SetupStats {
+    pub registrations: usize,
+    pub registrations_per_sec: f64,
+    pub bookings_per_sec: f64,
+}
+
+/// Signs up a customer and a provider per chat and has each customer book
+/// their provider, `concurrency` requests at a time.
+pub async fn setup_chats(
+    api: &Api,
+    chats: usize,
+    concurrency: usize,
+) -> anyhow::Result<(Vec<Pair>, SetupStats)> {
+    // Unique per run, so runs can share a database.
+    let run = uuid::Uuid::new_v4().simple().to_string();
+    let run = &run[..8];
+    let users = chats * 2;
+    eprintln!("setup: registering {users} users ({concurrency} at a time; argon2 is slow)");
+    let started = Instant::now();
+    let mut done = 0usize;
+    let mut accounts = Vec::with_capacity(users);
+    let mut registered = stream::iter(0..users)
+        .map(|i| {
+            let api = api.clone();
+            async move {
+                let (role, n) = if i % 2 == 0 {
+                    ("customer", i / 2)
+                } else {
+                    ("provider", i / 2)
+                };
+                api.register(
+                    &format!("lg-{run}-{role}-{n}@load.test"),
+                    &format!("Load {role} {n}"),
+                    role,
+                )
+                .await
+            }
+        })
+        .buffered(concurrency);
+    while let Some(account) = registered.next().await {
+        accounts.push(account?);
+        done += 1;
+        if done.is_multiple_of(500) {
+            eprintln!("setup: {done}/{users} registered");
+        }
+    }
+    let reg_secs = started.elapsed().as_secs_f64();
+
+    let started = Instant::now();
+    let mut pairs = Vec::with_capacity(chats);
+    let mut booked = stream::iter(accounts.chunks_exact(2))
+        .map(|pair| {
+            let api = api.clone();
+            let (customer, provider) = (pair[0].clone(), pair[1].clone());
+            async move {
+                let chat_id = api.book(&customer, provider.id).await?;
+                anyhow::Ok(Pair {
+                    chat_id,
+                    customer,
+                    provider,
+                })
+            }
+        })
+        .buffered(concurrency);
+    while let Some(pair) = booked.next().await {
+        pairs.push(pair?);
+    }
+    let book_secs = started.elapsed().as_secs_f64();
+    let stats = SetupStats {
+        registrations: users,
+        registrations_per_sec: users as f64 / reg_secs.max(1e-9),
+        bookings_per_sec: chats as f64 / book_secs.max(1e-9),
+    };
+    eprintln!(
+        "setup: {users} registrations in {reg_secs:.1} s ({:.1}/s), {chats} bookings in {book_secs:.1} s",
+        stats.registrations_per_sec
+    );
+    Ok((pairs, stats))
+}

@@ -1,0 +1,219 @@
+//! `loadgen`: drives a running jobchat server from outside, as real clients
+//! do (REST for sign-up and booking, Socket.IO over WebSocket for chat),
+//! and prints one JSON line with the results on stdout. Progress goes to
+//! stderr. docs/benchmarks.md has the commands and the figures.
+//!
+//! ```text
+//! cargo run --release -p loadgen -- throughput [--chats 100] [--in-flight 8] [--duration 20]
+//! cargo run --release -p loadgen -- latency    [--chats 1000] [--rate 1] [--duration 30]
+//! cargo run --release -p loadgen -- idle       [--sockets 10000] [--chats 500] [--duration 10]
+//! ```
+
+mod api;
+mod scenario;
+mod sio;
+mod stats;
+
+use scenario::{Opts, Scenario};
+use std::time::Duration;
+
+const USAGE: &str = "\
+usage: loadgen <throughput|latency|idle> [flags]
+
+  --url URL                  server base URL (default http://127.0.0.1:3000)
+  --chats N                  chats to open (throughput 100, latency 1000;
+                             idle 500: the sockets share their users)
+  --in-flight N              throughput: sends outstanding per chat (default 8)
+  --rate R                   latency: messages per second per chat (default 1)
+  --duration S               seconds to send (throughput 20, latency 30) or,
+                             for idle, to hold the sockets open (default 10)
+  --sockets N                idle: sockets to open (default 10000)
+  --server-pid PID           read the server's RSS and CPU from /proc/PID
+  --grace S                  wait for late deliveries after sending (default 5)
+  --connect-concurrency N    sockets connecting at once (default 64)
+  --setup-concurrency N      REST requests at once in setup (default 8)
+
+The server must allow the send rate: run it with
+JOBCHAT_SEND_LIMIT_PER_SEC=1000000 (the default is 20 per socket).";
+
+fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Opts, String> {
+    let mut args = args.into_iter();
+    let scenario = match args.next().as_deref() {
+        Some("throughput") => Scenario::Throughput,
+        Some("latency") => Scenario::Latency,
+        Some("idle") => Scenario::Idle,
+        Some("-h" | "--help") | None => return Err(USAGE.to_owned()),
+        Some(other) => return Err(format!("unknown scenario {other:?}\n\n{USAGE}")),
+    };
+    let mut opts = Opts {
+        scenario,
+        url: "http://127.0.0.1:3000".to_owned(),
+        chats: match scenario {
+            Scenario::Throughput => 100,
+            Scenario::Latency => 1000,
+            Scenario::Idle => 500,
+        },
+        in_flight: 8,
+        duration: Duration::from_secs(match scenario {
+            Scenario::Throughput => 20,
+            Scenario::Latency => 30,
+            Scenario::Idle => 10,
+        }),
+        rate: 1.0,
+        sockets: 10_000,
+        server_pid: None,
+        grace: Duration::from_secs(5),
+        connect_concurrency: 64,
+        setup_concurrency: 8,
+    };
+    while let Some(flag) = args.next() {
+        // Both `--flag value` and `--flag=value`.
+        let (flag, value) = match flag.split_once('=') {
+            Some((f, v)) => (f.to_owned(), Some(v.to_owned())),
+            None => (flag, None),
+        };
+        if flag == "-h" || flag == "--help" {
+            return Err(USAGE.to_owned());
+        }
+        let value = value
+            .or_else(|| args.next())
+            .ok_or_else(|| format!("{flag} needs a value"))?;
+        let count = || -> Result<usize, String> {
+            value
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| format!("{flag}: {value:?} is not a positive whole number"))
+        };
+        let secs = || -> Result<Duration, String> {
+            value
+                .parse::<f64>()
+                .ok()
+                .filter(|s| s.is_finite() && *s >= 0.0)
+                .map(Duration::from_secs_f64)
+                .ok_or_else(|| format!("{flag}: {value:?} is not a number of seconds"))
+        };
+        match flag.as_str() {
+            "--url" => opts.url = value.clone(),
+            "--chats" => opts.chats = count()?,
+            "--in-flight" => opts.in_flight = count()?,
+            "--duration" => opts.duration = secs()?,
+            "--rate" => {
+                opts.rate = value
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|r| r.is_finite() && *r > 0.0)
+                    .ok_or_else(|| format!("--rate: {value:?} is not a positive number"))?;
+            }
+            "--sockets" => opts.sockets = count()?,
+            "--server-pid" => {
+                opts.server_pid = Some(
+                    value
+                        .parse()
+                        .map_err(|_| format!("--server-pid: {value:?} is not a pid"))?,
+                );
+            }
+            "--grace" => opts.grace = secs()?,
+            "--connect-concurrency" => opts.connect_concurrency = count()?,
+            "--setup-concurrency" => opts.setup_concurrency = count()?,
+            _ => return Err(format!("unknown flag {flag}\n\n{USAGE}")),
+        }
+    }
+    Ok(opts)
+}
+
+/// Thousands of sockets need thousands of descriptors: lift the soft limit
+/// to the hard one.
+fn raise_fd_limit() {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(n) => eprintln!("loadgen: file descriptor limit {n}"),
+        Err(e) => eprintln!("loadgen: cannot raise the file descriptor limit: {e}"),
+    }
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let opts = match parse_args(std::env::args().skip(1)) {
+        Ok(o) => o,
+        Err(message) => {
+            eprintln!("{message}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    raise_fd_limit();
+    let result = match opts.scenario {
+        Scenario::Throughput | Scenario::Latency => scenario::messaging(&opts).await,
+        Scenario::Idle => scenario::idle(&opts).await,
+    };
+    match result {
+        Ok(report) => {
+            println!("{report}");
+            std::process::ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("loadgen: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Opts, String> {
+        parse_args(args.iter().map(|s| (*s).to_owned()))
+    }
+
+    #[test]
+    fn defaults_per_scenario() {
+        let t = parse(&["throughput"]).expect("parses");
+        assert_eq!(
+            (t.chats, t.in_flight, t.duration),
+            (100, 8, Duration::from_secs(20))
+        );
+        assert_eq!(t.url, "http://127.0.0.1:3000");
+        let l = parse(&["latency"]).expect("parses");
+        assert_eq!(
+            (l.chats, l.rate, l.duration),
+            (1000, 1.0, Duration::from_secs(30))
+        );
+        let i = parse(&["idle"]).expect("parses");
+        assert_eq!((i.sockets, i.server_pid), (10_000, None));
+    }
+
+    #[test]
+    fn flags() {
+        let o = parse(&[
+            "throughput",
+            "--url",
+            "http://127.0.0.1:3997",
+            "--chats=10",
+            "--in-flight",
+            "4",
+            "--duration",
+            "2.5",
+            "--server-pid",
+            "1234",
+            "--grace=1",
+        ])
+        .expect("parses");
+        assert_eq!(o.url, "http://127.0.0.1:3997");
+        assert_eq!(o.chats, 10);
+        assert_eq!(o.in_flight, 4);
+        assert_eq!(o.duration, Duration::from_millis(2500));
+        assert_eq!(o.server_pid, Some(1234));
+        assert_eq!(o.grace, Duration::from_secs(1));
+    }
+
+    #[test]
+    fn bad_input_is_refused() {
+        assert!(parse(&[]).is_err());
+        assert!(parse(&["soak"]).is_err());
+        assert!(parse(&["idle", "--sockets"]).is_err());
+        assert!(parse(&["idle", "--sockets", "0"]).is_err());
+        assert!(parse(&["idle", "--bogus", "1"]).is_err());
+        assert!(parse(&["latency", "--rate", "-1"]).is_err());
+        assert!(parse(&["latency", "--duration", "x"]).is_err());
+    }
+}
