@@ -132,8 +132,9 @@ pub fn history_page(
 
 /// What the fan-out is asked to do.
 pub(crate) enum FanOut {
-    /// Broadcast a stored message and bump the others' bells.
-    Stored(Message),
+    /// Broadcast one commit's new messages (in seq order) and bump the
+    /// others' bells.
+    Stored(Vec<Message>),
     /// Answer once everything queued before has been done.
     Settle(tokio::sync::oneshot::Sender<()>),
 }
@@ -149,12 +150,12 @@ fn fan_out(
         let mut bells = tokio::task::JoinSet::new();
         while let Some(job) = queue.recv().await {
             match job {
-                FanOut::Stored(message) => {
-                    broadcast
-                        .to_chat(message.chat_id, &NewMessage(message.clone()))
-                        .await;
-                    // Bells need no order: they run side by side.
-                    bells.spawn(notify_new_message(db.clone(), broadcast.clone(), message));
+                FanOut::Stored(messages) => {
+                    for m in &messages {
+                        broadcast.to_chat(m.chat_id, &NewMessage(m.clone())).await;
+                    }
+                    // Bells need no order: they run beside the next batch.
+                    bells.spawn(notify_new_messages(db.clone(), broadcast.clone(), messages));
                     while bells.try_join_next().is_some() {}
                 }
                 FanOut::Settle(done) => {
@@ -166,34 +167,52 @@ fn fan_out(
     });
 }
 
-/// Bumps every other participant's "new messages" notification for the chat.
-async fn notify_new_message(db: Db, broadcast: Broadcaster, message: Message) {
-    let chat = message.chat_id;
-    let sender = message.sender_name.clone().unwrap_or_default();
-    let result: Result<()> = async {
-        let participants = db.chat_participants(chat).await?;
-        let job_title = db.chat_job_title(chat).await?;
-        let title = texts::new_message_title(&sender, &job_title);
-        let after_count = texts::new_messages_after_count(&sender, &job_title);
-        let preview = texts::preview(&message.content);
-        let notice = MessageNotice {
-            title: &title,
-            title_after_count: &after_count,
-            body: &preview,
-        };
-        for p in participants
-            .iter()
-            .filter(|p| Some(p.id) != message.sender_id)
-        {
-            let n = db.bump_message_notification(p.id, chat, notice).await?;
-            broadcast.to_user(p.id, &NewNotification(n)).await;
+/// Bumps every other participant's "new messages" notification, once per
+/// chat, sender and recipient for the whole commit (the count moves by the
+/// number of messages), not once per message.
+async fn notify_new_messages(db: Db, broadcast: Broadcaster, messages: Vec<Message>) {
+    // (chat, sender) → the messages' count and the newest one.
+    let mut groups: Vec<((ChatId, Option<UserId>), (i64, &Message))> = Vec::new();
+    for m in &messages {
+        let key = (m.chat_id, m.sender_id);
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, (n, newest))) => {
+                *n += 1;
+                *newest = m;
+            }
+            None => groups.push((key, (1, m))),
         }
-        Ok(())
     }
-    .await;
-    if let Err(e) = result {
-        // The message itself is stored and delivered; a lost bell is logged.
-        tracing::error!(chat_id = chat, error = %e, "notifying participants failed");
+    for ((chat, sender_id), (count, newest)) in groups {
+        let sender = newest.sender_name.clone().unwrap_or_default();
+        let result: Result<()> = async {
+            let participants = db.chat_participants(chat).await?;
+            let job_title = db.chat_job_title(chat).await?;
+            let after_count = texts::new_messages_after_count(&sender, &job_title);
+            let title = if count == 1 {
+                texts::new_message_title(&sender, &job_title)
+            } else {
+                format!("{count}{after_count}")
+            };
+            let preview = texts::preview(&newest.content);
+            let notice = MessageNotice {
+                title: &title,
+                title_after_count: &after_count,
+                body: &preview,
+            };
+            for p in participants.iter().filter(|p| Some(p.id) != sender_id) {
+                let n = db
+                    .bump_message_notification(p.id, chat, notice, count)
+                    .await?;
+                broadcast.to_user(p.id, &NewNotification(n)).await;
+            }
+            Ok(())
+        }
+        .await;
+        if let Err(e) = result {
+            // The messages are stored and delivered; a lost bell is logged.
+            tracing::error!(chat_id = chat, error = %e, "notifying participants failed");
+        }
     }
 }
 

@@ -90,7 +90,10 @@ async fn commit(db: &Db, batch: &mut Vec<Pending>, stored: &mpsc::UnboundedSende
     }
     metrics::commit_batch(batch.len());
     let messages: Vec<NewUserMessage> = batch.iter().map(|p| p.message.clone()).collect();
-    let results = match db.insert_user_messages(&messages).await {
+    let results: Vec<Result<Option<SentMessage>, StorageError>> = match db
+        .insert_user_messages(&messages)
+        .await
+    {
         Ok(results) => results.into_iter().map(Ok).collect(),
         Err(e) if batch.len() > 1 => {
             tracing::warn!(error = %e, size = batch.len(), "batch failed; storing its messages one by one");
@@ -105,12 +108,19 @@ async fn commit(db: &Db, batch: &mut Vec<Pending>, stored: &mpsc::UnboundedSende
         }
         Err(e) => vec![Err(e)],
     };
+    // To the fan-out before the senders hear back, so that whatever a
+    // sender does next (`Service::settle`) queues behind it.
+    let new: Vec<_> = results
+        .iter()
+        .filter_map(|r| match r {
+            Ok(Some(sent)) if sent.created => Some(sent.message.clone()),
+            _ => None,
+        })
+        .collect();
+    if !new.is_empty() {
+        let _ = stored.send(FanOut::Stored(new));
+    }
     for (p, result) in batch.drain(..).zip(results) {
-        if let Ok(Some(sent)) = &result
-            && sent.created
-        {
-            let _ = stored.send(FanOut::Stored(sent.message.clone()));
-        }
         // The sender may have gone (socket closed): the message is stored
         // anyway, and its resend will find it.
         let _ = p.reply.send(result);

@@ -1,9 +1,10 @@
 //! Chat messages: idempotent inserts, each numbered with its chat's next
 //! `seq` under the chat row's lock, and keyset paging by seq.
 
-use super::{Db, Result, StorageError, on_pool};
+use super::{Db, Result, StorageError, now, on_pool};
 use app::model::{ChatId, Message, MessageId, MessageKind, Role, Seq, UserId};
 use chrono::{DateTime, Utc};
+use std::collections::{HashMap, HashSet};
 
 #[derive(sqlx::FromRow)]
 pub(super) struct MessageRow {
@@ -224,42 +225,197 @@ impl Db {
 
     /// Stores many users' messages in ONE transaction (group commit: one
     /// commit, one fsync, for all of them), each as `insert_user_message`
-    /// would, answering in the same order. Chats are locked in the order the
-    /// messages come: callers sort by chat id so that two nodes committing
-    /// batches at once lock in the same order and cannot deadlock.
+    /// would, answering in the same order. The statements are per batch, not
+    /// per message: lock the chats, read who is in them and which client ids
+    /// are already stored, insert every new message in one multi-row INSERT,
+    /// then move each chat's pointers.
+    ///
+    /// Chats are locked in id order (PostgreSQL: `ORDER BY id FOR UPDATE`;
+    /// SQLite: its one writer lock, taken by the first statement), so two
+    /// nodes committing batches at once cannot deadlock, and no other writer
+    /// can add a message to these chats until the commit: the seqs handed
+    /// out here are the next ones and the duplicate check cannot race.
     pub async fn insert_user_messages(
         &self,
         batch: &[NewUserMessage],
     ) -> Result<Vec<Option<SentMessage>>> {
+        if batch.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut chats: Vec<ChatId> = batch.iter().map(|m| m.chat_id).collect();
+        chats.sort_unstable();
+        chats.dedup();
+        let in_list = |from: usize, n: usize| -> String {
+            (from..from + n)
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let lock_sql = match self {
+            Db::Postgres(_) => format!(
+                "SELECT id, last_seq FROM chats WHERE id IN ({}) ORDER BY id FOR UPDATE",
+                in_list(1, chats.len())
+            ),
+            Db::Sqlite(_) => format!(
+                "SELECT id, last_seq FROM chats WHERE id IN ({})",
+                in_list(1, chats.len())
+            ),
+        };
+        let mut pairs: Vec<(ChatId, UserId)> =
+            batch.iter().map(|m| (m.chat_id, m.sender_id)).collect();
+        pairs.sort_unstable();
+        pairs.dedup();
+        let members_sql = format!(
+            "SELECT chat_id, user_id FROM chat_participants WHERE {}",
+            (0..pairs.len())
+                .map(|i| format!("(chat_id = ${} AND user_id = ${})", 2 * i + 1, 2 * i + 2))
+                .collect::<Vec<_>>()
+                .join(" OR ")
+        );
+        let existing_sql = format!(
+            "SELECT chat_id, sender_id, client_id, id FROM messages WHERE {}",
+            (0..batch.len())
+                .map(|i| format!(
+                    "(chat_id = ${} AND sender_id = ${} AND client_id = ${})",
+                    3 * i + 1,
+                    3 * i + 2,
+                    3 * i + 3
+                ))
+                .collect::<Vec<_>>()
+                .join(" OR ")
+        );
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            // Per message: its new row's id, or the earlier one's (a resend).
-            let mut outcome: Vec<Option<(i64, bool)>> = Vec::with_capacity(batch.len());
+            if matches!(self, Db::Sqlite(_)) {
+                // Take SQLite's writer lock first: a read-then-write
+                // transaction could find another writer committed meanwhile.
+                let sql = format!("UPDATE chats SET last_seq = last_seq WHERE id IN ({})", in_list(1, chats.len()));
+                let mut q = sqlx::query(&sql);
+                for c in &chats {
+                    q = q.bind(*c);
+                }
+                q.execute(&mut *tx).await?;
+            }
+            let mut q = sqlx::query_as::<_, (i64, i64)>(&lock_sql);
+            for c in &chats {
+                q = q.bind(*c);
+            }
+            let mut last_seq: HashMap<ChatId, Seq> = q.fetch_all(&mut *tx).await?.into_iter().collect();
+
+            let mut q = sqlx::query_as::<_, (i64, i64)>(&members_sql);
+            for (c, u) in &pairs {
+                q = q.bind(*c).bind(*u);
+            }
+            let members: HashSet<(ChatId, UserId)> = q.fetch_all(&mut *tx).await?.into_iter().collect();
+
+            let mut q = sqlx::query_as::<_, (i64, i64, String, i64)>(&existing_sql);
             for m in batch {
-                let kind = MessageKind::User.as_str();
-                let stored = insert_message_tx!(tx, m.chat_id, Some(m.sender_id), Some(m.sender_id), kind, m.content.as_str(), Some(m.client_id.as_str()));
-                outcome.push(match stored {
-                    Err(Refused) => None,
-                    Ok(Some((id, _seq))) => Some((id, true)),
-                    Ok(None) => {
-                        let (id,): (i64,) = sqlx::query_as(
-                            "SELECT id FROM messages WHERE chat_id = $1 AND sender_id = $2 AND client_id = $3",
-                        )
-                        .bind(m.chat_id)
-                        .bind(m.sender_id)
-                        .bind(m.client_id.as_str())
-                        .fetch_one(&mut *tx)
-                        .await?;
-                        Some((id, false))
-                    }
+                q = q.bind(m.chat_id).bind(m.sender_id).bind(m.client_id.as_str());
+            }
+            let mut known: HashMap<(ChatId, UserId, String), i64> = q
+                .fetch_all(&mut *tx)
+                .await?
+                .into_iter()
+                .map(|(c, u, k, id)| ((c, u, k), id))
+                .collect();
+
+            // Decide each message: refused, a resend, or new with its seq.
+            enum Plan { Refused, Known(i64), New(Seq), SameAs(usize) }
+            let mut plan = Vec::with_capacity(batch.len());
+            let mut first_of: HashMap<(ChatId, UserId, &str), usize> = HashMap::new();
+            let at = now();
+            for (i, m) in batch.iter().enumerate() {
+                let key = (m.chat_id, m.sender_id, m.client_id.as_str());
+                plan.push(if !members.contains(&(m.chat_id, m.sender_id)) || !last_seq.contains_key(&m.chat_id) {
+                    Plan::Refused
+                } else if let Some(id) = known.get(&(m.chat_id, m.sender_id, m.client_id.clone())) {
+                    Plan::Known(*id)
+                } else if let Some(&first) = first_of.get(&key) {
+                    Plan::SameAs(first)
+                } else {
+                    first_of.insert(key, i);
+                    let seq = last_seq.get_mut(&m.chat_id).map(|s| { *s += 1; *s }).unwrap_or_default();
+                    Plan::New(seq)
                 });
             }
+
+            // Every new message in one INSERT (in chunks under the
+            // databases' bind-parameter limits).
+            let new: Vec<(usize, Seq)> = plan
+                .iter()
+                .enumerate()
+                .filter_map(|(i, p)| match p { Plan::New(seq) => Some((i, *seq)), _ => None })
+                .collect();
+            let mut new_ids: HashMap<(ChatId, Seq), i64> = HashMap::with_capacity(new.len());
+            for chunk in new.chunks(1000) {
+                let rows = (0..chunk.len())
+                    .map(|r| format!("({})", in_list(7 * r + 1, 7)))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let sql = format!(
+                    "INSERT INTO messages (chat_id, seq, sender_id, kind, content, client_id, created_at) \
+                     VALUES {rows} RETURNING chat_id, seq, id"
+                );
+                let mut q = sqlx::query_as::<_, (i64, i64, i64)>(&sql);
+                for &(i, seq) in chunk {
+                    let m = &batch[i];
+                    q = q
+                        .bind(m.chat_id)
+                        .bind(seq)
+                        .bind(m.sender_id)
+                        .bind(MessageKind::User.as_str())
+                        .bind(m.content.as_str())
+                        .bind(m.client_id.as_str())
+                        .bind(at);
+                }
+                for (c, seq, id) in q.fetch_all(&mut *tx).await? {
+                    new_ids.insert((c, seq), id);
+                }
+            }
+            // Each chat that got messages: its newest seq and message.
+            let mut newest: HashMap<ChatId, (Seq, i64)> = HashMap::new();
+            for (&(c, seq), &id) in &new_ids {
+                let e = newest.entry(c).or_insert((seq, id));
+                if seq > e.0 {
+                    *e = (seq, id);
+                }
+            }
+            let mut touched: Vec<_> = newest.into_iter().collect();
+            touched.sort_unstable();
+            for (chat, (seq, id)) in touched {
+                sqlx::query(
+                    "UPDATE chats SET last_seq = $1, last_message_id = $2, last_message_at = $3 WHERE id = $4",
+                )
+                .bind(seq)
+                .bind(id)
+                .bind(at)
+                .bind(chat)
+                .execute(&mut *tx)
+                .await?;
+            }
+
+            // Each message's id, and whether this call stored it.
+            let mut outcome: Vec<Option<(i64, bool)>> = Vec::with_capacity(batch.len());
+            for (i, p) in plan.iter().enumerate() {
+                outcome.push(match p {
+                    Plan::Refused => None,
+                    Plan::Known(id) => Some((*id, false)),
+                    Plan::New(seq) => {
+                        let id = new_ids.get(&(batch[i].chat_id, *seq)).copied().ok_or_else(|| {
+                            StorageError::Corrupt(format!("message {} of chat {} not stored", seq, batch[i].chat_id))
+                        })?;
+                        known.insert((batch[i].chat_id, batch[i].sender_id, batch[i].client_id.clone()), id);
+                        Some((id, true))
+                    }
+                    Plan::SameAs(first) => outcome[*first].map(|(id, _)| (id, false)),
+                });
+            }
+
             // Every message of the batch with its sender, in one query.
             let ids: Vec<i64> = outcome.iter().flatten().map(|(id, _)| *id).collect();
-            let mut by_id = std::collections::HashMap::with_capacity(ids.len());
-            for chunk in ids.chunks(500) {
-                let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-                let sql = format!("{MESSAGE_SELECT} WHERE m.id IN ({})", marks.join(", "));
+            let mut by_id = HashMap::with_capacity(ids.len());
+            for chunk in ids.chunks(1000) {
+                let sql = format!("{MESSAGE_SELECT} WHERE m.id IN ({})", in_list(1, chunk.len()));
                 let mut q = sqlx::query_as::<_, MessageRow>(&sql);
                 for id in chunk {
                     q = q.bind(*id);

@@ -74,18 +74,22 @@ impl Db {
     /// recipient's unread one for that chat bumped. The texts are the
     /// caller's; a bumped one is titled with its new count followed by
     /// `notice.title_after_count`.
+    ///
+    /// `by` messages at once (a group commit stores several): the count
+    /// moves by `by`, and a new notification's title must say so.
     pub async fn bump_message_notification(
         &self,
         user_id: UserId,
         chat_id: ChatId,
         notice: MessageNotice<'_>,
+        by: i64,
     ) -> Result<Notification> {
         let sql = format!(
             "INSERT INTO notifications (user_id, kind, chat_id, title, body, count, created_at, updated_at) \
-             VALUES ($1, 'new_message', $2, $3, $4, 1, $5, $5) \
+             VALUES ($1, 'new_message', $2, $3, $4, $7, $5, $5) \
              ON CONFLICT (user_id, chat_id, kind) WHERE read_at IS NULL AND kind = 'new_message' \
-             DO UPDATE SET count = notifications.count + 1, \
-               title = CAST(notifications.count + 1 AS TEXT) || $6, \
+             DO UPDATE SET count = notifications.count + $7, \
+               title = CAST(notifications.count + $7 AS TEXT) || $6, \
                body = excluded.body, updated_at = excluded.updated_at \
              RETURNING {NOTIFICATION_COLUMNS}"
         );
@@ -97,6 +101,7 @@ impl Db {
                 .bind(notice.body)
                 .bind(now())
                 .bind(notice.title_after_count)
+                .bind(by)
                 .fetch_one(pool)
                 .await?
         });

@@ -369,7 +369,7 @@ storage_case!(message_notifications_coalesce, |db: Db| async move {
         }
     }
     for i in 0..3 {
-        db.bump_message_notification(p, chat, notice(&format!("msg {i}")))
+        db.bump_message_notification(p, chat, notice(&format!("msg {i}")), 1)
             .await
             .expect("bump");
     }
@@ -388,7 +388,7 @@ storage_case!(message_notifications_coalesce, |db: Db| async move {
             .await
             .expect("not theirs")
     );
-    db.bump_message_notification(p, chat, notice("after read"))
+    db.bump_message_notification(p, chat, notice("after read"), 1)
         .await
         .expect("bump");
     assert_eq!(db.count_notifications(p).await.expect("count"), 2);
