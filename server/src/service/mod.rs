@@ -172,7 +172,8 @@ fn fan_out(
 /// number of messages), not once per message.
 async fn notify_new_messages(db: Db, broadcast: Broadcaster, messages: Vec<Message>) {
     // (chat, sender) → the messages' count and the newest one.
-    let mut groups: Vec<((ChatId, Option<UserId>), (i64, &Message))> = Vec::new();
+    type Group<'a> = ((ChatId, Option<UserId>), (i64, &'a Message));
+    let mut groups: Vec<Group<'_>> = Vec::new();
     for m in &messages {
         let key = (m.chat_id, m.sender_id);
         match groups.iter_mut().find(|(k, _)| *k == key) {
