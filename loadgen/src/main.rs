@@ -21,6 +21,8 @@ const USAGE: &str = "\
 usage: loadgen <throughput|latency|idle> [flags]
 
   --url URL                  server base URL (default http://127.0.0.1:3000)
+  --provider-url URL         throughput/latency: the providers' sockets connect
+                             here (another node of the cluster; default --url)
   --chats N                  chats to open (throughput 100, latency 1000;
                              idle 500: the sockets share their users)
   --in-flight N              throughput: sends outstanding per chat (default 8)
@@ -48,6 +50,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Opts, String> {
     let mut opts = Opts {
         scenario,
         url: "http://127.0.0.1:3000".to_owned(),
+        provider_url: None,
         chats: match scenario {
             Scenario::Throughput => 100,
             Scenario::Latency => 1000,
@@ -95,6 +98,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Opts, String> {
         };
         match flag.as_str() {
             "--url" => opts.url = value.clone(),
+            "--provider-url" => opts.provider_url = Some(value.clone()),
             "--chats" => opts.chats = count()?,
             "--in-flight" => opts.in_flight = count()?,
             "--duration" => opts.duration = secs()?,

@@ -51,6 +51,9 @@ pub struct Opts {
     pub scenario: Scenario,
     /// The server's HTTP base URL.
     pub url: String,
+    /// Where the providers' sockets connect (another node of the same
+    /// cluster, scenario (d)); `None`: `url`.
+    pub provider_url: Option<String>,
     pub chats: usize,
     pub in_flight: usize,
     pub duration: Duration,
@@ -237,6 +240,7 @@ fn progress(counters: Arc<Counters>, started: Instant) -> tokio::task::JoinHandl
 async fn open_chats(opts: &Opts, api: &Api) -> anyhow::Result<(Vec<Arc<Chat>>, Value)> {
     let (pairs, setup) = api::setup_chats(api, opts.chats, opts.setup_concurrency).await?;
     let ws = ws_url(&opts.url)?;
+    let ws_providers = ws_url(opts.provider_url.as_deref().unwrap_or(&opts.url))?;
     eprintln!("connect: {} sockets", pairs.len() * 2);
     let started = Instant::now();
     let mut connect_ms = Samples::default();
@@ -244,12 +248,13 @@ async fn open_chats(opts: &Opts, api: &Api) -> anyhow::Result<(Vec<Arc<Chat>>, V
     let mut opened = stream::iter(pairs)
         .map(|pair| {
             let ws = ws.clone();
+            let ws_providers = ws_providers.clone();
             async move {
                 let state = Arc::new(Mutex::new(ChatState::default()));
                 let (customer, c1, _) =
                     connect_and_join(&ws, &pair.customer.token, pair.chat_id, None).await?;
                 let (provider, c2, _) = connect_and_join(
-                    &ws,
+                    &ws_providers,
                     &pair.provider.token,
                     pair.chat_id,
                     Some(on_delivery(state.clone())),
@@ -403,6 +408,7 @@ pub async fn messaging(opts: &Opts) -> anyhow::Result<Value> {
     Ok(json!({
         "scenario": opts.scenario.name(),
         "url": opts.url,
+        "provider_url": opts.provider_url,
         "chats": opts.chats,
         "in_flight": (opts.scenario == Scenario::Throughput).then_some(opts.in_flight),
         "rate_per_chat": (opts.scenario == Scenario::Latency).then_some(opts.rate),
@@ -563,6 +569,7 @@ pub async fn idle(opts: &Opts) -> anyhow::Result<Value> {
     Ok(json!({
         "scenario": "idle",
         "url": opts.url,
+        "provider_url": opts.provider_url,
         "sockets": opts.sockets,
         "chats": pairs.len(),
         "setup": {
