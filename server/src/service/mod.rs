@@ -151,9 +151,21 @@ fn fan_out(
         while let Some(job) = queue.recv().await {
             match job {
                 FanOut::Stored(messages) => {
-                    for m in &messages {
-                        broadcast.to_chat(m.chat_id, &NewMessage(m.clone())).await;
-                    }
+                    // Chats side by side, each chat's messages in seq order
+                    // (the batch is sorted by chat, then seq): one publish
+                    // at a time would cap a cluster at one Redis round trip
+                    // per message.
+                    let per_chat = messages
+                        .chunk_by(|a, b| a.chat_id == b.chat_id)
+                        .map(|chat| {
+                            let broadcast = &broadcast;
+                            async move {
+                                for m in chat {
+                                    broadcast.to_chat(m.chat_id, &NewMessage(m.clone())).await;
+                                }
+                            }
+                        });
+                    futures_util::future::join_all(per_chat).await;
                     // Bells need no order: they run beside the next batch.
                     bells.spawn(notify_new_messages(db.clone(), broadcast.clone(), messages));
                     while bells.try_join_next().is_some() {}
