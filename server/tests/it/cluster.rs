@@ -4,7 +4,9 @@
 //! of their own. Every client ends with the same gap-free seq list, closing
 //! gaps through history as the browser does.
 
-use crate::helpers::{Backend, Node, TestApp, TestSocket, TestUser, spawn_clustered, test_redis};
+use crate::helpers::{
+    Backend, Node, TestApp, TestSocket, TestUser, pair, spawn_clustered, test_redis,
+};
 use app::api::DisputeOpened;
 use app::model::{Message, MessagePage};
 use app::protocol::{
@@ -117,10 +119,8 @@ const SETTLE: Duration = Duration::from_millis(700);
 async fn the_seed_flow_across_two_nodes() {
     let Some(a) = cluster().await else { return };
     let b = a.spawn_node().await;
-    let customer = a.register("customer").await;
-    let provider = a.register("provider").await;
+    let (customer, provider, chat) = pair(&a).await;
     let lsm = a.create_lsm().await;
-    let chat = a.book(&customer, &provider).await;
 
     // Customer on A, provider on B: each hears the other come online.
     let mut c = a.socket(&customer).await;
@@ -225,10 +225,8 @@ async fn concurrent_writers_on_two_nodes_share_one_order() {
     const EACH: usize = 40;
     let Some(a) = cluster().await else { return };
     let b = a.spawn_node().await;
-    let customer = a.register("customer").await;
-    let provider = a.register("provider").await;
+    let (customer, provider, chat) = pair(&a).await;
     let lsm = a.create_lsm().await;
-    let chat = a.book(&customer, &provider).await;
     let mut on_a = a.socket(&customer).await;
     let mut on_b = b.socket(&provider).await;
     let mut watch_b = b.socket(&customer).await;
@@ -295,9 +293,7 @@ async fn lost_broadcasts_are_closed_by_seq() {
     let b = a
         .spawn_node_with(&[("JOBCHAT_FAULT_DROP_EVERY", "3")])
         .await;
-    let customer = a.register("customer").await;
-    let provider = a.register("provider").await;
-    let chat = a.book(&customer, &provider).await;
+    let (customer, provider, chat) = pair(&a).await;
     let mut c = a.socket(&customer).await;
     let mut p = b.socket(&provider).await;
     c.join(chat).await;
@@ -323,9 +319,7 @@ async fn lost_broadcasts_are_closed_by_seq() {
 async fn a_killed_node_s_users_go_offline_and_its_clients_lose_nothing() {
     let Some(a) = cluster().await else { return };
     let mut b: Node = a.spawn_node().await;
-    let customer = a.register("customer").await;
-    let provider = a.register("provider").await;
-    let chat = a.book(&customer, &provider).await;
+    let (customer, provider, chat) = pair(&a).await;
     let mut c = a.socket(&customer).await;
     c.join(chat).await;
     let mut p = b.socket(&provider).await;
@@ -462,9 +456,7 @@ async fn redis_down_then_back() {
         return;
     };
     let b = a.spawn_node().await;
-    let customer = a.register("customer").await;
-    let provider = a.register("provider").await;
-    let chat = a.book(&customer, &provider).await;
+    let (customer, provider, chat) = pair(&a).await;
     let mut c = a.socket(&customer).await;
     let mut p_a = a.socket(&provider).await;
     let mut p_b = b.socket(&provider).await;
@@ -543,9 +535,7 @@ async fn redis_down_then_back() {
 async fn joins_and_leaves_are_announced_once_per_user_across_nodes() {
     let Some(a) = cluster().await else { return };
     let b = a.spawn_node().await;
-    let customer = a.register("customer").await;
-    let provider = a.register("provider").await;
-    let chat = a.book(&customer, &provider).await;
+    let (customer, provider, chat) = pair(&a).await;
     let mut p = a.socket(&provider).await;
     p.join(chat).await;
 

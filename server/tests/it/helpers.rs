@@ -455,11 +455,7 @@ impl Node {
     }
 
     pub async fn socket(&self, user: &TestUser) -> TestSocket {
-        let mut s = TestSocket::connect(&self.addr, SocketOpts::token(&user.token))
-            .await
-            .expect("socket connects");
-        s.expect_event::<Connected>().await;
-        s
+        TestSocket::connected(&self.addr, SocketOpts::token(&user.token)).await
     }
 }
 
@@ -467,6 +463,15 @@ impl Drop for Node {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// A customer and a provider, registered, with the chat of a booking
+/// between them.
+pub async fn pair(app: &TestApp) -> (TestUser, TestUser, i64) {
+    let customer = app.register("customer").await;
+    let provider = app.register("provider").await;
+    let chat = app.book(&customer, &provider).await;
+    (customer, provider, chat)
 }
 
 pub fn uuid_like() -> String {
@@ -824,6 +829,14 @@ impl TestSocket {
         )
     }
 
+    /// A client connected to `addr` with `opts`, past `connected`; panics if
+    /// the handshake is refused.
+    pub async fn connected(addr: &str, opts: SocketOpts) -> Self {
+        let mut s = Self::connect(addr, opts).await.expect("socket connects");
+        s.expect_event::<Connected>().await;
+        s
+    }
+
     /// `try_request` that must be answered within `SOCKET_WAIT`.
     pub async fn request<R: Request>(&self, req: &R) -> Result<R::Reply, AppError> {
         self.try_request(req, SOCKET_WAIT)
@@ -871,11 +884,7 @@ impl TestApp {
 
     /// A client connected with `opts`; panics if the handshake is refused.
     pub async fn socket_with(&self, opts: SocketOpts) -> TestSocket {
-        let mut s = TestSocket::connect(&self.addr, opts)
-            .await
-            .expect("socket connects");
-        s.expect_event::<Connected>().await;
-        s
+        TestSocket::connected(&self.addr, opts).await
     }
 
     /// A token for `user` signed with the server's secret (or `secret`),

@@ -9,7 +9,8 @@
 
 use crate::both_backends;
 use crate::helpers::{
-    EV_CLOSE, EV_ERROR, EV_OPEN, SocketOpts, TestApp, TestSocket, TestUser, refusal, uuid_like,
+    EV_CLOSE, EV_ERROR, EV_OPEN, SocketOpts, TestApp, TestSocket, TestUser, pair, refusal,
+    uuid_like,
 };
 use app::api::DisputeOpened;
 use app::error::ErrorCode;
@@ -28,13 +29,6 @@ use std::time::{Duration, Instant};
 /// How long to keep listening before concluding that an event did not come.
 /// Only used after a positive event proved the broadcast already happened.
 const QUIET: Duration = Duration::from_millis(400);
-
-async fn pair(app: &TestApp) -> (TestUser, TestUser, i64) {
-    let customer = app.register("customer").await;
-    let provider = app.register("provider").await;
-    let chat = app.book(&customer, &provider).await;
-    (customer, provider, chat)
-}
 
 /// The chat's history over REST (oldest first), up to 200 messages.
 async fn history(app: &TestApp, user: &TestUser, chat: i64) -> Vec<Message> {
