@@ -163,6 +163,14 @@ pub struct Typing {
 }
 server_event!(Typing, "typing");
 
+/// Events meant for this socket were dropped (its send buffer was full
+/// while a broadcast went out): reload the chat list and fetch whatever is
+/// missing by seq. A socket still too full to take this is disconnected
+/// instead, and catches up when it reconnects.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Resync {}
+server_event!(Resync, "resync");
+
 // ---- client → server (with an ack) -----------------------------------------
 
 /// An ack with nothing to add to `{"ok":true}`.

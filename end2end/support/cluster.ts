@@ -9,6 +9,7 @@ import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFile
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { TEST_LIMITS } from './server';
 
 const root = path.resolve(__dirname, '..', '..');
 
@@ -149,6 +150,7 @@ export class Cluster {
         JOBCHAT_BIND: `127.0.0.1:${port}`,
         LEPTOS_SITE_ROOT: path.join(root, 'target', 'site'),
         RUST_LOG: process.env.RUST_LOG ?? 'warn',
+        ...TEST_LIMITS,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

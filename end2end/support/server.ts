@@ -7,6 +7,15 @@ import path from 'node:path';
 
 const root = path.resolve(__dirname, '..', '..');
 
+/** Every spec signs up and books from 127.0.0.1, far past the per-address
+ * defaults meant for the public; the server's own tests cover the limits. */
+export const TEST_LIMITS: Record<string, string> = {
+  JOBCHAT_REGISTER_LIMIT_PER_IP_PER_HOUR: '100000',
+  JOBCHAT_BOOK_LIMIT_PER_IP_PER_HOUR: '100000',
+  JOBCHAT_BOOK_LIMIT_PER_USER_PER_HOUR: '100000',
+  JOBCHAT_LOGIN_LIMIT_PER_IP_PER_MIN: '100000',
+};
+
 export class Server {
   private proc: ChildProcess | null = null;
   readonly dataDir: string;
@@ -35,6 +44,7 @@ export class Server {
         JOBCHAT_BIND: `127.0.0.1:${this.port}`,
         LEPTOS_SITE_ROOT: path.join(root, 'target', 'site'),
         RUST_LOG: process.env.RUST_LOG ?? 'warn',
+        ...TEST_LIMITS,
         ...this.env,
       },
       stdio: ['ignore', 'inherit', 'inherit'],

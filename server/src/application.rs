@@ -14,7 +14,7 @@ use crate::backend::ServiceBackend;
 use crate::cluster::Cluster;
 use crate::config::{Config, Environment};
 use crate::http::{self, AppState};
-use crate::service::{Broadcaster, LoginLimiter, Service};
+use crate::service::{Broadcaster, Limiters, Service};
 use crate::storage::Db;
 use crate::{realtime, seed};
 use anyhow::Context;
@@ -36,6 +36,9 @@ use tower_http::{
 /// Request bodies larger than this are refused with 413.
 pub const MAX_BODY: usize = 64 * 1024;
 
+/// After the shutdown signal, how long open HTTP requests get to finish.
+pub const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(20);
+
 pub struct Application {
     listener: TcpListener,
     router: Router,
@@ -44,19 +47,16 @@ pub struct Application {
     cluster: Option<Cluster>,
 }
 
-/// Knobs tests turn; production uses the defaults.
+/// Knobs tests turn; production uses the defaults. (Rate limits are in
+/// `Config::limits`.)
 #[derive(Clone, Debug)]
 pub struct Tuning {
-    pub login_per_email_per_minute: u32,
-    pub login_per_ip_per_minute: u32,
     pub seed_demo_data: bool,
 }
 
 impl Default for Tuning {
     fn default() -> Self {
         Self {
-            login_per_email_per_minute: 10,
-            login_per_ip_per_minute: 60,
             seed_demo_data: true,
         }
     }
@@ -83,11 +83,7 @@ impl Application {
                 "several nodes: sharing rooms and presence through Redis"
             );
         }
-        let limiter = LoginLimiter::new(
-            tuning.login_per_email_per_minute,
-            tuning.login_per_ip_per_minute,
-        )
-        .shared(cluster.clone());
+        let limiter = Limiters::new(&config.limits).shared(cluster.clone());
         let cookie = SessionCookie::new(keys.ttl(), config.env == Environment::Production);
         let sink = realtime::SocketSink::new(cluster.clone(), config.fault_drop_every);
         if let Some(n) = config.fault_drop_every {
@@ -115,6 +111,7 @@ impl Application {
 
         let limits = realtime::Limits {
             send_per_sec: config.send_limit_per_sec,
+            sockets_per_user: config.limits.sockets_per_user,
         };
         let socket_layer = realtime::layer(service.clone(), sink.clone(), limits).await?;
         let leptos_options = leptos_options(&config);
@@ -125,10 +122,12 @@ impl Application {
             cluster: cluster.clone(),
             metrics: crate::metrics::install(),
             metrics_token: config.metrics_token.as_deref().map(Into::into),
+            client_ip_header: config.client_ip_header.clone(),
         };
         let routes = generate_route_list(app::App);
         let ssr_service = service.clone();
-        let backend = ServiceBackend::handle(service.clone(), cookie);
+        let backend =
+            ServiceBackend::handle(service.clone(), cookie, config.client_ip_header.clone());
         let router = http::router()
             .leptos_routes_with_context(
                 &state,
@@ -153,6 +152,7 @@ impl Application {
                 app::shell,
             ))
             .layer(DefaultBodyLimit::max(MAX_BODY))
+            .layer(axum::middleware::from_fn(http::deadline))
             .layer(axum::middleware::from_fn(http::metrics::track))
             // The WASM bundle is most of what a first visit downloads:
             // brotli/gzip cut it to about a third.
@@ -234,16 +234,39 @@ impl Application {
                 tracing::debug!(error = %e, "TCP_NODELAY not set");
             }
         });
-        axum::serve(
+        // Graceful, within a bound: once the signal came, open requests get
+        // `SHUTDOWN_DEADLINE` to finish, then the server stops regardless.
+        let stopping = Arc::new(tokio::sync::Notify::new());
+        let serve = axum::serve(
             listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(async {
-            let _ = stop_rx.await;
-        })
-        .await?;
-        service.close().await;
+        .with_graceful_shutdown({
+            let stopping = stopping.clone();
+            async move {
+                let _ = stop_rx.await;
+                stopping.notify_one();
+            }
+        });
+        tokio::select! {
+            served = serve => served?,
+            () = async {
+                stopping.notified().await;
+                tokio::time::sleep(SHUTDOWN_DEADLINE).await;
+            } => {
+                tracing::warn!(
+                    "shutdown deadline ({} s) passed with requests still open: stopping anyway",
+                    SHUTDOWN_DEADLINE.as_secs()
+                );
+            }
+        }
+        if tokio::time::timeout(Duration::from_secs(10), service.close())
+            .await
+            .is_err()
+        {
+            tracing::warn!("the database pool did not close in time");
+        }
         tracing::info!("stopped");
         Ok(())
     }

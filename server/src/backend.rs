@@ -12,20 +12,33 @@ use app::api::{
 use app::error::AppError;
 use app::model::{ChatId, ChatSummary, Me, MessagePage, Notification, User, UserId, UserRef};
 use app::validate::{Description, Email, Name, Password, Reason, Resolution, Title};
-use axum::extract::ConnectInfo;
-use axum::http::request::Parts;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use axum::http::{HeaderName, request::Parts};
+use std::net::IpAddr;
 use std::sync::Arc;
 
 pub struct ServiceBackend {
     service: Service,
     cookie: SessionCookie,
+    /// `JOBCHAT_CLIENT_IP_HEADER`, as REST reads it.
+    client_ip_header: Option<HeaderName>,
 }
 
 impl ServiceBackend {
     /// The handle the server puts into every request's Leptos context.
-    pub fn handle(service: Service, cookie: SessionCookie) -> BackendHandle {
-        Arc::new(Self { service, cookie })
+    pub fn handle(
+        service: Service,
+        cookie: SessionCookie,
+        client_ip_header: Option<HeaderName>,
+    ) -> BackendHandle {
+        Arc::new(Self {
+            service,
+            cookie,
+            client_ip_header,
+        })
+    }
+
+    fn client_ip(&self, request: &Parts) -> IpAddr {
+        crate::http::client_ip::resolve(request, self.client_ip_header.as_ref())
     }
 }
 
@@ -38,15 +51,6 @@ fn signed_in(session: Session) -> SignedIn {
         token: session.token,
         user: session.user,
     }
-}
-
-/// The client's address, as the listener recorded it.
-fn client_ip(parts: &Parts) -> IpAddr {
-    parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip())
-        .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST))
 }
 
 #[async_trait::async_trait]
@@ -64,7 +68,7 @@ impl Backend for ServiceBackend {
         password: String,
     ) -> Result<SignedIn, AppError> {
         self.service
-            .login(&email, &password, client_ip(request))
+            .login(&email, &password, self.client_ip(request))
             .await
             .map(signed_in)
             .map_err(fail)
@@ -72,14 +76,20 @@ impl Backend for ServiceBackend {
 
     async fn register(
         &self,
-        _request: &Parts,
+        request: &Parts,
         registration: Registration,
     ) -> Result<SignedIn, AppError> {
         let email = Email::parse(&registration.email).map_err(fail)?;
         let password = Password::parse(&registration.password).map_err(fail)?;
         let name = Name::parse(&registration.name).map_err(fail)?;
         self.service
-            .register(email, password, name, registration.role)
+            .register(
+                email,
+                password,
+                name,
+                registration.role,
+                self.client_ip(request),
+            )
             .await
             .map(signed_in)
             .map_err(fail)
@@ -102,6 +112,7 @@ impl Backend for ServiceBackend {
 
     async fn book_job(
         &self,
+        request: &Parts,
         caller: &Me,
         provider_id: UserId,
         title: String,
@@ -110,7 +121,13 @@ impl Backend for ServiceBackend {
         let title = Title::parse(&title).map_err(fail)?;
         let description = Description::parse(Some(&description)).map_err(fail)?;
         self.service
-            .book_job(&caller.into(), provider_id, title, description)
+            .book_job(
+                &caller.into(),
+                provider_id,
+                title,
+                description,
+                self.client_ip(request),
+            )
             .await
             .map_err(fail)
     }

@@ -100,6 +100,11 @@ pub struct Config {
     pub fault_drop_every: Option<u64>,
     /// Messages a second one socket may send (bursts of twice that).
     pub send_limit_per_sec: u32,
+    /// Everything else a client is limited in (see `RateLimits`).
+    pub limits: RateLimits,
+    /// `JOBCHAT_CLIENT_IP_HEADER`: the header a trusted reverse proxy puts
+    /// the client's address in (e.g. `x-real-ip`); unset, the peer address.
+    pub client_ip_header: Option<axum::http::HeaderName>,
     /// Bearer token that opens `GET /metrics`; `None` keeps it off.
     pub metrics_token: Option<String>,
     pub jwt_secret: JwtSecret,
@@ -126,6 +131,88 @@ fn positive(name: &'static str) -> Result<Option<u64>, ConfigError> {
                 })
         })
         .transpose()
+}
+
+/// Rate limits, each from its own environment variable (README lists them).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RateLimits {
+    /// `JOBCHAT_LOGIN_LIMIT_PER_EMAIL_PER_MIN` (10)
+    pub login_per_email_per_min: u32,
+    /// `JOBCHAT_LOGIN_LIMIT_PER_IP_PER_MIN` (60)
+    pub login_per_ip_per_min: u32,
+    /// `JOBCHAT_REGISTER_LIMIT_PER_IP_PER_HOUR` (20)
+    pub register_per_ip_per_hour: u32,
+    /// `JOBCHAT_BOOK_LIMIT_PER_USER_PER_HOUR` (30)
+    pub book_per_user_per_hour: u32,
+    /// `JOBCHAT_BOOK_LIMIT_PER_IP_PER_HOUR` (120)
+    pub book_per_ip_per_hour: u32,
+    /// `JOBCHAT_EVENT_LIMIT_PER_SEC` (30, bursts of 30): join, leave,
+    /// mark_read and unknown events per user per node. Ten tabs that
+    /// reconnect at once rejoin three chats each.
+    pub events_per_sec: u32,
+    /// `JOBCHAT_MAX_SOCKETS_PER_USER` (32): open sockets per user per node.
+    pub sockets_per_user: u32,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self {
+            login_per_email_per_min: 10,
+            login_per_ip_per_min: 60,
+            register_per_ip_per_hour: 20,
+            book_per_user_per_hour: 30,
+            book_per_ip_per_hour: 120,
+            events_per_sec: 30,
+            sockets_per_user: 32,
+        }
+    }
+}
+
+impl RateLimits {
+    fn from_env() -> Result<Self, ConfigError> {
+        let d = Self::default();
+        let get = |name: &'static str, default: u32| -> Result<u32, ConfigError> {
+            Ok(positive(name)?.map_or(default, |n| n.min(u64::from(u32::MAX)) as u32))
+        };
+        Ok(Self {
+            login_per_email_per_min: get(
+                "JOBCHAT_LOGIN_LIMIT_PER_EMAIL_PER_MIN",
+                d.login_per_email_per_min,
+            )?,
+            login_per_ip_per_min: get(
+                "JOBCHAT_LOGIN_LIMIT_PER_IP_PER_MIN",
+                d.login_per_ip_per_min,
+            )?,
+            register_per_ip_per_hour: get(
+                "JOBCHAT_REGISTER_LIMIT_PER_IP_PER_HOUR",
+                d.register_per_ip_per_hour,
+            )?,
+            book_per_user_per_hour: get(
+                "JOBCHAT_BOOK_LIMIT_PER_USER_PER_HOUR",
+                d.book_per_user_per_hour,
+            )?,
+            book_per_ip_per_hour: get(
+                "JOBCHAT_BOOK_LIMIT_PER_IP_PER_HOUR",
+                d.book_per_ip_per_hour,
+            )?,
+            events_per_sec: get("JOBCHAT_EVENT_LIMIT_PER_SEC", d.events_per_sec)?,
+            sockets_per_user: get("JOBCHAT_MAX_SOCKETS_PER_USER", d.sockets_per_user)?,
+        })
+    }
+
+    /// Nothing a test suite does from one address trips these; the tests
+    /// of the limits themselves set low ones.
+    pub fn generous() -> Self {
+        Self {
+            login_per_email_per_min: 1000,
+            login_per_ip_per_min: 100_000,
+            register_per_ip_per_hour: 100_000,
+            book_per_user_per_hour: 100_000,
+            book_per_ip_per_hour: 100_000,
+            events_per_sec: 1000,
+            sockets_per_user: 1000,
+        }
+    }
 }
 
 impl Config {
@@ -173,6 +260,17 @@ impl Config {
             },
             send_limit_per_sec: positive("JOBCHAT_SEND_LIMIT_PER_SEC")?
                 .map_or(20, |n| n.min(u64::from(u32::MAX)) as u32),
+            limits: RateLimits::from_env()?,
+            client_ip_header: var("JOBCHAT_CLIENT_IP_HEADER")
+                .map(|h| {
+                    axum::http::HeaderName::from_bytes(h.trim().as_bytes()).map_err(|_| {
+                        ConfigError::Invalid {
+                            name: "JOBCHAT_CLIENT_IP_HEADER",
+                            reason: format!("{h:?} is not a header name"),
+                        }
+                    })
+                })
+                .transpose()?,
             metrics_token: match var("JOBCHAT_METRICS_TOKEN") {
                 Some(t) if t.len() < 16 => {
                     return Err(ConfigError::Invalid {
@@ -202,6 +300,8 @@ impl Config {
             demo_data: false,
             fault_drop_every: None,
             send_limit_per_sec: 20,
+            limits: RateLimits::generous(),
+            client_ip_header: None,
             metrics_token: None,
             jwt_secret: JwtSecret(b"test-secret-test-secret-test-secret!!".to_vec()),
             jwt_ttl: Duration::from_secs(3600),
@@ -220,7 +320,12 @@ fn dev_secret(data_dir: &std::path::Path) -> Result<JwtSecret, ConfigError> {
         source,
     };
     match std::fs::read(&path) {
-        Ok(bytes) if bytes.len() >= 32 => return Ok(JwtSecret(bytes)),
+        Ok(bytes) if bytes.len() >= 32 => {
+            // Written by an older version with the umask's permissions.
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
+            return Ok(JwtSecret(bytes));
+        }
         Ok(_) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(io(e)),
@@ -228,8 +333,25 @@ fn dev_secret(data_dir: &std::path::Path) -> Result<JwtSecret, ConfigError> {
     std::fs::create_dir_all(data_dir).map_err(io)?;
     let mut bytes = vec![0u8; 48];
     rand::thread_rng().fill_bytes(&mut bytes);
-    std::fs::write(&path, &bytes).map_err(io)?;
+    write_private(&path, &bytes).map_err(io)?;
     Ok(JwtSecret(bytes))
+}
+
+/// Writes a file only its owner can read (0600 from the start, whatever the
+/// umask), for secrets.
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    // `mode` applies only when the file is created: tighten an older one.
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    file.write_all(bytes)?;
+    file.sync_all()
 }
 
 #[cfg(test)]
@@ -254,6 +376,23 @@ mod tests {
             .expect_err("mysql is refused")
             .to_string();
         assert!(err.contains("unsupported scheme"), "{err}");
+    }
+
+    #[test]
+    fn the_development_secret_is_readable_by_its_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let first = dev_secret(dir.path()).expect("made");
+        let path = dir.path().join("jwt-secret");
+        let mode = |p: &std::path::Path| {
+            std::fs::metadata(p).expect("exists").permissions().mode() & 0o777
+        };
+        assert_eq!(mode(&path), 0o600);
+        // Kept across restarts; an older world-readable file is tightened.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        let again = dev_secret(dir.path()).expect("read back");
+        assert_eq!(first.expose(), again.expose());
+        assert_eq!(mode(&path), 0o600);
     }
 
     #[test]

@@ -13,6 +13,9 @@
 //! through `service::Broadcaster`, which `realtime` implements.
 //! * `application` — wiring, start-up and graceful shutdown
 //! * `seed` — development demo data
+//! * `texts` — what the product says (system messages, bell texts), used
+//!   by `service` and by `storage` (which writes a message's bells in the
+//!   message's own transaction)
 
 pub mod application;
 pub mod auth;
@@ -26,5 +29,6 @@ pub mod seed;
 pub mod service;
 pub mod storage;
 pub mod telemetry;
+pub mod texts;
 
 pub use application::{Application, Tuning};

@@ -24,6 +24,9 @@ pub const POOL_IN_USE: &str = "jobchat_db_pool_in_use";
 pub const POOL_OPEN: &str = "jobchat_db_pool_open";
 /// Redis failures, by `op` (`broadcast`, `presence`, `heartbeat`, `counter`).
 pub const REDIS_ERRORS: &str = "jobchat_redis_errors_total";
+/// Sockets disconnected because their send buffer stayed full (slow or
+/// stuck clients; they reconnect and catch up by seq).
+pub const SLOW_SOCKETS: &str = "jobchat_slow_sockets_closed_total";
 /// HTTP requests by `method`, `route` (the matched pattern) and `status`.
 pub const HTTP_REQUESTS: &str = "jobchat_http_requests_total";
 pub const HTTP_SECONDS: &str = "jobchat_http_request_seconds";
@@ -79,6 +82,10 @@ pub fn commit_waited(took: Duration) {
 
 pub fn send_acked(took: Duration) {
     metrics::histogram!(SEND_ACK).record(took.as_secs_f64());
+}
+
+pub fn slow_sockets(closed: usize) {
+    metrics::counter!(SLOW_SOCKETS).increment(closed as u64);
 }
 
 pub fn socket_opened() {

@@ -42,6 +42,7 @@ pub async fn seed_demo_data(service: &Service) -> anyhow::Result<()> {
             bob.id,
             Title::parse("Fix the kitchen sink")?,
             Description::parse(Some("The tap drips and the drain is slow."))?,
+            std::net::Ipv4Addr::LOCALHOST.into(),
         )
         .await?;
     let lines = [

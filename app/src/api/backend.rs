@@ -73,6 +73,7 @@ pub trait Backend: Send + Sync + 'static {
 
     async fn book_job(
         &self,
+        request: &Parts,
         caller: &Me,
         provider_id: UserId,
         title: String,

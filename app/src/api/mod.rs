@@ -166,8 +166,9 @@ pub async fn book_job(
     description: String,
 ) -> Result<Booking, AppError> {
     let (backend, me) = context::signed_in().await?;
+    let parts = context::parts()?;
     backend
-        .book_job(&me, provider_id, title, description)
+        .book_job(&parts, &me, provider_id, title, description)
         .await
         .map_err(context::fail)
 }

@@ -1,17 +1,17 @@
 //! Sign-up, sign-in, sign-out and who-am-I.
 
+use super::client_ip::ClientIp;
 use super::{ApiJson, ApiResult, AppState, ErrorBody};
 use crate::service::{AuthUser, Session};
 use app::model::{Role, User, UserRef};
 use app::validate::{Email, Name, Password};
 use axum::{
     Json,
-    extract::{ConnectInfo, State},
+    extract::State,
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use serde::{Deserialize, Serialize};
-use std::net::SocketAddr;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -69,9 +69,11 @@ fn with_session(state: &AppState, status: StatusCode, session: Session) -> Respo
         (status = 403, description = "Role `lsm` cannot self-register", body = ErrorBody),
         (status = 409, description = "Email already taken", body = ErrorBody),
         (status = 422, description = "Invalid input", body = ErrorBody),
+        (status = 429, description = "Too many sign-ups from this address (see Retry-After)", body = ErrorBody),
     ))]
 async fn register(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     ApiJson(req): ApiJson<RegisterRequest>,
 ) -> ApiResult<Response> {
     let email = Email::parse(&req.email)?;
@@ -79,7 +81,7 @@ async fn register(
     let name = Name::parse(&req.name)?;
     let session = state
         .service
-        .register(email, password, name, req.role)
+        .register(email, password, name, req.role, ip)
         .await?;
     Ok(with_session(&state, StatusCode::CREATED, session))
 }
@@ -93,13 +95,10 @@ async fn register(
     ))]
 async fn login(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(ip): ClientIp,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<Response> {
-    let session = state
-        .service
-        .login(&req.email, &req.password, peer.ip())
-        .await?;
+    let session = state.service.login(&req.email, &req.password, ip).await?;
     Ok(with_session(&state, StatusCode::OK, session))
 }
 

@@ -1,5 +1,6 @@
 //! Booking a job (which opens its chat).
 
+use super::client_ip::ClientIp;
 use super::{ApiJson, ApiResult, AppState, ErrorBody};
 use crate::service::AuthUser;
 use app::model::{ChatId, UserId};
@@ -36,17 +37,19 @@ pub struct CreateJobResponse {
         (status = 401, body = ErrorBody),
         (status = 403, description = "Caller is not a customer", body = ErrorBody),
         (status = 422, description = "Invalid input or providerId is not a provider", body = ErrorBody),
+        (status = 429, description = "Too many bookings by this account or address (see Retry-After)", body = ErrorBody),
     ))]
 async fn create_job(
     State(state): State<AppState>,
     user: AuthUser,
+    ClientIp(ip): ClientIp,
     ApiJson(req): ApiJson<CreateJobRequest>,
 ) -> ApiResult<(StatusCode, Json<CreateJobResponse>)> {
     let title = Title::parse(&req.title)?;
     let description = Description::parse(req.description.as_deref())?;
     let booked = state
         .service
-        .book_job(&user, req.provider_id, title, description)
+        .book_job(&user, req.provider_id, title, description, ip)
         .await?;
     Ok((
         StatusCode::CREATED,

@@ -6,6 +6,7 @@
 mod accounts;
 mod auth_user;
 mod chats;
+pub mod client_ip;
 mod disputes;
 mod error;
 mod health;
@@ -42,6 +43,8 @@ pub struct AppState {
     /// Renders `/metrics`, which answers only `metrics_token`'s holder.
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
     pub metrics_token: Option<std::sync::Arc<str>>,
+    /// `JOBCHAT_CLIENT_IP_HEADER` (see `client_ip`).
+    pub client_ip_header: Option<axum::http::HeaderName>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -104,6 +107,33 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/{*rest}", axum::routing::any(api_not_found))
         .route("/metrics", get(metrics::render))
+}
+
+/// The longest any HTTP request (API, server function, page) may take
+/// before it is answered 503 `unavailable`: a database that stops answering
+/// must not leave requests hanging. Socket.IO's long-polling is outside
+/// this layer (its requests wait for events on purpose).
+pub const REQUEST_DEADLINE: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// Middleware: `REQUEST_DEADLINE` for every request through it.
+pub async fn deadline(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    match tokio::time::timeout(REQUEST_DEADLINE, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!("request took longer than its deadline: answered 503");
+            error_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                AppError::new(
+                    ErrorCode::Unavailable,
+                    "the server could not answer in time; try again",
+                ),
+            )
+            .into_response()
+        }
+    }
 }
 
 async fn api_not_found() -> impl IntoResponse {

@@ -3,7 +3,7 @@
 //! `encode_ack`; failures are acks, never panics. Everything emitted is an
 //! `app::protocol::ServerEvent`.
 
-use super::session::SocketSession;
+use super::session::{SocketCounts, SocketSession};
 use super::{SocketSink, chat_room, user_room};
 use crate::auth::{SESSION_COOKIE, cookie_value};
 use crate::service::{AuthUser, Service, ServiceError, cursor, history_page};
@@ -28,13 +28,39 @@ use tracing::Instrument;
 /// How long a typing flag lives without a refresh.
 pub const TYPING_TTL: Duration = Duration::from_secs(5);
 
-#[derive(Debug)]
-pub struct Unauthorized;
+/// The longest a socket request waits (on the database, mostly) before it
+/// is answered `unavailable`: a database that stops answering must not
+/// leave clients without an ack.
+const REQUEST_DEADLINE: Duration = Duration::from_secs(8);
 
-impl std::fmt::Display for Unauthorized {
+async fn within<T>(
+    request: impl std::future::Future<Output = Result<T, ServiceError>>,
+) -> Result<T, ServiceError> {
+    tokio::time::timeout(REQUEST_DEADLINE, request)
+        .await
+        .unwrap_or_else(|_| {
+            Err(ServiceError::Unavailable(
+                "the server could not answer in time; try again".into(),
+            ))
+        })
+}
+
+/// Why a handshake was refused; the client sees the text as the
+/// `connect_error` message.
+#[derive(Debug)]
+pub enum Refused {
+    /// No, a forged or an expired credential: the browser goes to sign-in.
+    Unauthorized,
+    /// The user already has `JOBCHAT_MAX_SOCKETS_PER_USER` sockets here.
+    TooManySockets,
+}
+
+impl std::fmt::Display for Refused {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // The client sees this as the connect_error message.
-        f.write_str("unauthorized")
+        f.write_str(match self {
+            Self::Unauthorized => "unauthorized",
+            Self::TooManySockets => "too_many_sockets",
+        })
     }
 }
 
@@ -57,28 +83,55 @@ pub async fn authenticate<A: Adapter>(
     TryData(auth): TryData<HandshakeAuth>,
     State(service): State<Service>,
     State(limits): State<super::Limits>,
-) -> Result<(), Unauthorized> {
+    State(counts): State<Arc<SocketCounts>>,
+) -> Result<(), Refused> {
     let token = auth
         .ok()
         .map(|a| a.token)
         .or_else(|| cookie_value(&s.req_parts().headers, SESSION_COOKIE))
-        .ok_or(Unauthorized)?;
-    let (user, claims) = service.authenticate(&token).map_err(|_| Unauthorized)?;
+        .ok_or(Refused::Unauthorized)?;
+    let (user, claims) = service
+        .authenticate(&token)
+        .map_err(|_| Refused::Unauthorized)?;
     let user_id = user.id;
+    let Some(slot) = counts.take(user_id) else {
+        tracing::warn!(
+            user_id,
+            "socket refused: too many open sockets for this user"
+        );
+        return Err(Refused::TooManySockets);
+    };
     s.extensions.insert(Arc::new(SocketSession::new(
         user,
         claims.exp,
         s.id.to_string(),
         limits.send_per_sec,
+        slot,
     )));
     s.on(JoinChat::NAME, join_chat::<A>);
     s.on(LeaveChat::NAME, leave_chat::<A>);
     s.on(SendMessage::NAME, send_message::<A>);
     s.on(SetTyping::NAME, typing::<A>);
     s.on(MarkRead::NAME, mark_read::<A>);
-    s.on_fallback(|s: SocketRef<A>, Event(event): Event| async move {
-        tracing::warn!(sid = %s.id, event, "unknown event ignored");
-    });
+    s.on_fallback(
+        |s: SocketRef<A>,
+         Event(event): Event,
+         ack: AckSender<A>,
+         State(service): State<Service>| async move {
+            let Some(sess) = session(&s) else { return };
+            // Counted like every other non-send event, so a flood of them
+            // is refused cheaply.
+            let error = match service.limits().socket_event(sess.user.id) {
+                Err(e) => e,
+                Ok(()) => {
+                    tracing::info!(sid = %s.id, event, "unknown event refused");
+                    ServiceError::BadRequest(format!("unknown event {:?}", truncate(&event, 64)))
+                }
+            };
+            // Any request type whose reply is `{}` shapes the error ack.
+            reply::<_, MarkRead>(ack, Err(error));
+        },
+    );
     s.on_disconnect(on_disconnect::<A>);
     s.join(user_room(user_id));
     Ok(())
@@ -114,11 +167,16 @@ async fn emit_from<A: Adapter, T: Serialize + ?Sized>(
             None => op,
         }
     };
-    if let Err(e) = to(false).emit(name, event).await {
-        tracing::warn!(event = name, error = %e, "room emit to other nodes failed; delivering locally");
-        crate::metrics::redis_error("broadcast");
-        if let Err(e) = to(true).emit(name, event).await {
-            tracing::debug!(event = name, error = %e, "local room emit failed");
+    match to(false).emit(name, event).await {
+        // Transient events (typing, joins): a socket too full to take one
+        // loses nothing durable, and the room got it; never re-emit.
+        Ok(()) | Err(socketioxide::BroadcastError::Socket(_)) => {}
+        Err(e) => {
+            tracing::warn!(event = name, error = %e, "room emit to other nodes failed; delivering locally");
+            crate::metrics::redis_error("broadcast");
+            if let Err(e) = to(true).emit(name, event).await {
+                tracing::debug!(event = name, error = %e, "local room emit failed");
+            }
         }
     }
 }
@@ -196,6 +254,7 @@ async fn on_disconnect<A: Adapter>(
 ) {
     let Some(sess) = session(&s) else { return };
     sess.closed.notify_one();
+    sess.release_slot();
     let user = &sess.user;
     tracing::info!(user_id = user.id, sid = %s.id, "disconnected");
     for chat in sess.typing_chats() {
@@ -277,7 +336,8 @@ async fn join_chat<A: Adapter>(
         chat_id = tracing::field::Empty
     );
     async {
-        let result: Result<JoinReply, ServiceError> = async {
+        let result: Result<JoinReply, ServiceError> = within(async {
+            service.limits().socket_event(sess.user.id)?;
             let req: JoinChat = parse(data)?;
             let chat = req.chat_id;
             tracing::Span::current().record("chat_id", chat);
@@ -312,7 +372,7 @@ async fn join_chat<A: Adapter>(
                 has_more,
                 presence: service.chat_presence(chat).await?,
             })
-        }
+        })
         .await;
         reply::<_, JoinChat>(ack, result);
     }
@@ -324,9 +384,13 @@ async fn leave_chat<A: Adapter>(
     s: SocketRef<A>,
     TryData(data): TryData<Value>,
     ack: AckSender<A>,
+    State(service): State<Service>,
     State(sink): State<Arc<SocketSink>>,
 ) {
     let sess = session_or_return!(s, ack, LeaveChat);
+    if let Err(e) = service.limits().socket_event(sess.user.id) {
+        return reply::<_, LeaveChat>(ack, Err(e));
+    }
     let req: LeaveChat = match parse(data) {
         Ok(r) => r,
         Err(e) => return reply::<_, LeaveChat>(ack, Err(e)),
@@ -363,7 +427,7 @@ async fn send_message<A: Adapter>(
         chat_id = tracing::field::Empty
     );
     async {
-        let result: Result<SendReply, ServiceError> = async {
+        let result: Result<SendReply, ServiceError> = within(async {
             if sess.send_limit.check().is_err() {
                 return Err(ServiceError::RateLimited {
                     retry_after_secs: 1,
@@ -378,7 +442,7 @@ async fn send_message<A: Adapter>(
                 .post_message(&sess.user, req.chat_id, text, client_id)
                 .await?;
             Ok(SendReply { message })
-        }
+        })
         .await;
         if result.is_ok() {
             crate::metrics::send_acked(arrived.elapsed());
@@ -396,13 +460,14 @@ async fn mark_read<A: Adapter>(
     State(service): State<Service>,
 ) {
     let sess = session_or_return!(s, ack, MarkRead);
-    let result: Result<Empty, ServiceError> = async {
+    let result: Result<Empty, ServiceError> = within(async {
+        service.limits().socket_event(sess.user.id)?;
         let req: MarkRead = parse(data)?;
         service
             .mark_read(&sess.user, req.chat_id, req.message_id)
             .await?;
         Ok(Empty {})
-    }
+    })
     .await;
     reply::<_, MarkRead>(ack, result);
 }
@@ -427,7 +492,7 @@ async fn typing<A: Adapter>(
     State(service): State<Service>,
 ) {
     let sess = session_or_return!(s, ack, SetTyping);
-    let result: Result<Empty, ServiceError> = async {
+    let result: Result<Empty, ServiceError> = within(async {
         if sess.typing_limit.check().is_err() {
             return Err(ServiceError::RateLimited {
                 retry_after_secs: 1,
@@ -453,7 +518,12 @@ async fn typing<A: Adapter>(
             emit_typing(&s, &sess.user, req.chat_id, false).await;
         }
         Ok(Empty {})
-    }
+    })
     .await;
     reply::<_, SetTyping>(ack, result);
+}
+
+/// At most `max` characters of `s`, for echoing client input in errors.
+fn truncate(s: &str, max: usize) -> &str {
+    s.char_indices().nth(max).map_or(s, |(i, _)| &s[..i])
 }

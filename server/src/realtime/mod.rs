@@ -39,6 +39,8 @@ pub const MAX_PAYLOAD: u64 = 64 * 1024;
 pub struct Limits {
     /// `JOBCHAT_SEND_LIMIT_PER_SEC`.
     pub send_per_sec: u32,
+    /// `JOBCHAT_MAX_SOCKETS_PER_USER` (on this node).
+    pub sockets_per_user: u32,
 }
 
 /// The Socket.IO layer, for whichever adapter the gateway runs on.
@@ -70,7 +72,19 @@ fn configure<A: Adapter>(
         .with_state(service)
         .with_state(sink.clone())
         .with_state(limits)
+        .with_state(session::SocketCounts::new(limits.sockets_per_user))
+        // The same bound on both transports: long-polling bodies by
+        // `max_payload`, WebSocket messages and frames by these two (their
+        // defaults, 64 MiB and 16 MiB, would read and parse a multi-megabyte
+        // frame from a client that has not even authenticated). A frame over
+        // the limit closes that connection.
         .max_payload(MAX_PAYLOAD)
+        .ws_max_message_size(MAX_PAYLOAD as usize)
+        .ws_max_frame_size(MAX_PAYLOAD as usize)
+        // Per socket: most frames are a few hundred bytes; the buffer grows
+        // for a larger one. 4 KiB (the default) times 10,000 idle sockets
+        // is 40 MB of mostly empty buffers.
+        .ws_read_buffer_size(1024)
         .ping_interval(Duration::from_secs(20))
         .ping_timeout(Duration::from_secs(20))
         .connect_timeout(Duration::from_secs(10))

@@ -3,11 +3,11 @@
 use super::presence::Presence;
 use crate::cluster::Entry;
 use crate::service::AuthUser;
-use app::model::ChatId;
+use app::model::{ChatId, UserId};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use std::collections::{HashMap, HashSet};
 use std::num::NonZeroU32;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use tokio::sync::Notify;
 
 pub struct SocketSession {
@@ -25,6 +25,9 @@ pub struct SocketSession {
     pub send_limit: DefaultDirectRateLimiter,
     pub typing_limit: DefaultDirectRateLimiter,
     pub closed: Notify,
+    /// This socket's place in its user's quota of sockets; given back on
+    /// disconnect (or when the session is dropped, whichever comes first).
+    slot: Mutex<Option<SocketSlot>>,
     /// Whether this socket is counted in `Presence`. Held across the
     /// presence calls (which may wait for Redis) so that one socket's
     /// connect, joins, leaves and disconnect reach the registry in order
@@ -48,7 +51,13 @@ fn per_second(n: u32, burst: u32) -> Quota {
 
 impl SocketSession {
     /// `send_per_sec`: `JOBCHAT_SEND_LIMIT_PER_SEC`.
-    pub fn new(user: AuthUser, expires_at: i64, sid: String, send_per_sec: u32) -> Self {
+    pub fn new(
+        user: AuthUser,
+        expires_at: i64,
+        sid: String,
+        send_per_sec: u32,
+        slot: SocketSlot,
+    ) -> Self {
         Self {
             user,
             expires_at,
@@ -64,6 +73,7 @@ impl SocketSession {
             )),
             typing_limit: RateLimiter::direct(per_second(5, 10)),
             closed: Notify::new(),
+            slot: Mutex::new(Some(slot)),
             registry: tokio::sync::Mutex::new(Counted::Pending),
         }
     }
@@ -122,6 +132,11 @@ impl SocketSession {
         (counted, emptied, offline)
     }
 
+    /// Gives the socket's place in the user's quota back.
+    pub fn release_slot(&self) {
+        self.slot.lock().unwrap_or_else(|p| p.into_inner()).take();
+    }
+
     fn online_entry(&self) -> Entry {
         Entry::Online {
             user: self.user.id,
@@ -175,5 +190,81 @@ impl SocketSession {
             .keys()
             .copied()
             .collect()
+    }
+}
+
+/// Open sockets per user on this node, at most `max` each: one user's
+/// runaway tabs or script cannot take every descriptor of the node.
+pub struct SocketCounts {
+    max: u32,
+    by_user: Mutex<HashMap<UserId, u32>>,
+}
+
+/// One socket's place in its user's quota; dropping it gives the place back.
+pub struct SocketSlot {
+    counts: Arc<SocketCounts>,
+    user: UserId,
+}
+
+impl SocketCounts {
+    pub fn new(max: u32) -> Arc<Self> {
+        Arc::new(Self {
+            max: max.max(1),
+            by_user: Mutex::default(),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<UserId, u32>> {
+        self.by_user.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A place for one more of `user`'s sockets, `None` when they have `max`.
+    pub fn take(self: &Arc<Self>, user: UserId) -> Option<SocketSlot> {
+        let mut by_user = self.lock();
+        let n = by_user.entry(user).or_insert(0);
+        if *n >= self.max {
+            return None;
+        }
+        *n += 1;
+        Some(SocketSlot {
+            counts: self.clone(),
+            user,
+        })
+    }
+
+    /// `user`'s open sockets on this node.
+    #[cfg(test)]
+    fn of(&self, user: UserId) -> u32 {
+        self.lock().get(&user).copied().unwrap_or(0)
+    }
+}
+
+impl Drop for SocketSlot {
+    fn drop(&mut self) {
+        let mut by_user = self.counts.lock();
+        if let Some(n) = by_user.get_mut(&self.user) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                by_user.remove(&self.user);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_user_gets_at_most_max_slots_and_gets_them_back() {
+        let counts = SocketCounts::new(2);
+        let a = counts.take(1).expect("first");
+        let _b = counts.take(1).expect("second");
+        assert!(counts.take(1).is_none(), "third refused");
+        assert!(counts.take(2).is_some(), "another user is counted apart");
+        drop(a);
+        assert_eq!(counts.of(1), 1);
+        let _c = counts.take(1).expect("a place came free");
+        assert!(counts.take(1).is_none());
     }
 }

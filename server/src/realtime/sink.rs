@@ -8,10 +8,11 @@ use super::presence::Presence;
 use crate::cluster::Cluster;
 use crate::service::{Audience, EventSink};
 use app::model::{ChatId, UserId};
-use app::protocol::{NewMessage, ServerEvent};
+use app::protocol::{NewMessage, Resync, ServerEvent};
 use serde_json::Value;
 use socketioxide::SocketIo;
 use socketioxide::adapter::Adapter;
+use socketioxide::{BroadcastError, SocketError};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -39,11 +40,29 @@ impl<A: Adapter> Rooms for SocketIo<A> {
         // The data is already durable when we emit. If the other nodes
         // cannot be reached (Redis down), this node's own sockets still get
         // it; the others' clients close the gap by seq.
-        if let Err(e) = self.to(rooms.clone()).emit(name, payload).await {
-            tracing::warn!(event = name, error = %e, "broadcast to other nodes failed; delivering locally");
-            crate::metrics::redis_error("broadcast");
-            if let Err(e) = self.local().to(rooms).emit(name, payload).await {
-                tracing::warn!(event = name, error = %e, "local broadcast failed");
+        match self.to(rooms.clone()).emit(name, payload).await {
+            Ok(()) => {}
+            // Some of this node's sockets could not take it (the others
+            // got it: never re-emit to the room, that would double it).
+            Err(BroadcastError::Socket(errors)) => {
+                if errors
+                    .iter()
+                    .any(|e| matches!(e, SocketError::InternalChannelFull))
+                {
+                    resync_full_sockets(self, rooms, name);
+                }
+            }
+            Err(e) => {
+                tracing::warn!(event = name, error = %e, "broadcast to other nodes failed; delivering locally");
+                crate::metrics::redis_error("broadcast");
+                if let Err(BroadcastError::Socket(errors)) =
+                    self.local().to(rooms.clone()).emit(name, payload).await
+                    && errors
+                        .iter()
+                        .any(|e| matches!(e, SocketError::InternalChannelFull))
+                {
+                    resync_full_sockets(self, rooms, name);
+                }
             }
         }
     }
@@ -53,6 +72,33 @@ impl<A: Adapter> Rooms for SocketIo<A> {
             let _ = socket.disconnect();
         }
     }
+}
+
+/// A broadcast found sockets of this node with a full send buffer (a slow
+/// or stuck client), and the event was dropped for them. No silent gaps:
+/// every local socket in those rooms is told to `resync` (it reloads and
+/// fetches by seq); one that cannot take even that is disconnected, and its
+/// client catches up when it reconnects. Which sockets missed the event is
+/// not reported, so the others resync too (cheap, and rare).
+fn resync_full_sockets<A: Adapter>(io: &SocketIo<A>, rooms: Vec<String>, name: &'static str) {
+    let mut resynced = 0;
+    let mut closed = 0;
+    for socket in io.local().within(rooms).sockets() {
+        match socket.emit(Resync::NAME, &Resync {}) {
+            Ok(()) => resynced += 1,
+            Err(_) => {
+                closed += 1;
+                let _ = socket.disconnect();
+            }
+        }
+    }
+    crate::metrics::slow_sockets(closed);
+    tracing::warn!(
+        event = name,
+        resynced,
+        closed,
+        "a socket's send buffer was full: dropped event made good"
+    );
 }
 
 pub struct SocketSink {

@@ -10,17 +10,17 @@ mod broadcast;
 mod error;
 mod limits;
 mod sends;
-mod texts;
+use crate::texts;
 
 pub use broadcast::{Audience, Broadcaster, EventSink};
 pub use error::{ConflictDetails, Result, ServiceError};
-pub use limits::LoginLimiter;
+pub use limits::Limiters;
 
 use crate::auth::{self, Claims, Keys};
 use crate::metrics;
 use crate::storage::{
-    Cursor, Db, LsmLoad, MessageNotice, NewDispute, NewUser, NewUserMessage, Notice, PageQuery,
-    Settlement, StorageError,
+    Bell, Cursor, Db, LsmLoad, NewDispute, NewUser, NewUserMessage, Notice, PageQuery, Settlement,
+    StorageError,
 };
 use app::api::{Booking, DisputeOpened};
 use app::model::{
@@ -132,25 +132,22 @@ pub fn history_page(
 
 /// What the fan-out is asked to do.
 pub(crate) enum FanOut {
-    /// Broadcast one commit's new messages (in seq order) and bump the
-    /// others' bells.
-    Stored(Vec<Message>),
+    /// Broadcast one commit's new messages (in seq order), then the bells
+    /// that commit bumped.
+    Stored(Vec<Message>, Vec<Bell>),
     /// Answer once everything queued before has been done.
     Settle(tokio::sync::oneshot::Sender<()>),
 }
 
 /// Broadcasts each stored message (in the order the committer stored them)
-/// and bumps the others' bell notifications, off the senders' path.
-fn fan_out(
-    db: Db,
-    broadcast: Broadcaster,
-    mut queue: tokio::sync::mpsc::UnboundedReceiver<FanOut>,
-) {
+/// and the bells written with them, off the senders' path. Nothing here
+/// writes: a crash loses only broadcasts, which clients recover by seq
+/// (messages) or with the next list load (bells).
+fn fan_out(broadcast: Broadcaster, mut queue: tokio::sync::mpsc::UnboundedReceiver<FanOut>) {
     tokio::spawn(async move {
-        let mut bells = tokio::task::JoinSet::new();
         while let Some(job) = queue.recv().await {
             match job {
-                FanOut::Stored(messages) => {
+                FanOut::Stored(messages, bells) => {
                     // Chats side by side, each chat's messages in seq order
                     // (the batch is sorted by chat, then seq): one publish
                     // at a time would cap a cluster at one Redis round trip
@@ -166,67 +163,22 @@ fn fan_out(
                             }
                         });
                     futures_util::future::join_all(per_chat).await;
-                    // Bells need no order: they run beside the next batch.
-                    bells.spawn(notify_new_messages(db.clone(), broadcast.clone(), messages));
-                    while bells.try_join_next().is_some() {}
+                    let to_users = bells.into_iter().map(|b| {
+                        let broadcast = &broadcast;
+                        async move {
+                            broadcast
+                                .to_user(b.user_id, &NewNotification(b.notification))
+                                .await
+                        }
+                    });
+                    futures_util::future::join_all(to_users).await;
                 }
                 FanOut::Settle(done) => {
-                    while bells.join_next().await.is_some() {}
                     let _ = done.send(());
                 }
             }
         }
     });
-}
-
-/// Bumps every other participant's "new messages" notification, once per
-/// chat, sender and recipient for the whole commit (the count moves by the
-/// number of messages), not once per message.
-async fn notify_new_messages(db: Db, broadcast: Broadcaster, messages: Vec<Message>) {
-    // (chat, sender) → the messages' count and the newest one.
-    type Group<'a> = ((ChatId, Option<UserId>), (i64, &'a Message));
-    let mut groups: Vec<Group<'_>> = Vec::new();
-    for m in &messages {
-        let key = (m.chat_id, m.sender_id);
-        match groups.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, (n, newest))) => {
-                *n += 1;
-                *newest = m;
-            }
-            None => groups.push((key, (1, m))),
-        }
-    }
-    for ((chat, sender_id), (count, newest)) in groups {
-        let sender = newest.sender_name.clone().unwrap_or_default();
-        let result: Result<()> = async {
-            let participants = db.chat_participants(chat).await?;
-            let job_title = db.chat_job_title(chat).await?;
-            let after_count = texts::new_messages_after_count(&sender, &job_title);
-            let title = if count == 1 {
-                texts::new_message_title(&sender, &job_title)
-            } else {
-                format!("{count}{after_count}")
-            };
-            let preview = texts::preview(&newest.content);
-            let notice = MessageNotice {
-                title: &title,
-                title_after_count: &after_count,
-                body: &preview,
-            };
-            for p in participants.iter().filter(|p| Some(p.id) != sender_id) {
-                let n = db
-                    .bump_message_notification(p.id, chat, notice, count)
-                    .await?;
-                broadcast.to_user(p.id, &NewNotification(n)).await;
-            }
-            Ok(())
-        }
-        .await;
-        if let Err(e) = result {
-            // The messages are stored and delivered; a lost bell is logged.
-            tracing::error!(chat_id = chat, error = %e, "notifying participants failed");
-        }
-    }
 }
 
 /// The LSM a new dispute goes to: the one with the fewest open disputes,
@@ -247,7 +199,7 @@ struct Inner {
     db: Db,
     keys: Keys,
     broadcast: Broadcaster,
-    login_limiter: LoginLimiter,
+    limits: Limiters,
     sends: sends::Sends,
     fan_out: tokio::sync::mpsc::UnboundedSender<FanOut>,
 }
@@ -255,20 +207,32 @@ struct Inner {
 impl Service {
     /// Starts the message committer and its fan-out (tasks on the current
     /// Tokio runtime).
-    pub fn new(db: Db, keys: Keys, login_limiter: LoginLimiter, broadcast: Broadcaster) -> Self {
+    pub fn new(db: Db, keys: Keys, limits: Limiters, broadcast: Broadcaster) -> Self {
         let (fan_out_tx, fan_out_rx) = tokio::sync::mpsc::unbounded_channel();
         let sends = sends::Sends::start(db.clone(), fan_out_tx.clone());
-        fan_out(db.clone(), broadcast.clone(), fan_out_rx);
-        Self {
-            inner: Arc::new(Inner {
-                db,
-                keys,
-                broadcast,
-                login_limiter,
-                sends,
-                fan_out: fan_out_tx,
-            }),
-        }
+        fan_out(broadcast.clone(), fan_out_rx);
+        let inner = Arc::new(Inner {
+            db,
+            keys,
+            broadcast,
+            limits,
+            sends,
+            fan_out: fan_out_tx,
+        });
+        // Rate-limit counters that are back to full are forgotten once a
+        // minute, so one-off emails and addresses do not pile up.
+        let weak = Arc::downgrade(&inner);
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+            every.tick().await;
+            loop {
+                every.tick().await;
+                let Some(inner) = weak.upgrade() else { break };
+                let kept = inner.limits.prune();
+                tracing::debug!(kept, "rate-limit counters pruned");
+            }
+        });
+        Self { inner }
     }
 
     /// The storage below the rules: for tests that arrange data directly.
@@ -304,6 +268,11 @@ impl Service {
     pub async fn close(&self) {
         let _ = tokio::time::timeout(std::time::Duration::from_secs(5), self.settle()).await;
         self.inner.db.close().await
+    }
+
+    /// The rate limits (socket events are checked by the gateway).
+    pub fn limits(&self) -> &Limiters {
+        &self.inner.limits
     }
 
     /// Whether any account exists (the demo seed only fills an empty database).
@@ -342,12 +311,15 @@ impl Service {
         password: Password,
         name: Name,
         role: Role,
+        ip: IpAddr,
     ) -> Result<Session> {
         if role == Role::Lsm {
             return Err(ServiceError::Forbidden(
                 "LSM accounts are created by operators, not by registration",
             ));
         }
+        // Counted before argon2 runs: every sign-up costs a hash and an account.
+        self.inner.limits.register(ip).await?;
         let user = self.create_user(&email, &password, &name, role).await?;
         self.session(user)
     }
@@ -390,7 +362,7 @@ impl Service {
         if email_key.len() > 254 || password.len() > 1024 {
             return Err(ServiceError::BadCredentials);
         }
-        self.inner.login_limiter.check(&email_key, ip).await?;
+        self.inner.limits.login(&email_key, ip).await?;
         let creds = self.inner.db.user_credentials(&email_key).await?;
         let (user, hash) = match creds {
             Some(c) => (Some(c.user), Some(c.password_hash)),
@@ -441,10 +413,12 @@ impl Service {
         provider_id: UserId,
         title: Title,
         description: Description,
+        ip: IpAddr,
     ) -> Result<Booking> {
         if actor.role != Role::Customer {
             return Err(ServiceError::Forbidden("only customers can book jobs"));
         }
+        self.inner.limits.book(actor.id, ip).await?;
         let provider = self.inner.db.get_user(provider_id).await?;
         if provider.map(|p| p.role) != Some(Role::Provider) {
             return Err(ServiceError::Invalid(app::validate::Invalid {

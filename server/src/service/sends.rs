@@ -2,7 +2,8 @@
 //! queue here; one task stores whatever has queued in ONE transaction (one
 //! commit, one fsync, for tens or hundreds of messages), answers each
 //! sender as soon as that commit is durable, then hands the new messages,
-//! in seq order, to the fan-out that broadcasts them.
+//! in seq order, and the bells bumped with them to the fan-out that
+//! broadcasts them.
 //!
 //! No time window is waited for: a batch is whatever queued while the
 //! previous commit ran, so a lone message goes at once and a busy node
@@ -14,11 +15,20 @@
 use super::FanOut;
 use crate::metrics;
 use crate::storage::{Db, NewUserMessage, SentMessage, StorageError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 
 /// Most messages in one transaction.
 const MAX_BATCH: usize = 512;
+
+/// How long a sender waits for its commit before it is answered
+/// `unavailable` (the client resends with the same clientId, so a commit
+/// that lands after all is found, not doubled).
+const SEND_DEADLINE: Duration = Duration::from_secs(5);
+
+/// How long one batch may take before the committer gives up on it (a
+/// database that stopped answering) and moves on to the next.
+const COMMIT_DEADLINE: Duration = Duration::from_secs(10);
 
 type Reply = oneshot::Sender<Result<Option<SentMessage>, StorageError>>;
 
@@ -57,9 +67,13 @@ impl Sends {
         if self.queue.send(pending).is_err() {
             return Err(StorageError::Unavailable("the message committer stopped"));
         }
-        answer.await.unwrap_or(Err(StorageError::Unavailable(
-            "the message committer stopped",
-        )))
+        match tokio::time::timeout(SEND_DEADLINE, answer).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) => Err(StorageError::Unavailable("the message committer stopped")),
+            Err(_) => Err(StorageError::Unavailable(
+                "the database did not answer in time; send again",
+            )),
+        }
     }
 }
 
@@ -90,18 +104,40 @@ async fn commit(db: &Db, batch: &mut Vec<Pending>, stored: &mpsc::UnboundedSende
     }
     metrics::commit_batch(batch.len());
     let messages: Vec<NewUserMessage> = batch.iter().map(|p| p.message.clone()).collect();
-    let results: Vec<Result<Option<SentMessage>, StorageError>> = match db
-        .insert_user_messages(&messages)
+    let mut bells = Vec::new();
+    let attempt = tokio::time::timeout(COMMIT_DEADLINE, db.insert_user_messages(&messages))
         .await
-    {
-        Ok(results) => results.into_iter().map(Ok).collect(),
+        .unwrap_or(Err(StorageError::Unavailable(
+            "the database did not answer in time",
+        )));
+    let results: Vec<Result<Option<SentMessage>, StorageError>> = match attempt {
+        Ok(stored) => {
+            bells = stored.bells;
+            stored.results.into_iter().map(Ok).collect()
+        }
+        // Down, not refusing: one by one would only wait longer.
+        Err(e @ StorageError::Unavailable(_)) => {
+            batch.iter().map(|_| Err(e.clone_unavailable())).collect()
+        }
         Err(e) if batch.len() > 1 => {
             tracing::warn!(error = %e, size = batch.len(), "batch failed; storing its messages one by one");
             let mut one_by_one = Vec::with_capacity(batch.len());
             for m in &messages {
                 one_by_one.push(
-                    db.insert_user_message(m.chat_id, m.sender_id, &m.content, &m.client_id)
-                        .await,
+                    match tokio::time::timeout(
+                        COMMIT_DEADLINE,
+                        db.insert_user_messages(std::slice::from_ref(m)),
+                    )
+                    .await
+                    .unwrap_or(Err(StorageError::Unavailable(
+                        "the database did not answer in time",
+                    ))) {
+                        Ok(mut stored) => {
+                            bells.append(&mut stored.bells);
+                            Ok(stored.results.pop().flatten())
+                        }
+                        Err(e) => Err(e),
+                    },
                 );
             }
             one_by_one
@@ -117,8 +153,8 @@ async fn commit(db: &Db, batch: &mut Vec<Pending>, stored: &mpsc::UnboundedSende
             _ => None,
         })
         .collect();
-    if !new.is_empty() {
-        let _ = stored.send(FanOut::Stored(new));
+    if !new.is_empty() || !bells.is_empty() {
+        let _ = stored.send(FanOut::Stored(new, bells));
     }
     for (p, result) in batch.drain(..).zip(results) {
         // The sender may have gone (socket closed): the message is stored

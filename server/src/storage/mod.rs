@@ -9,12 +9,14 @@
 //! once, as SQL both databases accept (`$n` placeholders work in SQLite too),
 //! and `on_pool!` compiles its body once per backend.
 
+mod batch;
 mod chats;
 mod disputes;
 mod messages;
 mod notifications;
 mod users;
 
+pub use batch::{Bell, StoredBatch};
 pub use chats::*;
 pub use disputes::*;
 pub use messages::*;
@@ -77,7 +79,37 @@ impl From<sqlx::Error> for StorageError {
                     .unwrap_or_else(|| db.message().to_owned());
                 Self::Conflict(name)
             }
+            // The database is down, restarting, overloaded or too slow:
+            // the caller may retry later (`unavailable`, not `internal`).
+            sqlx::Error::PoolTimedOut => Self::Unavailable("the database is not answering"),
+            sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
+                Self::Unavailable("the database connection failed")
+            }
+            sqlx::Error::Database(ref db) if is_transient(db.code().as_deref()) => {
+                Self::Unavailable("the database is busy or restarting")
+            }
             e => Self::Database(e),
+        }
+    }
+}
+
+/// Error codes that say "try again": PostgreSQL's statement timeout
+/// (57014), shutdown and start-up (57P01–57P03), serialization failure and
+/// deadlock (40001, 40P01); SQLite's busy and locked (5, 6).
+fn is_transient(code: Option<&str>) -> bool {
+    matches!(
+        code,
+        Some("57014" | "57P01" | "57P02" | "57P03" | "40001" | "40P01" | "5" | "6")
+    )
+}
+
+impl StorageError {
+    /// A copy of an `Unavailable` (the one variant that is cheap to copy),
+    /// for answering every message of a failed batch.
+    pub fn clone_unavailable(&self) -> Self {
+        match self {
+            Self::Unavailable(why) => Self::Unavailable(why),
+            _ => Self::Unavailable("the database failed"),
         }
     }
 }
@@ -90,6 +122,10 @@ pub fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
 }
 
+/// How long a request waits for a free connection (or a new one to
+/// open) before it is answered `unavailable`.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
 impl Db {
     /// Opens the pool for the configured backend. SQLite files (and their
     /// folder) are created when missing.
@@ -99,7 +135,10 @@ impl Db {
                 let opts = SqliteConnectOptions::from_str(url)?
                     .create_if_missing(true)
                     .journal_mode(SqliteJournalMode::Wal)
-                    .synchronous(SqliteSynchronous::Normal)
+                    // An ack means durable: FULL syncs the WAL at every
+                    // commit (NORMAL may lose the last commits on power
+                    // loss). Group commit keeps that to one fsync per batch.
+                    .synchronous(SqliteSynchronous::Full)
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(10));
                 if let Some(dir) = opts.get_filename().parent()
@@ -110,16 +149,22 @@ impl Db {
                 }
                 let pool = SqlitePoolOptions::new()
                     .max_connections(8)
-                    .acquire_timeout(Duration::from_secs(10))
+                    .acquire_timeout(ACQUIRE_TIMEOUT)
                     .connect_with(opts)
                     .await?;
                 Ok(Self::Sqlite(pool))
             }
             DatabaseUrl::Postgres(url) => {
-                let opts = PgConnectOptions::from_str(url)?;
+                // The server bounds every statement (a lock wait included)
+                // and idle transactions; `Db` callers bound the whole
+                // operation (`DEADLINE`) for a server that stops answering.
+                let opts = PgConnectOptions::from_str(url)?.options([
+                    ("statement_timeout", "5s"),
+                    ("idle_in_transaction_session_timeout", "10s"),
+                ]);
                 let pool = PgPoolOptions::new()
                     .max_connections(16)
-                    .acquire_timeout(Duration::from_secs(10))
+                    .acquire_timeout(ACQUIRE_TIMEOUT)
                     .connect_with(opts)
                     .await?;
                 Ok(Self::Postgres(pool))

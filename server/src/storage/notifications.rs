@@ -1,8 +1,10 @@
 //! Notifications: the bell. New-message notifications are coalesced: while a
-//! user has an unread one for a chat, later messages bump it instead of adding rows.
+//! user has an unread one for a chat, later messages bump it instead of
+//! adding rows. They are written with the messages, in the same transaction
+//! (`Db::insert_user_messages`).
 
 use super::{Db, Result, now, on_pool};
-use app::model::{ChatId, Notification, UserId};
+use app::model::{Notification, UserId};
 use chrono::{DateTime, Utc};
 
 #[derive(sqlx::FromRow)]
@@ -42,16 +44,6 @@ pub mod kind {
     pub const DISPUTE_RESOLVED: &str = "dispute_resolved";
 }
 
-/// The texts of a new-message notification.
-#[derive(Clone, Copy, Debug)]
-pub struct MessageNotice<'a> {
-    /// The title of the first one.
-    pub title: &'a str,
-    /// What follows the count in the title of a bumped one.
-    pub title_after_count: &'a str,
-    pub body: &'a str,
-}
-
 /// Inserts a plain (never coalesced) notification inside a transaction.
 macro_rules! insert_notification_tx {
     ($tx:expr, $user:expr, $kind:expr, $chat:expr, $title:expr, $body:expr) => {{
@@ -70,44 +62,6 @@ macro_rules! insert_notification_tx {
 pub(super) use insert_notification_tx;
 
 impl Db {
-    /// Records a new message for one recipient: a new notification, or the
-    /// recipient's unread one for that chat bumped. The texts are the
-    /// caller's; a bumped one is titled with its new count followed by
-    /// `notice.title_after_count`.
-    ///
-    /// `by` messages at once (a group commit stores several): the count
-    /// moves by `by`, and a new notification's title must say so.
-    pub async fn bump_message_notification(
-        &self,
-        user_id: UserId,
-        chat_id: ChatId,
-        notice: MessageNotice<'_>,
-        by: i64,
-    ) -> Result<Notification> {
-        let sql = format!(
-            "INSERT INTO notifications (user_id, kind, chat_id, title, body, count, created_at, updated_at) \
-             VALUES ($1, 'new_message', $2, $3, $4, $7, $5, $5) \
-             ON CONFLICT (user_id, chat_id, kind) WHERE read_at IS NULL AND kind = 'new_message' \
-             DO UPDATE SET count = notifications.count + $7, \
-               title = CAST(notifications.count + $7 AS TEXT) || $6, \
-               body = excluded.body, updated_at = excluded.updated_at \
-             RETURNING {NOTIFICATION_COLUMNS}"
-        );
-        let row: NotificationRow = on_pool!(self, pool => {
-            sqlx::query_as(&sql)
-                .bind(user_id)
-                .bind(chat_id)
-                .bind(notice.title)
-                .bind(notice.body)
-                .bind(now())
-                .bind(notice.title_after_count)
-                .bind(by)
-                .fetch_one(pool)
-                .await?
-        });
-        Ok(row.into())
-    }
-
     pub async fn list_notifications(
         &self,
         user_id: UserId,

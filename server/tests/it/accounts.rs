@@ -156,21 +156,18 @@ both_backends!(
 );
 
 mod login_rate_limit {
-    use crate::helpers::{Backend, spawn_app_with};
+    use crate::helpers::{Backend, spawn_with_limits};
     use reqwest::StatusCode;
     use serde_json::json;
-    use server::Tuning;
 
     #[tokio::test]
     async fn per_email_then_retry_after() {
-        let tuning = Tuning {
-            seed_demo_data: false,
-            login_per_email_per_minute: 3,
-            login_per_ip_per_minute: 100,
-        };
-        let app = spawn_app_with(Backend::Sqlite, tuning)
-            .await
-            .expect("sqlite always runs");
+        let app = spawn_with_limits(Backend::Sqlite, |l| {
+            l.login_per_email_per_min = 3;
+            l.login_per_ip_per_min = 100;
+        })
+        .await
+        .expect("sqlite always runs");
         let body = json!({ "email": "victim@example.test", "password": "guess-guess" });
         for _ in 0..3 {
             assert_eq!(
@@ -204,14 +201,12 @@ mod login_rate_limit {
 
     #[tokio::test]
     async fn per_address() {
-        let tuning = Tuning {
-            seed_demo_data: false,
-            login_per_email_per_minute: 100,
-            login_per_ip_per_minute: 4,
-        };
-        let app = spawn_app_with(Backend::Sqlite, tuning)
-            .await
-            .expect("sqlite always runs");
+        let app = spawn_with_limits(Backend::Sqlite, |l| {
+            l.login_per_email_per_min = 100;
+            l.login_per_ip_per_min = 4;
+        })
+        .await
+        .expect("sqlite always runs");
         let mut statuses = Vec::new();
         for i in 0..5 {
             let body =

@@ -156,9 +156,22 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
         backend,
         Tuning {
             seed_demo_data: false,
-            login_per_email_per_minute: 1000,
-            login_per_ip_per_minute: 1000,
         },
+    )
+    .await
+}
+
+/// The app with some rate limits lowered (the rest stay generous).
+pub async fn spawn_with_limits(
+    backend: Backend,
+    limits: impl FnOnce(&mut server::config::RateLimits),
+) -> Option<TestApp> {
+    spawn_app_configured(
+        backend,
+        Tuning {
+            seed_demo_data: false,
+        },
+        |c| limits(&mut c.limits),
     )
     .await
 }
@@ -193,11 +206,11 @@ pub async fn spawn_clustered(backend: Backend, redis: &str) -> Option<TestApp> {
     let prefix = format!("jobchat-test-{}", uuid_like());
     let tuning = Tuning {
         seed_demo_data: false,
-        // The defaults, as the spawned nodes run them.
-        login_per_email_per_minute: 10,
-        login_per_ip_per_minute: 60,
     };
     spawn_app_configured(backend, tuning, |c| {
+        // The login limits the spawned nodes run with (their defaults).
+        c.limits.login_per_email_per_min = 10;
+        c.limits.login_per_ip_per_min = 60;
         c.redis_url = Some(redis.to_owned());
         c.redis_prefix = prefix;
     })
@@ -411,6 +424,11 @@ impl TestApp {
                 String::from_utf8(c.jwt_secret.expose().to_vec()).expect("utf-8 secret"),
             )
             .env("JOBCHAT_REDIS_PREFIX", &c.redis_prefix)
+            // Tests sign up and book from one address; login limits stay
+            // at their defaults (a test counts them across nodes).
+            .env("JOBCHAT_REGISTER_LIMIT_PER_IP_PER_HOUR", "100000")
+            .env("JOBCHAT_BOOK_LIMIT_PER_IP_PER_HOUR", "100000")
+            .env("JOBCHAT_BOOK_LIMIT_PER_USER_PER_HOUR", "100000")
             .env(
                 "RUST_LOG",
                 std::env::var("TEST_LOG").unwrap_or_else(|_| "error".into()),
@@ -488,8 +506,8 @@ use app::error::AppError;
 use app::model::{ChatId, Message};
 use app::protocol::{
     ChatCreated, Connected, DisputeResolved, JoinChat, JoinReply, JoinedChat, LsmInvited,
-    NewMessage, NewNotification, PresenceChanged, ReadMarker, Request, SendMessage, ServerEvent,
-    Typing, UserJoined, UserLeft, decode_ack,
+    NewMessage, NewNotification, PresenceChanged, ReadMarker, Request, Resync, SendMessage,
+    ServerEvent, Typing, UserJoined, UserLeft, decode_ack,
 };
 use rust_socketio::asynchronous::{Client as SioClient, ClientBuilder as SioBuilder};
 use rust_socketio::{Event as SioEvent, Payload, TransportType};
@@ -539,6 +557,7 @@ pub fn check_server_event(name: &str, payload: &Value) -> Result<(), String> {
         DisputeResolved,
         ChatCreated,
         Typing,
+        Resync,
     );
     if [EV_OPEN, EV_CLOSE, EV_ERROR].contains(&name) {
         return Ok(());

@@ -3,8 +3,8 @@
 use crate::helpers::{Backend, test_storage};
 use app::model::{MessageKind, Role, UserId};
 use server::storage::{
-    Cursor, Db, DisputeError, MessageNotice, NewDispute, NewUser, NewUserMessage, Notice,
-    PageQuery, Settlement, StorageError,
+    Cursor, Db, DisputeError, NewDispute, NewUser, NewUserMessage, Notice, PageQuery, Settlement,
+    StorageError,
 };
 
 macro_rules! storage_case {
@@ -361,23 +361,34 @@ storage_case!(message_notifications_coalesce, |db: Db| async move {
         .await
         .expect("book")
         .chat_id;
-    fn notice(body: &str) -> MessageNotice<'_> {
-        MessageNotice {
-            title: "New message from Bob — Fix the sink",
-            title_after_count: " new messages from Bob — Fix the sink",
-            body,
-        }
-    }
+    // The bell is written with the message, in its transaction.
     for i in 0..3 {
-        db.bump_message_notification(p, chat, notice(&format!("msg {i}")), 1)
+        db.insert_user_message(chat, c, &format!("msg {i}"), &format!("k{i}"))
             .await
-            .expect("bump");
+            .expect("send")
+            .expect("a participant");
     }
     let list = db.list_notifications(p, true).await.expect("list");
     assert_eq!(list.len(), 1);
     assert_eq!(list[0].count, 3);
-    assert_eq!(list[0].title, "3 new messages from Bob — Fix the sink");
+    assert_eq!(
+        list[0].title,
+        "3 new messages from c@example.test — Fix the sink"
+    );
     assert_eq!(list[0].body, "msg 2");
+    assert_eq!(
+        db.count_notifications(c).await.expect("count"),
+        0,
+        "no bell for the sender"
+    );
+    // A resend stores nothing and bumps nothing.
+    db.insert_user_message(chat, c, "msg 2 again", "k2")
+        .await
+        .expect("resend");
+    assert_eq!(
+        db.list_notifications(p, true).await.expect("list")[0].count,
+        3
+    );
     assert!(
         db.mark_notification_read(p, list[0].id)
             .await
@@ -388,13 +399,15 @@ storage_case!(message_notifications_coalesce, |db: Db| async move {
             .await
             .expect("not theirs")
     );
-    db.bump_message_notification(p, chat, notice("after read"), 1)
+    db.insert_user_message(chat, c, "after read", "k3")
         .await
-        .expect("bump");
+        .expect("send");
     assert_eq!(db.count_notifications(p).await.expect("count"), 2);
+    let unread = db.list_notifications(p, true).await.expect("unread");
+    assert_eq!(unread.len(), 1);
     assert_eq!(
-        db.list_notifications(p, true).await.expect("unread").len(),
-        1
+        unread[0].title,
+        "New message from c@example.test — Fix the sink"
     );
 });
 
@@ -427,7 +440,8 @@ storage_case!(
             msg(one, outsider, "x"),
             msg(two, c, "c"),
         ];
-        let out = db.insert_user_messages(&batch).await.expect("batch");
+        let stored = db.insert_user_messages(&batch).await.expect("batch");
+        let out = &stored.results;
         let seq = |i: usize| out[i].as_ref().map(|s| (s.message.seq, s.created));
         assert_eq!(seq(0), Some((2, true)));
         assert_eq!(seq(1), Some((3, true)));
@@ -441,5 +455,24 @@ storage_case!(
             .expect("send")
             .expect("a participant");
         assert_eq!(next.message.seq, 4);
+        // The bells came with the batch: two senders in chat one (each
+        // rings the other), one in chat two; the resend and the outsider
+        // ring nobody.
+        let mut rung: Vec<(i64, i64, i64)> = stored
+            .bells
+            .iter()
+            .map(|b| {
+                (
+                    b.user_id,
+                    b.notification.chat_id.unwrap_or(0),
+                    b.notification.count,
+                )
+            })
+            .collect();
+        rung.sort_unstable();
+        let mut want = vec![(p, one, 1), (c, one, 1), (p, two, 1)];
+        want.sort_unstable();
+        assert_eq!(rung, want);
+        assert_eq!(db.count_notifications(outsider).await.expect("count"), 0);
     }
 );

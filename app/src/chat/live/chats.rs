@@ -5,7 +5,7 @@ use super::{history, presence, report, runtime, threads};
 use crate::api;
 use crate::chat::{ChatContext, list};
 use crate::model::{ChatId, Message};
-use crate::protocol::{ChatCreated, DisputeResolved, LsmInvited, UserJoined};
+use crate::protocol::{ChatCreated, DisputeResolved, LsmInvited, Resync, UserJoined};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -13,11 +13,26 @@ pub fn listen(ctx: ChatContext, s: &Socket) {
     s.on(move |j: UserJoined| {
         ctx.announcement
             .set(format!("{} joined the chat", j.user.name));
-        refresh(ctx);
+        // Someone already in the list opening the chat changes only their
+        // presence: no reload, so a client toggling join/leave costs the
+        // others nothing. A new participant (an LSM added) reloads the list.
+        let known = ctx.chats.with_untracked(|chats| {
+            chats
+                .iter()
+                .any(|c| c.id == j.chat_id && c.participants.iter().any(|p| p.id == j.user.id))
+        });
+        if known {
+            presence::note_online(ctx, [(j.user.id, true)]);
+        } else {
+            refresh(ctx);
+        }
     });
     s.on(move |_: LsmInvited| refresh(ctx));
     s.on(move |_: DisputeResolved| refresh(ctx));
     s.on(move |_: ChatCreated| refresh(ctx));
+    // The list carries each chat's newest seq: reloading it finds any
+    // message the server could not deliver, and fetches it.
+    s.on(move |_: Resync| refresh(ctx));
 }
 
 /// Reloads the list, with each participant's presence and read marker.

@@ -1,5 +1,5 @@
 //! What the product says in chats and on the bell: system messages and
-//! notification texts, in one place (storage only stores them).
+//! notification texts, in one place.
 
 /// How much of a message a new-message notification quotes.
 const PREVIEW_CHARS: usize = 140;
@@ -39,6 +39,30 @@ pub fn new_message_title(sender: &str, job_title: &str) -> String {
 /// What follows the count once messages pile up ("3 new messages from …").
 pub fn new_messages_after_count(sender: &str, job_title: &str) -> String {
     format!(" new messages from {sender} — {job_title}")
+}
+
+/// A new-message bell's texts for `count` messages from `sender` (the
+/// newest one's `content` quoted): the title a new notification gets, what
+/// follows the count when an unread one is bumped, and the body.
+pub fn message_bell(sender: &str, job_title: &str, count: i64, content: &str) -> BellText {
+    let suffix = new_messages_after_count(sender, job_title);
+    BellText {
+        title: if count == 1 {
+            new_message_title(sender, job_title)
+        } else {
+            format!("{count}{suffix}")
+        },
+        suffix,
+        body: preview(content),
+    }
+}
+
+/// See `message_bell`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BellText {
+    pub title: String,
+    pub suffix: String,
+    pub body: String,
 }
 
 pub fn preview(content: &str) -> String {
