@@ -478,16 +478,15 @@ impl Service {
         })
     }
 
-    /// The caller's role in a chat: `not_found` for no such chat,
-    /// `forbidden` when they are not in it.
+    /// The caller's role in a chat. Someone not in it gets `not_found`,
+    /// the very answer of a chat that does not exist (same message, one
+    /// query either way), so outsiders cannot probe which chat ids exist.
     pub async fn authorize_chat(&self, actor: &AuthUser, chat: ChatId) -> Result<Role> {
-        match self.inner.db.participant_role(chat, actor.id).await? {
-            Some(role) => Ok(role),
-            None if self.inner.db.chat_exists(chat).await? => {
-                Err(ServiceError::Forbidden("you are not in this chat"))
-            }
-            None => Err(ServiceError::NotFound("chat")),
-        }
+        self.inner
+            .db
+            .participant_role(chat, actor.id)
+            .await?
+            .ok_or(ServiceError::NotFound("chat"))
     }
 
     pub async fn list_chats(&self, actor: &AuthUser) -> Result<Vec<ChatSummary>> {
@@ -597,9 +596,9 @@ impl Service {
             client_id: client_id.as_str().to_owned(),
         };
         let Some(sent) = self.inner.sends.store(new).await? else {
-            // Not in the chat (or no such chat): say which, as for reads.
-            self.authorize_chat(actor, chat).await?;
-            return Err(ServiceError::Forbidden("you are not in this chat"));
+            // Not in the chat, or no such chat: one answer for both, as for
+            // reads (`authorize_chat`).
+            return Err(ServiceError::NotFound("chat"));
         };
         if sent.created {
             metrics::message_stored("user");
@@ -707,6 +706,15 @@ impl Service {
             .await?
             .ok_or(ServiceError::NotFound("dispute"))?;
         if dispute.lsm_id != actor.id {
+            // The chat's own people know the dispute exists and are told
+            // why not; anyone else gets the answer of a missing dispute.
+            if db
+                .participant_role(dispute.chat_id, actor.id)
+                .await?
+                .is_none()
+            {
+                return Err(ServiceError::NotFound("dispute"));
+            }
             return Err(ServiceError::Forbidden(
                 "only the dispute's LSM can resolve it",
             ));
