@@ -9,7 +9,7 @@
 //! realtime sink as its `Broadcaster`; the sink gets its `SocketIo` once
 //! the layer exists.
 
-use crate::auth::{Keys, SessionCookie, token_from_headers};
+use crate::auth::{Keys, SessionCookie};
 use crate::backend::ServiceBackend;
 use crate::cluster::Cluster;
 use crate::config::{Config, Environment};
@@ -116,7 +116,7 @@ impl Application {
         let limits = realtime::Limits {
             send_per_sec: config.send_limit_per_sec,
         };
-        let socket_layer = realtime::layer(service.clone(), sink.clone(), limits).await?;
+        let socket_layer = realtime::layer(service.clone(), sink.clone(), limits, cookie).await?;
         let leptos_options = leptos_options(&config);
         let state = AppState {
             service: service.clone(),
@@ -139,7 +139,7 @@ impl Application {
                     // The signed-in user for server rendering, from the
                     // request's session cookie (or bearer token).
                     let session = use_context::<axum::http::request::Parts>()
-                        .and_then(|parts| token_from_headers(&parts.headers))
+                        .and_then(|parts| cookie.token_from_headers(&parts.headers))
                         .and_then(|token| ssr_service.authenticate(&token).ok())
                         .map(|(user, _)| user.me());
                     provide_context(Session(session));

@@ -2,7 +2,7 @@
 //!
 //! | variable        | default                    | meaning                                             |
 //! |-----------------|----------------------------|-----------------------------------------------------|
-//! | `JOBCHAT_ENV`   | `development`              | `production` disables demo data and dev secrets     |
+//! | `JOBCHAT_ENV`   | `development`              | `production` disables demo data and dev secrets; session cookie `__Host-jobchat_session` (else `jobchat_session`) |
 //! | `JOBCHAT_DEMO_DATA` | unset                  | `1`: seed the demo accounts into an empty database (development only; `scripts/dev` sets it) |
 //! | `JOBCHAT_FAULT_DROP_EVERY` | unset           | fault injection for tests, development only: drop every Nth `new_message` broadcast |
 //! | `JOBCHAT_BIND`  | `127.0.0.1:3000`           | address the HTTP + Socket.IO server listens on      |

@@ -7,4 +7,4 @@ pub mod session;
 
 pub use jwt::{Claims, JwtError, Keys};
 pub use password::{hash_password, hash_slots, most_hashes_at_once, verify_password};
-pub use session::{SESSION_COOKIE, SessionCookie, cookie_value, token_from_headers};
+pub use session::{DEV_SESSION_COOKIE, SECURE_SESSION_COOKIE, SessionCookie, cookie_value};

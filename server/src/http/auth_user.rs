@@ -3,7 +3,6 @@
 //! never "anonymous".
 
 use super::{ApiError, AppState};
-use crate::auth::token_from_headers;
 use crate::service::{AuthUser, ServiceError};
 use axum::{extract::FromRequestParts, http::request::Parts};
 
@@ -14,7 +13,10 @@ impl FromRequestParts<AppState> for AuthUser {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = token_from_headers(&parts.headers).ok_or(ServiceError::Unauthorized)?;
+        let token = state
+            .cookie
+            .token_from_headers(&parts.headers)
+            .ok_or(ServiceError::Unauthorized)?;
         let (user, _) = state.service.authenticate(&token)?;
         tracing::Span::current().record("user_id", user.id);
         Ok(user)

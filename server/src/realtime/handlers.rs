@@ -5,7 +5,7 @@
 
 use super::session::SocketSession;
 use super::{SocketSink, chat_room, user_room};
-use crate::auth::{SESSION_COOKIE, cookie_value};
+use crate::auth::SessionCookie;
 use crate::service::{AuthUser, Service, ServiceError, cursor, history_page};
 use app::error::AppError;
 use app::model::ChatId;
@@ -57,11 +57,12 @@ pub async fn authenticate<A: Adapter>(
     TryData(auth): TryData<HandshakeAuth>,
     State(service): State<Service>,
     State(limits): State<super::Limits>,
+    State(cookie): State<SessionCookie>,
 ) -> Result<(), Unauthorized> {
     let token = auth
         .ok()
         .map(|a| a.token)
-        .or_else(|| cookie_value(&s.req_parts().headers, SESSION_COOKIE))
+        .or_else(|| cookie.read(&s.req_parts().headers))
         .ok_or(Unauthorized)?;
     let (user, claims) = service.authenticate(&token).map_err(|_| Unauthorized)?;
     let user_id = user.id;

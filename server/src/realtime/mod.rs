@@ -21,6 +21,7 @@ mod upkeep;
 pub use presence::Presence;
 pub use sink::{SocketSink, chat_room, user_room};
 
+use crate::auth::SessionCookie;
 use crate::cluster::ClusterAdapter;
 use crate::service::Service;
 use anyhow::Context;
@@ -65,11 +66,13 @@ fn configure<A: Adapter>(
     service: Service,
     sink: &Arc<SocketSink>,
     limits: Limits,
+    cookie: SessionCookie,
 ) -> SocketIoBuilder<A> {
     builder
         .with_state(service)
         .with_state(sink.clone())
         .with_state(limits)
+        .with_state(cookie)
         .max_payload(MAX_PAYLOAD)
         .ping_interval(Duration::from_secs(20))
         .ping_timeout(Duration::from_secs(20))
@@ -83,10 +86,12 @@ pub async fn layer(
     service: Service,
     sink: Arc<SocketSink>,
     limits: Limits,
+    cookie: SessionCookie,
 ) -> anyhow::Result<Layer> {
     match sink.presence().cluster().cloned() {
         None => {
-            let (layer, io) = configure(SocketIo::builder(), service, &sink, limits).build_layer();
+            let (layer, io) =
+                configure(SocketIo::builder(), service, &sink, limits, cookie).build_layer();
             io.ns("/", handlers::on_connect.with(handlers::authenticate));
             sink.attach(Arc::new(io));
             Ok(Layer::Local(layer))
@@ -101,7 +106,8 @@ pub async fn layer(
                     .with_stream_buffer(16 * 1024),
             );
             let builder = SocketIo::builder().with_adapter::<ClusterAdapter<_>>(adapter);
-            let (layer, io) = configure(builder, service.clone(), &sink, limits).build_layer();
+            let (layer, io) =
+                configure(builder, service.clone(), &sink, limits, cookie).build_layer();
             io.ns("/", handlers::on_connect.with(handlers::authenticate))
                 .await
                 .context("cannot subscribe the Socket.IO adapter's Redis channels")?;
