@@ -127,28 +127,32 @@ impl Application {
             metrics_token: config.metrics_token.as_deref().map(Into::into),
         };
         let routes = generate_route_list(app::App);
-        let ssr_service = service.clone();
         let backend = ServiceBackend::handle(service.clone(), cookie);
-        let router = http::router()
+        let pages = Router::new()
             .leptos_routes_with_context(
                 &state,
                 routes,
                 // Runs for every page render and every server-function call.
                 move || {
                     provide_context(backend.clone());
-                    // The signed-in user for server rendering, from the
-                    // request's session cookie (or bearer token).
+                    // The signed-in user for server rendering, as
+                    // `page_session` found it before rendering began.
                     let session = use_context::<axum::http::request::Parts>()
-                        .and_then(|parts| cookie.token_from_headers(&parts.headers))
-                        .and_then(|token| ssr_service.authenticate(&token).ok())
-                        .map(|(user, _)| user.me());
-                    provide_context(Session(session));
+                        .and_then(|parts| parts.extensions.get::<Session>().cloned())
+                        .unwrap_or_default();
+                    provide_context(session);
                 },
                 {
                     let options = leptos_options.clone();
                     move || app::shell(options.clone())
                 },
             )
+            .route_layer(axum::middleware::from_fn_with_state(
+                (service.clone(), cookie),
+                page_session,
+            ));
+        let router = http::router()
+            .merge(pages)
             .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
                 app::shell,
             ))
@@ -247,6 +251,29 @@ impl Application {
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// Finds who is signed in before a page renders: Leptos's context closure
+/// cannot wait for the database, and authentication reads the account (a
+/// revoked token must not render a signed-in page). An invalid or revoked
+/// session renders as signed out. Server functions authenticate themselves.
+async fn page_session(
+    axum::extract::State((service, cookie)): axum::extract::State<(Service, SessionCookie)>,
+    mut req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    if req.method() == axum::http::Method::GET {
+        let me = match cookie.token_from_headers(req.headers()) {
+            Some(token) => service
+                .authenticate(&token)
+                .await
+                .ok()
+                .map(|(user, _)| user.me()),
+            None => None,
+        };
+        req.extensions_mut().insert(Session(me));
+    }
+    next.run(req).await
 }
 
 /// Leptos's options from the environment cargo-leptos sets, with defaults

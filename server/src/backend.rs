@@ -56,7 +56,7 @@ impl Backend for ServiceBackend {
             .cookie
             .token_from_headers(&request.headers)
             .ok_or_else(AppError::unauthorized)?;
-        let (user, _) = self.service.authenticate(&token).map_err(fail)?;
+        let (user, _) = self.service.authenticate(&token).await.map_err(fail)?;
         Ok(user.me())
     }
 

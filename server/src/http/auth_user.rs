@@ -1,6 +1,7 @@
 //! Who is calling: a bearer token, or the browser's HttpOnly session cookie
-//! (read by `auth::session`). A present but invalid credential is an error,
-//! never "anonymous".
+//! (read by `auth::SessionCookie`), checked by the service against the
+//! account (revoked tokens are refused). A present but invalid credential
+//! is an error, never "anonymous".
 
 use super::{ApiError, AppState};
 use crate::service::{AuthUser, ServiceError};
@@ -17,7 +18,7 @@ impl FromRequestParts<AppState> for AuthUser {
             .cookie
             .token_from_headers(&parts.headers)
             .ok_or(ServiceError::Unauthorized)?;
-        let (user, _) = state.service.authenticate(&token)?;
+        let (user, _) = state.service.authenticate(&token).await?;
         tracing::Span::current().record("user_id", user.id);
         Ok(user)
     }

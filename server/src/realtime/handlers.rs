@@ -45,7 +45,8 @@ pub struct HandshakeAuth {
 }
 
 /// Connect middleware: a token from the handshake's `auth.token`, else the
-/// HttpOnly session cookie. Anything missing, forged or expired is refused.
+/// HttpOnly session cookie. Anything missing, forged, expired or revoked
+/// (an old token version, a deleted account) is refused.
 ///
 /// It also registers the event handlers and joins the user's room. That must
 /// happen here, before socketioxide sends the CONNECT packet: the connect
@@ -64,11 +65,15 @@ pub async fn authenticate<A: Adapter>(
         .map(|a| a.token)
         .or_else(|| cookie.read(&s.req_parts().headers))
         .ok_or(Unauthorized)?;
-    let (user, claims) = service.authenticate(&token).map_err(|_| Unauthorized)?;
+    let (user, claims) = service
+        .authenticate(&token)
+        .await
+        .map_err(|_| Unauthorized)?;
     let user_id = user.id;
     s.extensions.insert(Arc::new(SocketSession::new(
         user,
         claims.exp,
+        claims.ver,
         s.id.to_string(),
         limits.send_per_sec,
     )));

@@ -14,11 +14,13 @@
 
 mod handlers;
 mod presence;
+mod revocation;
 mod session;
 mod sink;
 mod upkeep;
 
 pub use presence::Presence;
+pub use revocation::SWEEP as REVOCATION_SWEEP;
 pub use sink::{SocketSink, chat_room, user_room};
 
 use crate::auth::SessionCookie;
@@ -91,9 +93,11 @@ pub async fn layer(
     match sink.presence().cluster().cloned() {
         None => {
             let (layer, io) =
-                configure(SocketIo::builder(), service, &sink, limits, cookie).build_layer();
+                configure(SocketIo::builder(), service.clone(), &sink, limits, cookie)
+                    .build_layer();
             io.ns("/", handlers::on_connect.with(handlers::authenticate));
             sink.attach(Arc::new(io));
+            revocation::start(service, sink);
             Ok(Layer::Local(layer))
         }
         Some(cluster) => {
@@ -112,6 +116,7 @@ pub async fn layer(
                 .await
                 .context("cannot subscribe the Socket.IO adapter's Redis channels")?;
             sink.attach(Arc::new(io));
+            revocation::start(service.clone(), sink.clone());
             upkeep::start(cluster, service, sink);
             Ok(Layer::Cluster(layer))
         }

@@ -360,7 +360,11 @@ impl TestApp {
     /// Stores a message through the service (the socket's path), and waits
     /// until it is broadcast and the others' bells are bumped.
     pub async fn say(&self, user: &TestUser, chat: i64, text: &str) -> app::model::Message {
-        let (actor, _) = self.service.authenticate(&user.token).expect("valid token");
+        let (actor, _) = self
+            .service
+            .authenticate(&user.token)
+            .await
+            .expect("valid token");
         let message = self
             .service
             .post_message(
@@ -902,6 +906,7 @@ impl TestApp {
             sub: user.id.to_string(),
             role,
             name: user.name.clone(),
+            ver: 0,
             iat: now,
             exp: now + exp_offset,
         };

@@ -10,4 +10,5 @@ mod cluster;
 mod openapi;
 mod realtime;
 mod server_fns;
+mod sessions;
 mod storage;
