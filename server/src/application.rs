@@ -9,7 +9,7 @@
 //! realtime sink as its `Broadcaster`; the sink gets its `SocketIo` once
 //! the layer exists.
 
-use crate::auth::{Keys, SessionCookie};
+use crate::auth::{Keys, OriginPolicy, SessionCookie};
 use crate::backend::ServiceBackend;
 use crate::cluster::Cluster;
 use crate::config::{Config, Environment};
@@ -116,7 +116,17 @@ impl Application {
         let limits = realtime::Limits {
             send_per_sec: config.send_limit_per_sec,
         };
-        let socket_layer = realtime::layer(service.clone(), sink.clone(), limits, cookie).await?;
+        let origins = OriginPolicy::new(config.allowed_origins.clone());
+        let socket_layer = realtime::layer(
+            service.clone(),
+            sink.clone(),
+            realtime::Handshake {
+                limits,
+                cookie,
+                origins: origins.clone(),
+            },
+        )
+        .await?;
         let leptos_options = leptos_options(&config);
         let state = AppState {
             service: service.clone(),
@@ -157,6 +167,11 @@ impl Application {
                 app::shell,
             ))
             .layer(DefaultBodyLimit::max(MAX_BODY))
+            // Cookie-authenticated writes from another site's page: 403.
+            .layer(axum::middleware::from_fn_with_state(
+                origins,
+                http::same_origin,
+            ))
             .layer(axum::middleware::from_fn(http::metrics::track))
             // The WASM bundle is most of what a first visit downloads:
             // brotli/gzip cut it to about a third.

@@ -8,6 +8,7 @@ mod auth_user;
 mod chats;
 mod disputes;
 mod error;
+mod guard;
 mod health;
 mod jobs;
 pub mod metrics;
@@ -16,6 +17,7 @@ mod notifications;
 pub use error::{
     ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, ErrorBody, ErrorDetail, error_response,
 };
+pub use guard::{CROSS_ORIGIN, same_origin};
 
 use crate::auth::SessionCookie;
 use crate::service::Service;

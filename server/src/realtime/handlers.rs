@@ -5,7 +5,7 @@
 
 use super::session::SocketSession;
 use super::{SocketSink, chat_room, user_room};
-use crate::auth::SessionCookie;
+use crate::auth::OriginPolicy;
 use crate::service::{AuthUser, Service, ServiceError, cursor, history_page};
 use app::error::AppError;
 use app::model::ChatId;
@@ -28,13 +28,22 @@ use tracing::Instrument;
 /// How long a typing flag lives without a refresh.
 pub const TYPING_TTL: Duration = Duration::from_secs(5);
 
+/// Why a handshake was refused; the client sees it as the `connect_error`
+/// message.
 #[derive(Debug)]
-pub struct Unauthorized;
+pub enum Refused {
+    /// No valid session (the browser then asks to sign in again).
+    Unauthorized,
+    /// A cookie-authenticated handshake from another site's page.
+    ForeignOrigin,
+}
 
-impl std::fmt::Display for Unauthorized {
+impl std::fmt::Display for Refused {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // The client sees this as the connect_error message.
-        f.write_str("unauthorized")
+        f.write_str(match self {
+            Self::Unauthorized => "unauthorized",
+            Self::ForeignOrigin => "forbidden: cross-origin request refused",
+        })
     }
 }
 
@@ -46,7 +55,11 @@ pub struct HandshakeAuth {
 
 /// Connect middleware: a token from the handshake's `auth.token`, else the
 /// HttpOnly session cookie. Anything missing, forged, expired or revoked
-/// (an old token version, a deleted account) is refused.
+/// (an old token version, a deleted account) is refused. A handshake that
+/// relies on the cookie must come from this server's own page origin or an
+/// allowed one (`auth::origin`): the browser would send the cookie from any
+/// site's page. A token in the auth payload is, like a bearer header,
+/// something a foreign page cannot borrow, so it is not checked.
 ///
 /// It also registers the event handlers and joins the user's room. That must
 /// happen here, before socketioxide sends the CONNECT packet: the connect
@@ -57,25 +70,37 @@ pub async fn authenticate<A: Adapter>(
     s: SocketRef<A>,
     TryData(auth): TryData<HandshakeAuth>,
     State(service): State<Service>,
-    State(limits): State<super::Limits>,
-    State(cookie): State<SessionCookie>,
-) -> Result<(), Unauthorized> {
-    let token = auth
-        .ok()
-        .map(|a| a.token)
-        .or_else(|| cookie.read(&s.req_parts().headers))
-        .ok_or(Unauthorized)?;
+    State(rules): State<super::Handshake>,
+) -> Result<(), Refused> {
+    let token = match auth.ok() {
+        Some(a) => a.token,
+        None => {
+            let parts = s.req_parts();
+            let token = rules
+                .cookie
+                .read(&parts.headers)
+                .ok_or(Refused::Unauthorized)?;
+            if !rules.origins.allows(&parts.headers, &parts.uri) {
+                tracing::warn!(
+                    origin = OriginPolicy::claimed(&parts.headers),
+                    "cross-origin socket handshake refused"
+                );
+                return Err(Refused::ForeignOrigin);
+            }
+            token
+        }
+    };
     let (user, claims) = service
         .authenticate(&token)
         .await
-        .map_err(|_| Unauthorized)?;
+        .map_err(|_| Refused::Unauthorized)?;
     let user_id = user.id;
     s.extensions.insert(Arc::new(SocketSession::new(
         user,
         claims.exp,
         claims.ver,
         s.id.to_string(),
-        limits.send_per_sec,
+        rules.limits.send_per_sec,
     )));
     s.on(JoinChat::NAME, join_chat::<A>);
     s.on(LeaveChat::NAME, leave_chat::<A>);

@@ -23,7 +23,7 @@ pub use presence::Presence;
 pub use revocation::SWEEP as REVOCATION_SWEEP;
 pub use sink::{SocketSink, chat_room, user_room};
 
-use crate::auth::SessionCookie;
+use crate::auth::{OriginPolicy, SessionCookie};
 use crate::cluster::ClusterAdapter;
 use crate::service::Service;
 use anyhow::Context;
@@ -42,6 +42,16 @@ pub const MAX_PAYLOAD: u64 = 64 * 1024;
 pub struct Limits {
     /// `JOBCHAT_SEND_LIMIT_PER_SEC`.
     pub send_per_sec: u32,
+}
+
+/// What the handshake needs from the configuration.
+#[derive(Clone, Debug)]
+pub struct Handshake {
+    pub limits: Limits,
+    /// Which cookie carries the session.
+    pub cookie: SessionCookie,
+    /// Which page origins may open a cookie-authenticated socket.
+    pub origins: OriginPolicy,
 }
 
 /// The Socket.IO layer, for whichever adapter the gateway runs on.
@@ -67,14 +77,12 @@ fn configure<A: Adapter>(
     builder: SocketIoBuilder<A>,
     service: Service,
     sink: &Arc<SocketSink>,
-    limits: Limits,
-    cookie: SessionCookie,
+    handshake: Handshake,
 ) -> SocketIoBuilder<A> {
     builder
         .with_state(service)
         .with_state(sink.clone())
-        .with_state(limits)
-        .with_state(cookie)
+        .with_state(handshake)
         .max_payload(MAX_PAYLOAD)
         .ping_interval(Duration::from_secs(20))
         .ping_timeout(Duration::from_secs(20))
@@ -87,14 +95,12 @@ fn configure<A: Adapter>(
 pub async fn layer(
     service: Service,
     sink: Arc<SocketSink>,
-    limits: Limits,
-    cookie: SessionCookie,
+    handshake: Handshake,
 ) -> anyhow::Result<Layer> {
     match sink.presence().cluster().cloned() {
         None => {
             let (layer, io) =
-                configure(SocketIo::builder(), service.clone(), &sink, limits, cookie)
-                    .build_layer();
+                configure(SocketIo::builder(), service.clone(), &sink, handshake).build_layer();
             io.ns("/", handlers::on_connect.with(handlers::authenticate));
             sink.attach(Arc::new(io));
             revocation::start(service, sink);
@@ -110,8 +116,7 @@ pub async fn layer(
                     .with_stream_buffer(16 * 1024),
             );
             let builder = SocketIo::builder().with_adapter::<ClusterAdapter<_>>(adapter);
-            let (layer, io) =
-                configure(builder, service.clone(), &sink, limits, cookie).build_layer();
+            let (layer, io) = configure(builder, service.clone(), &sink, handshake).build_layer();
             io.ns("/", handlers::on_connect.with(handlers::authenticate))
                 .await
                 .context("cannot subscribe the Socket.IO adapter's Redis channels")?;

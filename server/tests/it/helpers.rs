@@ -572,6 +572,8 @@ pub struct SocketOpts {
     pub token: Option<String>,
     pub auth: Option<Value>,
     pub cookie: Option<String>,
+    /// An `Origin` header on the handshake, as a browser page sends it.
+    pub origin: Option<String>,
     pub polling: bool,
 }
 
@@ -624,6 +626,9 @@ impl TestSocket {
         }
         if let Some(cookie) = opts.cookie {
             builder = builder.opening_header("Cookie", cookie);
+        }
+        if let Some(origin) = opts.origin {
+            builder = builder.opening_header("Origin", origin);
         }
         for (event, name) in [
             (SioEvent::Connect, EV_OPEN),

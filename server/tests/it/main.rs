@@ -9,6 +9,7 @@ mod chats;
 mod cluster;
 mod openapi;
 mod realtime;
+mod security;
 mod server_fns;
 mod sessions;
 mod storage;
