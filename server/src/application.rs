@@ -145,6 +145,7 @@ impl Application {
                 // Runs for every page render and every server-function call.
                 move || {
                     provide_context(backend.clone());
+                    provide_request_nonce();
                     // The signed-in user for server rendering, as
                     // `page_session` found it before rendering began.
                     let session = use_context::<axum::http::request::Parts>()
@@ -163,9 +164,12 @@ impl Application {
             ));
         let router = http::router()
             .merge(pages)
-            .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
-                app::shell,
-            ))
+            // Assets, and the "not found" page (whose inline script needs
+            // the response's nonce too).
+            .fallback(leptos_axum::file_and_error_handler_with_context::<
+                AppState,
+                _,
+            >(provide_request_nonce, app::shell))
             .layer(DefaultBodyLimit::max(MAX_BODY))
             // Cookie-authenticated writes from another site's page: 403.
             .layer(axum::middleware::from_fn_with_state(
@@ -176,8 +180,14 @@ impl Application {
             // The WASM bundle is most of what a first visit downloads:
             // brotli/gzip cut it to about a third.
             .layer(CompressionLayer::new());
-        let router = socket_layer
-            .apply(router)
+        let headers = http::HeaderPolicy {
+            production: config.env == Environment::Production,
+            live_reload_port: (config.env == Environment::Development
+                && std::env::var_os("LEPTOS_WATCH").is_some())
+            .then_some(leptos_options.reload_port),
+        };
+        // Outside the Socket.IO layer, so its responses get them as well.
+        let router = http::security_headers(socket_layer.apply(router), headers)
             .layer(PropagateRequestIdLayer::x_request_id())
             .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
                 let request_id = req
@@ -265,6 +275,17 @@ impl Application {
         service.close().await;
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// Gives Leptos the nonce that `http::security_headers` put in the
+/// request and will name in the page's Content-Security-Policy, in place
+/// of the one leptos_axum made up (its inline scripts carry this one).
+fn provide_request_nonce() {
+    if let Some(nonce) = use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<leptos::nonce::Nonce>().cloned())
+    {
+        provide_context(nonce);
     }
 }
 

@@ -9,6 +9,7 @@ mod chats;
 mod disputes;
 mod error;
 mod guard;
+mod headers;
 mod health;
 mod jobs;
 pub mod metrics;
@@ -18,6 +19,7 @@ pub use error::{
     ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, ErrorBody, ErrorDetail, error_response,
 };
 pub use guard::{CROSS_ORIGIN, same_origin};
+pub use headers::{HeaderPolicy, NON_PAGE_POLICY, page_policy, security_headers};
 
 use crate::auth::SessionCookie;
 use crate::service::Service;

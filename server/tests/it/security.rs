@@ -1,5 +1,6 @@
-//! What the server refuses from browsers: the origin check on
-//! cookie-authenticated writes and socket handshakes.
+//! What the server tells browsers and what it refuses from them: the origin
+//! check on cookie-authenticated writes and socket handshakes, and the
+//! security headers on every response.
 
 use crate::both_backends;
 use crate::helpers::{Backend, SocketOpts, TestApp, TestSocket, pair, spawn_app_configured};
@@ -259,4 +260,156 @@ async fn listed_origins_are_let_in() {
     )
     .await;
     assert!(foreign.is_err(), "unlisted origin's handshake");
+}
+
+/// The response's headers and body.
+async fn fetch(
+    app: &TestApp,
+    path: &str,
+    cookie: Option<&str>,
+) -> (reqwest::header::HeaderMap, String) {
+    let mut req = app.client.get(format!("{}{path}", app.addr));
+    if let Some(c) = cookie {
+        req = req.header("cookie", c);
+    }
+    let res = req.send().await.expect("sent");
+    let headers = res.headers().clone();
+    (headers, res.text().await.expect("body"))
+}
+
+fn header<'a>(h: &'a reqwest::header::HeaderMap, name: &str) -> &'a str {
+    h.get(name)
+        .unwrap_or_else(|| panic!("no {name} header in {h:?}"))
+        .to_str()
+        .expect("ascii")
+}
+
+/// The opening tags of the page's scripts that run inline (no `src`, not
+/// a JSON data block).
+fn inline_scripts(html: &str) -> Vec<&str> {
+    html.match_indices("<script")
+        .filter_map(|(i, _)| html[i..].find('>').map(|end| &html[i..i + end + 1]))
+        .filter(|tag| !tag.contains(" src=") && !tag.contains("application/json"))
+        .collect()
+}
+
+#[tokio::test]
+async fn security_headers_on_every_response() {
+    let app = crate::helpers::spawn_app(Backend::Sqlite)
+        .await
+        .expect("sqlite always runs");
+    let (customer, _provider, _chat) = pair(&app).await;
+    let cookie = format!("jobchat_session={}", customer.token);
+
+    let mut nonces = Vec::new();
+    for (path, session) in [
+        ("/login", None),
+        ("/", Some(cookie.as_str())),
+        ("/no-such-page", None),
+    ] {
+        let (h, html) = fetch(&app, path, session).await;
+        assert!(
+            header(&h, "content-type").starts_with("text/html"),
+            "{path}"
+        );
+        let csp = header(&h, "content-security-policy");
+        for directive in [
+            "default-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ] {
+            assert!(csp.contains(directive), "{path}: no {directive} in {csp}");
+        }
+        assert!(!csp.contains("unsafe-inline"), "{path}: {csp}");
+        let nonce = csp
+            .split("'nonce-")
+            .nth(1)
+            .and_then(|rest| rest.split('\'').next())
+            .unwrap_or_else(|| panic!("{path}: no nonce in {csp}"))
+            .to_owned();
+        assert!(
+            csp.contains(&format!(
+                "script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'"
+            )),
+            "{path}: {csp}"
+        );
+        // Every inline script carries it (the hydration loader at least).
+        let scripts = inline_scripts(&html);
+        assert!(!scripts.is_empty(), "{path}: no inline script");
+        for tag in scripts {
+            assert!(
+                tag.contains(&format!("nonce=\"{nonce}\"")),
+                "{path}: {tag} lacks the nonce"
+            );
+        }
+        // `style-src 'self'` holds only while nothing styles inline.
+        assert!(
+            !html.contains(" style=") && !html.contains("<style"),
+            "{path} styles inline"
+        );
+        nonces.push(nonce);
+    }
+    nonces.sort();
+    nonces.dedup();
+    assert_eq!(nonces.len(), 3, "a fresh nonce per response");
+
+    // Everything else: no document, no script, no framing.
+    for path in [
+        "/api/me",
+        "/healthz",
+        "/api/openapi.json",
+        "/socket.io/?EIO=4&transport=polling",
+    ] {
+        let (h, _) = fetch(&app, path, Some(&cookie)).await;
+        assert_eq!(
+            header(&h, "content-security-policy"),
+            server::http::NON_PAGE_POLICY,
+            "{path}"
+        );
+    }
+    for path in ["/login", "/api/me", "/socket.io/?EIO=4&transport=polling"] {
+        let (h, _) = fetch(&app, path, None).await;
+        assert_eq!(header(&h, "x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(
+            header(&h, "referrer-policy"),
+            "strict-origin-when-cross-origin",
+            "{path}"
+        );
+        assert_eq!(header(&h, "x-frame-options"), "DENY", "{path}");
+        assert!(
+            h.get("strict-transport-security").is_none(),
+            "{path}: HSTS over development's plain http"
+        );
+    }
+    // REST errors too.
+    let res = app
+        .client
+        .post(format!("{}/api/auth/login", app.addr))
+        .json(&json!({ "email": "x@example.test", "password": "wrong-password" }))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(header(res.headers(), "x-content-type-options"), "nosniff");
+}
+
+#[tokio::test]
+async fn hsts_in_production() {
+    let app = spawn_app_configured(Backend::Sqlite, server::Tuning::default(), |c| {
+        c.env = server::config::Environment::Production;
+    })
+    .await
+    .expect("sqlite always runs");
+    for path in ["/healthz", "/login"] {
+        let (h, _) = fetch(&app, path, None).await;
+        assert_eq!(
+            header(&h, "strict-transport-security"),
+            "max-age=31536000",
+            "{path}"
+        );
+    }
 }
