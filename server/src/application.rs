@@ -9,7 +9,7 @@
 //! realtime sink as its `Broadcaster`; the sink gets its `SocketIo` once
 //! the layer exists.
 
-use crate::auth::{Keys, SessionCookie, token_from_headers};
+use crate::auth::{Keys, OriginPolicy, SessionCookie};
 use crate::backend::ServiceBackend;
 use crate::cluster::Cluster;
 use crate::config::{Config, Environment};
@@ -113,7 +113,17 @@ impl Application {
             send_per_sec: config.send_limit_per_sec,
             sockets_per_user: config.limits.sockets_per_user,
         };
-        let socket_layer = realtime::layer(service.clone(), sink.clone(), limits).await?;
+        let origins = OriginPolicy::new(config.allowed_origins.clone());
+        let socket_layer = realtime::layer(
+            service.clone(),
+            sink.clone(),
+            realtime::Handshake {
+                limits,
+                cookie,
+                origins: origins.clone(),
+            },
+        )
+        .await?;
         let leptos_options = leptos_options(&config);
         let state = AppState {
             service: service.clone(),
@@ -125,40 +135,59 @@ impl Application {
             client_ip_header: config.client_ip_header.clone(),
         };
         let routes = generate_route_list(app::App);
-        let ssr_service = service.clone();
         let backend =
             ServiceBackend::handle(service.clone(), cookie, config.client_ip_header.clone());
-        let router = http::router()
+        let pages = Router::new()
             .leptos_routes_with_context(
                 &state,
                 routes,
                 // Runs for every page render and every server-function call.
                 move || {
                     provide_context(backend.clone());
-                    // The signed-in user for server rendering, from the
-                    // request's session cookie (or bearer token).
+                    provide_request_nonce();
+                    // The signed-in user for server rendering, as
+                    // `page_session` found it before rendering began.
                     let session = use_context::<axum::http::request::Parts>()
-                        .and_then(|parts| token_from_headers(&parts.headers))
-                        .and_then(|token| ssr_service.authenticate(&token).ok())
-                        .map(|(user, _)| user.me());
-                    provide_context(Session(session));
+                        .and_then(|parts| parts.extensions.get::<Session>().cloned())
+                        .unwrap_or_default();
+                    provide_context(session);
                 },
                 {
                     let options = leptos_options.clone();
                     move || app::shell(options.clone())
                 },
             )
-            .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
-                app::shell,
-            ))
+            .route_layer(axum::middleware::from_fn_with_state(
+                (service.clone(), cookie),
+                page_session,
+            ));
+        let router = http::router()
+            .merge(pages)
+            // Assets, and the "not found" page (whose inline script needs
+            // the response's nonce too).
+            .fallback(leptos_axum::file_and_error_handler_with_context::<
+                AppState,
+                _,
+            >(provide_request_nonce, app::shell))
             .layer(DefaultBodyLimit::max(MAX_BODY))
             .layer(axum::middleware::from_fn(http::deadline))
+            // Cookie-authenticated writes from another site's page: 403.
+            .layer(axum::middleware::from_fn_with_state(
+                origins,
+                http::same_origin,
+            ))
             .layer(axum::middleware::from_fn(http::metrics::track))
             // The WASM bundle is most of what a first visit downloads:
             // brotli/gzip cut it to about a third.
             .layer(CompressionLayer::new());
-        let router = socket_layer
-            .apply(router)
+        let headers = http::HeaderPolicy {
+            production: config.env == Environment::Production,
+            live_reload_port: (config.env == Environment::Development
+                && std::env::var_os("LEPTOS_WATCH").is_some())
+            .then_some(leptos_options.reload_port),
+        };
+        // Outside the Socket.IO layer, so its responses get them as well.
+        let router = http::security_headers(socket_layer.apply(router), headers)
             .layer(PropagateRequestIdLayer::x_request_id())
             .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
                 let request_id = req
@@ -270,6 +299,40 @@ impl Application {
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// Gives Leptos the nonce that `http::security_headers` put in the
+/// request and will name in the page's Content-Security-Policy, in place
+/// of the one leptos_axum made up (its inline scripts carry this one).
+fn provide_request_nonce() {
+    if let Some(nonce) = use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<leptos::nonce::Nonce>().cloned())
+    {
+        provide_context(nonce);
+    }
+}
+
+/// Finds who is signed in before a page renders: Leptos's context closure
+/// cannot wait for the database, and authentication reads the account (a
+/// revoked token must not render a signed-in page). An invalid or revoked
+/// session renders as signed out. Server functions authenticate themselves.
+async fn page_session(
+    axum::extract::State((service, cookie)): axum::extract::State<(Service, SessionCookie)>,
+    mut req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    if req.method() == axum::http::Method::GET {
+        let me = match cookie.token_from_headers(req.headers()) {
+            Some(token) => service
+                .authenticate(&token)
+                .await
+                .ok()
+                .map(|(user, _)| user.me()),
+            None => None,
+        };
+        req.extensions_mut().insert(Session(me));
+    }
+    next.run(req).await
 }
 
 /// Leptos's options from the environment cargo-leptos sets, with defaults

@@ -4,7 +4,7 @@
 //! failure is `AppError::from(ServiceError)`, so server functions answer
 //! with the same codes and messages as REST bodies and socket acks.
 
-use crate::auth::{SessionCookie, token_from_headers};
+use crate::auth::SessionCookie;
 use crate::service::{Service, ServiceError, Session, cursor, history_page};
 use app::api::{
     Backend, BackendHandle, Booking, DisputeOpened, PageRequest, Registration, SignedIn,
@@ -56,8 +56,11 @@ fn signed_in(session: Session) -> SignedIn {
 #[async_trait::async_trait]
 impl Backend for ServiceBackend {
     async fn caller(&self, request: &Parts) -> Result<Me, AppError> {
-        let token = token_from_headers(&request.headers).ok_or_else(AppError::unauthorized)?;
-        let (user, _) = self.service.authenticate(&token).map_err(fail)?;
+        let token = self
+            .cookie
+            .token_from_headers(&request.headers)
+            .ok_or_else(AppError::unauthorized)?;
+        let (user, _) = self.service.authenticate(&token).await.map_err(fail)?;
         Ok(user.me())
     }
 

@@ -2,7 +2,7 @@
 //!
 //! | variable        | default                    | meaning                                             |
 //! |-----------------|----------------------------|-----------------------------------------------------|
-//! | `JOBCHAT_ENV`   | `development`              | `production` disables demo data and dev secrets     |
+//! | `JOBCHAT_ENV`   | `development`              | `production` disables demo data and dev secrets; session cookie `__Host-jobchat_session` (else `jobchat_session`) |
 //! | `JOBCHAT_DEMO_DATA` | unset                  | `1`: seed the demo accounts into an empty database (development only; `scripts/dev` sets it) |
 //! | `JOBCHAT_FAULT_DROP_EVERY` | unset           | fault injection for tests, development only: drop every Nth `new_message` broadcast |
 //! | `JOBCHAT_BIND`  | `127.0.0.1:3000`           | address the HTTP + Socket.IO server listens on      |
@@ -12,6 +12,7 @@
 //! | `JWT_SECRET`    | generated in development   | HS256 key, ≥ 32 bytes, required in production       |
 //! | `JWT_TTL_SECS`  | `43200` (12 h)             | lifetime of issued tokens                           |
 //! | `JOBCHAT_METRICS_TOKEN` | unset (off)      | bearer token for `GET /metrics` (Prometheus); at least 16 characters |
+//! | `JOBCHAT_ALLOWED_ORIGINS` | unset          | other origins (`https://host[:port]`, comma-separated) whose pages may send cookie-authenticated requests; the server's own origin always may |
 //! | `JOBCHAT_SEND_LIMIT_PER_SEC` | `20`          | messages a second per socket (bursts of twice that); benchmarks lift it |
 //! | `JOBCHAT_DATA_DIR` | `data`                  | where the dev secret (and default SQLite file) live |
 //! | `LEPTOS_SITE_ROOT` | `target/site`           | the built site (WASM, CSS, assets)                  |
@@ -107,10 +108,87 @@ pub struct Config {
     pub client_ip_header: Option<axum::http::HeaderName>,
     /// Bearer token that opens `GET /metrics`; `None` keeps it off.
     pub metrics_token: Option<String>,
+    /// Origins besides the server's own whose pages may make
+    /// cookie-authenticated state-changing requests and socket handshakes.
+    pub allowed_origins: Vec<WebOrigin>,
     pub jwt_secret: JwtSecret,
     pub jwt_ttl: Duration,
     pub data_dir: PathBuf,
     pub site_root: PathBuf,
+}
+
+/// A web origin as browsers write it in `Origin`: `http(s)://host[:port]`,
+/// lower-case, without the scheme's default port.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WebOrigin {
+    scheme: String,
+    /// `host[:port]`, the port only when it is not the scheme's default.
+    authority: String,
+}
+
+impl WebOrigin {
+    /// The origin of an absolute http(s) URL (an `Origin` header, or a
+    /// `Referer`, whose path and query are dropped); `None` for anything
+    /// else, `Origin: null` included.
+    pub fn of_url(raw: &str) -> Option<Self> {
+        let uri: axum::http::Uri = raw.trim().parse().ok()?;
+        let scheme = uri.scheme_str()?.to_ascii_lowercase();
+        let default = match scheme.as_str() {
+            "http" => 80,
+            "https" => 443,
+            _ => return None,
+        };
+        let host = uri.host()?.to_ascii_lowercase();
+        let authority = match uri.port_u16() {
+            Some(port) if port != default => format!("{host}:{port}"),
+            _ => host,
+        };
+        Some(Self { scheme, authority })
+    }
+
+    pub fn scheme(&self) -> &str {
+        &self.scheme
+    }
+
+    /// `host[:port]`, as a `Host` header names the same server.
+    pub fn authority(&self) -> &str {
+        &self.authority
+    }
+
+    /// The scheme's default port, which `Host` may or may not spell out.
+    pub fn default_port(&self) -> u16 {
+        if self.scheme == "https" { 443 } else { 80 }
+    }
+}
+
+impl std::fmt::Display for WebOrigin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}://{}", self.scheme, self.authority)
+    }
+}
+
+/// `JOBCHAT_ALLOWED_ORIGINS`: comma-separated origins, each written as its
+/// canonical form (no path, no default port), so a typo cannot widen it.
+fn allowed_origins(raw: Option<String>) -> Result<Vec<WebOrigin>, ConfigError> {
+    let Some(raw) = raw else {
+        return Ok(Vec::new());
+    };
+    raw.split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| {
+            let origin = WebOrigin::of_url(item).filter(|o| {
+                item.trim_end_matches('/')
+                    .eq_ignore_ascii_case(&o.to_string())
+            });
+            origin.ok_or_else(|| ConfigError::Invalid {
+                name: "JOBCHAT_ALLOWED_ORIGINS",
+                reason: format!(
+                    "{item:?} is not an origin (write scheme://host[:port], no path, no default port)"
+                ),
+            })
+        })
+        .collect()
 }
 
 fn var(name: &str) -> Option<String> {
@@ -280,6 +358,7 @@ impl Config {
                 }
                 t => t,
             },
+            allowed_origins: allowed_origins(var("JOBCHAT_ALLOWED_ORIGINS"))?,
             jwt_secret,
             jwt_ttl,
             data_dir,
@@ -303,6 +382,7 @@ impl Config {
             limits: RateLimits::generous(),
             client_ip_header: None,
             metrics_token: None,
+            allowed_origins: Vec::new(),
             jwt_secret: JwtSecret(b"test-secret-test-secret-test-secret!!".to_vec()),
             jwt_ttl: Duration::from_secs(3600),
             data_dir,
@@ -393,6 +473,35 @@ mod tests {
         let again = dev_secret(dir.path()).expect("read back");
         assert_eq!(first.expose(), again.expose());
         assert_eq!(mode(&path), 0o600);
+    }
+
+    #[test]
+    fn origins_are_canonical() {
+        let o = |s: &str| WebOrigin::of_url(s).map(|o| o.to_string());
+        assert_eq!(
+            o("https://App.Example.com").as_deref(),
+            Some("https://app.example.com")
+        );
+        assert_eq!(
+            o("https://a.test:443/x?y").as_deref(),
+            Some("https://a.test")
+        );
+        assert_eq!(
+            o("http://127.0.0.1:3000/chat").as_deref(),
+            Some("http://127.0.0.1:3000")
+        );
+        assert_eq!(o("null"), None);
+        assert_eq!(o("ftp://a.test"), None);
+        assert_eq!(o("/relative"), None);
+
+        let list = allowed_origins(Some(" https://a.test, http://b.test:8080/ ,".into()))
+            .expect("valid list");
+        let names: Vec<String> = list.iter().map(ToString::to_string).collect();
+        assert_eq!(names, ["https://a.test", "http://b.test:8080"]);
+        for bad in ["a.test", "https://a.test/app", "https://a.test:443", "*"] {
+            assert!(allowed_origins(Some(bad.into())).is_err(), "{bad}");
+        }
+        assert!(allowed_origins(None).expect("unset").is_empty());
     }
 
     #[test]

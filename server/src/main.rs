@@ -3,7 +3,13 @@
 //! ```text
 //! server                      # serve (same as `server serve`)
 //! server user add --role lsm --email lee@example.com --name "Lee" --password '…'
+//! server user set-role --email lee@example.com --role provider
+//! server user delete --email lee@example.com
 //! ```
+//!
+//! `set-role` and `delete` end the account's sessions: its tokens are
+//! refused at once, and the running servers close its open sockets within
+//! a revocation sweep (5 s).
 
 use app::model::Role;
 use app::validate::{Email, Name, Password};
@@ -17,6 +23,8 @@ use std::process::ExitCode;
 const USAGE: &str = "usage:
   server [serve]
   server user add --role customer|provider|lsm --email EMAIL --name NAME --password PASSWORD
+  server user set-role --email EMAIL --role customer|provider|lsm
+  server user delete --email EMAIL
 
 Configuration comes from the environment (JOBCHAT_ENV, JOBCHAT_BIND, DATABASE_URL,
 JWT_SECRET, JWT_TTL_SECS, REDIS_URL, …); see README.md.";
@@ -44,9 +52,12 @@ async fn run() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         None | Some("serve") => serve().await,
-        Some("user") if args.get(1).map(String::as_str) == Some("add") => {
-            add_user(&args[2..]).await
-        }
+        Some("user") => match args.get(1).map(String::as_str) {
+            Some("add") => add_user(&args[2..]).await,
+            Some("set-role") => set_role(&args[2..]).await,
+            Some("delete") => delete_user(&args[2..]).await,
+            _ => Err(anyhow::anyhow!("unknown user command\n{USAGE}")),
+        },
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
@@ -89,22 +100,66 @@ fn flag<'a>(args: &'a [String], name: &str) -> anyhow::Result<&'a str> {
         .ok_or_else(|| anyhow::anyhow!("missing {name}\n{USAGE}"))
 }
 
-async fn add_user(args: &[String]) -> anyhow::Result<()> {
-    let role_raw = flag(args, "--role")?;
-    let role = Role::parse(role_raw)
-        .ok_or_else(|| anyhow::anyhow!("--role must be customer, provider or lsm"))?;
-    let email = Email::parse(flag(args, "--email")?)?;
-    let name = Name::parse(flag(args, "--name")?)?;
-    let password = Password::parse(flag(args, "--password")?)?;
+fn role(args: &[String]) -> anyhow::Result<Role> {
+    Role::parse(flag(args, "--role")?)
+        .ok_or_else(|| anyhow::anyhow!("--role must be customer, provider or lsm"))
+}
+
+/// The service over the configured database, without sockets: the
+/// running servers' revocation sweep closes the sockets of accounts
+/// changed here.
+async fn offline_service() -> anyhow::Result<Service> {
     let config = Config::from_env()?;
     let db = Db::connect(&config.database).await?;
     db.migrate().await?;
-    let service = Service::new(
+    Ok(Service::new(
         db,
         Keys::new(&config.jwt_secret, config.jwt_ttl),
         Limiters::new(&config.limits),
         Broadcaster::disabled(),
+    ))
+}
+
+/// The live account with the `--email` given.
+async fn account(service: &Service, args: &[String]) -> anyhow::Result<app::model::User> {
+    let email = Email::parse(flag(args, "--email")?)?;
+    service
+        .account(&email)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no account with email {}", email.as_str()))
+}
+
+async fn set_role(args: &[String]) -> anyhow::Result<()> {
+    let role = role(args)?;
+    let service = offline_service().await?;
+    let user = account(&service, args).await?;
+    let user = service.set_role(user.id, role).await?;
+    println!(
+        "{} <{}> (id {}) is now {}; their sessions ended",
+        user.name, user.email, user.id, user.role
     );
+    service.close().await;
+    Ok(())
+}
+
+async fn delete_user(args: &[String]) -> anyhow::Result<()> {
+    let service = offline_service().await?;
+    let user = account(&service, args).await?;
+    service.delete_user(user.id).await?;
+    println!(
+        "deleted {} <{}> (id {}): sign-in refused, sessions ended; their messages stay",
+        user.name, user.email, user.id
+    );
+    service.close().await;
+    Ok(())
+}
+
+async fn add_user(args: &[String]) -> anyhow::Result<()> {
+    let role = role(args)?;
+    let email = Email::parse(flag(args, "--email")?)?;
+    let name = Name::parse(flag(args, "--name")?)?;
+    let password = Password::parse(flag(args, "--password")?)?;
+    let service = offline_service().await?;
     let user = service.create_user(&email, &password, &name, role).await?;
     println!(
         "created {} user {} <{}> (id {})",

@@ -1,6 +1,8 @@
-//! HS256 tokens with `sub`, `role`, `exp`, validated strictly: the algorithm
-//! is pinned (so `alg: none` and RS/HS confusion are refused) and expiry is
-//! checked with no leeway.
+//! HS256 tokens with `sub`, `role`, `ver`, `exp`, validated strictly: the
+//! algorithm is pinned (so `alg: none` and RS/HS confusion are refused) and
+//! expiry is checked with no leeway. `ver` is the user's token version when
+//! the token was issued; the service refuses a token whose version is no
+//! longer the account's (revocation).
 
 use crate::config::JwtSecret;
 use app::model::{Role, UserId};
@@ -14,6 +16,10 @@ pub struct Claims {
     pub sub: String,
     pub role: Role,
     pub name: String,
+    /// The account's token version at issue (tokens from before versions
+    /// existed have none: 0, what every account started with).
+    #[serde(default)]
+    pub ver: i64,
     pub iat: i64,
     pub exp: i64,
 }
@@ -57,12 +63,14 @@ impl Keys {
         user_id: UserId,
         role: Role,
         name: &str,
+        version: i64,
     ) -> Result<(String, Claims), JwtError> {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
             sub: user_id.to_string(),
             role,
             name: name.to_owned(),
+            ver: version,
             iat: now,
             exp: now + self.ttl.as_secs() as i64,
         };
@@ -114,13 +122,38 @@ mod tests {
     #[test]
     fn round_trip() {
         let k = keys(&[1; 32]);
-        let (token, claims) = k.issue(7, Role::Lsm, "Lee").expect("sign");
+        let (token, claims) = k.issue(7, Role::Lsm, "Lee", 3).expect("sign");
         assert_eq!(k.verify(&token).expect("valid"), claims);
     }
 
     #[test]
+    fn tokens_without_a_version_are_version_0() {
+        let k = keys(&[1; 32]);
+        #[derive(Serialize)]
+        struct Old<'a> {
+            sub: &'a str,
+            role: Role,
+            name: &'a str,
+            iat: i64,
+            exp: i64,
+        }
+        let now = chrono::Utc::now().timestamp();
+        let old = Old {
+            sub: "7",
+            role: Role::Customer,
+            name: "A",
+            iat: now,
+            exp: now + 60,
+        };
+        let token = encode(&Header::new(Algorithm::HS256), &old, &k.encoding).expect("sign");
+        assert_eq!(k.verify(&token).expect("valid").ver, 0);
+    }
+
+    #[test]
     fn other_secret_refused() {
-        let (token, _) = keys(&[1; 32]).issue(7, Role::Customer, "A").expect("sign");
+        let (token, _) = keys(&[1; 32])
+            .issue(7, Role::Customer, "A", 0)
+            .expect("sign");
         assert!(matches!(
             keys(&[2; 32]).verify(&token),
             Err(JwtError::Invalid)
@@ -130,7 +163,7 @@ mod tests {
     #[test]
     fn expired_refused() {
         let k = keys(&[1; 32]);
-        let (_, mut claims) = k.issue(7, Role::Customer, "A").expect("sign");
+        let (_, mut claims) = k.issue(7, Role::Customer, "A", 0).expect("sign");
         claims.exp = chrono::Utc::now().timestamp() - 1;
         let token = k.sign_claims(&claims).expect("sign");
         assert!(matches!(k.verify(&token), Err(JwtError::Expired)));
@@ -139,7 +172,7 @@ mod tests {
     #[test]
     fn refused_from_the_second_of_exp() {
         let k = keys(&[1; 32]);
-        let (_, mut claims) = k.issue(7, Role::Customer, "A").expect("sign");
+        let (_, mut claims) = k.issue(7, Role::Customer, "A", 0).expect("sign");
         claims.exp = chrono::Utc::now().timestamp();
         let token = k.sign_claims(&claims).expect("sign");
         assert!(matches!(k.verify(&token), Err(JwtError::Expired)));

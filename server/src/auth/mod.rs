@@ -1,10 +1,13 @@
-//! Authentication: JWT sessions, argon2id password hashes, and how the
-//! session token travels (bearer header or HttpOnly cookie).
+//! Authentication: JWT sessions, argon2id password hashes, how the session
+//! token travels (bearer header or HttpOnly cookie), and which page origins
+//! may use the cookie (`origin`).
 
 mod jwt;
+pub mod origin;
 mod password;
 pub mod session;
 
 pub use jwt::{Claims, JwtError, Keys};
+pub use origin::{OriginPolicy, has_bearer};
 pub use password::{hash_password, hash_slots, most_hashes_at_once, verify_password};
-pub use session::{SESSION_COOKIE, SessionCookie, cookie_value, token_from_headers};
+pub use session::{DEV_SESSION_COOKIE, SECURE_SESSION_COOKIE, SessionCookie, cookie_value};

@@ -1,4 +1,5 @@
-//! Sign-up, sign-in, sign-out and who-am-I.
+//! Sign-up, sign-in, sign-out (here or everywhere), password change and
+//! who-am-I.
 
 use super::client_ip::ClientIp;
 use super::{ApiJson, ApiResult, AppState, ErrorBody};
@@ -20,6 +21,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(register))
         .routes(routes!(login))
         .routes(routes!(logout))
+        .routes(routes!(logout_all))
+        .routes(routes!(change_password))
         .routes(routes!(me))
         .routes(routes!(providers))
 }
@@ -37,6 +40,14 @@ pub struct RegisterRequest {
 pub struct LoginRequest {
     email: String,
     password: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PasswordChange {
+    current_password: String,
+    /// 8–128 characters.
+    new_password: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -111,6 +122,46 @@ async fn logout(State(state): State<AppState>) -> Response {
         res.headers_mut().insert(header::SET_COOKIE, v);
     }
     res
+}
+
+/// Sign out everywhere: every token of the caller's (this one included)
+/// is refused from now on, their open sockets are closed on every node,
+/// and this browser's cookie is cleared.
+#[utoipa::path(post, path = "/api/auth/logout-all", tag = "accounts", security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Every session ended; cookie cleared"),
+        (status = 401, body = ErrorBody),
+    ))]
+async fn logout_all(State(state): State<AppState>, user: AuthUser) -> ApiResult<Response> {
+    state.service.revoke_sessions(&user).await?;
+    Ok(logout(State(state)).await)
+}
+
+/// Change the password. Every other session ends (their sockets are
+/// closed); the answer carries the caller's new session (token and cookie).
+#[utoipa::path(post, path = "/api/auth/password", tag = "accounts", security(("bearer" = [])),
+    request_body = PasswordChange,
+    responses(
+        (status = 200, description = "Changed; the new session, also set as the cookie", body = SessionResponse),
+        (status = 401, body = ErrorBody),
+        (status = 422, description = "Wrong current password (`details.field`: `currentPassword`) or an invalid new one (`newPassword`)", body = ErrorBody),
+        (status = 429, description = "Too many attempts (see Retry-After)", body = ErrorBody),
+    ))]
+async fn change_password(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    user: AuthUser,
+    ApiJson(req): ApiJson<PasswordChange>,
+) -> ApiResult<Response> {
+    let new = Password::parse(&req.new_password).map_err(|mut e| {
+        e.field = "newPassword";
+        e
+    })?;
+    let session = state
+        .service
+        .change_password(&user, &req.current_password, new, ip)
+        .await?;
+    Ok(with_session(&state, StatusCode::OK, session))
 }
 
 /// The signed-in user.

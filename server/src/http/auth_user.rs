@@ -1,9 +1,9 @@
 //! Who is calling: a bearer token, or the browser's HttpOnly session cookie
-//! (read by `auth::session`). A present but invalid credential is an error,
-//! never "anonymous".
+//! (read by `auth::SessionCookie`), checked by the service against the
+//! account (revoked tokens are refused). A present but invalid credential
+//! is an error, never "anonymous".
 
 use super::{ApiError, AppState};
-use crate::auth::token_from_headers;
 use crate::service::{AuthUser, ServiceError};
 use axum::{extract::FromRequestParts, http::request::Parts};
 
@@ -14,8 +14,11 @@ impl FromRequestParts<AppState> for AuthUser {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = token_from_headers(&parts.headers).ok_or(ServiceError::Unauthorized)?;
-        let (user, _) = state.service.authenticate(&token)?;
+        let token = state
+            .cookie
+            .token_from_headers(&parts.headers)
+            .ok_or(ServiceError::Unauthorized)?;
+        let (user, _) = state.service.authenticate(&token).await?;
         tracing::Span::current().record("user_id", user.id);
         Ok(user)
     }

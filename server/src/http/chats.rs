@@ -53,8 +53,7 @@ pub struct HistoryParams {
         (status = 200, body = MessagePage),
         (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody),
-        (status = 403, description = "Not a participant", body = ErrorBody),
-        (status = 404, description = "No such chat", body = ErrorBody),
+        (status = 404, description = "No such chat, or the caller is not in it (one answer for both)", body = ErrorBody),
     ))]
 async fn list_messages(
     State(state): State<AppState>,
@@ -80,8 +79,7 @@ pub struct ReadRequest {
     responses(
         (status = 204, description = "Marker moved (or already past that message)"),
         (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody),
-        (status = 404, description = "No such chat or message", body = ErrorBody),
+        (status = 404, description = "No such chat (or not the caller's), or no such message in it", body = ErrorBody),
     ))]
 async fn mark_read(
     State(state): State<AppState>,
@@ -114,8 +112,7 @@ pub struct DisputeResponse {
     responses(
         (status = 201, body = DisputeResponse),
         (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody),
+        (status = 404, description = "No such chat, or the caller is not in it (one answer for both)", body = ErrorBody),
         (status = 409, description = "A dispute is already open (its id in error.details.dispute)", body = ErrorBody),
         (status = 422, body = ErrorBody),
         (status = 503, description = "No LSM account exists", body = ErrorBody),

@@ -32,8 +32,8 @@ pub struct ResolveResponse {
     responses(
         (status = 200, body = ResolveResponse),
         (status = 401, body = ErrorBody),
-        (status = 403, description = "Not this dispute's LSM", body = ErrorBody),
-        (status = 404, body = ErrorBody),
+        (status = 403, description = "In the dispute's chat but not its LSM", body = ErrorBody),
+        (status = 404, description = "No such dispute, or the caller is not in its chat (one answer for both)", body = ErrorBody),
         (status = 409, description = "Already resolved", body = ErrorBody),
         (status = 422, body = ErrorBody),
     ))]

@@ -9,6 +9,8 @@ mod chats;
 pub mod client_ip;
 mod disputes;
 mod error;
+mod guard;
+mod headers;
 mod health;
 mod jobs;
 pub mod metrics;
@@ -17,6 +19,8 @@ mod notifications;
 pub use error::{
     ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, ErrorBody, ErrorDetail, error_response,
 };
+pub use guard::{CROSS_ORIGIN, same_origin};
+pub use headers::{HeaderPolicy, NON_PAGE_POLICY, page_policy, security_headers};
 
 use crate::auth::SessionCookie;
 use crate::service::Service;

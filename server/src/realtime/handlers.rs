@@ -5,7 +5,7 @@
 
 use super::session::{SocketCounts, SocketSession};
 use super::{SocketSink, chat_room, user_room};
-use crate::auth::{SESSION_COOKIE, cookie_value};
+use crate::auth::OriginPolicy;
 use crate::service::{AuthUser, Service, ServiceError, cursor, history_page};
 use app::error::AppError;
 use app::model::ChatId;
@@ -45,12 +45,14 @@ async fn within<T>(
         })
 }
 
-/// Why a handshake was refused; the client sees the text as the
-/// `connect_error` message.
+/// Why a handshake was refused; the client sees it as the `connect_error`
+/// message.
 #[derive(Debug)]
 pub enum Refused {
-    /// No, a forged or an expired credential: the browser goes to sign-in.
+    /// No valid session (the browser then asks to sign in again).
     Unauthorized,
+    /// A cookie-authenticated handshake from another site's page.
+    ForeignOrigin,
     /// The user already has `JOBCHAT_MAX_SOCKETS_PER_USER` sockets here.
     TooManySockets,
 }
@@ -60,6 +62,7 @@ impl std::fmt::Display for Refused {
         f.write_str(match self {
             Self::Unauthorized => "unauthorized",
             Self::TooManySockets => "too_many_sockets",
+            Self::ForeignOrigin => "forbidden: cross-origin request refused",
         })
     }
 }
@@ -71,7 +74,12 @@ pub struct HandshakeAuth {
 }
 
 /// Connect middleware: a token from the handshake's `auth.token`, else the
-/// HttpOnly session cookie. Anything missing, forged or expired is refused.
+/// HttpOnly session cookie. Anything missing, forged, expired or revoked
+/// (an old token version, a deleted account) is refused. A handshake that
+/// relies on the cookie must come from this server's own page origin or an
+/// allowed one (`auth::origin`): the browser would send the cookie from any
+/// site's page. A token in the auth payload is, like a bearer header,
+/// something a foreign page cannot borrow, so it is not checked.
 ///
 /// It also registers the event handlers and joins the user's room. That must
 /// happen here, before socketioxide sends the CONNECT packet: the connect
@@ -82,16 +90,30 @@ pub async fn authenticate<A: Adapter>(
     s: SocketRef<A>,
     TryData(auth): TryData<HandshakeAuth>,
     State(service): State<Service>,
-    State(limits): State<super::Limits>,
+    State(rules): State<super::Handshake>,
     State(counts): State<Arc<SocketCounts>>,
 ) -> Result<(), Refused> {
-    let token = auth
-        .ok()
-        .map(|a| a.token)
-        .or_else(|| cookie_value(&s.req_parts().headers, SESSION_COOKIE))
-        .ok_or(Refused::Unauthorized)?;
+    let token = match auth.ok() {
+        Some(a) => a.token,
+        None => {
+            let parts = s.req_parts();
+            let token = rules
+                .cookie
+                .read(&parts.headers)
+                .ok_or(Refused::Unauthorized)?;
+            if !rules.origins.allows(&parts.headers, &parts.uri) {
+                tracing::warn!(
+                    origin = OriginPolicy::claimed(&parts.headers),
+                    "cross-origin socket handshake refused"
+                );
+                return Err(Refused::ForeignOrigin);
+            }
+            token
+        }
+    };
     let (user, claims) = service
         .authenticate(&token)
+        .await
         .map_err(|_| Refused::Unauthorized)?;
     let user_id = user.id;
     let Some(slot) = counts.take(user_id) else {
@@ -104,8 +126,9 @@ pub async fn authenticate<A: Adapter>(
     s.extensions.insert(Arc::new(SocketSession::new(
         user,
         claims.exp,
+        claims.ver,
         s.id.to_string(),
-        limits.send_per_sec,
+        rules.limits.send_per_sec,
         slot,
     )));
     s.on(JoinChat::NAME, join_chat::<A>);

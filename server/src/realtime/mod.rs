@@ -14,13 +14,16 @@
 
 mod handlers;
 mod presence;
+mod revocation;
 mod session;
 mod sink;
 mod upkeep;
 
 pub use presence::Presence;
+pub use revocation::SWEEP as REVOCATION_SWEEP;
 pub use sink::{SocketSink, chat_room, user_room};
 
+use crate::auth::{OriginPolicy, SessionCookie};
 use crate::cluster::ClusterAdapter;
 use crate::service::Service;
 use anyhow::Context;
@@ -41,6 +44,16 @@ pub struct Limits {
     pub send_per_sec: u32,
     /// `JOBCHAT_MAX_SOCKETS_PER_USER` (on this node).
     pub sockets_per_user: u32,
+}
+
+/// What the handshake needs from the configuration.
+#[derive(Clone, Debug)]
+pub struct Handshake {
+    pub limits: Limits,
+    /// Which cookie carries the session.
+    pub cookie: SessionCookie,
+    /// Which page origins may open a cookie-authenticated socket.
+    pub origins: OriginPolicy,
 }
 
 /// The Socket.IO layer, for whichever adapter the gateway runs on.
@@ -66,13 +79,15 @@ fn configure<A: Adapter>(
     builder: SocketIoBuilder<A>,
     service: Service,
     sink: &Arc<SocketSink>,
-    limits: Limits,
+    handshake: Handshake,
 ) -> SocketIoBuilder<A> {
     builder
         .with_state(service)
         .with_state(sink.clone())
-        .with_state(limits)
-        .with_state(session::SocketCounts::new(limits.sockets_per_user))
+        .with_state(session::SocketCounts::new(
+            handshake.limits.sockets_per_user,
+        ))
+        .with_state(handshake)
         // The same bound on both transports: long-polling bodies by
         // `max_payload`, WebSocket messages and frames by these two (their
         // defaults, 64 MiB and 16 MiB, would read and parse a multi-megabyte
@@ -96,13 +111,15 @@ fn configure<A: Adapter>(
 pub async fn layer(
     service: Service,
     sink: Arc<SocketSink>,
-    limits: Limits,
+    handshake: Handshake,
 ) -> anyhow::Result<Layer> {
     match sink.presence().cluster().cloned() {
         None => {
-            let (layer, io) = configure(SocketIo::builder(), service, &sink, limits).build_layer();
+            let (layer, io) =
+                configure(SocketIo::builder(), service.clone(), &sink, handshake).build_layer();
             io.ns("/", handlers::on_connect.with(handlers::authenticate));
             sink.attach(Arc::new(io));
+            revocation::start(service, sink);
             Ok(Layer::Local(layer))
         }
         Some(cluster) => {
@@ -115,11 +132,12 @@ pub async fn layer(
                     .with_stream_buffer(16 * 1024),
             );
             let builder = SocketIo::builder().with_adapter::<ClusterAdapter<_>>(adapter);
-            let (layer, io) = configure(builder, service.clone(), &sink, limits).build_layer();
+            let (layer, io) = configure(builder, service.clone(), &sink, handshake).build_layer();
             io.ns("/", handlers::on_connect.with(handlers::authenticate))
                 .await
                 .context("cannot subscribe the Socket.IO adapter's Redis channels")?;
             sink.attach(Arc::new(io));
+            revocation::start(service.clone(), sink.clone());
             upkeep::start(cluster, service, sink);
             Ok(Layer::Cluster(layer))
         }

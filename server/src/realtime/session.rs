@@ -14,6 +14,9 @@ pub struct SocketSession {
     pub user: AuthUser,
     /// Token expiry (unix seconds): the socket is closed then.
     pub expires_at: i64,
+    /// The token's version: once the account's moves on (revocation), the
+    /// socket is closed.
+    pub token_version: i64,
     /// The socket's id, as presence entries name it.
     sid: String,
     /// Chat rooms this socket joined (read without waiting; written only
@@ -54,6 +57,7 @@ impl SocketSession {
     pub fn new(
         user: AuthUser,
         expires_at: i64,
+        token_version: i64,
         sid: String,
         send_per_sec: u32,
         slot: SocketSlot,
@@ -61,6 +65,7 @@ impl SocketSession {
         Self {
             user,
             expires_at,
+            token_version,
             sid,
             joined: Mutex::default(),
             typing: Mutex::default(),

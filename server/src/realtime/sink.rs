@@ -5,6 +5,7 @@
 //! `Presence`, which the connection handlers keep.
 
 use super::presence::Presence;
+use super::session::SocketSession;
 use crate::cluster::Cluster;
 use crate::service::{Audience, EventSink};
 use app::model::{ChatId, UserId};
@@ -12,6 +13,7 @@ use app::protocol::{NewMessage, Resync, ServerEvent};
 use serde_json::Value;
 use socketioxide::SocketIo;
 use socketioxide::adapter::Adapter;
+use socketioxide::socket::Sid;
 use socketioxide::{BroadcastError, SocketError};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -32,6 +34,12 @@ pub(super) trait Rooms: Send + Sync {
     async fn emit(&self, rooms: Vec<String>, name: &'static str, payload: &Value);
     /// Closes every socket of this node (shutdown).
     async fn close_local(&self);
+    /// Closes every socket in `room`, on every node.
+    async fn disconnect_room(&self, room: String);
+    /// This node's sockets that passed the handshake, with their sessions.
+    fn local_sessions(&self) -> Vec<(Sid, Arc<SocketSession>)>;
+    /// Closes one of this node's sockets.
+    fn disconnect_local(&self, sid: Sid);
 }
 
 #[async_trait::async_trait]
@@ -69,6 +77,37 @@ impl<A: Adapter> Rooms for SocketIo<A> {
 
     async fn close_local(&self) {
         for socket in self.local().sockets() {
+            let _ = socket.disconnect();
+        }
+    }
+
+    async fn disconnect_room(&self, room: String) {
+        // Through the adapter, so every node closes its own sockets in the
+        // room. If the others cannot be reached, this node still closes
+        // its own; the others' revocation sweep closes theirs.
+        if let Err(e) = self.to(room.clone()).disconnect().await {
+            tracing::warn!(%room, error = %e, "disconnect on other nodes failed; closing this node's sockets");
+            crate::metrics::redis_error("disconnect");
+            if let Err(e) = self.local().to(room).disconnect().await {
+                tracing::warn!(error = %e, "local disconnect failed");
+            }
+        }
+    }
+
+    fn local_sessions(&self) -> Vec<(Sid, Arc<SocketSession>)> {
+        self.local()
+            .sockets()
+            .into_iter()
+            .filter_map(|s| {
+                s.extensions
+                    .get::<Arc<SocketSession>>()
+                    .map(|sess| (s.id, sess))
+            })
+            .collect()
+    }
+
+    fn disconnect_local(&self, sid: Sid) {
+        if let Some(socket) = self.get_socket(sid) {
             let _ = socket.disconnect();
         }
     }
@@ -144,6 +183,21 @@ impl SocketSink {
             rooms.close_local().await;
         }
     }
+
+    /// This node's authenticated sockets with their sessions.
+    pub(super) fn local_sessions(&self) -> Vec<(Sid, Arc<SocketSession>)> {
+        self.rooms
+            .get()
+            .map(|rooms| rooms.local_sessions())
+            .unwrap_or_default()
+    }
+
+    /// Closes one of this node's sockets.
+    pub(super) fn disconnect_local(&self, sid: Sid) {
+        if let Some(rooms) = self.rooms.get() {
+            rooms.disconnect_local(sid);
+        }
+    }
 }
 
 #[async_trait::async_trait]
@@ -167,5 +221,11 @@ impl EventSink for SocketSink {
 
     async fn online(&self, users: &[UserId]) -> HashSet<UserId> {
         self.presence.online(users).await
+    }
+
+    async fn disconnect_user(&self, user: UserId) {
+        if let Some(rooms) = self.rooms.get() {
+            rooms.disconnect_room(user_room(user)).await;
+        }
     }
 }

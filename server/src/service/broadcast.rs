@@ -27,6 +27,10 @@ pub trait EventSink: Send + Sync + 'static {
 
     /// Which of `users` have at least one socket connected (on any node).
     async fn online(&self, users: &[UserId]) -> HashSet<UserId>;
+
+    /// Closes every socket of `user`, on every node (their sessions were
+    /// revoked). Best effort: a failure is the sink's to log.
+    async fn disconnect_user(&self, user: UserId);
 }
 
 /// The service's handle on the sink, with typed helpers.
@@ -72,6 +76,11 @@ impl Broadcaster {
     pub async fn online(&self, users: &[UserId]) -> HashSet<UserId> {
         self.sink.online(users).await
     }
+
+    /// Closes every socket of `user`, on every node.
+    pub async fn disconnect_user(&self, user: UserId) {
+        self.sink.disconnect_user(user).await
+    }
 }
 
 struct Nowhere;
@@ -82,4 +91,5 @@ impl EventSink for Nowhere {
     async fn online(&self, _: &[UserId]) -> HashSet<UserId> {
         HashSet::new()
     }
+    async fn disconnect_user(&self, _: UserId) {}
 }

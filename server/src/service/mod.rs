@@ -45,7 +45,8 @@ pub const MAX_PAGE: i64 = 200;
 /// Most messages a join's catch-up returns (`hasMore` says if there are more).
 pub const CATCH_UP_LIMIT: i64 = 500;
 
-/// The authenticated caller, taken from a verified token.
+/// The authenticated caller: a verified token whose version is still the
+/// account's, with the account's role and name as stored now.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuthUser {
     pub id: UserId,
@@ -54,14 +55,6 @@ pub struct AuthUser {
 }
 
 impl AuthUser {
-    pub fn from_claims(c: &Claims) -> Option<Self> {
-        Some(Self {
-            id: c.user_id()?,
-            role: c.role,
-            name: c.name.clone(),
-        })
-    }
-
     /// Who is signed in, as pages and server functions know it.
     pub fn me(&self) -> Me {
         Me {
@@ -181,6 +174,15 @@ fn fan_out(broadcast: Broadcaster, mut queue: tokio::sync::mpsc::UnboundedReceiv
     });
 }
 
+/// A wrong current password on a password change: a field error, not
+/// `unauthorized` (the session is fine; clients must not sign the user out).
+fn wrong_current_password() -> ServiceError {
+    ServiceError::Invalid(app::validate::Invalid {
+        field: "currentPassword",
+        message: "is not the account's password".into(),
+    })
+}
+
 /// The LSM a new dispute goes to: the one with the fewest open disputes,
 /// ties to the lowest id.
 fn least_busy(loads: Vec<LsmLoad>) -> Option<UserRef> {
@@ -282,24 +284,150 @@ impl Service {
 
     // ---- accounts -------------------------------------------------------
 
-    /// Verifies a bearer token or session cookie value.
-    pub fn authenticate(&self, token: &str) -> Result<(AuthUser, Claims)> {
+    /// Verifies a bearer token or session cookie value: signature and
+    /// expiry, then, against the account's row (one primary-key read, on
+    /// every call, so a revocation holds from the next request on), that
+    /// the account is live and the token's version is still its own.
+    pub async fn authenticate(&self, token: &str) -> Result<(AuthUser, Claims)> {
         let claims = self
             .inner
             .keys
             .verify(token)
             .map_err(|_| ServiceError::Unauthorized)?;
-        let user = AuthUser::from_claims(&claims).ok_or(ServiceError::Unauthorized)?;
+        let id = claims.user_id().ok_or(ServiceError::Unauthorized)?;
+        let (user, version) = self
+            .inner
+            .db
+            .active_user(id)
+            .await?
+            .ok_or(ServiceError::Unauthorized)?;
+        if version != claims.ver {
+            return Err(ServiceError::Unauthorized);
+        }
+        let user = AuthUser {
+            id,
+            role: user.role,
+            name: user.name,
+        };
         Ok((user, claims))
     }
 
-    fn session(&self, user: User) -> Result<Session> {
+    fn session(&self, user: User, version: i64) -> Result<Session> {
         let (token, _) = self
             .inner
             .keys
-            .issue(user.id, user.role, &user.name)
+            .issue(user.id, user.role, &user.name, version)
             .map_err(|e| ServiceError::Internal(anyhow::anyhow!("signing failed: {e}")))?;
         Ok(Session { token, user })
+    }
+
+    /// Which of `users` hold a live account, with each one's token version
+    /// (the gateway's sweep closes sockets whose token is older).
+    pub async fn token_versions(&self, users: &[UserId]) -> Result<Vec<(UserId, i64)>> {
+        Ok(self.inner.db.token_versions(users).await?)
+    }
+
+    /// After a version bump: closes the user's open sockets on every node
+    /// (their tokens are refused from now on, so they cannot come back).
+    async fn sessions_ended(&self, user: UserId) {
+        tracing::info!(user_id = user, "sessions revoked");
+        self.inner.broadcast.disconnect_user(user).await;
+    }
+
+    /// "Log out everywhere": every token of the caller's is refused from now
+    /// on, this one included, and their open sockets are closed.
+    #[tracing::instrument(skip_all, fields(user_id = actor.id))]
+    pub async fn revoke_sessions(&self, actor: &AuthUser) -> Result<()> {
+        self.inner
+            .db
+            .bump_token_version(actor.id)
+            .await?
+            .ok_or(ServiceError::Unauthorized)?;
+        self.sessions_ended(actor.id).await;
+        Ok(())
+    }
+
+    /// Changes the caller's password after checking the current one (with
+    /// the login limits, so a stolen session cannot guess it quickly). Every
+    /// other session ends; the returned one is the caller's new session.
+    #[tracing::instrument(skip_all, fields(user_id = actor.id, ip = %ip))]
+    pub async fn change_password(
+        &self,
+        actor: &AuthUser,
+        current: &str,
+        new: Password,
+        ip: IpAddr,
+    ) -> Result<Session> {
+        let creds = self
+            .inner
+            .db
+            .credentials_of(actor.id)
+            .await?
+            .ok_or(ServiceError::Unauthorized)?;
+        if current.len() > 1024 {
+            return Err(wrong_current_password());
+        }
+        self.inner
+            .limits
+            .login(&creds.user.email.to_lowercase(), ip)
+            .await?;
+        let ok = auth::verify_password(current.to_owned(), Some(creds.password_hash))
+            .await
+            .map_err(ServiceError::Internal)?;
+        if !ok {
+            return Err(wrong_current_password());
+        }
+        let hash = auth::hash_password(new.expose().to_owned())
+            .await
+            .map_err(ServiceError::Internal)?;
+        let version = self
+            .inner
+            .db
+            .set_password(actor.id, &hash)
+            .await?
+            .ok_or(ServiceError::Unauthorized)?;
+        self.sessions_ended(actor.id).await;
+        self.session(creds.user, version)
+    }
+
+    /// A live account by email (operators' CLI).
+    pub async fn account(&self, email: &Email) -> Result<Option<User>> {
+        Ok(self
+            .inner
+            .db
+            .user_credentials(email.as_str())
+            .await?
+            .map(|c| c.user))
+    }
+
+    /// Gives an account another role (operators). Its tokens, which name the
+    /// old role, end, and its open sockets are closed.
+    #[tracing::instrument(skip(self))]
+    pub async fn set_role(&self, user: UserId, role: Role) -> Result<User> {
+        self.inner
+            .db
+            .set_role(user, role)
+            .await?
+            .ok_or(ServiceError::NotFound("user"))?;
+        self.sessions_ended(user).await;
+        self.inner
+            .db
+            .get_user(user)
+            .await?
+            .ok_or(ServiceError::NotFound("user"))
+    }
+
+    /// Deletes an account (operators): it can no longer sign in, every token
+    /// ends and its open sockets are closed. Its messages and chats stay.
+    #[tracing::instrument(skip(self))]
+    pub async fn delete_user(&self, user: UserId) -> Result<()> {
+        self.inner
+            .db
+            .delete_user(user)
+            .await?
+            .ok_or(ServiceError::NotFound("user"))?;
+        self.sessions_ended(user).await;
+        Ok(())
     }
 
     /// Self-registration, for customers and providers. LSMs are created by
@@ -321,7 +449,8 @@ impl Service {
         // Counted before argon2 runs: every sign-up costs a hash and an account.
         self.inner.limits.register(ip).await?;
         let user = self.create_user(&email, &password, &name, role).await?;
-        self.session(user)
+        // A new account's tokens start at version 0 (the column's default).
+        self.session(user, 0)
     }
 
     /// Creates an account of any role (the CLI and the demo seed use this).
@@ -365,14 +494,14 @@ impl Service {
         self.inner.limits.login(&email_key, ip).await?;
         let creds = self.inner.db.user_credentials(&email_key).await?;
         let (user, hash) = match creds {
-            Some(c) => (Some(c.user), Some(c.password_hash)),
+            Some(c) => (Some((c.user, c.token_version)), Some(c.password_hash)),
             None => (None, None),
         };
         let ok = auth::verify_password(password.to_owned(), hash)
             .await
             .map_err(ServiceError::Internal)?;
         match (ok, user) {
-            (true, Some(user)) => self.session(user),
+            (true, Some((user, version))) => self.session(user, version),
             _ => Err(ServiceError::BadCredentials),
         }
     }
@@ -419,8 +548,8 @@ impl Service {
             return Err(ServiceError::Forbidden("only customers can book jobs"));
         }
         self.inner.limits.book(actor.id, ip).await?;
-        let provider = self.inner.db.get_user(provider_id).await?;
-        if provider.map(|p| p.role) != Some(Role::Provider) {
+        let provider = self.inner.db.active_user(provider_id).await?;
+        if provider.map(|(p, _)| p.role) != Some(Role::Provider) {
             return Err(ServiceError::Invalid(app::validate::Invalid {
                 field: "providerId",
                 message: "is not a provider".into(),
@@ -452,16 +581,15 @@ impl Service {
         })
     }
 
-    /// The caller's role in a chat: `not_found` for no such chat,
-    /// `forbidden` when they are not in it.
+    /// The caller's role in a chat. Someone not in it gets `not_found`,
+    /// the very answer of a chat that does not exist (same message, one
+    /// query either way), so outsiders cannot probe which chat ids exist.
     pub async fn authorize_chat(&self, actor: &AuthUser, chat: ChatId) -> Result<Role> {
-        match self.inner.db.participant_role(chat, actor.id).await? {
-            Some(role) => Ok(role),
-            None if self.inner.db.chat_exists(chat).await? => {
-                Err(ServiceError::Forbidden("you are not in this chat"))
-            }
-            None => Err(ServiceError::NotFound("chat")),
-        }
+        self.inner
+            .db
+            .participant_role(chat, actor.id)
+            .await?
+            .ok_or(ServiceError::NotFound("chat"))
     }
 
     pub async fn list_chats(&self, actor: &AuthUser) -> Result<Vec<ChatSummary>> {
@@ -571,9 +699,9 @@ impl Service {
             client_id: client_id.as_str().to_owned(),
         };
         let Some(sent) = self.inner.sends.store(new).await? else {
-            // Not in the chat (or no such chat): say which, as for reads.
-            self.authorize_chat(actor, chat).await?;
-            return Err(ServiceError::Forbidden("you are not in this chat"));
+            // Not in the chat, or no such chat: one answer for both, as for
+            // reads (`authorize_chat`).
+            return Err(ServiceError::NotFound("chat"));
         };
         if sent.created {
             metrics::message_stored("user");
@@ -681,6 +809,15 @@ impl Service {
             .await?
             .ok_or(ServiceError::NotFound("dispute"))?;
         if dispute.lsm_id != actor.id {
+            // The chat's own people know the dispute exists and are told
+            // why not; anyone else gets the answer of a missing dispute.
+            if db
+                .participant_role(dispute.chat_id, actor.id)
+                .await?
+                .is_none()
+            {
+                return Err(ServiceError::NotFound("dispute"));
+            }
             return Err(ServiceError::Forbidden(
                 "only the dispute's LSM can resolve it",
             ));

@@ -109,13 +109,6 @@ impl Db {
         Ok(row.and_then(|(r,)| Role::parse(&r)))
     }
 
-    pub async fn chat_exists(&self, chat_id: ChatId) -> Result<bool> {
-        let row: Option<(i64,)> = on_pool!(self, pool => {
-            sqlx::query_as("SELECT id FROM chats WHERE id = $1").bind(chat_id).fetch_optional(pool).await?
-        });
-        Ok(row.is_some())
-    }
-
     pub async fn chat_job_title(&self, chat_id: ChatId) -> Result<String> {
         let row: (String,) = on_pool!(self, pool => {
             sqlx::query_as("SELECT j.title FROM chats c JOIN jobs j ON j.id = c.job_id WHERE c.id = $1")

@@ -94,13 +94,14 @@ impl Db {
         Ok(row.map(|r| r.0))
     }
 
-    /// Every LSM account with its number of open disputes.
+    /// Every LSM account (deleted ones aside) with its number of open disputes.
     pub async fn lsm_loads(&self) -> Result<Vec<LsmLoad>> {
         let rows: Vec<(i64, String, i64)> = on_pool!(self, pool => {
             sqlx::query_as(
                 "SELECT u.id, u.name, COUNT(d.id) FROM users u \
                  LEFT JOIN disputes d ON d.lsm_id = u.id AND d.status = 'open' \
-                 WHERE u.role = 'lsm' GROUP BY u.id, u.name ORDER BY u.id",
+                 WHERE u.role = 'lsm' AND u.deleted_at IS NULL \
+                 GROUP BY u.id, u.name ORDER BY u.id",
             )
             .fetch_all(pool)
             .await?

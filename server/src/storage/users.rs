@@ -32,11 +32,25 @@ struct CredentialRow {
     name: String,
     role: String,
     password_hash: String,
+    token_version: i64,
 }
 
 pub struct Credentials {
     pub user: User,
     pub password_hash: String,
+    /// What tokens issued now carry (`ver`).
+    pub token_version: i64,
+}
+
+/// A live account as authentication reads it, with the version every
+/// valid token of theirs carries.
+#[derive(sqlx::FromRow)]
+struct ActiveRow {
+    id: i64,
+    email: String,
+    name: String,
+    role: String,
+    token_version: i64,
 }
 
 /// A provider as the booking form lists it.
@@ -55,6 +69,24 @@ pub struct NewUser<'a> {
 }
 
 const USER_COLUMNS: &str = "id, email, name, role";
+
+impl TryFrom<CredentialRow> for Credentials {
+    type Error = StorageError;
+    fn try_from(r: CredentialRow) -> Result<Self> {
+        let user = UserRow {
+            id: r.id,
+            email: r.email,
+            name: r.name,
+            role: r.role,
+        }
+        .try_into()?;
+        Ok(Credentials {
+            user,
+            password_hash: r.password_hash,
+            token_version: r.token_version,
+        })
+    }
+}
 
 impl Db {
     /// Creates an account; `StorageError::Conflict` when the email is taken.
@@ -76,11 +108,33 @@ impl Db {
         row.try_into()
     }
 
+    /// A live account's credentials by email (deleted accounts are absent).
     pub async fn user_credentials(&self, email: &str) -> Result<Option<Credentials>> {
-        let sql =
-            "SELECT id, email, name, role, password_hash FROM users WHERE lower(email) = lower($1)";
+        let sql = "SELECT id, email, name, role, password_hash, token_version FROM users \
+                   WHERE lower(email) = lower($1) AND deleted_at IS NULL";
         let row: Option<CredentialRow> = on_pool!(self, pool => {
             sqlx::query_as(sql).bind(email).fetch_optional(pool).await?
+        });
+        row.map(Credentials::try_from).transpose()
+    }
+
+    /// A live account's credentials by id (deleted accounts are absent).
+    pub async fn credentials_of(&self, id: UserId) -> Result<Option<Credentials>> {
+        let sql = "SELECT id, email, name, role, password_hash, token_version FROM users \
+                   WHERE id = $1 AND deleted_at IS NULL";
+        let row: Option<CredentialRow> = on_pool!(self, pool => {
+            sqlx::query_as(sql).bind(id).fetch_optional(pool).await?
+        });
+        row.map(Credentials::try_from).transpose()
+    }
+
+    /// A live account and its current token version; `None` when there is
+    /// no such account or it was deleted.
+    pub async fn active_user(&self, id: UserId) -> Result<Option<(User, i64)>> {
+        let sql = "SELECT id, email, name, role, token_version FROM users \
+                   WHERE id = $1 AND deleted_at IS NULL";
+        let row: Option<ActiveRow> = on_pool!(self, pool => {
+            sqlx::query_as(sql).bind(id).fetch_optional(pool).await?
         });
         row.map(|r| {
             let user = UserRow {
@@ -90,12 +144,76 @@ impl Db {
                 role: r.role,
             }
             .try_into()?;
-            Ok(Credentials {
-                user,
-                password_hash: r.password_hash,
-            })
+            Ok((user, r.token_version))
         })
         .transpose()
+    }
+
+    /// The current token version of each live account among `ids`
+    /// (deleted and unknown ones are left out).
+    pub async fn token_versions(&self, ids: &[UserId]) -> Result<Vec<(UserId, i64)>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT id, token_version FROM users WHERE deleted_at IS NULL AND id IN ({})",
+                marks.join(", ")
+            );
+            let rows: Vec<(i64, i64)> = on_pool!(self, pool => {
+                let mut q = sqlx::query_as(&sql);
+                for id in chunk {
+                    q = q.bind(*id);
+                }
+                q.fetch_all(pool).await?
+            });
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
+    /// Ends every token of a live account: its version moves on. The new
+    /// version, or `None` when there is no such live account.
+    pub async fn bump_token_version(&self, id: UserId) -> Result<Option<i64>> {
+        self.bump_with(id, "", None).await
+    }
+
+    /// Sets a new password hash and ends every token issued before.
+    pub async fn set_password(&self, id: UserId, password_hash: &str) -> Result<Option<i64>> {
+        self.bump_with(id, "password_hash = $2,", Some(password_hash))
+            .await
+    }
+
+    /// Changes an account's role and ends every token issued before.
+    pub async fn set_role(&self, id: UserId, role: Role) -> Result<Option<i64>> {
+        self.bump_with(id, "role = $2,", Some(role.as_str())).await
+    }
+
+    /// Deletes an account for sign-in purposes: marks it deleted and ends
+    /// every token. The row stays (messages and chats refer to it).
+    pub async fn delete_user(&self, id: UserId) -> Result<Option<i64>> {
+        let sql = "UPDATE users SET deleted_at = $2, token_version = token_version + 1 \
+                   WHERE id = $1 AND deleted_at IS NULL RETURNING token_version";
+        let row: Option<(i64,)> = on_pool!(self, pool => {
+            sqlx::query_as(sql).bind(id).bind(now()).fetch_optional(pool).await?
+        });
+        Ok(row.map(|r| r.0))
+    }
+
+    /// One statement: `set` (which may use `$2`, bound to `value`) and the
+    /// version bump, for a live account only.
+    async fn bump_with(&self, id: UserId, set: &str, value: Option<&str>) -> Result<Option<i64>> {
+        let sql = format!(
+            "UPDATE users SET {set} token_version = token_version + 1 \
+             WHERE id = $1 AND deleted_at IS NULL RETURNING token_version"
+        );
+        let row: Option<(i64,)> = on_pool!(self, pool => {
+            let mut q = sqlx::query_as(&sql).bind(id);
+            if let Some(v) = value {
+                q = q.bind(v);
+            }
+            q.fetch_optional(pool).await?
+        });
+        Ok(row.map(|r| r.0))
     }
 
     pub async fn get_user(&self, id: UserId) -> Result<Option<User>> {
@@ -106,8 +224,10 @@ impl Db {
         row.map(TryInto::try_into).transpose()
     }
 
+    /// Providers a customer can book (deleted accounts aside).
     pub async fn list_providers(&self) -> Result<Vec<ProviderRow>> {
-        let sql = "SELECT id, name FROM users WHERE role = 'provider' ORDER BY name, id";
+        let sql = "SELECT id, name FROM users WHERE role = 'provider' AND deleted_at IS NULL \
+                   ORDER BY name, id";
         Ok(on_pool!(self, pool => sqlx::query_as(sql).fetch_all(pool).await?))
     }
 

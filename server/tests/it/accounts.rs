@@ -275,3 +275,75 @@ mod metrics {
         }
     }
 }
+
+mod production_cookie {
+    use crate::helpers::{Backend, SocketOpts, TestSocket, spawn_app_configured};
+    use reqwest::StatusCode;
+    use serde_json::json;
+    use server::config::Environment;
+
+    /// In production the session cookie is `__Host-jobchat_session` (Secure,
+    /// Path=/, no Domain), and every entry point reads that name only.
+    #[tokio::test]
+    async fn is_host_prefixed_and_the_only_name_read() {
+        let app = spawn_app_configured(Backend::Sqlite, server::Tuning::default(), |c| {
+            c.env = Environment::Production;
+        })
+        .await
+        .expect("sqlite always runs");
+        let res = app
+            .client
+            .post(format!("{}/api/auth/register", app.addr))
+            .json(&json!({ "email": "prod@example.test", "password": "password123", "name": "P", "role": "customer" }))
+            .send()
+            .await
+            .expect("register");
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let set = res.headers()["set-cookie"]
+            .to_str()
+            .expect("ascii")
+            .to_owned();
+        assert!(set.starts_with("__Host-jobchat_session="), "{set}");
+        let attrs: Vec<&str> = set.split("; ").collect();
+        for attr in ["Secure", "Path=/", "HttpOnly", "SameSite=Lax"] {
+            assert!(attrs.contains(&attr), "{attr} missing: {set}");
+        }
+        assert!(!set.to_lowercase().contains("domain="), "{set}");
+        let token = set
+            .split(';')
+            .next()
+            .and_then(|p| p.split_once('='))
+            .map(|(_, v)| v.to_owned())
+            .expect("value");
+
+        let host = format!("__Host-jobchat_session={token}");
+        let plain = format!("jobchat_session={token}");
+        for (cookie, want) in [(&host, StatusCode::OK), (&plain, StatusCode::UNAUTHORIZED)] {
+            let rest = app
+                .client
+                .get(format!("{}/api/me", app.addr))
+                .header("cookie", cookie)
+                .send()
+                .await
+                .expect("me");
+            assert_eq!(rest.status(), want, "REST with {cookie}");
+            let sfn = app
+                .client
+                .post(format!("{}/sfn/me", app.addr))
+                .header("cookie", cookie)
+                .json(&json!({}))
+                .send()
+                .await
+                .expect("sfn");
+            assert_eq!(sfn.status(), want, "server function with {cookie}");
+        }
+        let opts = |cookie: &str| SocketOpts {
+            cookie: Some(cookie.to_owned()),
+            ..SocketOpts::default()
+        };
+        let socket = TestSocket::connect(&app.addr, opts(&host)).await;
+        assert!(socket.is_ok(), "socket with the __Host- cookie");
+        let refused = TestSocket::connect(&app.addr, opts(&plain)).await;
+        assert!(refused.is_err(), "socket with the development name");
+    }
+}

@@ -1,7 +1,7 @@
 //! Jobs, chats, history, read markers, disputes and notifications over HTTP.
 
 use crate::both_backends;
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, TestUser, pair};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -327,15 +327,16 @@ both_backends!(authorization_matrix, |app: TestApp| async move {
     };
     check(Some(customer.token.clone()), StatusCode::OK, "customer").await;
     check(Some(provider.token.clone()), StatusCode::OK, "provider").await;
+    // Outsiders are told "not found", as for a chat that does not exist.
     check(
         Some(outsider.token.clone()),
-        StatusCode::FORBIDDEN,
+        StatusCode::NOT_FOUND,
         "outsider",
     )
     .await;
     check(
         Some(lsm.token.clone()),
-        StatusCode::FORBIDDEN,
+        StatusCode::NOT_FOUND,
         "LSM before being added",
     )
     .await;
@@ -370,7 +371,7 @@ both_backends!(authorization_matrix, |app: TestApp| async move {
     .await;
     check(
         Some(outsider.token.clone()),
-        StatusCode::FORBIDDEN,
+        StatusCode::NOT_FOUND,
         "outsider after dispute",
     )
     .await;
@@ -378,26 +379,29 @@ both_backends!(authorization_matrix, |app: TestApp| async move {
     let (_, chats) = app.get("/api/chats", Some(&outsider.token)).await;
     assert_eq!(chats, json!([]));
     let dispute_id = body["disputeId"].as_i64().expect("id");
-    // Only the dispute's LSM may resolve it.
-    for who in [&customer, &provider, &outsider] {
-        let (s, _) = app
-            .post(
-                &format!("/api/disputes/{dispute_id}/resolve"),
-                Some(&who.token),
+    // Only the dispute's LSM may resolve it: the chat's people are told
+    // why not, anyone else gets the answer of a dispute that does not exist.
+    let other_lsm = app.create_lsm().await;
+    let resolve = |who: &TestUser, id: i64| {
+        let app = &app;
+        let token = who.token.clone();
+        async move {
+            app.post(
+                &format!("/api/disputes/{id}/resolve"),
+                Some(&token),
                 json!({ "resolution": "x" }),
             )
-            .await;
-        assert_eq!(s, StatusCode::FORBIDDEN);
+            .await
+        }
+    };
+    for who in [&customer, &provider] {
+        assert_eq!(resolve(who, dispute_id).await.0, StatusCode::FORBIDDEN);
     }
-    let other_lsm = app.create_lsm().await;
-    let (s, _) = app
-        .post(
-            &format!("/api/disputes/{dispute_id}/resolve"),
-            Some(&other_lsm.token),
-            json!({ "resolution": "x" }),
-        )
-        .await;
-    assert_eq!(s, StatusCode::FORBIDDEN);
+    let missing = resolve(&outsider, 999_999).await;
+    assert_eq!(missing.0, StatusCode::NOT_FOUND, "{}", missing.1);
+    for who in [&outsider, &other_lsm] {
+        assert_eq!(resolve(who, dispute_id).await, missing, "{}", who.name);
+    }
     let (s, _) = app
         .post(
             &format!("/api/disputes/{dispute_id}/resolve"),
@@ -604,5 +608,65 @@ both_backends!(
             .get("/api/notifications?unread=true", Some(&provider.token))
             .await;
         assert_eq!(unread, json!([]));
+    }
+);
+
+both_backends!(
+    outsiders_cannot_tell_missing_chats_from_others,
+    |app: TestApp| async move {
+        let (customer, _provider, chat) = pair(&app).await;
+        app.say(&customer, chat, "private").await;
+        let outsider = app.register("customer").await;
+        let missing = chat + 1_000;
+        // The raw bodies: byte for byte the same for someone else's chat and
+        // for one that does not exist, on every route that takes a chat id.
+        let raw = |method: reqwest::Method, path: String, body: Option<Value>| {
+            let app = &app;
+            let token = outsider.token.clone();
+            async move {
+                let mut req = app
+                    .client
+                    .request(method, format!("{}{path}", app.addr))
+                    .bearer_auth(token);
+                if let Some(b) = body {
+                    req = req.json(&b);
+                }
+                let res = req.send().await.expect("sent");
+                (res.status(), res.text().await.expect("body"))
+            }
+        };
+        for (method, path, body) in [
+            (reqwest::Method::GET, "messages", None),
+            (
+                reqwest::Method::POST,
+                "read",
+                Some(json!({ "messageId": 1 })),
+            ),
+            (
+                reqwest::Method::POST,
+                "dispute",
+                Some(json!({ "reason": "let me see" })),
+            ),
+        ] {
+            let theirs = raw(
+                method.clone(),
+                format!("/api/chats/{chat}/{path}"),
+                body.clone(),
+            )
+            .await;
+            let nobodys = raw(method, format!("/api/chats/{missing}/{path}"), body).await;
+            assert_eq!(theirs.0, StatusCode::NOT_FOUND, "{path}: {}", theirs.1);
+            assert_eq!(theirs, nobodys, "{path}");
+        }
+        assert_eq!(
+            raw(
+                reqwest::Method::GET,
+                format!("/api/chats/{chat}/messages"),
+                None
+            )
+            .await
+            .1,
+            r#"{"error":{"code":"not_found","message":"chat not found"}}"#
+        );
     }
 );

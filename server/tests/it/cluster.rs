@@ -399,6 +399,43 @@ async fn login_attempts_add_up_across_nodes() {
     }
 }
 
+/// Logging out everywhere through node A closes the user's sockets on node
+/// B at once (the adapter carries the disconnect to every node; B's own
+/// revocation sweep is only the safety net), and B refuses the old token.
+#[tokio::test]
+async fn logging_out_everywhere_closes_sockets_on_every_node() {
+    let Some(a) = cluster().await else { return };
+    let b = a.spawn_node().await;
+    let (customer, provider, chat) = pair(&a).await;
+    let mut on_b = b.socket(&customer).await;
+    on_b.join(chat).await;
+    let mut on_a = a.socket(&customer).await;
+    let mut bystander = b.socket(&provider).await;
+    bystander.join(chat).await;
+
+    let (status, body) = a
+        .post("/api/auth/logout-all", Some(&customer.token), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    for (sock, node) in [(&mut on_b, "B"), (&mut on_a, "A")] {
+        assert!(
+            sock.next_of(&[crate::helpers::EV_CLOSE], Duration::from_secs(2))
+                .await
+                .is_some(),
+            "the socket on node {node} is still open"
+        );
+    }
+    let (status, _) = a
+        .request_at(&b.addr, Method::GET, "/api/me", Some(&customer.token), None)
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let again =
+        TestSocket::connect(&b.addr, crate::helpers::SocketOpts::token(&customer.token)).await;
+    assert!(again.is_err(), "node B accepted a revoked token");
+    // The other participant's socket on B is untouched.
+    bystander.send(chat, "still connected").await;
+}
+
 /// A Redis of this test's own (a restart must not disturb the other tests).
 struct PrivateRedis {
     port: u16,

@@ -373,7 +373,11 @@ impl TestApp {
     /// Stores a message through the service (the socket's path), and waits
     /// until it is broadcast and the others' bells are bumped.
     pub async fn say(&self, user: &TestUser, chat: i64, text: &str) -> app::model::Message {
-        let (actor, _) = self.service.authenticate(&user.token).expect("valid token");
+        let (actor, _) = self
+            .service
+            .authenticate(&user.token)
+            .await
+            .expect("valid token");
         let message = self
             .service
             .post_message(
@@ -587,6 +591,8 @@ pub struct SocketOpts {
     pub token: Option<String>,
     pub auth: Option<Value>,
     pub cookie: Option<String>,
+    /// An `Origin` header on the handshake, as a browser page sends it.
+    pub origin: Option<String>,
     pub polling: bool,
 }
 
@@ -639,6 +645,9 @@ impl TestSocket {
         }
         if let Some(cookie) = opts.cookie {
             builder = builder.opening_header("Cookie", cookie);
+        }
+        if let Some(origin) = opts.origin {
+            builder = builder.opening_header("Origin", origin);
         }
         for (event, name) in [
             (SioEvent::Connect, EV_OPEN),
@@ -921,6 +930,7 @@ impl TestApp {
             sub: user.id.to_string(),
             role,
             name: user.name.clone(),
+            ver: 0,
             iat: now,
             exp: now + exp_offset,
         };

@@ -10,5 +10,7 @@ mod cluster;
 mod hostile;
 mod openapi;
 mod realtime;
+mod security;
 mod server_fns;
+mod sessions;
 mod storage;

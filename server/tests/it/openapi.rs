@@ -10,6 +10,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/auth/register"),
     ("post", "/api/auth/login"),
     ("post", "/api/auth/logout"),
+    ("post", "/api/auth/logout-all"),
+    ("post", "/api/auth/password"),
     ("get", "/api/me"),
     ("get", "/api/providers"),
     ("post", "/api/jobs"),

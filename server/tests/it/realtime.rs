@@ -285,24 +285,25 @@ both_backends!(outsiders_are_refused, |app: TestApp| async move {
     let mut member = app.socket(&customer).await;
     member.join(chat).await;
 
+    // Someone else's chat answers as one that does not exist.
     let mut o = app.socket(&outsider).await;
     assert_eq!(
         refused_with(o.request(&join(chat)).await),
-        ErrorCode::Forbidden
+        ErrorCode::NotFound
     );
     assert_eq!(
         refused_with(o.request(&message(chat, "let me in")).await),
-        ErrorCode::Forbidden
+        ErrorCode::NotFound
     );
     assert_eq!(
         refused_with(o.request(&typing(chat, true)).await),
-        ErrorCode::Forbidden
+        ErrorCode::NotFound
     );
     let read = MarkRead {
         chat_id: chat,
         message_id: before[0].id,
     };
-    assert_eq!(refused_with(o.request(&read).await), ErrorCode::Forbidden);
+    assert_eq!(refused_with(o.request(&read).await), ErrorCode::NotFound);
 
     for chat in [999_999, 0, -3] {
         assert_eq!(
@@ -314,6 +315,33 @@ both_backends!(outsiders_are_refused, |app: TestApp| async move {
             refused_with(o.request(&message(chat, "hello?")).await),
             ErrorCode::NotFound,
             "send {chat}"
+        );
+    }
+
+    // The raw acks, byte for byte: someone else's chat and a missing one
+    // get the same answer, so an outsider cannot probe which ids exist.
+    let missing = chat + 1_000;
+    for (event, payload) in [
+        (JoinChat::NAME, json!({ "chatId": chat })),
+        (
+            SendMessage::NAME,
+            json!({ "chatId": chat, "content": "probe", "clientId": "probe-1" }),
+        ),
+        (SetTyping::NAME, json!({ "chatId": chat, "isTyping": true })),
+        (
+            MarkRead::NAME,
+            json!({ "chatId": chat, "messageId": before[0].id }),
+        ),
+    ] {
+        let mut probe = payload.clone();
+        probe["chatId"] = json!(missing);
+        let theirs = o.ack(event, payload).await.to_string();
+        let nobodys = o.ack(event, probe).await.to_string();
+        assert_eq!(theirs, nobodys, "{event}");
+        assert_eq!(
+            serde_json::from_str::<Value>(&theirs).expect("json"),
+            json!({ "ok": false, "error": { "code": "not_found", "message": "chat not found" } }),
+            "{event}"
         );
     }
 
@@ -625,7 +653,7 @@ both_backends!(lsm_joins_a_dispute_live, |app: TestApp| async move {
     // Before the dispute the LSM is an outsider.
     assert_eq!(
         refused_with(l.request(&join(chat)).await),
-        ErrorCode::Forbidden
+        ErrorCode::NotFound
     );
 
     let raised = Instant::now();

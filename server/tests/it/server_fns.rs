@@ -325,7 +325,7 @@ both_backends!(happy_paths, |app: TestApp| async move {
 });
 
 both_backends!(
-    others_chats_are_forbidden_and_missing_ones_not_found,
+    others_chats_look_like_missing_ones,
     |app: TestApp| async move {
         let customer = app.register("customer").await;
         let provider = app.register("provider").await;
@@ -348,8 +348,8 @@ both_backends!(
                 json!({ "chat_id": chat, "page": {} }),
             )
             .await,
-            StatusCode::FORBIDDEN,
-            ErrorCode::Forbidden,
+            StatusCode::NOT_FOUND,
+            ErrorCode::NotFound,
         );
         let (_, rest) = app
             .get(
@@ -358,18 +358,21 @@ both_backends!(
             )
             .await;
         assert_eq!(e, rest_error(&rest), "the same refusal as REST");
-        expect(
-            call(
-                &app,
-                "open_dispute",
-                Some(&o),
-                json!({ "chat_id": chat, "reason": "x" }),
-            )
-            .await,
-            StatusCode::FORBIDDEN,
-            ErrorCode::Forbidden,
+        let refused = |args: Value| {
+            let (app, o) = (&app, o.clone());
+            async move {
+                let answer = call(app, "open_dispute", Some(&o), args).await;
+                (answer.status, answer.body)
+            }
+        };
+        let theirs = refused(json!({ "chat_id": chat, "reason": "x" })).await;
+        assert_eq!(theirs.0, StatusCode::NOT_FOUND, "{}", theirs.1);
+        assert_eq!(
+            theirs,
+            refused(json!({ "chat_id": 999_999, "reason": "x" })).await,
+            "someone else's chat answers as a missing one"
         );
-        expect(
+        let missing = expect(
             call(
                 &app,
                 "messages",
@@ -380,6 +383,7 @@ both_backends!(
             StatusCode::NOT_FOUND,
             ErrorCode::NotFound,
         );
+        assert_eq!(e, missing);
         // Only customers book.
         expect(
             call(
@@ -412,17 +416,18 @@ both_backends!(
         .ok();
         let other_lsm = app.create_lsm().await;
         let l2 = login(&app, &other_lsm).await;
-        for who in [&p, &o, &l2] {
+        // The chat's provider is told why not; an outsider and another LSM
+        // get the answer of a dispute that does not exist.
+        let args = json!({ "dispute_id": opened.dispute_id, "resolution": "x" });
+        for (who, status, code) in [
+            (&p, StatusCode::FORBIDDEN, ErrorCode::Forbidden),
+            (&o, StatusCode::NOT_FOUND, ErrorCode::NotFound),
+            (&l2, StatusCode::NOT_FOUND, ErrorCode::NotFound),
+        ] {
             expect(
-                call(
-                    &app,
-                    "resolve_dispute",
-                    Some(who),
-                    json!({ "dispute_id": opened.dispute_id, "resolution": "x" }),
-                )
-                .await,
-                StatusCode::FORBIDDEN,
-                ErrorCode::Forbidden,
+                call(&app, "resolve_dispute", Some(who), args.clone()).await,
+                status,
+                code,
             );
         }
         // The outsider's chat list never shows it.

@@ -1,0 +1,43 @@
+//! The origin check in front of every state-changing request (see
+//! `auth::origin`): a POST, PUT, PATCH or DELETE that is not authenticated
+//! by a bearer token (so by the session cookie, or anonymous, which covers
+//! sign-in and registration) must come from this server's own origin or an
+//! allowed one, else 403 `forbidden`. REST answers with its error body,
+//! server functions with a bare `AppError` as they always do. Socket.IO's
+//! transport requests are left to the gateway, which checks the handshake.
+
+use super::error_response;
+use crate::auth::{OriginPolicy, has_bearer};
+use app::error::{AppError, ErrorCode};
+use axum::{
+    Json,
+    extract::{Request, State},
+    http::{Method, StatusCode},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+
+/// What a refused request is told.
+pub const CROSS_ORIGIN: &str = "cross-origin request refused";
+
+pub async fn same_origin(State(policy): State<OriginPolicy>, req: Request, next: Next) -> Response {
+    let checked = !matches!(
+        *req.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    ) && !req.uri().path().starts_with("/socket.io/")
+        && !has_bearer(req.headers());
+    if checked && !policy.allows(req.headers(), req.uri()) {
+        tracing::warn!(
+            origin = OriginPolicy::claimed(req.headers()),
+            path = req.uri().path(),
+            "cross-origin request refused"
+        );
+        let error = AppError::new(ErrorCode::Forbidden, CROSS_ORIGIN);
+        return if req.uri().path().starts_with("/sfn/") {
+            (StatusCode::FORBIDDEN, Json(error)).into_response()
+        } else {
+            error_response(StatusCode::FORBIDDEN, error)
+        };
+    }
+    next.run(req).await
+}

@@ -1,0 +1,51 @@
+//! The safety net under revocation. A service that ends a user's sessions
+//! closes their sockets at once through the sink, on every node. This sweep
+//! catches what that cannot reach: changes made by the operators' CLI
+//! (which serves no sockets), a disconnect lost while Redis was down, and a
+//! handshake that read the old token version just before the bump. Every
+//! `SWEEP`, each node compares its own sockets' token versions with the
+//! database (one query per 500 users) and closes the stale ones.
+
+use super::SocketSink;
+use crate::service::Service;
+use app::model::UserId;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How often each node checks its sockets' tokens.
+pub const SWEEP: Duration = Duration::from_secs(5);
+
+pub fn start(service: Service, sink: Arc<SocketSink>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(SWEEP);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            sweep(&service, &sink).await;
+        }
+    });
+}
+
+async fn sweep(service: &Service, sink: &SocketSink) {
+    let sockets = sink.local_sessions();
+    if sockets.is_empty() {
+        return;
+    }
+    let mut users: Vec<UserId> = sockets.iter().map(|(_, s)| s.user.id).collect();
+    users.sort_unstable();
+    users.dedup();
+    let current: HashMap<UserId, i64> = match service.token_versions(&users).await {
+        Ok(versions) => versions.into_iter().collect(),
+        Err(e) => {
+            tracing::warn!(error = %e, "revocation sweep skipped");
+            return;
+        }
+    };
+    for (sid, sess) in sockets {
+        if current.get(&sess.user.id) != Some(&sess.token_version) {
+            tracing::info!(user_id = sess.user.id, %sid, "token revoked: disconnecting");
+            sink.disconnect_local(sid);
+        }
+    }
+}
