@@ -119,36 +119,59 @@ impl Api {
         Ok(res.json::<Booked>().await.context("book response")?.chat_id)
     }
 
+    /// One page of a chat's stored messages after `after_seq`, oldest first
+    /// (at most `limit`), and whether more follow.
+    pub async fn page(
+        &self,
+        token: &str,
+        chat_id: i64,
+        after_seq: i64,
+        limit: u32,
+    ) -> anyhow::Result<(Vec<Stored>, bool)> {
+        let res = self
+            .http
+            .get(format!(
+                "{}/api/chats/{chat_id}/messages?afterSeq={after_seq}&limit={limit}",
+                self.base
+            ))
+            .bearer_auth(token)
+            .send()
+            .await
+            .context("history")?;
+        if !res.status().is_success() {
+            bail!(
+                "history of chat {chat_id}: {} {}",
+                res.status(),
+                res.text().await.unwrap_or_default()
+            );
+        }
+        let page: Page = res.json().await.context("history page")?;
+        Ok((page.messages, page.has_more))
+    }
+
     /// Every stored message of a chat, oldest first: pages of 200 by
     /// `afterSeq` while `hasMore`.
     pub async fn history(&self, token: &str, chat_id: i64) -> anyhow::Result<Vec<Stored>> {
         let mut all: Vec<Stored> = Vec::new();
         loop {
             let after = all.last().map_or(0, |m| m.seq);
-            let res = self
-                .http
-                .get(format!(
-                    "{}/api/chats/{chat_id}/messages?afterSeq={after}&limit=200",
-                    self.base
-                ))
-                .bearer_auth(token)
-                .send()
-                .await
-                .context("history")?;
-            if !res.status().is_success() {
-                bail!(
-                    "history of chat {chat_id}: {} {}",
-                    res.status(),
-                    res.text().await.unwrap_or_default()
-                );
-            }
-            let page: Page = res.json().await.context("history page")?;
-            let more = page.has_more && !page.messages.is_empty();
-            all.extend(page.messages);
+            let (messages, has_more) = self.page(token, chat_id, after, 200).await?;
+            let more = has_more && !messages.is_empty();
+            all.extend(messages);
             if !more {
                 return Ok(all);
             }
         }
+    }
+
+    /// Whether `GET /healthz` answers 200 within `timeout`.
+    pub async fn healthy(&self, timeout: std::time::Duration) -> bool {
+        self.http
+            .get(format!("{}/healthz", self.base))
+            .timeout(timeout)
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
     }
 }
 

@@ -7,20 +7,23 @@
 //! cargo run --release -p loadgen -- throughput [--chats 100] [--in-flight 8] [--duration 20]
 //! cargo run --release -p loadgen -- latency    [--chats 1000] [--rate 1] [--duration 30]
 //! cargo run --release -p loadgen -- idle       [--sockets 10000] [--chats 500] [--duration 10]
+//! cargo run --release -p loadgen -- storm      --spawn 'CMD' [--spawn 'CMD2'] --url URL [--url URL2]
 //! ```
 
 mod api;
 mod scenario;
 mod sio;
 mod stats;
+mod storm;
 
 use scenario::{Opts, Scenario};
 use std::time::Duration;
 
 const USAGE: &str = "\
-usage: loadgen <throughput|latency|idle> [flags]
+usage: loadgen <throughput|latency|idle|storm> [flags]
 
-  --url URL                  server base URL (default http://127.0.0.1:3000)
+  --url URL                  server base URL (default http://127.0.0.1:3000);
+                             storm: once per node, in --spawn's order
   --provider-url URL         throughput/latency: the providers' sockets connect
                              here (another node of the cluster; default --url)
   --chats N                  chats to open (throughput 100, latency 1000;
@@ -29,11 +32,27 @@ usage: loadgen <throughput|latency|idle> [flags]
   --rate R                   latency: messages per second per chat (default 1)
   --duration S               seconds to send (throughput 20, latency 30) or,
                              for idle, to hold the sockets open (default 10)
-  --sockets N                idle: sockets to open (default 10000)
+  --sockets N                idle, storm: sockets to open (default 10000)
   --server-pid PID           read the server's RSS and CPU from /proc/PID
-  --grace S                  wait for late deliveries after sending (default 5)
+  --grace S                  wait for late deliveries after sending (default 5);
+                             storm: how long after the kill everything may
+                             take to come back and catch up (default 60)
   --connect-concurrency N    sockets connecting at once (default 64)
   --setup-concurrency N      REST requests at once in setup (default 8)
+
+storm (reconnect storm): loadgen starts every node itself, opens --sockets
+joined sockets over --chats chats (round-robin over the nodes), SIGKILLs the
+last node, and every dropped socket reconnects with socket.io-client's
+backoff, rejoins with afterSeq and (customers) sends one message.
+  --spawn 'CMD'              command of node i, run as sh -c \"exec env CMD\"
+                             (NAME=value prefixes allowed, no shell
+                             operators); once per node, required
+  --restart true|false       start the killed node again at once (default:
+                             true with one node, false with several)
+  --duration S               storm: hold the joined sockets before the kill
+                             (default 2)
+  --reconnect-delay S        socket.io-client reconnectionDelay (default 1)
+  --reconnect-delay-max S    reconnectionDelayMax (default 5)
 
 The server must allow the send rate: run it with
 JOBCHAT_SEND_LIMIT_PER_SEC=1000000 (the default is 20 per socket).";
@@ -44,6 +63,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Opts, String> {
         Some("throughput") => Scenario::Throughput,
         Some("latency") => Scenario::Latency,
         Some("idle") => Scenario::Idle,
+        Some("storm") => Scenario::Storm,
         Some("-h" | "--help") | None => return Err(USAGE.to_owned()),
         Some(other) => return Err(format!("unknown scenario {other:?}\n\n{USAGE}")),
     };
@@ -51,23 +71,29 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Opts, String> {
         scenario,
         url: "http://127.0.0.1:3000".to_owned(),
         provider_url: None,
+        urls: Vec::new(),
         chats: match scenario {
             Scenario::Throughput => 100,
             Scenario::Latency => 1000,
-            Scenario::Idle => 500,
+            Scenario::Idle | Scenario::Storm => 500,
         },
         in_flight: 8,
         duration: Duration::from_secs(match scenario {
             Scenario::Throughput => 20,
             Scenario::Latency => 30,
             Scenario::Idle => 10,
+            Scenario::Storm => 2,
         }),
         rate: 1.0,
         sockets: 10_000,
         server_pid: None,
-        grace: Duration::from_secs(5),
+        grace: Duration::from_secs(if scenario == Scenario::Storm { 60 } else { 5 }),
         connect_concurrency: 64,
         setup_concurrency: 8,
+        spawn: Vec::new(),
+        restart: None,
+        reconnect_delay: Duration::from_secs(1),
+        reconnect_delay_max: Duration::from_secs(5),
     };
     while let Some(flag) = args.next() {
         // Both `--flag value` and `--flag=value`.
@@ -97,7 +123,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Opts, String> {
                 .ok_or_else(|| format!("{flag}: {value:?} is not a number of seconds"))
         };
         match flag.as_str() {
-            "--url" => opts.url = value.clone(),
+            "--url" => opts.urls.push(value.clone()),
             "--provider-url" => opts.provider_url = Some(value.clone()),
             "--chats" => opts.chats = count()?,
             "--in-flight" => opts.in_flight = count()?,
@@ -120,10 +146,64 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Opts, String> {
             "--grace" => opts.grace = secs()?,
             "--connect-concurrency" => opts.connect_concurrency = count()?,
             "--setup-concurrency" => opts.setup_concurrency = count()?,
+            "--spawn" => opts.spawn.push(value.clone()),
+            "--restart" => {
+                opts.restart = Some(match value.as_str() {
+                    "true" | "yes" | "1" => true,
+                    "false" | "no" | "0" => false,
+                    _ => return Err(format!("--restart: {value:?} is not true or false")),
+                });
+            }
+            "--reconnect-delay" => opts.reconnect_delay = secs()?,
+            "--reconnect-delay-max" => opts.reconnect_delay_max = secs()?,
             _ => return Err(format!("unknown flag {flag}\n\n{USAGE}")),
         }
     }
+    check_nodes(&mut opts)?;
     Ok(opts)
+}
+
+/// Several `--url`s, `--spawn` and `--restart` belong to storm;
+/// storm needs one `--spawn` per `--url`.
+fn check_nodes(opts: &mut Opts) -> Result<(), String> {
+    if opts.urls.is_empty() {
+        opts.urls.push(opts.url.clone());
+    }
+    opts.url = opts.urls[0].clone();
+    if opts.scenario != Scenario::Storm {
+        if opts.urls.len() > 1 {
+            return Err(format!(
+                "--url given {} times: only storm takes one per node (see --provider-url)",
+                opts.urls.len()
+            ));
+        }
+        if !opts.spawn.is_empty() || opts.restart.is_some() {
+            return Err("--spawn and --restart are for storm only".to_owned());
+        }
+        return Ok(());
+    }
+    if opts.spawn.is_empty() {
+        return Err(
+            "storm starts and kills the server nodes itself: give --spawn 'CMD' \
+             once per node (e.g. --spawn 'JOBCHAT_BIND=127.0.0.1:3021 target/release/server' \
+             --url http://127.0.0.1:3021)"
+                .to_owned(),
+        );
+    }
+    if opts.spawn.len() != opts.urls.len() {
+        return Err(format!(
+            "storm: {} --spawn but {} --url: node i serves the i-th --url",
+            opts.spawn.len(),
+            opts.urls.len()
+        ));
+    }
+    if opts.reconnect_delay.is_zero() || opts.reconnect_delay_max < opts.reconnect_delay {
+        return Err("--reconnect-delay must be > 0 and at most --reconnect-delay-max".to_owned());
+    }
+    if opts.provider_url.is_some() {
+        return Err("storm spreads the sockets over the --url nodes: no --provider-url".to_owned());
+    }
+    Ok(())
 }
 
 /// Thousands of sockets need thousands of descriptors: lift the soft limit
@@ -148,6 +228,7 @@ async fn main() -> std::process::ExitCode {
     let result = match opts.scenario {
         Scenario::Throughput | Scenario::Latency => scenario::messaging(&opts).await,
         Scenario::Idle => scenario::idle(&opts).await,
+        Scenario::Storm => storm::storm(&opts).await,
     };
     match result {
         Ok(report) => {
@@ -208,6 +289,94 @@ mod tests {
         assert_eq!(o.duration, Duration::from_millis(2500));
         assert_eq!(o.server_pid, Some(1234));
         assert_eq!(o.grace, Duration::from_secs(1));
+    }
+
+    #[test]
+    fn storm_takes_a_spawn_per_url() {
+        let one = parse(&[
+            "storm",
+            "--spawn",
+            "JOBCHAT_BIND=127.0.0.1:3021 target/release/server",
+            "--url",
+            "http://127.0.0.1:3021",
+        ])
+        .expect("parses");
+        assert_eq!(one.urls, ["http://127.0.0.1:3021"]);
+        assert_eq!(one.url, "http://127.0.0.1:3021");
+        assert_eq!(
+            one.spawn,
+            ["JOBCHAT_BIND=127.0.0.1:3021 target/release/server"]
+        );
+        assert_eq!((one.sockets, one.chats), (10_000, 500));
+        assert_eq!(one.grace, Duration::from_secs(60));
+        assert_eq!(one.duration, Duration::from_secs(2));
+        assert_eq!(one.restart, None);
+        assert_eq!(
+            (one.reconnect_delay, one.reconnect_delay_max),
+            (Duration::from_secs(1), Duration::from_secs(5))
+        );
+
+        let two = parse(&[
+            "storm",
+            "--url=http://127.0.0.1:3021",
+            "--spawn",
+            "A",
+            "--url",
+            "http://127.0.0.1:3022",
+            "--spawn=B",
+            "--restart",
+            "true",
+            "--reconnect-delay",
+            "0.5",
+            "--sockets",
+            "200",
+        ])
+        .expect("parses");
+        assert_eq!(two.urls, ["http://127.0.0.1:3021", "http://127.0.0.1:3022"]);
+        assert_eq!(two.url, "http://127.0.0.1:3021", "the first node");
+        assert_eq!(two.spawn, ["A", "B"]);
+        assert_eq!(two.restart, Some(true));
+        assert_eq!(two.reconnect_delay, Duration::from_millis(500));
+        assert_eq!(two.sockets, 200);
+
+        // The default URL counts as one.
+        let default = parse(&["storm", "--spawn", "A"]).expect("parses");
+        assert_eq!(default.urls, ["http://127.0.0.1:3000"]);
+    }
+
+    #[test]
+    fn storm_refusals() {
+        let no_spawn = parse(&["storm", "--url", "http://127.0.0.1:3021"]);
+        assert!(no_spawn.is_err_and(|e| e.contains("--spawn")));
+        // One spawn per URL.
+        assert!(parse(&["storm", "--spawn", "A", "--spawn", "B"]).is_err());
+        assert!(
+            parse(&[
+                "storm",
+                "--spawn",
+                "A",
+                "--url",
+                "http://a:1",
+                "--url",
+                "http://b:2"
+            ])
+            .is_err()
+        );
+        assert!(parse(&["storm", "--spawn", "A", "--restart", "maybe"]).is_err());
+        assert!(parse(&["storm", "--spawn", "A", "--reconnect-delay", "0"]).is_err());
+        assert!(
+            parse(&["storm", "--spawn", "A", "--reconnect-delay", "6"]).is_err(),
+            "above the max"
+        );
+        assert!(parse(&["storm", "--spawn", "A", "--provider-url", "http://b:2"]).is_err());
+        // Several URLs and --spawn are storm's alone.
+        assert!(parse(&["idle", "--url", "http://a:1", "--url", "http://b:2"]).is_err());
+        assert!(parse(&["throughput", "--spawn", "A"]).is_err());
+        assert!(parse(&["latency", "--restart", "false"]).is_err());
+        // A single --url keeps working elsewhere.
+        let t = parse(&["throughput", "--url", "http://a:1"]).expect("parses");
+        assert_eq!((t.url.as_str(), t.urls.len()), ("http://a:1", 1));
+        assert_eq!(t.grace, Duration::from_secs(5));
     }
 
     #[test]

@@ -8,6 +8,8 @@
 //!   does not wait for the previous ack).
 //! * `idle`: `sockets` authenticated sockets, each joined to one chat,
 //!   holding still; connect rate and the server's memory per socket.
+//! * `storm`: the server nodes started by loadgen, one killed under
+//!   joined sockets that reconnect, rejoin and send (`storm.rs`).
 //!
 //! Messages are tracked by `clientId` per chat: when emitted, when acked,
 //! and how often `new_message` reached the other participant's socket.
@@ -33,6 +35,7 @@ pub enum Scenario {
     Throughput,
     Latency,
     Idle,
+    Storm,
 }
 
 impl Scenario {
@@ -41,6 +44,7 @@ impl Scenario {
             Self::Throughput => "throughput",
             Self::Latency => "latency",
             Self::Idle => "idle",
+            Self::Storm => "storm",
         }
     }
 }
@@ -49,8 +53,11 @@ impl Scenario {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Opts {
     pub scenario: Scenario,
-    /// The server's HTTP base URL.
+    /// The server's HTTP base URL (the first `--url`).
     pub url: String,
+    /// Every `--url` in order (storm: node i serves `urls[i]`); `[url]`
+    /// for the other scenarios.
+    pub urls: Vec<String>,
     /// Where the providers' sockets connect (another node of the same
     /// cluster, scenario (d)); `None`: `url`.
     pub provider_url: Option<String>,
@@ -65,6 +72,15 @@ pub struct Opts {
     pub grace: Duration,
     pub connect_concurrency: usize,
     pub setup_concurrency: usize,
+    /// storm: the command that starts node i (`sh -c "exec env CMD"`).
+    pub spawn: Vec<String>,
+    /// storm: start the killed node again at once (`None`: yes with one
+    /// node, no with several).
+    pub restart: Option<bool>,
+    /// storm: socket.io-client's `reconnectionDelay` and
+    /// `reconnectionDelayMax`.
+    pub reconnect_delay: Duration,
+    pub reconnect_delay_max: Duration,
 }
 
 /// `http://host:port` → the Engine.IO WebSocket endpoint.
@@ -76,7 +92,7 @@ pub fn ws_url(base: &str) -> anyhow::Result<String> {
     Ok(format!("ws://{host}/socket.io/?EIO=4&transport=websocket"))
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 

@@ -24,10 +24,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio_tungstenite::tungstenite::Message as Frame;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
@@ -258,7 +258,8 @@ struct Outgoing {
 pub struct Client {
     out: mpsc::UnboundedSender<Outgoing>,
     next_ack_id: AtomicU64,
-    closed: Arc<AtomicBool>,
+    /// Turns `true` when the socket's task ends.
+    closed: watch::Receiver<bool>,
 }
 
 impl Client {
@@ -314,8 +315,8 @@ impl Client {
         }
 
         let (out, rx) = mpsc::unbounded_channel();
-        let closed = Arc::new(AtomicBool::new(false));
-        tokio::spawn(run(ws, rx, on_event, closed.clone()));
+        let (closed_tx, closed) = watch::channel(false);
+        tokio::spawn(run(ws, rx, on_event, closed_tx));
         Ok(Self {
             out,
             next_ack_id: AtomicU64::new(0),
@@ -369,7 +370,14 @@ impl Client {
 
     /// Whether the connection has ended (either side closed it).
     pub fn is_closed(&self) -> bool {
-        self.closed.load(Ordering::Acquire)
+        *self.closed.borrow()
+    }
+
+    /// Resolves once the connection has ended (at once if it already has).
+    pub async fn closed(&self) {
+        let mut closed = self.closed.clone();
+        // An error means the task is gone without saying so: closed too.
+        let _ = closed.wait_for(|c| *c).await;
     }
 }
 
@@ -391,7 +399,7 @@ async fn run(
     mut ws: Ws,
     mut out: mpsc::UnboundedReceiver<Outgoing>,
     on_event: Option<OnEvent>,
-    closed: Arc<AtomicBool>,
+    closed: watch::Sender<bool>,
 ) {
     let mut pending: HashMap<u64, oneshot::Sender<Ack>> = HashMap::new();
     'socket: loop {
@@ -453,7 +461,7 @@ async fn run(
             }
         }
     }
-    closed.store(true, Ordering::Release);
+    closed.send_replace(true);
     // `pending` is dropped here: every waiting ack sees the socket closed.
 }
 
