@@ -95,6 +95,18 @@ async fn run(
     }
 }
 
+/// `Db::insert_user_messages`, given up after `COMMIT_DEADLINE`.
+async fn store_within_deadline(
+    db: &Db,
+    messages: &[NewUserMessage],
+) -> Result<crate::storage::StoredBatch, StorageError> {
+    tokio::time::timeout(COMMIT_DEADLINE, db.insert_user_messages(messages))
+        .await
+        .unwrap_or(Err(StorageError::Unavailable(
+            "the database did not answer in time",
+        )))
+}
+
 async fn commit(db: &Db, batch: &mut Vec<Pending>, stored: &mpsc::UnboundedSender<FanOut>) {
     // Stable: a chat's messages keep their arrival order.
     batch.sort_by_key(|p| p.message.chat_id);
@@ -105,11 +117,7 @@ async fn commit(db: &Db, batch: &mut Vec<Pending>, stored: &mpsc::UnboundedSende
     metrics::commit_batch(batch.len());
     let messages: Vec<NewUserMessage> = batch.iter().map(|p| p.message.clone()).collect();
     let mut bells = Vec::new();
-    let attempt = tokio::time::timeout(COMMIT_DEADLINE, db.insert_user_messages(&messages))
-        .await
-        .unwrap_or(Err(StorageError::Unavailable(
-            "the database did not answer in time",
-        )));
+    let attempt = store_within_deadline(db, &messages).await;
     let results: Vec<Result<Option<SentMessage>, StorageError>> = match attempt {
         Ok(stored) => {
             bells = stored.bells;
@@ -124,14 +132,7 @@ async fn commit(db: &Db, batch: &mut Vec<Pending>, stored: &mpsc::UnboundedSende
             let mut one_by_one = Vec::with_capacity(batch.len());
             for m in &messages {
                 one_by_one.push(
-                    match tokio::time::timeout(
-                        COMMIT_DEADLINE,
-                        db.insert_user_messages(std::slice::from_ref(m)),
-                    )
-                    .await
-                    .unwrap_or(Err(StorageError::Unavailable(
-                        "the database did not answer in time",
-                    ))) {
+                    match store_within_deadline(db, std::slice::from_ref(m)).await {
                         Ok(mut stored) => {
                             bells.append(&mut stored.bells);
                             Ok(stored.results.pop().flatten())
