@@ -176,6 +176,10 @@ pub struct ChatSummary {
     pub last_message: Option<Message>,
     /// The seq of the chat's newest message (0 when it has none).
     pub last_seq: Seq,
+    /// The caller left this chat (an LSM whose dispute was settled): a
+    /// read-only transcript up to `last_seq`, no live room, no posting.
+    #[serde(default)]
+    pub left: bool,
     pub unread_count: i64,
 }
 

@@ -198,6 +198,35 @@ test('works at 375 px wide', async ({ browser }) => {
   await phone.context.close();
 });
 
+test('the LSM settles the dispute and leaves: the transcript stays, read-only', async () => {
+  const form = lsm.page.locator('form.resolve', { hasText: JOB });
+  await form.getByLabel('Resolution').fill('Provider comes back Friday at no charge.');
+  await form.getByRole('button', { name: 'Resolve' }).click();
+  for (const a of [customer, provider, lsm]) {
+    await expect(popup(a.page).locator('.msg.system', { hasText: 'resolved the dispute' })).toBeVisible();
+  }
+  await expect(popup(lsm.page).locator('.left-note')).toContainText('left it');
+  await expect(popup(lsm.page).getByLabel('Message')).toHaveCount(0);
+  await expect(row(customer.page).locator('.pill-resolved')).toBeVisible();
+
+  // What the two say next is theirs alone.
+  await send(customer.page, 'Friday works, thanks');
+  await expect(popup(provider.page).locator('.msg', { hasText: 'Friday works, thanks' })).toBeVisible();
+  await expect(popup(customer.page).locator('.popup-people .person', { hasText: 'Lena Manager' })).toHaveCount(0);
+  await lsm.page.waitForTimeout(500);
+  await expect(popup(lsm.page).locator('.msg', { hasText: 'Friday works, thanks' })).toHaveCount(0);
+  await shot(lsm.page, '11-lsm-left');
+
+  // After a reload the window comes back as the transcript, quietly.
+  await lsm.page.reload();
+  await expect(lsm.page.locator('.connection')).toHaveAttribute('data-status', 'connected');
+  await expect(popup(lsm.page).locator('.msg', { hasText: 'I will help settle this' })).toBeVisible();
+  await expect(popup(lsm.page).locator('.left-note')).toBeVisible();
+  await expect(popup(lsm.page).locator('.msg', { hasText: 'Friday works, thanks' })).toHaveCount(0);
+  await lsm.page.waitForTimeout(500);
+  await expect(lsm.page.locator('.toast')).toHaveCount(0);
+});
+
 test('corrupt or foreign local data is discarded, never a crash', async () => {
   const page = customer.page;
   await page.evaluate(() => {

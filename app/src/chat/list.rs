@@ -49,6 +49,7 @@ pub(crate) mod tests {
             dispute: None,
             last_message: None,
             last_seq: 0,
+            left: false,
             unread_count: 0,
         }
     }

@@ -102,6 +102,28 @@ pub fn after_send(result: Result<SendReply, RequestFailure>, connected: bool) ->
     }
 }
 
+/// What to do when a `join_chat` got no reply.
+#[derive(Clone, Debug, PartialEq)]
+pub enum JoinRetry {
+    /// Refused for good (not allowed, no such chat): tell the user.
+    GiveUp(String),
+    /// Refused for now, or no answer on a live connection: join again after
+    /// `retry_delay_ms`.
+    TryAgain,
+    /// No answer because the connection dropped: the reconnect joins again.
+    OnReconnect,
+}
+
+/// The rule for joins, the same as for sends (`after_send`).
+pub fn after_join_failure(failure: RequestFailure, connected: bool) -> JoinRetry {
+    match failure {
+        RequestFailure::Refused(e) if e.code.is_definite() => JoinRetry::GiveUp(e.message),
+        RequestFailure::Refused(_) => JoinRetry::TryAgain,
+        _ if connected => JoinRetry::TryAgain,
+        _ => JoinRetry::OnReconnect,
+    }
+}
+
 /// The next message to send: the first queued one (failed ones wait for
 /// the user).
 pub fn next_to_send(outbox: &[Outgoing]) -> Option<&Outgoing> {
@@ -187,6 +209,30 @@ mod tests {
         assert_eq!(
             after_send(Err(RequestFailure::TimedOut), false),
             SendOutcome::Queued
+        );
+    }
+
+    #[test]
+    fn joins_are_retried_unless_refused_for_good() {
+        let refused = |code| RequestFailure::Refused(AppError::new(code, "nope"));
+        assert_eq!(
+            after_join_failure(refused(ErrorCode::NotFound), true),
+            JoinRetry::GiveUp("nope".into())
+        );
+        assert_eq!(
+            after_join_failure(refused(ErrorCode::Forbidden), false),
+            JoinRetry::GiveUp("nope".into())
+        );
+        for code in [ErrorCode::Unavailable, ErrorCode::RateLimited] {
+            assert_eq!(after_join_failure(refused(code), true), JoinRetry::TryAgain);
+        }
+        assert_eq!(
+            after_join_failure(RequestFailure::TimedOut, true),
+            JoinRetry::TryAgain
+        );
+        assert_eq!(
+            after_join_failure(RequestFailure::TimedOut, false),
+            JoinRetry::OnReconnect
         );
     }
 

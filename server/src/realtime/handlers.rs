@@ -359,6 +359,11 @@ async fn join_chat<A: Adapter>(
         chat_id = tracing::field::Empty
     );
     async {
+        // What the join did before it failed, to be undone: a refused join
+        // (the catch-up read timed out, the database is down) must not
+        // leave the socket in the room, half joined, receiving live
+        // messages with a gap before them that nobody will fill.
+        let mut joined: Option<ChatId> = None;
         let result: Result<JoinReply, ServiceError> = within(async {
             service.limits().socket_event(sess.user.id)?;
             let req: JoinChat = parse(data)?;
@@ -373,6 +378,16 @@ async fn join_chat<A: Adapter>(
             // Join before reading the catch-up so nothing falls between the
             // two; an overlap is harmless (clients de-duplicate by seq).
             s.join(chat_room(chat));
+            joined = Some(chat);
+            let (messages, has_more) = match after {
+                Some(after) => {
+                    let page = service.catch_up(chat, after).await?;
+                    (Some(page.messages), Some(page.has_more))
+                }
+                None => (None, None),
+            };
+            let presence = service.chat_presence(chat).await?;
+            // Nothing below can fail: only now is the join announced.
             let first_tab = sess.enter_room(sink.presence(), chat).await;
             emit_to_socket(&s, &JoinedChat { chat_id: chat });
             if first_tab == Some(true) {
@@ -382,21 +397,19 @@ async fn join_chat<A: Adapter>(
                 };
                 emit_to_others(&s, chat, &joined).await;
             }
-            let (messages, has_more) = match after {
-                Some(after) => {
-                    let page = service.catch_up(chat, after).await?;
-                    (Some(page.messages), Some(page.has_more))
-                }
-                None => (None, None),
-            };
             Ok(JoinReply {
                 chat_id: chat,
                 messages,
                 has_more,
-                presence: service.chat_presence(chat).await?,
+                presence,
             })
         })
         .await;
+        if let (Err(_), Some(chat)) = (&result, joined) {
+            // Also when this socket had joined before: the client is told
+            // the join failed and will join again, from its newest seq.
+            leave_room(&s, &sess, &sink, chat).await;
+        }
         reply::<_, JoinChat>(ack, result);
     }
     .instrument(span)
@@ -423,15 +436,26 @@ async fn leave_chat<A: Adapter>(
     if sess.typing_stopped(chat, None) {
         emit_typing(&s, &sess.user, chat, false).await;
     }
+    leave_room(&s, &sess, &sink, chat).await;
+    reply::<_, LeaveChat>(ack, Ok(LeaveReply { chat_id: chat }));
+}
+
+/// Takes the socket out of the chat's room; the others hear `user_left`
+/// when it was the user's last socket there.
+async fn leave_room<A: Adapter>(
+    s: &SocketRef<A>,
+    sess: &SocketSession,
+    sink: &SocketSink,
+    chat: ChatId,
+) {
     s.leave(chat_room(chat));
     if sess.leave_room(sink.presence(), chat).await == Some(true) {
         let left = UserLeft {
             chat_id: chat,
             user: chat_user(&sess.user),
         };
-        emit_to_others(&s, chat, &left).await;
+        emit_to_others(s, chat, &left).await;
     }
-    reply::<_, LeaveChat>(ack, Ok(LeaveReply { chat_id: chat }));
 }
 
 // ---- messages ---------------------------------------------------------------
@@ -522,9 +546,11 @@ async fn typing<A: Adapter>(
             });
         }
         let req: SetTyping = parse(data)?;
-        if !sess.is_in(req.chat_id) {
-            // Not joined from this socket: check the database (not cached,
-            // so a participant who lost access is refused at once).
+        if !sess.is_in(req.chat_id) || !s.rooms().contains(&chat_room(req.chat_id).into()) {
+            // Not joined from this socket (or taken out of the room since,
+            // e.g. an LSM whose dispute was settled on another node): check
+            // the database (not cached, so a participant who lost access is
+            // refused at once).
             service.authorize_chat(&sess.user, req.chat_id).await?;
         }
         if req.is_typing {

@@ -36,6 +36,8 @@ pub(super) trait Rooms: Send + Sync {
     async fn close_local(&self);
     /// Closes every socket in `room`, on every node.
     async fn disconnect_room(&self, room: String);
+    /// Takes every socket in `room` out of room `leave`, on every node.
+    async fn leave_everywhere(&self, room: String, leave: String);
     /// This node's sockets that passed the handshake, with their sessions.
     fn local_sessions(&self) -> Vec<(Sid, Arc<SocketSession>)>;
     /// Closes one of this node's sockets.
@@ -90,6 +92,16 @@ impl<A: Adapter> Rooms for SocketIo<A> {
             crate::metrics::redis_error("disconnect");
             if let Err(e) = self.local().to(room).disconnect().await {
                 tracing::warn!(error = %e, "local disconnect failed");
+            }
+        }
+    }
+
+    async fn leave_everywhere(&self, room: String, leave: String) {
+        if let Err(e) = self.to(room.clone()).leave(leave.clone()).await {
+            tracing::warn!(%room, error = %e, "leaving on other nodes failed; leaving on this node");
+            crate::metrics::redis_error("leave");
+            if let Err(e) = self.local().to(room).leave(leave).await {
+                tracing::warn!(error = %e, "local leave failed");
             }
         }
     }
@@ -226,6 +238,14 @@ impl EventSink for SocketSink {
     async fn disconnect_user(&self, user: UserId) {
         if let Some(rooms) = self.rooms.get() {
             rooms.disconnect_room(user_room(user)).await;
+        }
+    }
+
+    async fn remove_from_chat(&self, user: UserId, chat: ChatId) {
+        if let Some(rooms) = self.rooms.get() {
+            rooms
+                .leave_everywhere(user_room(user), chat_room(chat))
+                .await;
         }
     }
 }

@@ -31,6 +31,10 @@ pub trait EventSink: Send + Sync + 'static {
     /// Closes every socket of `user`, on every node (their sessions were
     /// revoked). Best effort: a failure is the sink's to log.
     async fn disconnect_user(&self, user: UserId);
+
+    /// Takes every socket of `user` out of the chat's room, on every node
+    /// (they left the chat). Best effort: a failure is the sink's to log.
+    async fn remove_from_chat(&self, user: UserId, chat: ChatId);
 }
 
 /// The service's handle on the sink, with typed helpers.
@@ -81,6 +85,11 @@ impl Broadcaster {
     pub async fn disconnect_user(&self, user: UserId) {
         self.sink.disconnect_user(user).await
     }
+
+    /// Takes every socket of `user` out of the chat's room, on every node.
+    pub async fn remove_from_chat(&self, user: UserId, chat: ChatId) {
+        self.sink.remove_from_chat(user, chat).await
+    }
 }
 
 struct Nowhere;
@@ -92,4 +101,5 @@ impl EventSink for Nowhere {
         HashSet::new()
     }
     async fn disconnect_user(&self, _: UserId) {}
+    async fn remove_from_chat(&self, _: UserId, _: ChatId) {}
 }

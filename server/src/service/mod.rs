@@ -19,8 +19,8 @@ pub use limits::Limiters;
 use crate::auth::{self, Claims, Keys};
 use crate::metrics;
 use crate::storage::{
-    Bell, Cursor, Db, LsmLoad, NewDispute, NewUser, NewUserMessage, Notice, PageQuery, Settlement,
-    StorageError,
+    Bell, Cursor, Db, LsmLoad, Membership, NewDispute, NewUser, NewUserMessage, Notice, PageQuery,
+    Settlement, StorageError,
 };
 use app::api::{Booking, DisputeOpened};
 use app::model::{
@@ -28,8 +28,8 @@ use app::model::{
     UserId, UserRef,
 };
 use app::protocol::{
-    ChatCreated, DisputeResolved, LsmInvited, NewMessage, NewNotification, ParticipantState,
-    PresenceChanged, ReadMarker,
+    ChatCreated, ChatUser, DisputeResolved, LsmInvited, NewMessage, NewNotification,
+    ParticipantState, PresenceChanged, ReadMarker, UserLeft,
 };
 use app::validate::{
     ClientId, Description, Email, MessageText, Name, Password, Reason, Resolution, Title,
@@ -44,6 +44,10 @@ pub const DEFAULT_PAGE: i64 = 50;
 pub const MAX_PAGE: i64 = 200;
 /// Most messages a join's catch-up returns (`hasMore` says if there are more).
 pub const CATCH_UP_LIMIT: i64 = 500;
+
+/// The refusal for an LSM acting in a chat they left.
+const LEFT_CHAT: &str =
+    "you left this chat when its dispute was settled; its transcript stays readable";
 
 /// The authenticated caller: a verified token whose version is still the
 /// account's, with the account's role and name as stored now.
@@ -581,13 +585,24 @@ impl Service {
         })
     }
 
-    /// The caller's role in a chat. Someone not in it gets `not_found`,
-    /// the very answer of a chat that does not exist (same message, one
-    /// query either way), so outsiders cannot probe which chat ids exist.
+    /// The caller's role in a chat they are in now (to post, join the
+    /// live room, type, raise a dispute). Someone never in it gets
+    /// `not_found`, the very answer of a chat that does not exist (same
+    /// message, one query either way), so outsiders cannot probe which
+    /// chat ids exist; an LSM who left it gets `forbidden`.
     pub async fn authorize_chat(&self, actor: &AuthUser, chat: ChatId) -> Result<Role> {
+        let m = self.membership(actor, chat).await?;
+        if m.left_seq.is_some() {
+            return Err(ServiceError::Forbidden(LEFT_CHAT));
+        }
+        Ok(m.role)
+    }
+
+    /// The caller's place in a chat they are or were in (to read it).
+    async fn membership(&self, actor: &AuthUser, chat: ChatId) -> Result<Membership> {
         self.inner
             .db
-            .participant_role(chat, actor.id)
+            .membership(chat, actor.id)
             .await?
             .ok_or(ServiceError::NotFound("chat"))
     }
@@ -615,13 +630,15 @@ impl Service {
         chat: ChatId,
         query: PageQuery,
     ) -> Result<MessagePage> {
-        self.authorize_chat(actor, chat).await?;
-        self.history_authorized(chat, query).await
+        // Someone who left reads the transcript up to their leaving.
+        let m = self.membership(actor, chat).await?;
+        let (messages, has_more) = self.inner.db.list_messages(chat, query, m.left_seq).await?;
+        Ok(MessagePage { messages, has_more })
     }
 
     /// History for a caller already known to be in the chat.
     pub async fn history_authorized(&self, chat: ChatId, query: PageQuery) -> Result<MessagePage> {
-        let (messages, has_more) = self.inner.db.list_messages(chat, query).await?;
+        let (messages, has_more) = self.inner.db.list_messages(chat, query, None).await?;
         Ok(MessagePage { messages, has_more })
     }
 
@@ -700,7 +717,8 @@ impl Service {
         };
         let Some(sent) = self.inner.sends.store(new).await? else {
             // Not in the chat, or no such chat: one answer for both, as for
-            // reads (`authorize_chat`).
+            // reads; someone who left it is told so (`authorize_chat`).
+            self.authorize_chat(actor, chat).await?;
             return Err(ServiceError::NotFound("chat"));
         };
         if sent.created {
@@ -715,7 +733,11 @@ impl Service {
         chat: ChatId,
         message: MessageId,
     ) -> Result<()> {
-        self.authorize_chat(actor, chat).await?;
+        if self.membership(actor, chat).await?.left_seq.is_some() {
+            // They left having read it all (the settlement moved their
+            // marker); there is nothing more for them to read.
+            return Ok(());
+        }
         self.mark_read_authorized(actor, chat, message).await
     }
 
@@ -753,13 +775,23 @@ impl Service {
         chat: ChatId,
         reason: Reason,
     ) -> Result<DisputeOpened> {
-        self.authorize_chat(actor, chat).await?;
+        if self.authorize_chat(actor, chat).await? == Role::Lsm {
+            return Err(ServiceError::Forbidden(
+                "an LSM settles disputes; the customer or the provider raises them",
+            ));
+        }
         let db = &self.inner.db;
-        let lsm = least_busy(db.lsm_loads().await?).ok_or_else(|| {
-            ServiceError::Unavailable(
-                "no local service manager account exists yet; ask an operator to create one".into(),
-            )
-        })?;
+        // The LSM who settled this chat's last dispute knows the case;
+        // otherwise whoever has the fewest open disputes.
+        let lsm = match db.former_lsm(chat).await? {
+            Some(former) => former,
+            None => least_busy(db.lsm_loads().await?).ok_or_else(|| {
+                ServiceError::Unavailable(
+                    "no local service manager account exists yet; ask an operator to create one"
+                        .into(),
+                )
+            })?,
+        };
         let job_title = db.chat_job_title(chat).await?;
         let announcement = texts::dispute_opened(&actor.name, &lsm.name, reason.as_str());
         let title = texts::added_to_dispute_title(&job_title);
@@ -811,11 +843,7 @@ impl Service {
         if dispute.lsm_id != actor.id {
             // The chat's own people know the dispute exists and are told
             // why not; anyone else gets the answer of a missing dispute.
-            if db
-                .participant_role(dispute.chat_id, actor.id)
-                .await?
-                .is_none()
-            {
+            if db.membership(dispute.chat_id, actor.id).await?.is_none() {
                 return Err(ServiceError::NotFound("dispute"));
             }
             return Err(ServiceError::Forbidden(
@@ -837,6 +865,7 @@ impl Service {
             .resolve_dispute(Settlement {
                 dispute_id,
                 chat_id: chat,
+                lsm: actor.id,
                 resolution: resolution.as_str(),
                 announcement: &announcement,
                 notify: &notify,
@@ -855,6 +884,19 @@ impl Service {
             resolution: resolution.as_str().to_owned(),
         };
         b.to_chat(chat, &settled).await;
+        // The LSM has left: out of the live room on every node (their
+        // browser reloads the list on `dispute_resolved` and shows the
+        // transcript read-only); the others see them go.
+        b.remove_from_chat(actor.id, chat).await;
+        let left = UserLeft {
+            chat_id: chat,
+            user: ChatUser {
+                id: actor.id,
+                name: actor.name.clone(),
+                role: actor.role,
+            },
+        };
+        b.to_chat(chat, &left).await;
         for (user, n) in resolved.notifications {
             b.to_user(user, &NewNotification(n)).await;
         }
@@ -937,4 +979,5 @@ mod tests {
             Some(Some(Cursor::Seq(3)))
         );
     }
+
 }

@@ -72,7 +72,7 @@ fn statements(db: &Db) -> Statements {
                    ORDER BY id FOR UPDATE",
             members: "SELECT p.chat_id, p.user_id \
                       FROM jsonb_to_recordset(CAST($1 AS JSONB)) AS x(c BIGINT, u BIGINT) \
-                      JOIN chat_participants p ON p.chat_id = x.c AND p.user_id = x.u",
+                      JOIN chat_participants p ON p.chat_id = x.c AND p.user_id = x.u AND p.left_seq IS NULL",
             existing: "SELECT m.chat_id, m.sender_id, m.client_id, m.id \
                        FROM jsonb_to_recordset(CAST($1 AS JSONB)) AS x(c BIGINT, s BIGINT, k TEXT) \
                        JOIN messages m ON m.chat_id = x.c AND m.sender_id = x.s AND m.client_id = x.k",
@@ -93,7 +93,7 @@ fn statements(db: &Db) -> Statements {
                 "INSERT INTO notifications (user_id, kind, chat_id, title, title_suffix, body, count, created_at, updated_at) \
                  SELECT p.user_id, 'new_message', x.c, x.t, x.sfx, x.b, x.n, $2, $2 \
                  FROM jsonb_to_recordset(CAST($1 AS JSONB)) AS x(c BIGINT, s BIGINT, n BIGINT, t TEXT, sfx TEXT, b TEXT) \
-                 JOIN chat_participants p ON p.chat_id = x.c AND p.user_id <> x.s \
+                 JOIN chat_participants p ON p.chat_id = x.c AND p.user_id <> x.s AND p.left_seq IS NULL \
                  {BELL_UPSERT} RETURNING user_id, {NOTIFICATION_COLUMNS}"
             ),
         },
@@ -102,7 +102,8 @@ fn statements(db: &Db) -> Statements {
             // (`insert_user_messages` issues a no-op UPDATE first).
             lock: "SELECT id, last_seq FROM chats WHERE id IN (SELECT value FROM json_each($1))",
             members: "SELECT p.chat_id, p.user_id FROM json_each($1) AS x \
-                      JOIN chat_participants p ON p.chat_id = x.value->>'c' AND p.user_id = x.value->>'u'",
+                      JOIN chat_participants p ON p.chat_id = x.value->>'c' AND p.user_id = x.value->>'u' \
+                      AND p.left_seq IS NULL",
             existing: "SELECT m.chat_id, m.sender_id, m.client_id, m.id FROM json_each($1) AS x \
                        JOIN messages m ON m.chat_id = x.value->>'c' AND m.sender_id = x.value->>'s' \
                        AND m.client_id = x.value->>'k'",
@@ -121,6 +122,7 @@ fn statements(db: &Db) -> Statements {
                    x.value->>'n', $2, $2 \
                  FROM json_each($1) AS x \
                  JOIN chat_participants p ON p.chat_id = x.value->>'c' AND p.user_id <> x.value->>'s' \
+                   AND p.left_seq IS NULL \
                  WHERE true {BELL_UPSERT} RETURNING user_id, {NOTIFICATION_COLUMNS}"
             ),
         },

@@ -4,10 +4,19 @@
 use super::messages::{MessageRow, fetch_message_tx, insert_system_message_tx};
 use super::{Db, Result, StorageError, now, on_pool};
 use app::model::{
-    ChatId, ChatSummary, DisputeRef, DisputeStatus, Message, Participant, Role, UserId,
+    ChatId, ChatSummary, DisputeRef, DisputeStatus, Message, Participant, Role, Seq, UserId,
 };
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
+
+/// Someone's place in a chat.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Membership {
+    pub role: Role,
+    /// The chat's seq when they left it (an LSM whose dispute was
+    /// settled); `None` while they are in it.
+    pub left_seq: Option<Seq>,
+}
 
 pub struct BookedJob {
     pub job_id: i64,
@@ -23,6 +32,8 @@ struct ChatRow {
     job_title: String,
     lsm_invited: bool,
     last_seq: i64,
+    /// Set when the caller left the chat (an LSM after the dispute).
+    left_seq: Option<i64>,
     unread_count: i64,
     dispute_id: Option<i64>,
     dispute_status: Option<String>,
@@ -97,16 +108,21 @@ impl Db {
         })
     }
 
-    /// The user's role in the chat, or `None` when they are not a participant.
-    pub async fn participant_role(&self, chat_id: ChatId, user_id: UserId) -> Result<Option<Role>> {
-        let row: Option<(String,)> = on_pool!(self, pool => {
-            sqlx::query_as("SELECT role FROM chat_participants WHERE chat_id = $1 AND user_id = $2")
+    /// The user's place in the chat, or `None` when they were never in it.
+    pub async fn membership(&self, chat_id: ChatId, user_id: UserId) -> Result<Option<Membership>> {
+        let row: Option<(String, Option<i64>)> = on_pool!(self, pool => {
+            sqlx::query_as("SELECT role, left_seq FROM chat_participants WHERE chat_id = $1 AND user_id = $2")
                 .bind(chat_id)
                 .bind(user_id)
                 .fetch_optional(pool)
                 .await?
         });
-        Ok(row.and_then(|(r,)| Role::parse(&r)))
+        Ok(row.and_then(|(r, left_seq)| {
+            Some(Membership {
+                role: Role::parse(&r)?,
+                left_seq,
+            })
+        }))
     }
 
     pub async fn chat_job_title(&self, chat_id: ChatId) -> Result<String> {
@@ -119,12 +135,14 @@ impl Db {
         Ok(row.0)
     }
 
-    /// Everyone in a chat (online flags are filled in by the caller).
+    /// Everyone in a chat now, those who left aside (online flags are
+    /// filled in by the caller).
     pub async fn chat_participants(&self, chat_id: ChatId) -> Result<Vec<Participant>> {
         let rows: Vec<ParticipantRow> = on_pool!(self, pool => {
             sqlx::query_as(
                 "SELECT p.chat_id, u.id, u.name, p.role, p.last_read_message_id, p.last_read_seq FROM chat_participants p \
-                 JOIN users u ON u.id = p.user_id WHERE p.chat_id = $1 ORDER BY p.joined_at, u.id",
+                 JOIN users u ON u.id = p.user_id WHERE p.chat_id = $1 AND p.left_seq IS NULL \
+                 ORDER BY p.joined_at, u.id",
             )
             .bind(chat_id)
             .fetch_all(pool)
@@ -144,13 +162,14 @@ impl Db {
         Ok(rows.into_iter().map(|r| r.0).collect())
     }
 
-    /// Everyone who shares at least one chat with the user (for presence).
+    /// Everyone who shares at least one chat with the user now (for presence).
     pub async fn contacts_of(&self, user_id: UserId) -> Result<Vec<UserId>> {
         let rows: Vec<(i64,)> = on_pool!(self, pool => {
             sqlx::query_as(
                 "SELECT DISTINCT o.user_id FROM chat_participants me \
                  JOIN chat_participants o ON o.chat_id = me.chat_id \
-                 WHERE me.user_id = $1 AND o.user_id <> $1",
+                 WHERE me.user_id = $1 AND o.user_id <> $1 \
+                 AND me.left_seq IS NULL AND o.left_seq IS NULL",
             )
             .bind(user_id)
             .fetch_all(pool)
@@ -161,9 +180,14 @@ impl Db {
 
     /// The caller's chats, most recent activity first, in two queries however
     /// many chats there are. `online` is left false for the caller to fill.
+    /// A chat the caller left shows as it was when they left (its last
+    /// message, seq and unread count stop there) and lists only the people
+    /// still in it.
     pub async fn list_chats(&self, user_id: UserId) -> Result<Vec<ChatSummary>> {
-        const CHATS: &str = "SELECT c.id, c.job_id, j.title AS job_title, c.lsm_invited, c.last_seq, \
+        const CHATS: &str = "SELECT c.id, c.job_id, j.title AS job_title, c.lsm_invited, \
+            COALESCE(me.left_seq, c.last_seq) AS last_seq, me.left_seq, \
             (SELECT COUNT(*) FROM messages x WHERE x.chat_id = c.id AND x.seq > me.last_read_seq \
+               AND x.seq <= COALESCE(me.left_seq, x.seq) \
                AND (x.sender_id IS NULL OR x.sender_id <> me.user_id)) AS unread_count, \
             d.id AS dispute_id, d.status AS dispute_status, \
             m.id AS m_id, m.seq AS m_seq, m.sender_id AS m_sender_id, u.name AS m_sender_name, u.role AS m_sender_role, \
@@ -171,14 +195,15 @@ impl Db {
             FROM chat_participants me \
             JOIN chats c ON c.id = me.chat_id \
             JOIN jobs j ON j.id = c.job_id \
-            LEFT JOIN messages m ON m.id = c.last_message_id \
+            LEFT JOIN messages m ON m.id = CASE WHEN me.left_seq IS NULL THEN c.last_message_id \
+              ELSE (SELECT l.id FROM messages l WHERE l.chat_id = c.id AND l.seq = me.left_seq) END \
             LEFT JOIN users u ON u.id = m.sender_id \
             LEFT JOIN disputes d ON d.id = (SELECT MAX(dd.id) FROM disputes dd WHERE dd.chat_id = c.id) \
             WHERE me.user_id = $1 \
-            ORDER BY COALESCE(c.last_message_id, 0) DESC, c.id DESC";
+            ORDER BY COALESCE(m.id, 0) DESC, c.id DESC";
         const PARTICIPANTS: &str = "SELECT p.chat_id, u.id, u.name, p.role, p.last_read_message_id, p.last_read_seq FROM chat_participants p \
             JOIN users u ON u.id = p.user_id \
-            WHERE p.chat_id IN (SELECT chat_id FROM chat_participants WHERE user_id = $1) \
+            WHERE p.chat_id IN (SELECT chat_id FROM chat_participants WHERE user_id = $1) AND p.left_seq IS NULL \
             ORDER BY p.chat_id, p.joined_at, u.id";
         let (chats, people): (Vec<ChatRow>, Vec<ParticipantRow>) = on_pool!(self, pool => {
             (
@@ -227,6 +252,7 @@ impl Db {
                     dispute,
                     last_message,
                     last_seq: c.last_seq,
+                    left: c.left_seq.is_some(),
                     unread_count: c.unread_count,
                 })
             })

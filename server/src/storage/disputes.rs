@@ -1,5 +1,5 @@
 //! Disputes: storing that an LSM joined a chat, and that a dispute was
-//! settled. Who is picked and what the messages say are the service's
+//! settled (and the LSM left it, keeping the transcript up to then). Who is picked and what the messages say are the service's
 //! decisions; here each write is one transaction, and the database settles
 //! races (a unique index for "one open dispute per chat", a status guard
 //! for "resolved once").
@@ -26,6 +26,8 @@ pub struct NewDispute<'a> {
 pub struct Settlement<'a> {
     pub dispute_id: i64,
     pub chat_id: ChatId,
+    /// The dispute's LSM, who leaves the chat with the settlement.
+    pub lsm: UserId,
     pub resolution: &'a str,
     /// The system message posted in the chat.
     pub announcement: &'a str,
@@ -115,8 +117,9 @@ impl Db {
             .collect())
     }
 
-    /// Opens a dispute: the dispute row, the LSM as a participant, the
-    /// system message and the LSM's notification, all or nothing. A second
+    /// Opens a dispute: the dispute row, the LSM as a participant (back in
+    /// the chat if they had left it), the system message and the LSM's
+    /// notification, all or nothing. A second
     /// open dispute in the chat, concurrent or not, is `AlreadyOpen`.
     pub async fn open_dispute(&self, new: NewDispute<'_>) -> Result<OpenedDispute, DisputeError> {
         let chat_id = new.chat_id;
@@ -147,7 +150,7 @@ impl Db {
                     .await?;
                 sqlx::query(
                     "INSERT INTO chat_participants (chat_id, user_id, role, joined_at) VALUES ($1, $2, 'lsm', $3) \
-                     ON CONFLICT (chat_id, user_id) DO NOTHING",
+                     ON CONFLICT (chat_id, user_id) DO UPDATE SET left_seq = NULL",
                 )
                 .bind(chat_id)
                 .bind(new.lsm)
@@ -174,6 +177,24 @@ impl Db {
         }
     }
 
+    /// The LSM who last settled a dispute in this chat and left it, if
+    /// they are still an LSM: a new dispute goes back to them, who know
+    /// the case.
+    pub async fn former_lsm(&self, chat_id: ChatId) -> Result<Option<UserRef>> {
+        let row: Option<(i64, String)> = on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT u.id, u.name FROM chat_participants p JOIN users u ON u.id = p.user_id \
+                 WHERE p.chat_id = $1 AND p.role = 'lsm' AND p.left_seq IS NOT NULL \
+                 AND u.role = 'lsm' AND u.deleted_at IS NULL \
+                 ORDER BY p.left_seq DESC LIMIT 1",
+            )
+            .bind(chat_id)
+            .fetch_optional(pool)
+            .await?
+        });
+        Ok(row.map(|(id, name)| UserRef { id, name }))
+    }
+
     pub async fn get_dispute(&self, id: i64) -> Result<Option<DisputeRow>> {
         Ok(on_pool!(self, pool => {
             sqlx::query_as("SELECT id, chat_id, lsm_id, status FROM disputes WHERE id = $1")
@@ -183,7 +204,8 @@ impl Db {
         }))
     }
 
-    /// Settles an open dispute: its status, the system message and the
+    /// Settles an open dispute: its status, the system message, the LSM
+    /// leaving the chat right after that message (read up to it) and the
     /// notifications, all or nothing. `AlreadyResolved` when it is not open
     /// (a concurrent second resolve finds the status already changed).
     pub async fn resolve_dispute(
@@ -208,6 +230,16 @@ impl Db {
             }
             let id = insert_system_message_tx!(tx, s.chat_id, s.announcement);
             let message = fetch_message_tx!(tx, id);
+            sqlx::query(
+                "UPDATE chat_participants SET left_seq = $3, last_read_seq = $3, last_read_message_id = $4 \
+                 WHERE chat_id = $1 AND user_id = $2 AND role = 'lsm'",
+            )
+            .bind(s.chat_id)
+            .bind(s.lsm)
+            .bind(message.seq)
+            .bind(message.id)
+            .execute(&mut *tx)
+            .await?;
             let mut notifications = Vec::with_capacity(s.notify.len());
             for &user in s.notify {
                 let n = insert_notification_tx!(

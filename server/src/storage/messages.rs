@@ -69,7 +69,7 @@ macro_rules! insert_message_tx {
         let taken: Option<(i64,)> = sqlx::query_as(
             "UPDATE chats SET last_seq = last_seq + 1 \
              WHERE id = $1 AND ($2 IS NULL OR EXISTS ( \
-                 SELECT 1 FROM chat_participants WHERE chat_id = $1 AND user_id = $2)) \
+                 SELECT 1 FROM chat_participants WHERE chat_id = $1 AND user_id = $2 AND left_seq IS NULL)) \
              RETURNING last_seq",
         )
         .bind($chat)
@@ -252,10 +252,12 @@ impl Db {
     /// * neither — the newest `limit` messages.
     ///
     /// `has_more` says whether more exist beyond the page in the direction read.
+    /// `upto` caps the history at that seq (what someone who left may read).
     pub async fn list_messages(
         &self,
         chat_id: ChatId,
         q: PageQuery,
+        upto: Option<Seq>,
     ) -> Result<(Vec<Message>, bool)> {
         let fetch = q.limit + 1;
         let (sql, ascending) = match q.after {
@@ -280,6 +282,7 @@ impl Db {
             Some(c) => self.resolve_cursor(chat_id, c, false).await?,
             None => i64::MAX,
         };
+        let upper = upper.min(upto.map_or(i64::MAX, |seq| seq.saturating_add(1)));
         let rows: Vec<MessageRow> = on_pool!(self, pool => {
             sqlx::query_as(&sql).bind(chat_id).bind(lower).bind(upper).bind(fetch).fetch_all(pool).await?
         });

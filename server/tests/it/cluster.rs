@@ -8,10 +8,11 @@ use crate::helpers::{
     Backend, Node, TestApp, TestSocket, TestUser, pair, spawn_clustered, test_redis,
 };
 use app::api::DisputeOpened;
+use app::error::ErrorCode;
 use app::model::{Message, MessagePage};
 use app::protocol::{
-    LsmInvited, NewMessage, NewNotification, PresenceChanged, SetTyping, Typing, UserJoined,
-    UserLeft,
+    DisputeResolved, JoinChat, LsmInvited, NewMessage, NewNotification, PresenceChanged, SetTyping,
+    Typing, UserJoined, UserLeft,
 };
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -87,15 +88,6 @@ async fn settle(
     (held, gaps)
 }
 
-/// Every `new_message` for `chat` that arrives within `settle` of the last.
-async fn heard(sock: &mut TestSocket, chat: i64, settle: Duration) -> Vec<Message> {
-    sock.take_events::<NewMessage>(settle)
-        .await
-        .into_iter()
-        .map(|n| n.0)
-        .filter(|m| m.chat_id == chat)
-        .collect()
-}
 
 fn by_seq(history: &BTreeMap<i64, Message>, after: i64) -> BTreeMap<i64, i64> {
     history
@@ -210,12 +202,45 @@ async fn the_seed_flow_across_two_nodes() {
         ("provider", &mut p, &provider),
         ("lsm", &mut l, &lsm),
     ] {
-        let heard = heard(sock, chat, SETTLE).await;
+        let heard = sock.heard(chat, SETTLE).await;
         let (held, _) = settle(&a, user, chat, from, heard).await;
         let newest = *held.keys().next_back().expect("messages");
         assert_eq!(held, by_seq(&all, from), "{who}");
         assert_eq!(newest, *all.keys().next_back().expect("history"), "{who}");
     }
+
+    // Settled through node A: the LSM's socket on node B leaves the room.
+    let (status, body) = a
+        .post(
+            &format!("/api/disputes/{}/resolve", opened.dispute_id),
+            Some(&lsm.token),
+            json!({ "resolution": "Half the parts refunded" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    l.expect_event_where(|r: &DisputeResolved| r.chat_id == chat)
+        .await;
+    c.expect_event_where(|v: &UserLeft| v.user.id == lsm.id)
+        .await;
+    let after = c.send(chat, "Just us again").await;
+    p.expect_event_where(|m: &NewMessage| m.0.id == after.id)
+        .await;
+    assert!(
+        l.heard(chat, SETTLE)
+            .await
+            .iter()
+            .all(|m| m.seq < after.seq),
+        "the LSM on node B still heard the chat"
+    );
+    let refused = l
+        .request(&JoinChat {
+            chat_id: chat,
+            after_seq: None,
+            after_message_id: None,
+        })
+        .await
+        .expect_err("a join after leaving");
+    assert_eq!(refused.code, ErrorCode::Forbidden);
     drop(c2);
     drop(b);
 }
@@ -278,7 +303,7 @@ async fn concurrent_writers_on_two_nodes_share_one_order() {
         ("provider on B", &mut on_b, &provider),
         ("customer's tab on B", &mut watch_b, &customer),
     ] {
-        let heard = heard(sock, chat, SETTLE).await;
+        let heard = sock.heard(chat, SETTLE).await;
         assert_eq!(heard.len(), all.len() - 1, "{who}: every message once");
         let (held, gaps) = settle(&a, user, chat, 1, heard).await;
         assert_eq!(gaps, 0, "{who}: nothing lost on the way");
@@ -307,7 +332,7 @@ async fn lost_broadcasts_are_closed_by_seq() {
         ("customer", &mut c, &customer),
         ("provider", &mut p, &provider),
     ] {
-        let heard = heard(sock, chat, SETTLE).await;
+        let heard = sock.heard(chat, SETTLE).await;
         assert_eq!(heard.len(), 8, "{who}: a third was dropped");
         let (held, gaps) = settle(&a, user, chat, 1, heard).await;
         assert!(gaps >= 1, "{who}: the gaps were seen and fetched");
@@ -547,7 +572,7 @@ async fn redis_down_then_back() {
     // The provider's tab on B closes what it missed through seq.
     let all = history(&a, &customer, chat).await;
     assert_gap_free(&all);
-    let heard_b = heard(&mut p_b, chat, SETTLE).await;
+    let heard_b = p_b.heard(chat, SETTLE).await;
     let mut everything = heard_b;
     everything.push(last);
     everything.sort_by_key(|m| m.seq);

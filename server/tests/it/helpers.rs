@@ -49,6 +49,17 @@ pub struct TestDb {
     pg_drop: Option<(String, String)>,
 }
 
+impl TestDb {
+    /// A database this test did not make (nothing is removed afterwards).
+    pub fn external(url: DatabaseUrl) -> Self {
+        Self {
+            url,
+            _dir: None,
+            pg_drop: None,
+        }
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let Some((admin_url, name)) = self.pg_drop.take() {
@@ -222,10 +233,19 @@ pub async fn spawn_app_configured(
     tuning: Tuning,
     configure: impl FnOnce(&mut Config),
 ) -> Option<TestApp> {
+    let db = test_db(backend).await?;
+    Some(spawn_app_on(db, tuning, configure).await)
+}
+
+/// The app on a database the caller provides.
+pub async fn spawn_app_on(
+    db: TestDb,
+    tuning: Tuning,
+    configure: impl FnOnce(&mut Config),
+) -> TestApp {
     if std::env::var("TEST_LOG").is_ok() {
         server::telemetry::init("info,server=debug");
     }
-    let db = test_db(backend).await?;
     let data_dir = std::env::temp_dir();
     let mut config = Config::for_tests(db.url.clone(), data_dir);
     configure(&mut config);
@@ -238,14 +258,14 @@ pub async fn spawn_app_configured(
     tokio::spawn(app.run_until(async {
         let _ = rx.await;
     }));
-    Some(TestApp {
+    TestApp {
         addr,
         client: reqwest::Client::builder().build().expect("http client"),
         service,
         config,
         shutdown: Some(tx),
         _db: db,
-    })
+    }
 }
 
 /// A signed-in test user.
@@ -398,6 +418,7 @@ impl TestApp {
 /// SIGKILL when dropped (or by `kill`).
 pub struct Node {
     pub addr: String,
+    pub port: u16,
     child: std::process::Child,
     _dir: tempfile::TempDir,
 }
@@ -408,11 +429,16 @@ impl TestApp {
     }
 
     pub async fn spawn_node_with(&self, extra_env: &[(&str, &str)]) -> Node {
-        let c = &self.config;
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")
             .port();
+        self.spawn_node_on(port, extra_env).await
+    }
+
+    /// A node on `port` (a restart of one that was stopped there).
+    pub async fn spawn_node_on(&self, port: u16, extra_env: &[(&str, &str)]) -> Node {
+        let c = &self.config;
         let dir = tempfile::tempdir().expect("temp dir");
         let database = match &c.database {
             DatabaseUrl::Sqlite(u) | DatabaseUrl::Postgres(u) => u.clone(),
@@ -446,6 +472,7 @@ impl TestApp {
         let child = cmd.spawn().expect("server binary starts");
         let node = Node {
             addr: format!("http://127.0.0.1:{port}"),
+            port,
             child,
             _dir: dir,
         };
@@ -474,6 +501,25 @@ impl Node {
     pub fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+
+    /// SIGTERM (a graceful restart), then waits up to `wait` for the exit;
+    /// `None` when it is still running then (it is killed).
+    pub async fn terminate(&mut self, wait: Duration) -> Option<std::process::ExitStatus> {
+        let sent = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success(), "SIGTERM sent");
+        let until = std::time::Instant::now() + wait;
+        while std::time::Instant::now() < until {
+            if let Some(status) = self.child.try_wait().expect("child status") {
+                return Some(status);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.kill();
+        None
     }
 
     pub async fn socket(&self, user: &TestUser) -> TestSocket {
@@ -784,6 +830,17 @@ impl TestSocket {
             .await
             .iter()
             .map(|v| decode::<E>(v).expect("checked on arrival"))
+            .collect()
+    }
+
+    /// Every `new_message` for `chat` that arrives within `settle` (and
+    /// those already queued), in arrival order.
+    pub async fn heard(&mut self, chat: ChatId, settle: Duration) -> Vec<Message> {
+        self.take_events::<NewMessage>(settle)
+            .await
+            .into_iter()
+            .map(|n| n.0)
+            .filter(|m| m.chat_id == chat)
             .collect()
     }
 

@@ -750,7 +750,122 @@ both_backends!(lsm_joins_a_dispute_live, |app: TestApp| async move {
             }
         );
     }
+    lsm_leaves_with_the_settlement(&app, chat, (&customer, &provider, &lsm), (c, p, l)).await;
 });
+
+/// After settling, the LSM has left: out of the live room, reads the
+/// transcript up to the settlement, cannot post, type, join or raise a
+/// dispute; a new dispute brings the same LSM back.
+async fn lsm_leaves_with_the_settlement(
+    app: &TestApp,
+    chat: i64,
+    (customer, provider, lsm): (&TestUser, &TestUser, &TestUser),
+    (mut c, mut p, mut l): (TestSocket, TestSocket, TestSocket),
+) {
+    for sock in [&mut c, &mut p] {
+        sock.expect_event_where(|v: &UserLeft| v.user.id == lsm.id && v.chat_id == chat)
+            .await;
+    }
+    let settled = history(app, customer, chat).await;
+    let settlement = settled.last().expect("the settlement").clone();
+    assert_eq!(settlement.kind, MessageKind::System);
+
+    let bells = || app.get("/api/notifications", Some(&lsm.token));
+    let bells_before = bells().await.1;
+    let private = c.send(chat, "Between the two of us now").await;
+    p.expect_event_where(|m: &NewMessage| m.0.id == private.id)
+        .await;
+    assert!(
+        l.take_events::<NewMessage>(QUIET)
+            .await
+            .iter()
+            .all(|m| m.0.seq <= settlement.seq),
+        "the LSM is out of the live room"
+    );
+    assert_eq!(
+        history(app, lsm, chat).await,
+        settled,
+        "the transcript up to the settlement, nothing after"
+    );
+    let (_, list) = app.get("/api/chats", Some(&lsm.token)).await;
+    let list: Vec<ChatSummary> = serde_json::from_value(list).expect("chats");
+    let theirs = list.iter().find(|s| s.id == chat).expect("still listed");
+    assert!(theirs.left);
+    assert_eq!(theirs.last_seq, settlement.seq);
+    assert_eq!(theirs.unread_count, 0);
+    assert!(theirs.participants.iter().all(|x| x.id != lsm.id));
+    assert_eq!(
+        bells().await.1,
+        bells_before,
+        "no bell for a chat they left"
+    );
+    assert_eq!(
+        refused_with(l.request(&message(chat, "One more thing")).await),
+        ErrorCode::Forbidden
+    );
+    assert_eq!(
+        refused_with(l.request(&join(chat)).await),
+        ErrorCode::Forbidden
+    );
+    assert_eq!(
+        refused_with(
+            l.request(&SetTyping {
+                chat_id: chat,
+                is_typing: true
+            })
+            .await
+        ),
+        ErrorCode::Forbidden
+    );
+    let (status, body) = app
+        .post(
+            &format!("/api/chats/{chat}/dispute"),
+            Some(&lsm.token),
+            json!({ "reason": "I disagree with myself" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(
+        p.take_events::<Typing>(QUIET).await.is_empty(),
+        "no typing from someone who left"
+    );
+
+    // A new dispute: the LSM who knows the case comes back, though another
+    // is less busy.
+    let other_chat = app.book(customer, provider).await;
+    let (status, body) = app
+        .post(
+            &format!("/api/chats/{other_chat}/dispute"),
+            Some(&customer.token),
+            json!({ "reason": "A different job" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let idle = app.create_lsm().await;
+    let (status, body) = app
+        .post(
+            &format!("/api/chats/{chat}/dispute"),
+            Some(&provider.token),
+            json!({ "reason": "The fix did not hold" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let reopened: DisputeOpened = serde_json::from_value(body).expect("opened");
+    assert_eq!(reopened.lsm.id, lsm.id, "not {}", idle.id);
+    l.expect_event_where(|i: &LsmInvited| i.chat_id == chat)
+        .await;
+    l.join(chat).await;
+    let back = c.send(chat, "Welcome back").await;
+    l.expect_event_where(|m: &NewMessage| m.0.id == back.id)
+        .await;
+    assert!(
+        history(app, lsm, chat)
+            .await
+            .iter()
+            .any(|m| m.id == private.id),
+        "back in the chat, the whole history is theirs again"
+    );
+}
 
 // 9 ---------------------------------------------------------------------------
 

@@ -3,8 +3,8 @@
 use crate::helpers::{Backend, test_storage};
 use app::model::{MessageKind, Role, UserId};
 use server::storage::{
-    Cursor, Db, DisputeError, NewDispute, NewUser, NewUserMessage, Notice, PageQuery, Settlement,
-    StorageError,
+    Cursor, Db, DisputeError, Membership, NewDispute, NewUser, NewUserMessage, Notice, PageQuery,
+    Settlement, StorageError,
 };
 
 macro_rules! storage_case {
@@ -76,12 +76,18 @@ storage_case!(
         assert_eq!(booked.message.kind, MessageKind::System);
         assert_eq!(booked.message.content, "Booked: Paint the fence");
         assert_eq!(
-            db.participant_role(booked.chat_id, c).await.expect("q"),
-            Some(Role::Customer)
+            db.membership(booked.chat_id, c).await.expect("q"),
+            Some(Membership {
+                role: Role::Customer,
+                left_seq: None
+            })
         );
         assert_eq!(
-            db.participant_role(booked.chat_id, p).await.expect("q"),
-            Some(Role::Provider)
+            db.membership(booked.chat_id, p).await.expect("q"),
+            Some(Membership {
+                role: Role::Provider,
+                left_seq: None
+            })
         );
         let chats = db.list_chats(c).await.expect("list");
         assert_eq!(chats.len(), 1);
@@ -130,6 +136,7 @@ storage_case!(sends_are_idempotent_per_client_id, |db: Db| async move {
                 limit: 50,
                 ..Default::default()
             },
+            None,
         )
         .await
         .expect("list");
@@ -161,6 +168,7 @@ storage_case!(paging_has_no_gaps_or_duplicates, |db: Db| async move {
                     after: None,
                     limit: 25,
                 },
+                None,
             )
             .await
             .expect("page");
@@ -186,12 +194,45 @@ storage_case!(paging_has_no_gaps_or_duplicates, |db: Db| async move {
                 after: Some(Cursor::Id(seen[100])),
                 limit: 50,
             },
+            None,
         )
         .await
         .expect("after");
     assert_eq!(
         after.iter().map(|m| m.id).collect::<Vec<_>>(),
         seen[101..].to_vec()
+    );
+    assert!(!more);
+    // Capped (someone who left at seq 60): nothing beyond it, either way.
+    let (capped, more) = db
+        .list_messages(
+            chat,
+            PageQuery {
+                limit: 25,
+                ..Default::default()
+            },
+            Some(60),
+        )
+        .await
+        .expect("capped");
+    assert_eq!(capped.last().map(|m| m.seq), Some(60));
+    assert_eq!(capped.len(), 25);
+    assert!(more);
+    let (capped, more) = db
+        .list_messages(
+            chat,
+            PageQuery {
+                after: Some(Cursor::Seq(55)),
+                limit: 25,
+                ..Default::default()
+            },
+            Some(60),
+        )
+        .await
+        .expect("capped after");
+    assert_eq!(
+        capped.iter().map(|m| m.seq).collect::<Vec<_>>(),
+        vec![56, 57, 58, 59, 60]
     );
     assert!(!more);
 });
@@ -248,10 +289,16 @@ fn dispute<'a>(chat_id: i64, raised_by: UserId, lsm: UserId, reason: &'a str) ->
     }
 }
 
-fn settlement<'a>(dispute_id: i64, chat_id: i64, notify: &'a [UserId]) -> Settlement<'a> {
+fn settlement<'a>(
+    dispute_id: i64,
+    chat_id: i64,
+    lsm: UserId,
+    notify: &'a [UserId],
+) -> Settlement<'a> {
     Settlement {
         dispute_id,
         chat_id,
+        lsm,
         resolution: "refund",
         announcement: "resolved: refund",
         notify,
@@ -289,10 +336,11 @@ storage_case!(
         assert_eq!(d1.message.kind, MessageKind::System);
         assert_eq!(d1.notification.title, "added");
         assert_eq!(d1.notification.kind, "dispute_opened");
-        assert_eq!(
-            db.participant_role(chat1, l1).await.expect("q"),
-            Some(Role::Lsm)
-        );
+        let lsm_in_chat = Some(Membership {
+            role: Role::Lsm,
+            left_seq: None,
+        });
+        assert_eq!(db.membership(chat1, l1).await.expect("q"), lsm_in_chat);
         assert!(
             matches!(db.open_dispute(dispute(chat1, c, l2, "again")).await, Err(DisputeError::AlreadyOpen(id)) if id == d1.dispute_id)
         );
@@ -336,20 +384,81 @@ storage_case!(
 
         let notify = [c, p];
         let resolved = db
-            .resolve_dispute(settlement(d1.dispute_id, chat1, &notify))
+            .resolve_dispute(settlement(d1.dispute_id, chat1, l1, &notify))
             .await
             .expect("resolve");
         assert_eq!(resolved.notifications.len(), 2);
         assert_eq!(resolved.message.content, "resolved: refund");
+        // The LSM left with the settlement: read up to it, out of the chat.
+        let left = Some(Membership {
+            role: Role::Lsm,
+            left_seq: Some(resolved.message.seq),
+        });
+        assert_eq!(db.membership(chat1, l1).await.expect("q"), left);
+        assert_eq!(
+            db.former_lsm(chat1).await.expect("q").map(|u| u.id),
+            Some(l1)
+        );
+        assert!(
+            db.chat_participants(chat1)
+                .await
+                .expect("q")
+                .iter()
+                .all(|x| x.id != l1),
+            "a departed LSM is not among the chat's people"
+        );
+        // What the others say next is not theirs to read, nor to be rung for.
+        db.insert_user_message(chat1, c, "between us", "after-lsm")
+            .await
+            .expect("send")
+            .expect("a participant");
+        let theirs = db.list_chats(l1).await.expect("list");
+        let one = theirs.iter().find(|x| x.id == chat1).expect("still listed");
+        assert!(one.left);
+        assert_eq!(one.last_seq, resolved.message.seq);
+        assert_eq!(one.unread_count, 0);
+        assert_eq!(
+            one.last_message.as_ref().map(|m| m.id),
+            Some(resolved.message.id)
+        );
+        assert!(one.participants.iter().all(|x| x.id != l1));
+        assert!(
+            db.list_notifications(l1, true)
+                .await
+                .expect("bells")
+                .iter()
+                .all(|n| n.kind != "new_message"),
+            "no bell for a chat they left"
+        );
+        assert!(
+            db.insert_user_message(chat1, l1, "still here?", "lsm-after")
+                .await
+                .expect("send")
+                .is_none(),
+            "a departed LSM cannot post"
+        );
+        let customers = db.list_chats(c).await.expect("list");
+        let theirs = customers.iter().find(|x| x.id == chat1).expect("listed");
+        assert!(!theirs.left);
+        assert!(theirs.last_seq > resolved.message.seq);
         assert!(matches!(
-            db.resolve_dispute(settlement(d1.dispute_id, chat1, &notify))
+            db.resolve_dispute(settlement(d1.dispute_id, chat1, l1, &notify))
                 .await,
             Err(DisputeError::AlreadyResolved)
         ));
-        // A new dispute may open once the first is resolved.
+        // A new dispute may open once the first is resolved, and brings the
+        // LSM back into the chat.
         db.open_dispute(dispute(chat1, c, l1, "new problem"))
             .await
             .expect("reopen");
+        assert_eq!(db.membership(chat1, l1).await.expect("q"), lsm_in_chat);
+        assert!(
+            !db.list_chats(l1)
+                .await
+                .expect("list")
+                .iter()
+                .any(|x| x.id == chat1 && x.left)
+        );
     }
 );
 

@@ -68,7 +68,20 @@ pub fn refresh(ctx: ChatContext) {
                     .filter(|id| threads::is_visible(ctx, *id))
                     .collect();
                 list::clear_unread(&mut chats, &visible);
+                // Open chats the user was brought back into (an LSM for a
+                // new dispute) are joined again; open chats they left are
+                // loaded as transcripts if the join was refused first.
+                let back: Vec<ChatId> = ctx.chats.with_untracked(|old| {
+                    chats
+                        .iter()
+                        .filter(|c| c.left || old.iter().any(|o| o.id == c.id && o.left))
+                        .map(|c| c.id)
+                        .collect()
+                });
                 ctx.chats.set(chats);
+                for chat in back {
+                    threads::rejoin(ctx, chat);
+                }
                 ctx.chats_loaded.set(true);
             }
             Err(e) => report(ctx, &e),

@@ -4,11 +4,12 @@
 
 use super::connection::connected;
 use super::{ACK_TIMEOUT_MS, backup, chats, history, me_id, presence, socket::Socket};
-use crate::chat::outgoing::RequestFailure;
+use crate::chat::outgoing::{JoinRetry, after_join_failure, retry_delay_ms};
 use crate::chat::{ChatContext, OpenChat, Thread, typing};
 use crate::model::{ChatId, Message, MessageId, UserId};
 use crate::protocol::{JoinChat, JoinReply, LeaveChat, MarkRead, NewMessage, ReadMarker};
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 
 /// Windows on screen at most; opening another closes the oldest.
 const MAX_OPEN: usize = 3;
@@ -78,6 +79,28 @@ pub fn close_chat(ctx: ChatContext, chat: ChatId) {
     }
 }
 
+/// Whether the chat list says the user left this chat.
+fn has_left(ctx: ChatContext, chat: ChatId) -> bool {
+    // The live list once loaded, else the server-rendered one.
+    untrack(|| ctx.chat(chat)).is_some_and(|c| c.left)
+}
+
+fn is_loaded(ctx: ChatContext, chat: ChatId) -> bool {
+    ctx.threads
+        .with_untracked(|t| t.get(&chat).is_some_and(|th| th.loaded))
+}
+
+/// A chat whose window is open came back (the user was brought back into
+/// it, e.g. an LSM for a new dispute): enter its room again.
+pub fn rejoin(ctx: ChatContext, chat: ChatId) {
+    let open = ctx
+        .open
+        .with_untracked(|o| o.iter().any(|o| o.chat_id == chat));
+    if open {
+        join(ctx, chat);
+    }
+}
+
 /// After a (re)connect: every open chat's room again.
 pub fn rejoin_open(ctx: ChatContext) {
     for o in ctx.open.get_untracked() {
@@ -92,6 +115,18 @@ pub fn rejoin_open(ctx: ChatContext) {
 /// the catch-up or the page, duplicates merge by id, and a message that
 /// still went missing (a lost event) shows as a gap and is fetched.
 fn join(ctx: ChatContext, chat: ChatId) {
+    join_attempt(ctx, chat, 0);
+}
+
+fn join_attempt(ctx: ChatContext, chat: ChatId, attempt: u32) {
+    if has_left(ctx, chat) {
+        // A chat the user left has no live room: its transcript is read
+        // over HTTP (the server caps it where they left).
+        if !is_loaded(ctx, chat) {
+            history::load_latest(ctx, chat);
+        }
+        return;
+    }
     let Some(s) = connected(ctx) else { return };
     let after = ctx.threads.with_untracked(|t| {
         t.get(&chat)
@@ -110,9 +145,28 @@ fn join(ctx: ChatContext, chat: ChatId) {
                 history::load_latest(ctx, chat);
             }
         }
-        Err(RequestFailure::Refused(e)) => ctx.toast.set(Some(e.message)),
-        // No answer: the next reconnect joins again.
-        Err(_) => {}
+        Err(failure) => match after_join_failure(failure, connected(ctx).is_some()) {
+            // Refused because the user left it (the list said otherwise
+            // when the join went out): show the transcript instead.
+            JoinRetry::GiveUp(_) if has_left(ctx, chat) => join_attempt(ctx, chat, attempt),
+            JoinRetry::GiveUp(reason) => ctx.toast.set(Some(reason)),
+            // Refused for now (server trouble, rate limit) or unanswered
+            // on a live connection: the chat would otherwise sit without
+            // live messages until the next reconnect.
+            JoinRetry::TryAgain => {
+                spawn_local(async move {
+                    gloo_timers::future::TimeoutFuture::new(retry_delay_ms(attempt)).await;
+                    let still_open = ctx
+                        .open
+                        .with_untracked(|open| open.iter().any(|o| o.chat_id == chat));
+                    if still_open {
+                        join_attempt(ctx, chat, attempt.saturating_add(1));
+                    }
+                });
+            }
+            // The connection dropped: the reconnect joins every open chat.
+            JoinRetry::OnReconnect => {}
+        },
     });
 }
 

@@ -56,6 +56,9 @@ fn ChatPopup(chat_id: ChatId) -> impl IntoView {
     // Stay on the newest message unless the user scrolled up; sending
     // brings the view back down.
     let pinned = RwSignal::new(true);
+    // An LSM who settled the chat's dispute has left it: the transcript
+    // stays to read, with no box to write in.
+    let left = Memo::new(move |_| chat.chat(chat_id).is_some_and(|c| c.left));
     let label_id = format!("chat-{chat_id}-title");
     let title_id = label_id.clone();
     view! {
@@ -64,8 +67,15 @@ fn ChatPopup(chat_id: ChatId) -> impl IntoView {
             <Show when=move || !minimized.get()>
                 <AddLsmForm chat_id state=add_lsm/>
                 <MessageList chat_id pinned/>
-                <TypingLine chat_id/>
-                <Composer chat_id pinned/>
+                <Show
+                    when=move || !left.get()
+                    fallback=|| view! {
+                        <p class="left-note" role="status">"You settled this chat's dispute and left it. The conversation up to then stays here to read."</p>
+                    }
+                >
+                    <TypingLine chat_id/>
+                    <Composer chat_id pinned/>
+                </Show>
             </Show>
         </section>
     }
