@@ -7,6 +7,7 @@ mod helpers;
 mod accounts;
 mod chats;
 mod cluster;
+mod faults;
 mod hostile;
 mod openapi;
 mod realtime;
