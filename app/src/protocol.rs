@@ -531,4 +531,87 @@ mod tests {
         assert!(decode_ack::<SendReply>(json!({ "ok": true })).is_err());
         assert!(decode_ack::<Empty>(json!("nonsense")).is_err());
     }
+
+    /// Properties of the request parsers the server runs on every socket
+    /// payload: any JSON at all decodes or is refused, never a panic; a
+    /// request that decodes keeps exactly the fields it was given.
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+        use serde_json::Value;
+
+        const KEYS: &[&str] = &[
+            "chatId",
+            "content",
+            "clientId",
+            "afterSeq",
+            "afterMessageId",
+            "messageId",
+            "isTyping",
+            "ok",
+            "error",
+        ];
+
+        fn json_value() -> impl Strategy<Value = Value> {
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::Bool),
+                any::<i64>().prop_map(Value::from),
+                any::<u64>().prop_map(Value::from),
+                any::<f64>().prop_map(Value::from),
+                any::<String>().prop_map(Value::String),
+            ];
+            leaf.prop_recursive(6, 64, 8, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..8).prop_map(Value::Array),
+                    prop::collection::vec((prop::sample::select(KEYS), inner), 0..8).prop_map(
+                        |fields| Value::Object(
+                            fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+                        )
+                    ),
+                ]
+            })
+        }
+
+        proptest! {
+            #[test]
+            fn any_json_decodes_or_is_refused(v in json_value()) {
+                let _ = serde_json::from_value::<JoinChat>(v.clone());
+                let _ = serde_json::from_value::<LeaveChat>(v.clone());
+                let _ = serde_json::from_value::<MarkRead>(v.clone());
+                let _ = serde_json::from_value::<SetTyping>(v.clone());
+                if let Ok(send) = serde_json::from_value::<SendMessage>(v.clone()) {
+                    prop_assert_eq!(v.get("content"), Some(&Value::String(send.content)));
+                    prop_assert_eq!(v.get("chatId").and_then(Value::as_i64), Some(send.chat_id));
+                }
+                let _ = decode_ack::<SendReply>(v.clone());
+                let _ = decode_ack::<JoinReply>(v);
+            }
+
+            #[test]
+            fn requests_round_trip(
+                chat_id in any::<i64>(),
+                after in proptest::option::of(any::<i64>()),
+                content in any::<String>(),
+                client_id in "[a-zA-Z0-9_-]{0,64}",
+                is_typing in any::<bool>(),
+            ) {
+                let join = JoinChat { chat_id, after_seq: after, after_message_id: None };
+                prop_assert_eq!(serde_json::from_value::<JoinChat>(serde_json::to_value(&join).expect("round trip")).expect("round trip"), join);
+                let send = SendMessage { chat_id, content, client_id };
+                prop_assert_eq!(serde_json::from_value::<SendMessage>(serde_json::to_value(&send).expect("round trip")).expect("round trip"), send);
+                let typing = SetTyping { chat_id, is_typing };
+                prop_assert_eq!(serde_json::from_value::<SetTyping>(serde_json::to_value(&typing).expect("round trip")).expect("round trip"), typing);
+            }
+
+            #[test]
+            fn refusals_round_trip_through_the_ack(message in any::<String>()) {
+                let refused: Result<Empty, AppError> =
+                    Err(AppError::new(ErrorCode::BadRequest, message));
+                let ack = encode_ack(&refused);
+                prop_assert_eq!(ack["ok"].as_bool(), Some(false));
+                prop_assert_eq!(decode_ack::<Empty>(ack).expect("round trip"), refused);
+            }
+        }
+    }
 }

@@ -226,4 +226,90 @@ mod tests {
         assert!(ClientId::parse("a b").is_err());
         assert!(ClientId::parse(&"a".repeat(65)).is_err());
     }
+
+    /// Properties over arbitrary input: never a panic; a value is accepted
+    /// exactly when the rule says so; what comes out parses to itself.
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn allowed(c: char) -> bool {
+            !c.is_control() || matches!(c, '\n' | '\t' | '\r')
+        }
+
+        fn text_rule(raw: &str, min: usize, max: usize) -> bool {
+            let t = raw.trim();
+            (min..=max).contains(&t.chars().count()) && t.chars().all(allowed)
+        }
+
+        /// Any string, biased towards the edges: long runs, spaces,
+        /// controls, multi-byte characters.
+        fn input() -> impl Strategy<Value = String> {
+            prop_oneof![
+                any::<String>(),
+                "[ \t\n]{0,3}[a-zé😀\u{7}\u{0}]{0,90}[ \t\n]{0,3}",
+                ("[a-z]{1,3}", 0usize..4_200).prop_map(|(s, n)| s.repeat(n)),
+            ]
+        }
+
+        proptest! {
+            #[test]
+            fn text_newtypes_follow_their_rule(raw in input()) {
+                macro_rules! check {
+                    ($t:ty) => {
+                        let parsed = <$t>::parse(&raw);
+                        prop_assert_eq!(parsed.is_ok(), text_rule(&raw, <$t>::MIN, <$t>::MAX));
+                        if let Ok(v) = parsed {
+                            prop_assert_eq!(v.as_str(), raw.trim());
+                            prop_assert_eq!(<$t>::parse(v.as_str()), Ok(v.clone()));
+                        }
+                    };
+                }
+                check!(Name);
+                check!(Title);
+                check!(Reason);
+                check!(Resolution);
+                check!(MessageText);
+                prop_assert_eq!(Description::parse(Some(&raw)).is_ok(), text_rule(&raw, 0, Description::MAX));
+            }
+
+            #[test]
+            fn emails_come_out_normalised(raw in prop_oneof![
+                any::<String>(),
+                "[ A-Za-z0-9.+@_-]{0,70}",
+                "[a-zA-Z0-9]{1,70}@[a-z]{1,10}\\.[a-z]{2,4}",
+            ]) {
+                if let Ok(e) = Email::parse(&raw) {
+                    let s = e.as_str();
+                    prop_assert!(s.len() <= 254);
+                    prop_assert_eq!(s.matches('@').count(), 1);
+                    prop_assert!(!s.chars().any(char::is_whitespace));
+                    prop_assert_eq!(s.to_lowercase(), s);
+                    let (local, domain) = s.split_once('@').expect("an @");
+                    prop_assert!(!local.is_empty() && local.len() <= 64);
+                    prop_assert!(domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.'));
+                    prop_assert_eq!(Email::parse(s), Ok(e.clone()));
+                }
+            }
+
+            #[test]
+            fn passwords_are_kept_as_given(raw in input()) {
+                let n = raw.chars().count();
+                match Password::parse(&raw) {
+                    Ok(p) => {
+                        prop_assert!((8..=128).contains(&n));
+                        prop_assert_eq!(p.expose(), raw.as_str());
+                    }
+                    Err(_) => prop_assert!(!(8..=128).contains(&n)),
+                }
+            }
+
+            #[test]
+            fn client_ids_are_plain_tokens(raw in prop_oneof![any::<String>(), "[a-zA-Z0-9_ -]{0,70}"]) {
+                let rule = (1..=64).contains(&raw.len())
+                    && raw.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+                prop_assert_eq!(ClientId::parse(&raw).is_ok(), rule);
+            }
+        }
+    }
 }

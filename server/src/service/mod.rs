@@ -980,4 +980,40 @@ mod tests {
         );
     }
 
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// Any paging values (negative, zero, huge) are a page or a
+            /// `bad_request`, never a panic, and an accepted page is in range.
+            #[test]
+            fn paging_values_are_a_page_or_bad_request(
+                before_seq in proptest::option::of(any::<i64>()),
+                before_id in proptest::option::of(any::<i64>()),
+                after_seq in proptest::option::of(any::<i64>()),
+                after_id in proptest::option::of(any::<i64>()),
+                limit in proptest::option::of(any::<i64>()),
+            ) {
+                let page = cursor(before_seq, before_id, "before").and_then(|before| {
+                    let after = cursor(after_seq, after_id, "after")?;
+                    history_page(before, after, limit)
+                });
+                match page {
+                    Ok(q) => {
+                        prop_assert!((1..=MAX_PAGE).contains(&q.limit));
+                        prop_assert!(before_seq.is_none() || before_id.is_none());
+                        prop_assert!(after_seq.is_none() || after_id.is_none());
+                        if let Some(Cursor::Seq(v) | Cursor::Id(v)) = q.before {
+                            prop_assert!(v >= 1);
+                        }
+                        if let Some(Cursor::Seq(v) | Cursor::Id(v)) = q.after {
+                            prop_assert!(v >= 0);
+                        }
+                    }
+                    Err(e) => prop_assert!(matches!(e, ServiceError::BadRequest(_)), "{e:?}"),
+                }
+            }
+        }
+    }
 }
