@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::json;
 use std::time::Instant;
 
-const PASSWORD: &str = "loadgen-password";
+pub const PASSWORD: &str = "loadgen-password";
 
 /// A signed-up user and their JWT.
 #[derive(Clone, Debug)]
@@ -93,6 +93,26 @@ impl Api {
             id: body.user.id,
             token: body.token,
         })
+    }
+
+    /// `POST /api/auth/login` (argon2 verify on the server).
+    pub async fn login(&self, email: &str, password: &str) -> anyhow::Result<()> {
+        let res = self
+            .http
+            .post(format!("{}/api/auth/login", self.base))
+            .json(&json!({ "email": email, "password": password }))
+            .send()
+            .await
+            .context("login")?;
+        if !res.status().is_success() {
+            bail!(
+                "login {email}: {} {}",
+                res.status(),
+                res.text().await.unwrap_or_default()
+            );
+        }
+        res.json::<SessionBody>().await.context("login response")?;
+        Ok(())
     }
 
     /// `POST /api/jobs` as the customer: books the provider, opens a chat.

@@ -8,8 +8,10 @@
 //! cargo run --release -p loadgen -- latency    [--chats 1000] [--rate 1] [--duration 30]
 //! cargo run --release -p loadgen -- idle       [--sockets 10000] [--chats 500] [--duration 10]
 //! cargo run --release -p loadgen -- storm      --spawn 'CMD' [--spawn 'CMD2'] --url URL [--url URL2]
+//! cargo run --release -p loadgen -- accounts   [--users 2000] [--setup-concurrency 8] --server-pid PID
 //! ```
 
+mod accounts;
 mod api;
 mod scenario;
 mod sio;
@@ -20,7 +22,7 @@ use scenario::{Opts, Scenario};
 use std::time::Duration;
 
 const USAGE: &str = "\
-usage: loadgen <throughput|latency|idle|storm> [flags]
+usage: loadgen <throughput|latency|idle|storm|accounts> [flags]
 
   --url URL                  server base URL (default http://127.0.0.1:3000);
                              storm: once per node, in --spawn's order
@@ -33,12 +35,15 @@ usage: loadgen <throughput|latency|idle|storm> [flags]
   --duration S               seconds to send (throughput 20, latency 30) or,
                              for idle, to hold the sockets open (default 10)
   --sockets N                idle, storm: sockets to open (default 10000)
+  --users N                  accounts: users to register, then sign in
+                             (default 2000)
   --server-pid PID           read the server's RSS and CPU from /proc/PID
   --grace S                  wait for late deliveries after sending (default 5);
                              storm: how long after the kill everything may
                              take to come back and catch up (default 60)
   --connect-concurrency N    sockets connecting at once (default 64)
-  --setup-concurrency N      REST requests at once in setup (default 8)
+  --setup-concurrency N      REST requests at once in setup, and accounts'
+                             sign-ups and sign-ins (default 8)
 
 storm (reconnect storm): loadgen starts every node itself, opens --sockets
 joined sockets over --chats chats (round-robin over the nodes), SIGKILLs the
@@ -55,7 +60,8 @@ backoff, rejoins with afterSeq and (customers) sends one message.
   --reconnect-delay-max S    reconnectionDelayMax (default 5)
 
 The server must allow the send rate: run it with
-JOBCHAT_SEND_LIMIT_PER_SEC=1000000 (the default is 20 per socket).";
+JOBCHAT_SEND_LIMIT_PER_SEC=1000000 (the default is 20 per socket); for
+accounts, lift the sign-up and login limits (docs/benchmarks.md, $BENCH_LIMITS).";
 
 fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Opts, String> {
     let mut args = args.into_iter();
@@ -64,6 +70,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Opts, String> {
         Some("latency") => Scenario::Latency,
         Some("idle") => Scenario::Idle,
         Some("storm") => Scenario::Storm,
+        Some("accounts") => Scenario::Accounts,
         Some("-h" | "--help") | None => return Err(USAGE.to_owned()),
         Some(other) => return Err(format!("unknown scenario {other:?}\n\n{USAGE}")),
     };
@@ -75,17 +82,18 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Opts, String> {
         chats: match scenario {
             Scenario::Throughput => 100,
             Scenario::Latency => 1000,
-            Scenario::Idle | Scenario::Storm => 500,
+            Scenario::Idle | Scenario::Storm | Scenario::Accounts => 500,
         },
         in_flight: 8,
         duration: Duration::from_secs(match scenario {
             Scenario::Throughput => 20,
             Scenario::Latency => 30,
-            Scenario::Idle => 10,
+            Scenario::Idle | Scenario::Accounts => 10,
             Scenario::Storm => 2,
         }),
         rate: 1.0,
         sockets: 10_000,
+        users: 2_000,
         server_pid: None,
         grace: Duration::from_secs(if scenario == Scenario::Storm { 60 } else { 5 }),
         connect_concurrency: 64,
@@ -136,6 +144,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Opts, String> {
                     .ok_or_else(|| format!("--rate: {value:?} is not a positive number"))?;
             }
             "--sockets" => opts.sockets = count()?,
+            "--users" => opts.users = count()?,
             "--server-pid" => {
                 opts.server_pid = Some(
                     value
@@ -229,6 +238,7 @@ async fn main() -> std::process::ExitCode {
         Scenario::Throughput | Scenario::Latency => scenario::messaging(&opts).await,
         Scenario::Idle => scenario::idle(&opts).await,
         Scenario::Storm => storm::storm(&opts).await,
+        Scenario::Accounts => accounts::accounts(&opts).await,
     };
     match result {
         Ok(report) => {
@@ -265,6 +275,13 @@ mod tests {
         );
         let i = parse(&["idle"]).expect("parses");
         assert_eq!((i.sockets, i.server_pid), (10_000, None));
+        let a = parse(&["accounts", "--users", "50", "--server-pid", "7"]).expect("parses");
+        assert_eq!(
+            (a.users, a.server_pid, a.setup_concurrency),
+            (50, Some(7), 8)
+        );
+        assert_eq!(parse(&["accounts"]).expect("parses").users, 2_000);
+        assert!(parse(&["accounts", "--users", "0"]).is_err());
     }
 
     #[test]

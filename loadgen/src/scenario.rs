@@ -36,6 +36,7 @@ pub enum Scenario {
     Latency,
     Idle,
     Storm,
+    Accounts,
 }
 
 impl Scenario {
@@ -45,6 +46,7 @@ impl Scenario {
             Self::Latency => "latency",
             Self::Idle => "idle",
             Self::Storm => "storm",
+            Self::Accounts => "accounts",
         }
     }
 }
@@ -67,6 +69,8 @@ pub struct Opts {
     /// Messages a second per chat (latency).
     pub rate: f64,
     pub sockets: usize,
+    /// accounts: how many users to register and then sign in.
+    pub users: usize,
     pub server_pid: Option<u32>,
     /// How long to wait after the run for deliveries still under way.
     pub grace: Duration,
