@@ -698,9 +698,11 @@ impl Service {
     /// `sends`); a resend with the same client id returns the stored
     /// message and repeats nothing. Membership is checked inside the storing
     /// transaction, so a participant removed on another node is refused at
-    /// once. Broadcasting and notifying happen after the answer, in seq
-    /// order on this node (`fan_out`); concurrent sends from other nodes may
-    /// still overtake them, and clients put them in seq order.
+    /// once. Broadcasting and notifying happen after the answer, in commit
+    /// order on this node (`fan_out`; one chat's messages in seq order, as
+    /// a later batch with the same chat waits for the earlier one's commit);
+    /// concurrent sends from other nodes may still overtake them, and
+    /// clients put them in seq order.
     #[tracing::instrument(skip_all, fields(user_id = actor.id, chat_id = chat))]
     pub async fn post_message(
         &self,

@@ -7,16 +7,22 @@
 //!
 //! No time window is waited for: a batch is whatever queued while the
 //! previous commit ran, so a lone message goes at once and a busy node
-//! batches by itself. A batch locks chats in chat-id order, the same on
-//! every node, so two nodes committing at once cannot deadlock. If a batch
-//! fails, its messages are retried one by one, so one bad message never
-//! fails the others.
+//! batches by itself. On PostgreSQL two committers take turns at the queue,
+//! so a message that arrives while one batch is in flight goes out in the
+//! next at once instead of waiting for that commit (a batch is about ten
+//! round trips; this halves what a message waits under steady load). SQLite
+//! has one writer, so it gets one committer. A batch locks chats in
+//! chat-id order, the same in every committer on every node, so batches
+//! committing at once cannot deadlock; two batches with messages of one
+//! chat take its seqs in lock order. If a batch fails, its messages are
+//! retried one by one, so one bad message never fails the others.
 
 use super::FanOut;
 use crate::metrics;
 use crate::storage::{Db, NewUserMessage, SentMessage, StorageError};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Mutex, mpsc, oneshot};
 
 /// Most messages in one transaction.
 const MAX_BATCH: usize = 512;
@@ -48,7 +54,14 @@ impl Sends {
     /// resends) goes to the fan-out, in commit order.
     pub(super) fn start(db: Db, stored: mpsc::UnboundedSender<FanOut>) -> Self {
         let (queue, rx) = mpsc::unbounded_channel();
-        tokio::spawn(run(db, rx, stored));
+        let rx = Arc::new(Mutex::new(rx));
+        let committers = match db {
+            Db::Postgres(_) => 2,
+            Db::Sqlite(_) => 1,
+        };
+        for _ in 0..committers {
+            tokio::spawn(run(db.clone(), rx.clone(), stored.clone()));
+        }
         Self { queue }
     }
 
@@ -77,18 +90,26 @@ impl Sends {
     }
 }
 
+/// One committer: takes whatever has queued (holding the queue only while
+/// taking), commits it, repeats.
 async fn run(
     db: Db,
-    mut queue: mpsc::UnboundedReceiver<Pending>,
+    queue: Arc<Mutex<mpsc::UnboundedReceiver<Pending>>>,
     stored: mpsc::UnboundedSender<FanOut>,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
-    while let Some(first) = queue.recv().await {
-        batch.push(first);
-        while batch.len() < MAX_BATCH {
-            match queue.try_recv() {
-                Ok(p) => batch.push(p),
-                Err(_) => break,
+    loop {
+        {
+            let mut queue = queue.lock().await;
+            let Some(first) = queue.recv().await else {
+                return;
+            };
+            batch.push(first);
+            while batch.len() < MAX_BATCH {
+                match queue.try_recv() {
+                    Ok(p) => batch.push(p),
+                    Err(_) => break,
+                }
             }
         }
         commit(&db, &mut batch, &stored).await;

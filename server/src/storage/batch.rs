@@ -66,34 +66,45 @@ fn statements(db: &Db) -> Statements {
            title = CAST(notifications.count + excluded.count AS TEXT) || excluded.title_suffix, \
            title_suffix = excluded.title_suffix, body = excluded.body, updated_at = excluded.updated_at";
     match db {
+        // Every table is reached through its index, never scanned: the
+        // planner takes a JSON function for 100 rows and would hash-join
+        // against a sequential scan of chats or participants, a cost that
+        // grows with the tables (it did: p50 3 → 9 ms over four runs).
+        // Ids go through `= ANY(ARRAY(…))`, row sets through a LATERAL
+        // subquery per row (`OFFSET 0` keeps it from being flattened back
+        // into a hash join).
         Db::Postgres(_) => Statements {
             lock: "SELECT id, last_seq FROM chats \
-                   WHERE id IN (SELECT CAST(t.v AS BIGINT) FROM jsonb_array_elements_text(CAST($1 AS JSONB)) AS t(v)) \
+                   WHERE id = ANY(ARRAY(SELECT CAST(t.v AS BIGINT) FROM jsonb_array_elements_text(CAST($1 AS JSONB)) AS t(v))) \
                    ORDER BY id FOR UPDATE",
             members: "SELECT p.chat_id, p.user_id \
                       FROM jsonb_to_recordset(CAST($1 AS JSONB)) AS x(c BIGINT, u BIGINT) \
-                      JOIN chat_participants p ON p.chat_id = x.c AND p.user_id = x.u AND p.left_seq IS NULL",
+                      CROSS JOIN LATERAL (SELECT q.chat_id, q.user_id FROM chat_participants q \
+                        WHERE q.chat_id = x.c AND q.user_id = x.u AND q.left_seq IS NULL OFFSET 0) AS p",
             existing: "SELECT m.chat_id, m.sender_id, m.client_id, m.id \
                        FROM jsonb_to_recordset(CAST($1 AS JSONB)) AS x(c BIGINT, s BIGINT, k TEXT) \
-                       JOIN messages m ON m.chat_id = x.c AND m.sender_id = x.s AND m.client_id = x.k",
+                       CROSS JOIN LATERAL (SELECT y.chat_id, y.sender_id, y.client_id, y.id FROM messages y \
+                         WHERE y.chat_id = x.c AND y.sender_id = x.s AND y.client_id = x.k OFFSET 0) AS m",
             insert: "INSERT INTO messages (chat_id, seq, sender_id, kind, content, client_id, created_at) \
                      SELECT x.c, x.q, x.s, $3, x.t, x.k, $2 \
                      FROM jsonb_to_recordset(CAST($1 AS JSONB)) AS x(c BIGINT, q BIGINT, s BIGINT, t TEXT, k TEXT) \
                      RETURNING chat_id, seq, id",
             pointers: "UPDATE chats SET last_seq = x.q, last_message_id = x.i, last_message_at = $2 \
                        FROM jsonb_to_recordset(CAST($1 AS JSONB)) AS x(c BIGINT, q BIGINT, i BIGINT) \
-                       WHERE chats.id = x.c",
+                       WHERE chats.id = x.c AND chats.id = ANY(ARRAY( \
+                         SELECT CAST(e->>'c' AS BIGINT) FROM jsonb_array_elements(CAST($1 AS JSONB)) AS e))",
             read_back: format!(
-                "{MESSAGE_SELECT} WHERE m.id IN \
-                 (SELECT CAST(t.v AS BIGINT) FROM jsonb_array_elements_text(CAST($1 AS JSONB)) AS t(v))"
+                "{MESSAGE_SELECT} WHERE m.id = ANY(ARRAY( \
+                 SELECT CAST(t.v AS BIGINT) FROM jsonb_array_elements_text(CAST($1 AS JSONB)) AS t(v)))"
             ),
             job_titles: "SELECT c.id, j.title FROM chats c JOIN jobs j ON j.id = c.job_id \
-                         WHERE c.id IN (SELECT CAST(t.v AS BIGINT) FROM jsonb_array_elements_text(CAST($1 AS JSONB)) AS t(v))",
+                         WHERE c.id = ANY(ARRAY(SELECT CAST(t.v AS BIGINT) FROM jsonb_array_elements_text(CAST($1 AS JSONB)) AS t(v)))",
             bells: format!(
                 "INSERT INTO notifications (user_id, kind, chat_id, title, title_suffix, body, count, created_at, updated_at) \
                  SELECT p.user_id, 'new_message', x.c, x.t, x.sfx, x.b, x.n, $2, $2 \
                  FROM jsonb_to_recordset(CAST($1 AS JSONB)) AS x(c BIGINT, s BIGINT, n BIGINT, t TEXT, sfx TEXT, b TEXT) \
-                 JOIN chat_participants p ON p.chat_id = x.c AND p.user_id <> x.s AND p.left_seq IS NULL \
+                 CROSS JOIN LATERAL (SELECT q.user_id FROM chat_participants q \
+                   WHERE q.chat_id = x.c AND q.user_id <> x.s AND q.left_seq IS NULL OFFSET 0) AS p \
                  {BELL_UPSERT} RETURNING user_id, {NOTIFICATION_COLUMNS}"
             ),
         },
