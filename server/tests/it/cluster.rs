@@ -88,7 +88,6 @@ async fn settle(
     (held, gaps)
 }
 
-
 fn by_seq(history: &BTreeMap<i64, Message>, after: i64) -> BTreeMap<i64, i64> {
     history
         .range(after + 1..)
