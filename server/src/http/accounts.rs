@@ -29,7 +29,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 #[derive(Deserialize, ToSchema)]
 pub struct RegisterRequest {
+    #[schema(format = Email)]
     email: String,
+    /// 8–128 characters.
+    #[schema(min_length = 8, max_length = 128)]
     password: String,
     name: String,
     /// `customer` or `provider` (LSMs are created by operators).
@@ -47,6 +50,7 @@ pub struct LoginRequest {
 pub struct PasswordChange {
     current_password: String,
     /// 8–128 characters.
+    #[schema(min_length = 8, max_length = 128)]
     new_password: String,
 }
 
@@ -78,8 +82,11 @@ fn with_session(state: &AppState, status: StatusCode, session: Session) -> Respo
     responses(
         (status = 201, description = "Account created; also sets the session cookie", body = SessionResponse),
         (status = 403, description = "Role `lsm` cannot self-register", body = ErrorBody),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
         (status = 409, description = "Email already taken", body = ErrorBody),
-        (status = 422, description = "Invalid input", body = ErrorBody),
+        (status = 413, description = "Body larger than 64 KiB", body = ErrorBody),
+        (status = 415, description = "Content-Type is not application/json", body = ErrorBody),
+        (status = 422, description = "Invalid input, or a body of the wrong shape", body = ErrorBody),
         (status = 429, description = "Too many sign-ups from this address (see Retry-After)", body = ErrorBody),
     ))]
 async fn register(
@@ -101,7 +108,11 @@ async fn register(
 #[utoipa::path(post, path = "/api/auth/login", tag = "accounts", request_body = LoginRequest,
     responses(
         (status = 200, description = "Signed in; also sets the session cookie", body = SessionResponse),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
         (status = 401, description = "Wrong email or password", body = ErrorBody),
+        (status = 413, description = "Body larger than 64 KiB", body = ErrorBody),
+        (status = 415, description = "Content-Type is not application/json", body = ErrorBody),
+        (status = 422, description = "A body of the wrong shape", body = ErrorBody),
         (status = 429, description = "Too many attempts (see Retry-After)", body = ErrorBody),
     ))]
 async fn login(
@@ -143,8 +154,11 @@ async fn logout_all(State(state): State<AppState>, user: AuthUser) -> ApiResult<
     request_body = PasswordChange,
     responses(
         (status = 200, description = "Changed; the new session, also set as the cookie", body = SessionResponse),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
         (status = 401, body = ErrorBody),
-        (status = 422, description = "Wrong current password (`details.field`: `currentPassword`) or an invalid new one (`newPassword`)", body = ErrorBody),
+        (status = 413, description = "Body larger than 64 KiB", body = ErrorBody),
+        (status = 415, description = "Content-Type is not application/json", body = ErrorBody),
+        (status = 422, description = "Wrong current password (`details.field`: `currentPassword`), an invalid new one (`newPassword`), or a body of the wrong shape", body = ErrorBody),
         (status = 429, description = "Too many attempts (see Retry-After)", body = ErrorBody),
     ))]
 async fn change_password(

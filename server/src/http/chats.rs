@@ -51,7 +51,7 @@ pub struct HistoryParams {
     params(("chat_id" = i64, Path, description = "Chat id"), HistoryParams),
     responses(
         (status = 200, body = MessagePage),
-        (status = 400, body = ErrorBody),
+        (status = 400, description = "chat_id is not an integer, or a bad query parameter", body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 404, description = "No such chat, or the caller is not in it (one answer for both)", body = ErrorBody),
     ))]
@@ -78,8 +78,12 @@ pub struct ReadRequest {
     params(("chat_id" = i64, Path, description = "Chat id")), request_body = ReadRequest,
     responses(
         (status = 204, description = "Marker moved (or already past that message)"),
+        (status = 400, description = "chat_id is not an integer, or malformed JSON", body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 404, description = "No such chat (or not the caller's), or no such message in it", body = ErrorBody),
+        (status = 413, description = "Body larger than 64 KiB", body = ErrorBody),
+        (status = 415, description = "Content-Type is not application/json", body = ErrorBody),
+        (status = 422, description = "A body of the wrong shape", body = ErrorBody),
     ))]
 async fn mark_read(
     State(state): State<AppState>,
@@ -111,10 +115,13 @@ pub struct DisputeResponse {
     params(("chat_id" = i64, Path, description = "Chat id")), request_body = DisputeRequest,
     responses(
         (status = 201, body = DisputeResponse),
+        (status = 400, description = "chat_id is not an integer, or malformed JSON", body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 404, description = "No such chat, or the caller is not in it (one answer for both)", body = ErrorBody),
         (status = 409, description = "A dispute is already open (its id in error.details.dispute)", body = ErrorBody),
-        (status = 422, body = ErrorBody),
+        (status = 413, description = "Body larger than 64 KiB", body = ErrorBody),
+        (status = 415, description = "Content-Type is not application/json", body = ErrorBody),
+        (status = 422, description = "Invalid reason, or a body of the wrong shape", body = ErrorBody),
         (status = 503, description = "No LSM account exists", body = ErrorBody),
     ))]
 async fn open_dispute(

@@ -31,11 +31,14 @@ pub struct ResolveResponse {
     params(("dispute_id" = i64, Path, description = "Dispute id")), request_body = ResolveRequest,
     responses(
         (status = 200, body = ResolveResponse),
+        (status = 400, description = "dispute_id is not an integer, or malformed JSON", body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 403, description = "In the dispute's chat but not its LSM", body = ErrorBody),
         (status = 404, description = "No such dispute, or the caller is not in its chat (one answer for both)", body = ErrorBody),
         (status = 409, description = "Already resolved", body = ErrorBody),
-        (status = 422, body = ErrorBody),
+        (status = 413, description = "Body larger than 64 KiB", body = ErrorBody),
+        (status = 415, description = "Content-Type is not application/json", body = ErrorBody),
+        (status = 422, description = "Invalid resolution, or a body of the wrong shape", body = ErrorBody),
     ))]
 async fn resolve_dispute(
     State(state): State<AppState>,

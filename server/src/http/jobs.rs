@@ -34,9 +34,12 @@ pub struct CreateJobResponse {
 #[utoipa::path(post, path = "/api/jobs", tag = "jobs", request_body = CreateJobRequest, security(("bearer" = [])),
     responses(
         (status = 201, body = CreateJobResponse),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 403, description = "Caller is not a customer", body = ErrorBody),
-        (status = 422, description = "Invalid input or providerId is not a provider", body = ErrorBody),
+        (status = 413, description = "Body larger than 64 KiB", body = ErrorBody),
+        (status = 415, description = "Content-Type is not application/json", body = ErrorBody),
+        (status = 422, description = "Invalid input, a body of the wrong shape, or providerId is not a provider", body = ErrorBody),
         (status = 429, description = "Too many bookings by this account or address (see Retry-After)", body = ErrorBody),
     ))]
 async fn create_job(

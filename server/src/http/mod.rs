@@ -111,6 +111,45 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/{*rest}", axum::routing::any(api_not_found))
         .route("/metrics", get(metrics::render))
+        .layer(axum::middleware::from_fn(read_body_first))
+}
+
+/// Middleware: the whole request body (within `DefaultBodyLimit`) is read
+/// before any extractor runs. A request refused before its body was read
+/// (no token, a bad path id) otherwise makes hyper close the keep-alive
+/// connection right after the answer, which says nothing of it (no
+/// `Connection: close`): the client's next request on that connection then
+/// fails with "connection closed without response" (found by schemathesis).
+async fn read_body_first(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::body::{Body, Bytes, HttpBody};
+    use axum::extract::FromRequest;
+    if request.body().size_hint().exact() == Some(0) {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    match Bytes::from_request(axum::extract::Request::from_parts(parts.clone(), body), &()).await {
+        Ok(bytes) => {
+            next.run(axum::extract::Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => error_response(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::new(
+                ErrorCode::PayloadTooLarge,
+                "request body is larger than 64 KiB",
+            ),
+        ),
+        Err(rejection) => error_response(
+            StatusCode::BAD_REQUEST,
+            AppError::new(
+                ErrorCode::BadRequest,
+                format!("could not read the request body: {}", rejection.body_text()),
+            ),
+        ),
+    }
 }
 
 /// The longest any HTTP request (API, server function, page) may take

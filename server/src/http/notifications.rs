@@ -25,7 +25,11 @@ pub struct ListParams {
 /// The caller's latest 100 notifications, newest activity first.
 #[utoipa::path(get, path = "/api/notifications", tag = "notifications", security(("bearer" = [])),
     params(ListParams),
-    responses((status = 200, body = [Notification]), (status = 401, body = ErrorBody)))]
+    responses(
+        (status = 200, body = [Notification]),
+        (status = 400, description = "A bad query parameter", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+    ))]
 async fn list_notifications(
     State(state): State<AppState>,
     user: AuthUser,
@@ -44,6 +48,7 @@ async fn list_notifications(
     params(("id" = i64, Path, description = "Notification id")),
     responses(
         (status = 204, description = "Marked read"),
+        (status = 400, description = "id is not an integer", body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 404, description = "Not one of the caller's notifications", body = ErrorBody),
     ))]
