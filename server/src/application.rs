@@ -89,7 +89,7 @@ impl Application {
         if let Some(n) = config.fault_drop_every {
             tracing::warn!(
                 every = n,
-                "FAULT INJECTION: dropping every {n}th new_message broadcast (JOBCHAT_FAULT_DROP_EVERY)"
+                "FAULT INJECTION: dropping the new_message broadcast of every seq divisible by {n} (JOBCHAT_FAULT_DROP_EVERY)"
             );
         }
         let service = Service::new(db, keys, limiter, Broadcaster::new(sink.clone()));

@@ -4,7 +4,7 @@
 //! |-----------------|----------------------------|-----------------------------------------------------|
 //! | `JOBCHAT_ENV`   | `development`              | `production` disables demo data and dev secrets; session cookie `__Host-jobchat_session` (else `jobchat_session`) |
 //! | `JOBCHAT_DEMO_DATA` | unset                  | `1`: seed the demo accounts into an empty database (development only; `scripts/dev` sets it) |
-//! | `JOBCHAT_FAULT_DROP_EVERY` | unset           | fault injection for tests, development only: drop every Nth `new_message` broadcast |
+//! | `JOBCHAT_FAULT_DROP_EVERY` | unset           | fault injection for tests, development only: drop the `new_message` broadcast of every message whose seq is a multiple of N |
 //! | `JOBCHAT_BIND`  | `127.0.0.1:3000`           | address the HTTP + Socket.IO server listens on      |
 //! | `DATABASE_URL`  | `sqlite://data/jobchat.db` | `sqlite://…` or `postgres://…`                      |
 //! | `REDIS_URL`     | unset                      | Redis shared by several nodes (adapter, presence)   |
@@ -96,7 +96,7 @@ pub struct Config {
     pub redis_prefix: String,
     /// Seed the demo accounts into an empty database (development only).
     pub demo_data: bool,
-    /// Test-only fault: drop every Nth `new_message` broadcast, so clients
+    /// Test-only fault: drop the `new_message` broadcast of every message whose seq is a multiple of N, so clients
     /// must close the gap by seq. Ignored in production.
     pub fault_drop_every: Option<u64>,
     /// Messages a second one socket may send (bursts of twice that).

@@ -16,7 +16,6 @@ use socketioxide::adapter::Adapter;
 use socketioxide::socket::Sid;
 use socketioxide::{BroadcastError, SocketError};
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 pub fn chat_room(chat: ChatId) -> String {
@@ -157,9 +156,9 @@ pub struct SocketSink {
     // the Socket.IO layer, whose handlers need the service.
     rooms: OnceLock<Arc<dyn Rooms>>,
     presence: Arc<Presence>,
-    /// `JOBCHAT_FAULT_DROP_EVERY` (tests only): drop every Nth `new_message`.
+    /// `JOBCHAT_FAULT_DROP_EVERY` (tests only): drop the `new_message` of
+    /// every message whose seq is a multiple of N.
     drop_every: Option<u64>,
-    sent: AtomicU64,
 }
 
 impl SocketSink {
@@ -168,17 +167,21 @@ impl SocketSink {
             rooms: OnceLock::new(),
             presence: Arc::new(Presence::new(cluster)),
             drop_every,
-            sent: AtomicU64::new(0),
         })
     }
 
-    /// The injected fault: whether this `new_message` is to be lost.
-    fn dropped(&self, name: &str) -> bool {
+    /// The injected fault: whether this `new_message` is to be lost. By
+    /// the message's seq, not by a count of broadcasts, so which messages
+    /// are lost does not depend on what else was broadcast first (start-up
+    /// seeding raced the first tests' counts).
+    fn dropped(&self, name: &str, payload: &Value) -> bool {
         let Some(every) = self.drop_every else {
             return false;
         };
         name == NewMessage::NAME
-            && (self.sent.fetch_add(1, Ordering::Relaxed) + 1).is_multiple_of(every)
+            && payload["seq"]
+                .as_u64()
+                .is_some_and(|seq| seq.is_multiple_of(every))
     }
 
     pub(super) fn attach(&self, rooms: Arc<dyn Rooms>) {
@@ -218,7 +221,7 @@ impl EventSink for SocketSink {
         let Some(rooms) = self.rooms.get() else {
             return;
         };
-        if self.dropped(name) {
+        if self.dropped(name, &payload) {
             tracing::warn!(event = name, "fault injection: broadcast dropped");
             return;
         }
