@@ -28,16 +28,11 @@ async fn cluster() -> Option<TestApp> {
 
 /// The chat's whole history by seq, through REST, paging by `afterSeq`.
 async fn history(app: &TestApp, user: &TestUser, chat: i64) -> BTreeMap<i64, Message> {
-    let mut all = BTreeMap::new();
-    let mut after = 0;
-    loop {
-        let page = page_after(app, user, chat, after).await;
-        after = page.messages.last().map_or(after, |m| m.seq);
-        all.extend(page.messages.into_iter().map(|m| (m.seq, m)));
-        if !page.has_more {
-            return all;
-        }
-    }
+    app.all_messages(user, chat)
+        .await
+        .into_iter()
+        .map(|m| (m.seq, m))
+        .collect()
 }
 
 async fn page_after(app: &TestApp, user: &TestUser, chat: i64, after: i64) -> MessagePage {

@@ -12,10 +12,10 @@
 //! every message is stored exactly once and reaches the other side.
 
 use crate::helpers::{
-    Backend, Node, SocketOpts, TestApp, TestDb, TestSocket, TestUser, pair, spawn_app, spawn_app_on,
+    Backend, Node, SocketOpts, TestDb, TestSocket, TestUser, pair, spawn_app, spawn_app_on,
 };
 use app::error::ErrorCode;
-use app::model::{Message, MessageKind, MessagePage};
+use app::model::{Message, MessageKind};
 use app::protocol::{JoinChat, NewMessage, SendMessage};
 use reqwest::StatusCode;
 use server::Tuning;
@@ -108,26 +108,6 @@ async fn stream(mut out: Outbox, sock: TestSocket, stop: Arc<AtomicBool>) -> Out
     out.acked_before = out.acked.len();
     sock.close().await;
     out
-}
-
-async fn full_history(app: &TestApp, user: &TestUser, chat: i64) -> Vec<Message> {
-    let mut all = Vec::new();
-    let mut after = 0;
-    loop {
-        let (status, body) = app
-            .get(
-                &format!("/api/chats/{chat}/messages?afterSeq={after}&limit=200"),
-                Some(&user.token),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        let page: MessagePage = serde_json::from_value(body).expect("a page");
-        after = page.messages.last().map_or(after, |m| m.seq);
-        all.extend(page.messages);
-        if !page.has_more {
-            return all;
-        }
-    }
 }
 
 /// A socket to `node`, retried while the restarted node comes up.
@@ -224,7 +204,7 @@ async fn survive(backend: Backend, fault: Fault) {
     // client id, then a few new ones.
     for out in &mut outboxes {
         let sock = reconnect(&node, &out.customer).await;
-        let before = full_history(&app, &out.customer, out.chat).await;
+        let before = app.all_messages(&out.customer, out.chat).await;
         out.stored_unacked = out
             .pending()
             .iter()
@@ -251,7 +231,7 @@ async fn survive(backend: Backend, fault: Fault) {
     let (mut duplicated, mut lost) = (0, 0);
     for (i, out) in outboxes.iter().enumerate() {
         let (customer, provider, chat) = &pairs[i];
-        let history = full_history(&app, customer, *chat).await;
+        let history = app.all_messages(customer, *chat).await;
         let seqs: Vec<i64> = history.iter().map(|m| m.seq).collect();
         assert_eq!(
             seqs,
@@ -571,7 +551,7 @@ async fn postgres_stopped_answers_unavailable_then_resumes() {
             .collect::<Vec<_>>(),
         vec![stored.id]
     );
-    let history = full_history(&app, &customer, chat).await;
+    let history = app.all_messages(&customer, chat).await;
     assert_eq!(
         history
             .iter()

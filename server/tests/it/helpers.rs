@@ -317,6 +317,27 @@ impl TestApp {
         (status, json)
     }
 
+    /// A chat's whole history over REST, oldest first, paging by `afterSeq`.
+    pub async fn all_messages(&self, user: &TestUser, chat: ChatId) -> Vec<Message> {
+        let mut all = Vec::new();
+        let mut after = 0;
+        loop {
+            let (status, body) = self
+                .get(
+                    &format!("/api/chats/{chat}/messages?afterSeq={after}&limit=200"),
+                    Some(&user.token),
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            let page: app::model::MessagePage = serde_json::from_value(body).expect("a page");
+            after = page.messages.last().map_or(after, |m| m.seq);
+            all.extend(page.messages);
+            if !page.has_more {
+                return all;
+            }
+        }
+    }
+
     pub async fn get(&self, path: &str, token: Option<&str>) -> (StatusCode, Value) {
         self.request(Method::GET, path, token, None).await
     }
