@@ -5,6 +5,11 @@
 //! allowed one, else 403 `forbidden`. REST answers with its error body,
 //! server functions with a bare `AppError` as they always do. Socket.IO's
 //! transport requests are left to the gateway, which checks the handshake.
+//!
+//! Server functions also take JSON only (`Content-Type: application/json`,
+//! else 415): their arguments would otherwise be read from a `text/plain`
+//! body too, a content type any page may send to another site without a
+//! preflight.
 
 use super::error_response;
 use crate::auth::{OriginPolicy, has_bearer};
@@ -39,5 +44,24 @@ pub async fn same_origin(State(policy): State<OriginPolicy>, req: Request, next:
             error_response(StatusCode::FORBIDDEN, error)
         };
     }
+    if req.method() == Method::POST
+        && req.uri().path().starts_with("/sfn/")
+        && !is_json(req.headers())
+    {
+        let error = AppError::new(
+            ErrorCode::BadRequest,
+            "expected Content-Type: application/json",
+        );
+        return (StatusCode::UNSUPPORTED_MEDIA_TYPE, Json(error)).into_response();
+    }
     next.run(req).await
+}
+
+/// `application/json`, with or without parameters (`; charset=utf-8`).
+fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
 }

@@ -562,3 +562,115 @@ both_backends!(
         assert!(chats[1].unread_count > 0);
     }
 );
+
+/// Sends `body` raw (any bytes, any content type) to a server function.
+async fn call_raw(
+    app: &TestApp,
+    endpoint: &str,
+    cookie: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> Answer {
+    let res = app
+        .client
+        .post(format!("{}/sfn/{endpoint}", app.addr))
+        .header("cookie", cookie)
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .expect("request sent");
+    let status = res.status();
+    let text = res.text().await.expect("body read");
+    Answer {
+        status,
+        body: serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        set_cookie: None,
+    }
+}
+
+both_backends!(
+    bad_bodies_get_a_clear_refusal_and_store_nothing,
+    |app: TestApp| async move {
+        let customer = app.register("customer").await;
+        let provider = app.register("provider").await;
+        let chat = app.book(&customer, &provider).await;
+        let cookie = cookie_of(&customer.token);
+        let before = app.all_messages(&customer, chat).await;
+        let bad: Vec<(&str, Vec<u8>)> = vec![
+            ("application/json", b"{".to_vec()),
+            ("application/json", b"[]".to_vec()),
+            ("application/json", b"null".to_vec()),
+            ("application/json", b"\"text\"".to_vec()),
+            ("application/json", br#"{"chat_id":"x","page":{}}"#.to_vec()),
+            (
+                "application/json",
+                br#"{"chat_id":99999999999999999999,"page":{}}"#.to_vec(),
+            ),
+            ("application/json", br#"{"chat_id":1.5,"page":{}}"#.to_vec()),
+            (
+                "application/json",
+                br#"{"chat_id":1,"page":{"limit":-5}}"#.to_vec(),
+            ),
+            (
+                "application/json",
+                br#"{"chat_id":1,"page":{"beforeSeq":0}}"#.to_vec(),
+            ),
+            (
+                "application/json",
+                br#"{"dispute_id":-1,"resolution":"x"}"#.to_vec(),
+            ),
+            (
+                "application/json",
+                br#"{"provider_id":{"a":[[[]]]},"title":1}"#.to_vec(),
+            ),
+            (
+                "application/json",
+                format!(
+                    "{{\"chat_id\":{chat},\"reason\":\"{}\"}}",
+                    "r".repeat(3_000)
+                )
+                .into_bytes(),
+            ),
+            ("application/json", vec![b'a'; 100 * 1024]),
+            (
+                "text/plain",
+                format!("{{\"chat_id\":{chat},\"reason\":\"why\"}}").into_bytes(),
+            ),
+            ("application/octet-stream", vec![0xff, 0x00, 0xfe]),
+        ];
+        for endpoint in [
+            "messages",
+            "open_dispute",
+            "resolve_dispute",
+            "book_job",
+            "read_notification",
+            "login",
+            "register",
+        ] {
+            for (content_type, body) in &bad {
+                let answer = call_raw(&app, endpoint, &cookie, content_type, body.clone()).await;
+                let shown = format!(
+                    "{endpoint} {content_type} {:?}",
+                    String::from_utf8_lossy(&body[..body.len().min(60)])
+                );
+                assert!(
+                    answer.status.is_client_error(),
+                    "{shown}: {} {}",
+                    answer.status,
+                    answer.body
+                );
+                let (status, e) = answer.err();
+                assert!(!e.message.is_empty(), "{shown}: a message");
+                if *content_type != "application/json" {
+                    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{shown}");
+                }
+            }
+        }
+        // Still serving, and nothing was stored by any of it.
+        let chats: Vec<ChatSummary> = call(&app, "chats", Some(&cookie), json!({})).await.ok();
+        assert_eq!(chats.len(), 1);
+        assert!(chats[0].dispute.is_none(), "no dispute was opened");
+        assert_eq!(app.all_messages(&customer, chat).await, before);
+    }
+);
