@@ -1,7 +1,8 @@
 //! Faults survived, each against the real server binary and a real
 //! database: SIGKILL in the middle of a stream of sends, SIGTERM (a
-//! graceful restart) with clients connected, and PostgreSQL stopped under a
-//! running server. Redis restarting under two nodes is
+//! graceful restart) with clients connected, both on one node and on two
+//! (the failing node's peers listening on the other), and PostgreSQL
+//! stopped under a running server. Redis restarting under two nodes is
 //! `cluster::redis_down_then_back`; a client that stops reading is
 //! `hostile::a_client_that_stops_reading_neither_stalls_the_room_nor_misses_silently`.
 //!
@@ -12,7 +13,8 @@
 //! every message is stored exactly once and reaches the other side.
 
 use crate::helpers::{
-    Backend, Node, SocketOpts, TestDb, TestSocket, TestUser, pair, spawn_app, spawn_app_on,
+    Backend, Node, SocketOpts, TestApp, TestDb, TestSocket, TestUser, pair, spawn_app,
+    spawn_app_on, spawn_clustered, test_redis,
 };
 use app::error::ErrorCode;
 use app::model::{Message, MessageKind};
@@ -40,6 +42,16 @@ const NODE_ENV: &[(&str, &str)] = &[("JOBCHAT_SEND_LIMIT_PER_SEC", "100000")];
 enum Fault {
     Kill,
     Term,
+}
+
+/// Where the providers listen: on the node that fails (they reconnect and
+/// rejoin with `afterSeq`), or on a second node of the cluster that stays
+/// up (they hear the failed node's messages through Redis, before and
+/// after its restart, and fetch any gap by seq as the browser does).
+#[derive(Clone, Copy, Debug)]
+enum Nodes {
+    One,
+    Two,
 }
 
 /// One customer's outbox and what came back for it.
@@ -124,8 +136,15 @@ async fn reconnect(node: &Node, user: &TestUser) -> TestSocket {
     }
 }
 
-async fn survive(backend: Backend, fault: Fault) {
-    let Some(app) = spawn_app(backend).await else {
+async fn survive(backend: Backend, fault: Fault, nodes: Nodes) {
+    let app = match nodes {
+        Nodes::One => spawn_app(backend).await,
+        Nodes::Two => match test_redis() {
+            Some(redis) => spawn_clustered(backend, &redis).await,
+            None => None,
+        },
+    };
+    let Some(app) = app else {
         return;
     };
     let mut node = app.spawn_node_with(NODE_ENV).await;
@@ -133,10 +152,13 @@ async fn survive(backend: Backend, fault: Fault) {
     for _ in 0..SENDERS {
         pairs.push(pair(&app).await);
     }
-    // The providers listen on the node from seq 1 (the booking message).
+    // The providers listen from seq 1 (the booking message).
     let mut listeners = Vec::new();
     for (_, provider, chat) in &pairs {
-        let mut p = node.socket(provider).await;
+        let mut p = match nodes {
+            Nodes::One => node.socket(provider).await,
+            Nodes::Two => app.socket(provider).await,
+        };
         p.join(*chat).await;
         listeners.push(p);
     }
@@ -178,13 +200,21 @@ async fn survive(backend: Backend, fault: Fault) {
     for (i, p) in listeners.iter_mut().enumerate() {
         live.push(p.heard(pairs[i].2, Duration::from_millis(200)).await);
     }
-    drop(listeners);
-
     let port = node.port;
+    let mut caught_up: Vec<Vec<Message>> = vec![Vec::new(); pairs.len()];
+    if let Nodes::Two = nodes {
+        // On the node that stayed up: they keep listening.
+        let node = app.spawn_node_on(port, NODE_ENV).await;
+        return finish(
+            app, node, backend, fault, nodes, pairs, listeners, live, caught_up, outboxes,
+        )
+        .await;
+    }
+    drop(listeners);
     let node = app.spawn_node_on(port, NODE_ENV).await;
     // The providers come back first and catch up from the newest seq held.
     let mut listeners = Vec::new();
-    let mut caught_up: Vec<Vec<Message>> = Vec::new();
+    caught_up.clear();
     for (i, (_, provider, chat)) in pairs.iter().enumerate() {
         let p = reconnect(&node, provider).await;
         let newest = live[i].iter().map(|m| m.seq).max().unwrap_or(0);
@@ -200,6 +230,28 @@ async fn survive(backend: Backend, fault: Fault) {
         caught_up.push(reply.messages.expect("a catch-up"));
         listeners.push(p);
     }
+    finish(
+        app, node, backend, fault, nodes, pairs, listeners, live, caught_up, outboxes,
+    )
+    .await;
+}
+
+/// After the restart: the outboxes are resent and topped up, then the
+/// counts. `live` is what each provider heard before the fault, `caught_up`
+/// its rejoin's catch-up (empty when it stayed connected).
+#[allow(clippy::too_many_arguments)]
+async fn finish(
+    app: TestApp,
+    node: Node,
+    backend: Backend,
+    fault: Fault,
+    nodes: Nodes,
+    pairs: Vec<(TestUser, TestUser, i64)>,
+    mut listeners: Vec<TestSocket>,
+    live: Vec<Vec<Message>>,
+    caught_up: Vec<Vec<Message>>,
+    mut outboxes: Vec<Outbox>,
+) {
     // The customers' outboxes: every unacknowledged message again, same
     // client id, then a few new ones.
     for out in &mut outboxes {
@@ -228,7 +280,7 @@ async fn survive(backend: Backend, fault: Fault) {
 
     let (mut sent, mut acked_before, mut resent, mut stored, mut delivered) = (0, 0, 0, 0, 0);
     let mut stored_unacked = 0;
-    let (mut duplicated, mut lost) = (0, 0);
+    let (mut duplicated, mut lost, mut gaps_fetched) = (0, 0, 0);
     for (i, out) in outboxes.iter().enumerate() {
         let (customer, provider, chat) = &pairs[i];
         let history = app.all_messages(customer, *chat).await;
@@ -270,9 +322,13 @@ async fn survive(backend: Backend, fault: Fault) {
         // twice live on one connection is a duplicate delivery.
         let after = listeners[i].heard(*chat, Duration::from_millis(700)).await;
         let mut held: BTreeMap<i64, i64> = BTreeMap::new();
-        for batch in [&live[i], &after] {
+        let connections: Vec<Vec<&Message>> = match nodes {
+            Nodes::One => vec![live[i].iter().collect(), after.iter().collect()],
+            Nodes::Two => vec![live[i].iter().chain(&after).collect()],
+        };
+        for heard in &connections {
             let mut once = std::collections::HashSet::new();
-            for m in batch.iter() {
+            for m in heard {
                 if !once.insert(m.seq) {
                     duplicated += 1;
                 }
@@ -281,6 +337,20 @@ async fn survive(backend: Backend, fault: Fault) {
         for m in live[i].iter().chain(&caught_up[i]).chain(&after) {
             if let Some(id) = held.insert(m.seq, m.id) {
                 assert_eq!(id, m.id, "seq {} is two messages", m.seq);
+            }
+        }
+        // A broadcast lost with the node (committed, not yet published)
+        // shows as a gap below a later message: fetched by seq, as the
+        // browser does at once.
+        let newest = held.keys().next_back().copied().unwrap_or(1);
+        let fetchable = matches!(nodes, Nodes::Two);
+        for m in history
+            .iter()
+            .filter(|m| fetchable && m.seq > 1 && m.seq < newest)
+        {
+            if let std::collections::btree_map::Entry::Vacant(e) = held.entry(m.seq) {
+                e.insert(m.id);
+                gaps_fetched += 1;
             }
         }
         // Everything after the booking message (seq 1, before they joined).
@@ -293,8 +363,9 @@ async fn survive(backend: Backend, fault: Fault) {
         delivered += held.len();
     }
     eprintln!(
-        "faults {backend:?} {fault:?}: sent {sent}, acked before the fault {acked_before}, \
-         resent {resent} ({stored_unacked} of them already stored), stored {stored}, delivered {delivered}, duplicated {duplicated}, lost {lost}"
+        "faults {backend:?} {fault:?} {nodes:?} node(s): sent {sent}, acked before the fault {acked_before}, \
+         resent {resent} ({stored_unacked} of them already stored), stored {stored}, delivered {delivered} \
+         ({gaps_fetched} by gap fetch), duplicated {duplicated}, lost {lost}"
     );
     assert!(acked_before > 0, "the fault came mid-stream");
     assert_eq!(stored, sent);
@@ -308,12 +379,12 @@ mod crash_mid_stream {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn sqlite() {
-        survive(Backend::Sqlite, Fault::Kill).await;
+        survive(Backend::Sqlite, Fault::Kill, Nodes::One).await;
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn postgres() {
-        survive(Backend::Postgres, Fault::Kill).await;
+        survive(Backend::Postgres, Fault::Kill, Nodes::One).await;
     }
 }
 
@@ -322,12 +393,28 @@ mod graceful_restart_mid_stream {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn sqlite() {
-        survive(Backend::Sqlite, Fault::Term).await;
+        survive(Backend::Sqlite, Fault::Term, Nodes::One).await;
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn postgres() {
-        survive(Backend::Postgres, Fault::Term).await;
+        survive(Backend::Postgres, Fault::Term, Nodes::One).await;
+    }
+}
+
+/// Two nodes on PostgreSQL and Redis: the customers' node fails, the
+/// providers' stays up.
+mod two_nodes {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn crash_mid_stream() {
+        survive(Backend::Postgres, Fault::Kill, Nodes::Two).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn graceful_restart_mid_stream() {
+        survive(Backend::Postgres, Fault::Term, Nodes::Two).await;
     }
 }
 
