@@ -222,12 +222,7 @@ async fn send_one(client: &Client, chat: &Chat, counters: &Counters, n: u64) -> 
             if ok {
                 counters.acked.fetch_add(1, Ordering::Relaxed);
             } else {
-                let code = ack
-                    .data
-                    .pointer("/error/code")
-                    .and_then(Value::as_str)
-                    .unwrap_or("unknown")
-                    .to_owned();
+                let code = ack.error_code();
                 *lock(&counters.refused).entry(code).or_default() += 1;
             }
             true

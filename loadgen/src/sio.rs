@@ -216,6 +216,17 @@ pub struct Ack {
     pub at: Instant,
 }
 
+impl Ack {
+    /// A refusal's `error.code` (`unknown` when the ack has none).
+    pub fn error_code(&self) -> String {
+        self.data
+            .pointer("/error/code")
+            .and_then(Value::as_str)
+            .unwrap_or("unknown")
+            .to_owned()
+    }
+}
+
 #[derive(Debug)]
 pub enum SioError {
     Ws(tokio_tungstenite::tungstenite::Error),

@@ -535,6 +535,18 @@ impl Ctx {
     fn fail(&self, kind: String) {
         *lock(&self.attempt_failures).entry(kind).or_default() += 1;
     }
+
+    /// socket.io-client's delay before retry number `attempt` (then counts it).
+    fn backoff(&self, attempt: &mut u32, rng: &mut XorShift) -> Duration {
+        let delay = reconnect_delay(
+            *attempt,
+            self.reconnect_delay,
+            self.reconnect_delay_max,
+            rng.next_f64(),
+        );
+        *attempt += 1;
+        delay
+    }
 }
 
 /// Live `new_message`s of the socket's chat go into its view. On `resync`
@@ -667,8 +679,8 @@ async fn join(tab: &Tab, client: &Client, api: &Api) -> Result<(), String> {
 /// Joins on a fresh connection, and while the connection stays up retries
 /// a refused or unanswered join after the same backoff as a reconnect.
 /// (socket.io-client does not reconnect on an app-level refusal; the
-/// browser today does not retry such a join at all, see the report of
-/// benchmark (e).) `false` once the connection is gone.
+/// browser retries such a join too, `chat::outgoing::after_join_failure`.)
+/// `false` once the connection is gone.
 async fn join_until_closed(
     tab: &Tab,
     client: &Client,
@@ -686,13 +698,7 @@ async fn join_until_closed(
                     return false;
                 }
                 ctx.join_retries.fetch_add(1, Ordering::Relaxed);
-                let delay = reconnect_delay(
-                    attempt,
-                    ctx.reconnect_delay,
-                    ctx.reconnect_delay_max,
-                    rng.next_f64(),
-                );
-                attempt += 1;
+                let delay = ctx.backoff(&mut attempt, rng);
                 tokio::select! {
                     () = tokio::time::sleep(delay) => {}
                     () = client.closed() => return false,
@@ -747,12 +753,7 @@ async fn send_once(tab: &Tab, client: &Client, ctx: &Ctx) -> SendResult {
             SendResult::Acked
         }
         Ok(ack) => {
-            let code = ack
-                .data
-                .pointer("/error/code")
-                .and_then(Value::as_str)
-                .unwrap_or("unknown")
-                .to_owned();
+            let code = ack.error_code();
             *lock(&ctx.refused).entry(code.clone()).or_default() += 1;
             let definite = matches!(
                 code.as_str(),
@@ -830,13 +831,7 @@ async fn run_tab(
                 }
                 let mut attempt = 0u32;
                 loop {
-                    let delay = reconnect_delay(
-                        attempt,
-                        ctx.reconnect_delay,
-                        ctx.reconnect_delay_max,
-                        rng.next_f64(),
-                    );
-                    attempt += 1;
+                    let delay = ctx.backoff(&mut attempt, &mut rng);
                     tokio::time::sleep(delay).await;
                     ctx.attempts.fetch_add(1, Ordering::Relaxed);
                     let api = &ctx.nodes[node].api;

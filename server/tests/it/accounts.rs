@@ -156,7 +156,7 @@ both_backends!(
 );
 
 mod login_rate_limit {
-    use crate::helpers::{Backend, spawn_with_limits};
+    use crate::helpers::{Backend, retry_after, spawn_with_limits};
     use reqwest::StatusCode;
     use serde_json::json;
 
@@ -183,11 +183,7 @@ mod login_rate_limit {
             .await
             .expect("send");
         assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
-        let retry: u64 = res.headers()["retry-after"]
-            .to_str()
-            .expect("ascii")
-            .parse()
-            .expect("seconds");
+        let retry = retry_after(&res);
         assert!((1..=60).contains(&retry), "{retry}");
         let err: serde_json::Value = res.json().await.expect("json");
         assert_eq!(err["error"]["code"], "rate_limited");

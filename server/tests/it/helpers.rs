@@ -563,6 +563,15 @@ pub async fn pair(app: &TestApp) -> (TestUser, TestUser, i64) {
     (customer, provider, chat)
 }
 
+/// A 429's `Retry-After`, in seconds.
+pub fn retry_after(res: &reqwest::Response) -> u64 {
+    res.headers()["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds")
+}
+
 pub fn uuid_like() -> String {
     format!(
         "{:016x}{:016x}",
