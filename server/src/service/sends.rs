@@ -1,31 +1,42 @@
 //! Group commit for users' messages. Sends from every socket of this node
-//! queue here; one task stores whatever has queued in ONE transaction (one
-//! commit, one fsync, for tens or hundreds of messages), answers each
+//! queue here; a committer stores whatever has queued in ONE transaction
+//! (one commit, one fsync, for tens or hundreds of messages), answers each
 //! sender as soon as that commit is durable, then hands the new messages,
 //! in seq order, and the bells bumped with them to the fan-out that
 //! broadcasts them.
 //!
 //! No time window is waited for: a batch is whatever queued while the
 //! previous commit ran, so a lone message goes at once and a busy node
-//! batches by itself. On PostgreSQL two committers take turns at the queue,
-//! so a message that arrives while one batch is in flight goes out in the
-//! next at once instead of waiting for that commit (a batch is about ten
-//! round trips; this halves what a message waits under steady load). SQLite
-//! has one writer, so it gets one committer. A batch locks chats in
-//! chat-id order, the same in every committer on every node, so batches
-//! committing at once cannot deadlock; two batches with messages of one
-//! chat take its seqs in lock order. If a batch fails, its messages are
-//! retried one by one, so one bad message never fails the others.
+//! batches by itself. On PostgreSQL several committers work side by side,
+//! and no two of them ever hold messages of the same chat: a committer
+//! takes every queued message whose chat no other committer has in flight,
+//! and leaves the rest, in order, for later. So their transactions never
+//! wait for each other's chat locks (they used to, which made two
+//! committers little faster than one), a chat's messages still go out in
+//! arrival order, and an idle committer takes new work at once. SQLite has
+//! one writer, so it gets one committer.
+//!
+//! Across nodes, a batch locks its chats in chat-id order, the same on every
+//! node, so batches committing at once cannot deadlock; two batches with
+//! messages of one chat take its seqs in lock order. If a batch fails, its
+//! messages are retried one by one, so one bad message never fails the
+//! others.
 
 use super::FanOut;
 use crate::metrics;
 use crate::storage::{Db, NewUserMessage, SentMessage, StorageError};
-use std::sync::Arc;
+use app::model::ChatId;
+use std::collections::{HashSet, VecDeque};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::sync::{Mutex, mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
 
 /// Most messages in one transaction.
 const MAX_BATCH: usize = 512;
+
+/// Committers on PostgreSQL. Each holds one pooled connection while it
+/// commits; measured in docs/benchmarks.md ("Committers side by side").
+const POSTGRES_COMMITTERS: usize = 4;
 
 /// How long a sender waits for its commit before it is answered
 /// `unavailable` (the client resends with the same clientId, so a commit
@@ -44,25 +55,126 @@ struct Pending {
     queued: Instant,
 }
 
+/// The queue the committers share.
+struct Queue {
+    state: Mutex<State>,
+    /// Rung when a message is queued, when a committer leaves messages
+    /// behind or frees chats that messages wait for, and when the queue
+    /// closes.
+    ready: Notify,
+}
+
+#[derive(Default)]
+struct State {
+    pending: VecDeque<Pending>,
+    /// Chats some committer has messages of in flight.
+    busy: HashSet<ChatId>,
+    /// No more sends will come (the service is gone): committers drain
+    /// what is left, then stop.
+    closed: bool,
+}
+
+impl Queue {
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        // Nothing under this lock awaits or panics (short of running out
+        // of memory), so a poisoned lock still holds consistent data.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Waits for messages this committer may take, moves them into `batch`
+    /// (marking their chats busy) and returns true; false once the queue
+    /// is closed and empty.
+    async fn take(&self, batch: &mut Vec<Pending>) -> bool {
+        loop {
+            {
+                let mut state = self.state();
+                let State {
+                    pending,
+                    busy,
+                    closed,
+                } = &mut *state;
+                let mut mine: HashSet<ChatId> = HashSet::new();
+                let mut blocked: HashSet<ChatId> = HashSet::new();
+                let mut left = VecDeque::new();
+                for p in pending.drain(..) {
+                    let chat = p.message.chat_id;
+                    if busy.contains(&chat) || blocked.contains(&chat) || batch.len() >= MAX_BATCH {
+                        // Once a chat's message stays, its later ones stay
+                        // too, or they would overtake it.
+                        blocked.insert(chat);
+                        left.push_back(p);
+                    } else {
+                        mine.insert(chat);
+                        batch.push(p);
+                    }
+                }
+                *pending = left;
+                if !batch.is_empty() {
+                    busy.extend(mine);
+                    if !pending.is_empty() {
+                        // More than one batch holds, or other committers'
+                        // chats: whoever is free takes the rest.
+                        self.ready.notify_one();
+                    }
+                    return true;
+                }
+                if *closed && pending.is_empty() {
+                    // Wake the next committer so it stops too.
+                    self.ready.notify_one();
+                    return false;
+                }
+            }
+            // A ring between the look above and this wait leaves a permit
+            // (or wakes another committer, who looks instead): none is lost.
+            self.ready.notified().await;
+        }
+    }
+
+    /// The chats of a committed batch are free again.
+    fn done(&self, batch: &[Pending]) {
+        let mut state = self.state();
+        for p in batch {
+            state.busy.remove(&p.message.chat_id);
+        }
+        if !state.pending.is_empty() {
+            self.ready.notify_one();
+        }
+    }
+}
+
+/// Closes the queue when the last `Sends` handle goes.
+struct Closer(Arc<Queue>);
+
+impl Drop for Closer {
+    fn drop(&mut self) {
+        self.0.state().closed = true;
+        self.0.ready.notify_one();
+    }
+}
+
 #[derive(Clone)]
 pub(super) struct Sends {
-    queue: mpsc::UnboundedSender<Pending>,
+    queue: Arc<Closer>,
 }
 
 impl Sends {
-    /// Starts the committer over `db`; every message it stores (not the
-    /// resends) goes to the fan-out, in commit order.
+    /// Starts the committers over `db`; every message they store (not the
+    /// resends) goes to the fan-out, each chat's in commit order.
     pub(super) fn start(db: Db, stored: mpsc::UnboundedSender<FanOut>) -> Self {
-        let (queue, rx) = mpsc::unbounded_channel();
-        let rx = Arc::new(Mutex::new(rx));
+        let queue = Arc::new(Queue {
+            state: Mutex::new(State::default()),
+            ready: Notify::new(),
+        });
         let committers = match db {
-            Db::Postgres(_) => 2,
+            Db::Postgres(_) => POSTGRES_COMMITTERS,
             Db::Sqlite(_) => 1,
         };
         for _ in 0..committers {
-            tokio::spawn(run(db.clone(), rx.clone(), stored.clone()));
+            tokio::spawn(run(db.clone(), queue.clone(), stored.clone()));
         }
-        Self { queue }
+        Self {
+            queue: Arc::new(Closer(queue)),
+        }
     }
 
     /// Stores one message as `Db::insert_user_message` does, in whichever
@@ -72,14 +184,13 @@ impl Sends {
         message: NewUserMessage,
     ) -> Result<Option<SentMessage>, StorageError> {
         let (reply, answer) = oneshot::channel();
-        let pending = Pending {
+        let queue = &self.queue.0;
+        queue.state().pending.push_back(Pending {
             message,
             reply,
             queued: Instant::now(),
-        };
-        if self.queue.send(pending).is_err() {
-            return Err(StorageError::Unavailable("the message committer stopped"));
-        }
+        });
+        queue.ready.notify_one();
         match tokio::time::timeout(SEND_DEADLINE, answer).await {
             Ok(Ok(result)) => result,
             Ok(Err(_)) => Err(StorageError::Unavailable("the message committer stopped")),
@@ -90,29 +201,11 @@ impl Sends {
     }
 }
 
-/// One committer: takes whatever has queued (holding the queue only while
-/// taking), commits it, repeats.
-async fn run(
-    db: Db,
-    queue: Arc<Mutex<mpsc::UnboundedReceiver<Pending>>>,
-    stored: mpsc::UnboundedSender<FanOut>,
-) {
+/// One committer: takes what it may, commits it, frees its chats, repeats.
+async fn run(db: Db, queue: Arc<Queue>, stored: mpsc::UnboundedSender<FanOut>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
-    loop {
-        {
-            let mut queue = queue.lock().await;
-            let Some(first) = queue.recv().await else {
-                return;
-            };
-            batch.push(first);
-            while batch.len() < MAX_BATCH {
-                match queue.try_recv() {
-                    Ok(p) => batch.push(p),
-                    Err(_) => break,
-                }
-            }
-        }
-        commit(&db, &mut batch, &stored).await;
+    while queue.take(&mut batch).await {
+        commit(&db, &mut batch, &stored, &queue).await;
     }
 }
 
@@ -128,7 +221,12 @@ async fn store_within_deadline(
         )))
 }
 
-async fn commit(db: &Db, batch: &mut Vec<Pending>, stored: &mpsc::UnboundedSender<FanOut>) {
+async fn commit(
+    db: &Db,
+    batch: &mut Vec<Pending>,
+    stored: &mpsc::UnboundedSender<FanOut>,
+    queue: &Queue,
+) {
     // Stable: a chat's messages keep their arrival order.
     batch.sort_by_key(|p| p.message.chat_id);
     let started = Instant::now();
@@ -178,9 +276,110 @@ async fn commit(db: &Db, batch: &mut Vec<Pending>, stored: &mpsc::UnboundedSende
     if !new.is_empty() || !bells.is_empty() {
         let _ = stored.send(FanOut::Stored(new, bells));
     }
+    // Only now may another committer take these chats' next messages:
+    // their broadcasts queue behind these.
+    queue.done(batch);
     for (p, result) in batch.drain(..).zip(results) {
         // The sender may have gone (socket closed): the message is stored
         // anyway, and its resend will find it.
         let _ = p.reply.send(result);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Queues message `m{i}` of `chat_id` for each `(i, chat_id)`.
+    fn push(queue: &Queue, messages: impl IntoIterator<Item = (usize, ChatId)>) {
+        for (i, chat_id) in messages {
+            let (reply, _) = oneshot::channel();
+            queue.state().pending.push_back(Pending {
+                message: NewUserMessage {
+                    chat_id,
+                    sender_id: 1,
+                    content: format!("m{i}"),
+                    client_id: format!("c{i}"),
+                },
+                reply,
+                queued: Instant::now(),
+            });
+        }
+    }
+
+    fn queue_of(chats: &[ChatId]) -> Queue {
+        let queue = Queue {
+            state: Mutex::new(State::default()),
+            ready: Notify::new(),
+        };
+        push(&queue, chats.iter().copied().enumerate());
+        queue
+    }
+
+    fn contents(batch: &[Pending]) -> Vec<&str> {
+        batch.iter().map(|p| p.message.content.as_str()).collect()
+    }
+
+    #[tokio::test]
+    async fn committers_never_share_a_chat_and_keep_each_chats_order() {
+        let queue = queue_of(&[1, 2, 1, 3, 2]);
+        let mut first = Vec::new();
+        assert!(queue.take(&mut first).await);
+        assert_eq!(contents(&first), ["m0", "m1", "m2", "m3", "m4"]);
+
+        // While the first batch is in flight, new messages of its chats
+        // wait; another chat's go to the second committer at once.
+        push(&queue, [(5, 2), (6, 4), (7, 1)]);
+        let mut second = Vec::new();
+        assert!(queue.take(&mut second).await);
+        assert_eq!(contents(&second), ["m6"]);
+        assert_eq!(queue.state().pending.len(), 2);
+
+        // The first commits: its chats are free, their messages next.
+        queue.done(&first);
+        let mut third = Vec::new();
+        assert!(queue.take(&mut third).await);
+        assert_eq!(contents(&third), ["m5", "m7"]);
+    }
+
+    #[tokio::test]
+    async fn a_message_left_behind_holds_back_its_chats_later_ones() {
+        let queue = queue_of(&[1]);
+        let mut held = Vec::new();
+        assert!(queue.take(&mut held).await);
+        // Chat 1 is busy: m1 stays; m2 (chat 2) goes; m3 (chat 1) stays.
+        push(&queue, [(1, 1), (2, 2), (3, 1)]);
+        let mut next = Vec::new();
+        assert!(queue.take(&mut next).await);
+        assert_eq!(contents(&next), ["m2"]);
+        queue.done(&held);
+        let mut last = Vec::new();
+        assert!(queue.take(&mut last).await);
+        assert_eq!(contents(&last), ["m1", "m3"]);
+    }
+
+    #[tokio::test]
+    async fn a_closed_queue_is_drained_before_the_committers_stop() {
+        let queue = Arc::new(queue_of(&[1, 1]));
+        let closer = Closer(queue.clone());
+        drop(closer);
+        let mut batch = Vec::new();
+        assert!(queue.take(&mut batch).await);
+        assert_eq!(batch.len(), 2);
+        queue.done(&batch);
+        batch.clear();
+        assert!(!queue.take(&mut batch).await);
+    }
+
+    #[tokio::test]
+    async fn a_batch_holds_at_most_max_batch() {
+        let chats: Vec<ChatId> = (0..MAX_BATCH as i64 + 3).collect();
+        let queue = queue_of(&chats);
+        let mut batch = Vec::new();
+        assert!(queue.take(&mut batch).await);
+        assert_eq!(batch.len(), MAX_BATCH);
+        let mut rest = Vec::new();
+        assert!(queue.take(&mut rest).await);
+        assert_eq!(rest.len(), 3);
     }
 }
