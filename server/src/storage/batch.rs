@@ -5,7 +5,7 @@
 //! Every statement is per batch, not per message, and its text does not
 //! depend on the batch's size: the rows travel as one JSON array parameter,
 //! expanded by the database (`jsonb_to_recordset` in PostgreSQL,
-//! `json_each` in SQLite). So each backend prepares the seven statements
+//! `json_each` in SQLite). So each backend prepares its statements
 //! once, instead of parsing and planning a new multi-row statement, or a
 //! chain of hundreds of `OR`s, for every batch size.
 
@@ -15,7 +15,7 @@ use super::{Db, Result, StorageError, now, on_pool};
 use crate::texts;
 use app::model::{ChatId, Message, MessageKind, Seq, UserId};
 use serde_json::json;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 /// A new-message notification written with a batch, for `user_id`'s bell.
 #[derive(Clone, Debug)]
@@ -41,9 +41,11 @@ struct BellRow {
 /// The batch's statements in one backend's dialect. `$1` is always the
 /// JSON array of rows.
 struct Statements {
-    /// Locks the chats (ids) in id order; returns `id, last_seq`.
+    /// Locks the chats (ids) in id order; returns `id, last_seq` and the
+    /// job's title (for the bells).
     lock: &'static str,
-    /// `{c, u}` pairs that are participants; returns `chat_id, user_id`.
+    /// `{c, u}` pairs that are participants; returns `chat_id, user_id` and
+    /// the user's name and role (for the stored messages).
     members: &'static str,
     /// `{c, s, k}` already stored; returns `chat_id, sender_id, client_id, id`.
     existing: &'static str,
@@ -51,10 +53,8 @@ struct Statements {
     insert: &'static str,
     /// `{c, q, i}`: each chat's newest seq and message id; `$2` its time.
     pointers: &'static str,
-    /// Message ids; returns `MESSAGE_SELECT` rows.
+    /// Ids of messages stored before (resends); returns `MESSAGE_SELECT` rows.
     read_back: String,
-    /// Chat ids; returns `id, job title`.
-    job_titles: &'static str,
     /// `{c, s, n, t, sfx, b}` bell groups; `$2` the time. Returns `user_id` +
     /// the notification.
     bells: String,
@@ -74,12 +74,13 @@ fn statements(db: &Db) -> Statements {
         // subquery per row (`OFFSET 0` keeps it from being flattened back
         // into a hash join).
         Db::Postgres(_) => Statements {
-            lock: "SELECT id, last_seq FROM chats \
-                   WHERE id = ANY(ARRAY(SELECT CAST(t.v AS BIGINT) FROM jsonb_array_elements_text(CAST($1 AS JSONB)) AS t(v))) \
-                   ORDER BY id FOR UPDATE",
-            members: "SELECT p.chat_id, p.user_id \
+            lock: "SELECT c.id, c.last_seq, j.title FROM chats c JOIN jobs j ON j.id = c.job_id \
+                   WHERE c.id = ANY(ARRAY(SELECT CAST(t.v AS BIGINT) FROM jsonb_array_elements_text(CAST($1 AS JSONB)) AS t(v))) \
+                   ORDER BY c.id FOR UPDATE OF c",
+            members: "SELECT p.chat_id, p.user_id, p.name, p.role \
                       FROM jsonb_to_recordset(CAST($1 AS JSONB)) AS x(c BIGINT, u BIGINT) \
-                      CROSS JOIN LATERAL (SELECT q.chat_id, q.user_id FROM chat_participants q \
+                      CROSS JOIN LATERAL (SELECT q.chat_id, q.user_id, u.name, u.role \
+                        FROM chat_participants q JOIN users u ON u.id = q.user_id \
                         WHERE q.chat_id = x.c AND q.user_id = x.u AND q.left_seq IS NULL OFFSET 0) AS p",
             existing: "SELECT m.chat_id, m.sender_id, m.client_id, m.id \
                        FROM jsonb_to_recordset(CAST($1 AS JSONB)) AS x(c BIGINT, s BIGINT, k TEXT) \
@@ -97,8 +98,6 @@ fn statements(db: &Db) -> Statements {
                 "{MESSAGE_SELECT} WHERE m.id = ANY(ARRAY( \
                  SELECT CAST(t.v AS BIGINT) FROM jsonb_array_elements_text(CAST($1 AS JSONB)) AS t(v)))"
             ),
-            job_titles: "SELECT c.id, j.title FROM chats c JOIN jobs j ON j.id = c.job_id \
-                         WHERE c.id = ANY(ARRAY(SELECT CAST(t.v AS BIGINT) FROM jsonb_array_elements_text(CAST($1 AS JSONB)) AS t(v)))",
             bells: format!(
                 "INSERT INTO notifications (user_id, kind, chat_id, title, title_suffix, body, count, created_at, updated_at) \
                  SELECT p.user_id, 'new_message', x.c, x.t, x.sfx, x.b, x.n, $2, $2 \
@@ -111,10 +110,11 @@ fn statements(db: &Db) -> Statements {
         Db::Sqlite(_) => Statements {
             // SQLite has one writer: the lock is taken by the first write
             // (`insert_user_messages` issues a no-op UPDATE first).
-            lock: "SELECT id, last_seq FROM chats WHERE id IN (SELECT value FROM json_each($1))",
-            members: "SELECT p.chat_id, p.user_id FROM json_each($1) AS x \
+            lock: "SELECT c.id, c.last_seq, j.title FROM chats c JOIN jobs j ON j.id = c.job_id \
+                   WHERE c.id IN (SELECT value FROM json_each($1))",
+            members: "SELECT p.chat_id, p.user_id, u.name, u.role FROM json_each($1) AS x \
                       JOIN chat_participants p ON p.chat_id = x.value->>'c' AND p.user_id = x.value->>'u' \
-                      AND p.left_seq IS NULL",
+                      AND p.left_seq IS NULL JOIN users u ON u.id = p.user_id",
             existing: "SELECT m.chat_id, m.sender_id, m.client_id, m.id FROM json_each($1) AS x \
                        JOIN messages m ON m.chat_id = x.value->>'c' AND m.sender_id = x.value->>'s' \
                        AND m.client_id = x.value->>'k'",
@@ -125,8 +125,6 @@ fn statements(db: &Db) -> Statements {
             pointers: "UPDATE chats SET last_seq = x.value->>'q', last_message_id = x.value->>'i', \
                        last_message_at = $2 FROM json_each($1) AS x WHERE chats.id = x.value->>'c'",
             read_back: format!("{MESSAGE_SELECT} WHERE m.id IN (SELECT value FROM json_each($1))"),
-            job_titles: "SELECT c.id, j.title FROM chats c JOIN jobs j ON j.id = c.job_id \
-                         WHERE c.id IN (SELECT value FROM json_each($1))",
             bells: format!(
                 "INSERT INTO notifications (user_id, kind, chat_id, title, title_suffix, body, count, created_at, updated_at) \
                  SELECT p.user_id, 'new_message', x.value->>'c', x.value->>'t', x.value->>'sfx', x.value->>'b', \
@@ -151,13 +149,14 @@ struct BellGroup<'a> {
 impl Db {
     /// Stores many users' messages in ONE transaction, each as
     /// `insert_user_message` would, answering in the same order: lock the
-    /// chats, read who is in them and which client ids are already stored,
-    /// insert every new message, move each chat's pointers, read the
-    /// messages back, then bump every other participant's new-message bell
+    /// chats (reading their job titles with them), read which senders are
+    /// in them (with their names) and which client ids are already stored,
+    /// insert every new message, move each chat's pointers, read back only
+    /// the resends, then bump every other participant's new-message bell
     /// (in the same transaction: a crash after the commit cannot lose a
     /// bell, and a resend finds both message and bell stored).
     ///
-    /// Chats are locked in id order (PostgreSQL: `ORDER BY id FOR UPDATE`;
+    /// Chats are locked in id order (PostgreSQL: `ORDER BY id FOR UPDATE OF c`;
     /// SQLite: its one writer lock, taken by the first statement), so two
     /// nodes committing batches at once cannot deadlock, and no other writer
     /// can add a message to these chats until the commit: the seqs handed
@@ -200,18 +199,26 @@ impl Db {
                     .execute(&mut *tx)
                     .await?;
             }
-            let mut last_seq: HashMap<ChatId, Seq> = sqlx::query_as::<_, (i64, i64)>(sql.lock)
+            let mut last_seq: HashMap<ChatId, Seq> = HashMap::with_capacity(chats.len());
+            let mut job_titles: HashMap<ChatId, String> = HashMap::with_capacity(chats.len());
+            for (chat, seq, title) in sqlx::query_as::<_, (i64, i64, String)>(sql.lock)
                 .bind(chats_json.as_str())
                 .fetch_all(&mut *tx)
                 .await?
-                .into_iter()
-                .collect();
-            let members: HashSet<(ChatId, UserId)> = sqlx::query_as::<_, (i64, i64)>(sql.members)
-                .bind(pairs_json.as_str())
-                .fetch_all(&mut *tx)
-                .await?
-                .into_iter()
-                .collect();
+            {
+                last_seq.insert(chat, seq);
+                job_titles.insert(chat, title);
+            }
+            // Each sender that is a participant, with the name and role its
+            // messages carry.
+            let members: HashMap<(ChatId, UserId), (String, String)> =
+                sqlx::query_as::<_, (i64, i64, String, String)>(sql.members)
+                    .bind(pairs_json.as_str())
+                    .fetch_all(&mut *tx)
+                    .await?
+                    .into_iter()
+                    .map(|(c, u, name, role)| ((c, u), (name, role)))
+                    .collect();
             let mut known: HashMap<(ChatId, UserId, String), i64> =
                 sqlx::query_as::<_, (i64, i64, String, i64)>(sql.existing)
                     .bind(keys_json.as_str())
@@ -227,7 +234,7 @@ impl Db {
             let mut first_of: HashMap<(ChatId, UserId, &str), usize> = HashMap::new();
             for (i, m) in batch.iter().enumerate() {
                 let key = (m.chat_id, m.sender_id, m.client_id.as_str());
-                plan.push(if !members.contains(&(m.chat_id, m.sender_id)) || !last_seq.contains_key(&m.chat_id) {
+                plan.push(if !members.contains_key(&(m.chat_id, m.sender_id)) || !last_seq.contains_key(&m.chat_id) {
                     Plan::Refused
                 } else if let Some(id) = known.get(&(m.chat_id, m.sender_id, m.client_id.clone())) {
                     Plan::Known(*id)
@@ -301,12 +308,37 @@ impl Db {
                 });
             }
 
-            // Every message of the batch with its sender, in one query.
-            let ids: Vec<i64> = outcome.iter().flatten().map(|(id, _)| *id).collect();
-            let mut by_id = HashMap::with_capacity(ids.len());
-            if !ids.is_empty() {
+            // Every message of the batch as clients see it: the new ones
+            // from what was just written (no read back), the resends from
+            // the database, in one query.
+            let mut by_id = HashMap::with_capacity(batch.len());
+            for (i, p) in plan.iter().enumerate() {
+                let (Plan::New(seq), Some(Some((id, _)))) = (p, outcome.get(i)) else { continue };
+                let m = &batch[i];
+                let (name, role) = members.get(&(m.chat_id, m.sender_id)).cloned().unzip();
+                let row = MessageRow {
+                    id: *id,
+                    chat_id: m.chat_id,
+                    seq: *seq,
+                    sender_id: Some(m.sender_id),
+                    sender_name: name,
+                    sender_role: role,
+                    content: m.content.clone(),
+                    client_id: Some(m.client_id.clone()),
+                    kind: MessageKind::User.as_str().to_owned(),
+                    created_at: at,
+                };
+                by_id.insert(*id, Message::try_from(row)?);
+            }
+            let resent: Vec<i64> = outcome
+                .iter()
+                .flatten()
+                .filter(|(id, _)| !by_id.contains_key(id))
+                .map(|(id, _)| *id)
+                .collect();
+            if !resent.is_empty() {
                 let rows = sqlx::query_as::<_, MessageRow>(&sql.read_back)
-                    .bind(json!(ids).to_string())
+                    .bind(json!(resent).to_string())
                     .fetch_all(&mut *tx)
                     .await?;
                 for row in rows {
@@ -333,15 +365,6 @@ impl Db {
             }
             let mut bells = Vec::new();
             if !groups.is_empty() {
-                let mut bell_chats: Vec<ChatId> = groups.iter().map(|g| g.chat).collect();
-                bell_chats.sort_unstable();
-                bell_chats.dedup();
-                let job_titles: HashMap<ChatId, String> = sqlx::query_as::<_, (i64, String)>(sql.job_titles)
-                    .bind(json!(bell_chats).to_string())
-                    .fetch_all(&mut *tx)
-                    .await?
-                    .into_iter()
-                    .collect();
                 // One upsert per round; a round holds at most one group per
                 // chat, or one statement would bump the same row twice.
                 let mut rounds: Vec<Vec<serde_json::Value>> = Vec::new();
