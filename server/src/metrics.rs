@@ -33,35 +33,75 @@ pub const HTTP_SECONDS: &str = "jobchat_http_request_seconds";
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
-/// Installs the recorder (once per process) and returns its handle.
+/// How often the recorder's histograms are drained into their buckets
+/// when nobody scrapes. Without it every recorded sample stays in memory
+/// until the next render: about 44 bytes a message for the life of an
+/// unscraped process (docs/benchmarks.md, "Metrics upkeep").
+const UPKEEP_EVERY: Duration = Duration::from_secs(5);
+
+/// Installs the recorder (once per process) and returns its handle; a
+/// thread runs the recorder's upkeep every `UPKEEP_EVERY`.
 pub fn install() -> PrometheusHandle {
     HANDLE
         .get_or_init(|| {
-            let recorder = PrometheusBuilder::new()
-                .set_buckets_for_metric(
-                    Matcher::Suffix("_seconds".into()),
-                    &[
-                        0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
-                    ],
-                )
-                .and_then(|b| {
-                    b.set_buckets_for_metric(
-                        Matcher::Full(COMMIT_BATCH.into()),
-                        &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0],
-                    )
-                })
-                .and_then(|b| b.install_recorder());
-            match recorder {
-                Ok(handle) => handle,
-                Err(e) => {
-                    // Another recorder is installed (a test harness): ours
-                    // still renders, it only sees nothing.
-                    tracing::warn!(error = %e, "metrics recorder not installed");
-                    PrometheusBuilder::new().build_recorder().handle()
-                }
+            let handle = build();
+            let upkeep = handle.clone();
+            let spawned = std::thread::Builder::new()
+                .name("metrics-upkeep".into())
+                .spawn(move || {
+                    loop {
+                        std::thread::sleep(UPKEEP_EVERY);
+                        upkeep.run_upkeep();
+                    }
+                });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "metrics upkeep thread not started");
             }
+            handle
         })
         .clone()
+}
+
+/// The recorder, installed globally when no other is.
+fn build() -> PrometheusHandle {
+    let recorder = PrometheusBuilder::new()
+        .set_buckets_for_metric(
+            Matcher::Suffix("_seconds".into()),
+            &[
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+            ],
+        )
+        .and_then(|b| {
+            b.set_buckets_for_metric(
+                Matcher::Full(COMMIT_BATCH.into()),
+                &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0],
+            )
+        })
+        .and_then(|b| b.install_recorder());
+    match recorder {
+        Ok(handle) => handle,
+        Err(e) => {
+            // Another recorder is installed (a test harness): ours
+            // still renders, it only sees nothing.
+            tracing::warn!(error = %e, "metrics recorder not installed");
+            PrometheusBuilder::new().build_recorder().handle()
+        }
+    }
+}
+
+/// An HTTP method as a label: one of a fixed set, anything else `other`,
+/// so a client inventing methods cannot grow the series without end.
+pub fn method_label(method: &axum::http::Method) -> &'static str {
+    match method.as_str() {
+        "GET" => "GET",
+        "HEAD" => "HEAD",
+        "POST" => "POST",
+        "PUT" => "PUT",
+        "PATCH" => "PATCH",
+        "DELETE" => "DELETE",
+        "OPTIONS" => "OPTIONS",
+        _ => "other",
+    }
 }
 
 pub fn redis_error(op: &'static str) {
@@ -94,4 +134,22 @@ pub fn socket_opened() {
 
 pub fn socket_closed() {
     metrics::gauge!(SOCKETS).decrement(1.0);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn methods_outside_the_standard_set_are_other() {
+        for (m, label) in [
+            ("GET", "GET"),
+            ("DELETE", "DELETE"),
+            ("Z123", "other"),
+            ("get", "other"),
+        ] {
+            let method = axum::http::Method::from_bytes(m.as_bytes()).expect("a token");
+            assert_eq!(method_label(&method), label, "{m}");
+        }
+    }
 }
