@@ -43,6 +43,12 @@ const POSTGRES_COMMITTERS: usize = 4;
 /// that lands after all is found, not doubled).
 const SEND_DEADLINE: Duration = Duration::from_secs(5);
 
+/// Most messages waiting for a committer on this node. A stalled
+/// database fills the queue in seconds under load; past this, sends are
+/// answered `unavailable` at once (the client keeps the message and
+/// resends it) instead of piling up memory.
+const MAX_QUEUED: usize = 10_000;
+
 /// How long one batch may take before the committer gives up on it (a
 /// database that stopped answering) and moves on to the next.
 const COMMIT_DEADLINE: Duration = Duration::from_secs(10);
@@ -97,6 +103,12 @@ impl Queue {
                 let mut blocked: HashSet<ChatId> = HashSet::new();
                 let mut left = VecDeque::new();
                 for p in pending.drain(..) {
+                    if p.reply.is_closed() {
+                        // Its sender gave up (deadline passed, socket gone)
+                        // and will resend under the same clientId: storing
+                        // this copy too would only queue the retry behind it.
+                        continue;
+                    }
                     let chat = p.message.chat_id;
                     if busy.contains(&chat) || blocked.contains(&chat) || batch.len() >= MAX_BATCH {
                         // Once a chat's message stays, its later ones stay
@@ -128,6 +140,25 @@ impl Queue {
             // (or wakes another committer, who looks instead): none is lost.
             self.ready.notified().await;
         }
+    }
+
+    /// Queues one message, unless `MAX_QUEUED` are waiting even after
+    /// those whose senders gave up are dropped.
+    fn push(&self, pending: Pending) -> Result<(), StorageError> {
+        {
+            let mut state = self.state();
+            if state.pending.len() >= MAX_QUEUED {
+                state.pending.retain(|p| !p.reply.is_closed());
+            }
+            if state.pending.len() >= MAX_QUEUED {
+                return Err(StorageError::Unavailable(
+                    "too many messages are waiting to be stored; send again shortly",
+                ));
+            }
+            state.pending.push_back(pending);
+        }
+        self.ready.notify_one();
+        Ok(())
     }
 
     /// The chats of a committed batch are free again.
@@ -184,13 +215,11 @@ impl Sends {
         message: NewUserMessage,
     ) -> Result<Option<SentMessage>, StorageError> {
         let (reply, answer) = oneshot::channel();
-        let queue = &self.queue.0;
-        queue.state().pending.push_back(Pending {
+        self.queue.0.push(Pending {
             message,
             reply,
             queued: Instant::now(),
-        });
-        queue.ready.notify_one();
+        })?;
         match tokio::time::timeout(SEND_DEADLINE, answer).await {
             Ok(Ok(result)) => result,
             Ok(Err(_)) => Err(StorageError::Unavailable("the message committer stopped")),
@@ -290,30 +319,43 @@ async fn commit(
 mod tests {
     use super::*;
 
-    /// Queues message `m{i}` of `chat_id` for each `(i, chat_id)`.
-    fn push(queue: &Queue, messages: impl IntoIterator<Item = (usize, ChatId)>) {
+    type Answer = oneshot::Receiver<Result<Option<SentMessage>, StorageError>>;
+
+    /// Queues message `m{i}` of `chat_id` for each `(i, chat_id)`; the
+    /// senders wait on the answers returned (a dropped one gave up).
+    #[must_use]
+    fn push(queue: &Queue, messages: impl IntoIterator<Item = (usize, ChatId)>) -> Vec<Answer> {
+        let mut answers = Vec::new();
         for (i, chat_id) in messages {
-            let (reply, _) = oneshot::channel();
-            queue.state().pending.push_back(Pending {
-                message: NewUserMessage {
-                    chat_id,
-                    sender_id: 1,
-                    content: format!("m{i}"),
-                    client_id: format!("c{i}"),
-                },
-                reply,
-                queued: Instant::now(),
-            });
+            let (reply, answer) = oneshot::channel();
+            answers.push(answer);
+            queue
+                .push(Pending {
+                    message: NewUserMessage {
+                        chat_id,
+                        sender_id: 1,
+                        content: format!("m{i}"),
+                        client_id: format!("c{i}"),
+                    },
+                    reply,
+                    queued: Instant::now(),
+                })
+                .expect("room in the queue");
+        }
+        answers
+    }
+
+    fn empty_queue() -> Queue {
+        Queue {
+            state: Mutex::new(State::default()),
+            ready: Notify::new(),
         }
     }
 
-    fn queue_of(chats: &[ChatId]) -> Queue {
-        let queue = Queue {
-            state: Mutex::new(State::default()),
-            ready: Notify::new(),
-        };
-        push(&queue, chats.iter().copied().enumerate());
-        queue
+    fn queue_of(chats: &[ChatId]) -> (Queue, Vec<Answer>) {
+        let queue = empty_queue();
+        let answers = push(&queue, chats.iter().copied().enumerate());
+        (queue, answers)
     }
 
     fn contents(batch: &[Pending]) -> Vec<&str> {
@@ -322,14 +364,14 @@ mod tests {
 
     #[tokio::test]
     async fn committers_never_share_a_chat_and_keep_each_chats_order() {
-        let queue = queue_of(&[1, 2, 1, 3, 2]);
+        let (queue, _waiting) = queue_of(&[1, 2, 1, 3, 2]);
         let mut first = Vec::new();
         assert!(queue.take(&mut first).await);
         assert_eq!(contents(&first), ["m0", "m1", "m2", "m3", "m4"]);
 
         // While the first batch is in flight, new messages of its chats
         // wait; another chat's go to the second committer at once.
-        push(&queue, [(5, 2), (6, 4), (7, 1)]);
+        let _more = push(&queue, [(5, 2), (6, 4), (7, 1)]);
         let mut second = Vec::new();
         assert!(queue.take(&mut second).await);
         assert_eq!(contents(&second), ["m6"]);
@@ -344,11 +386,11 @@ mod tests {
 
     #[tokio::test]
     async fn a_message_left_behind_holds_back_its_chats_later_ones() {
-        let queue = queue_of(&[1]);
+        let (queue, _waiting) = queue_of(&[1]);
         let mut held = Vec::new();
         assert!(queue.take(&mut held).await);
         // Chat 1 is busy: m1 stays; m2 (chat 2) goes; m3 (chat 1) stays.
-        push(&queue, [(1, 1), (2, 2), (3, 1)]);
+        let _more = push(&queue, [(1, 1), (2, 2), (3, 1)]);
         let mut next = Vec::new();
         assert!(queue.take(&mut next).await);
         assert_eq!(contents(&next), ["m2"]);
@@ -360,7 +402,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_closed_queue_is_drained_before_the_committers_stop() {
-        let queue = Arc::new(queue_of(&[1, 1]));
+        let (queue, _waiting) = queue_of(&[1, 1]);
+        let queue = Arc::new(queue);
         let closer = Closer(queue.clone());
         drop(closer);
         let mut batch = Vec::new();
@@ -374,12 +417,50 @@ mod tests {
     #[tokio::test]
     async fn a_batch_holds_at_most_max_batch() {
         let chats: Vec<ChatId> = (0..MAX_BATCH as i64 + 3).collect();
-        let queue = queue_of(&chats);
+        let (queue, _waiting) = queue_of(&chats);
         let mut batch = Vec::new();
         assert!(queue.take(&mut batch).await);
         assert_eq!(batch.len(), MAX_BATCH);
         let mut rest = Vec::new();
         assert!(queue.take(&mut rest).await);
         assert_eq!(rest.len(), 3);
+    }
+
+    #[tokio::test]
+    async fn messages_whose_senders_gave_up_are_not_stored() {
+        let queue = empty_queue();
+        let mut answers = push(&queue, [(0, 1), (1, 2), (2, 3)]);
+        // The sender of m1 passed its deadline: its answer is dropped.
+        drop(answers.remove(1));
+        let mut batch = Vec::new();
+        assert!(queue.take(&mut batch).await);
+        assert_eq!(contents(&batch), ["m0", "m2"]);
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_refuses_at_once_and_makes_room_from_abandoned_sends() {
+        let queue = empty_queue();
+        let chats = (0..MAX_QUEUED).map(|i| (i, 1));
+        let mut waiting = push(&queue, chats);
+        let (reply, _answer) = oneshot::channel();
+        let one_more = |reply| Pending {
+            message: NewUserMessage {
+                chat_id: 2,
+                sender_id: 1,
+                content: "late".into(),
+                client_id: "late".into(),
+            },
+            reply,
+            queued: Instant::now(),
+        };
+        match queue.push(one_more(reply)) {
+            Err(StorageError::Unavailable(_)) => {}
+            other => panic!("a full queue took a message: {other:?}"),
+        }
+        // Ten senders give up: their places are free for new sends.
+        waiting.truncate(MAX_QUEUED - 10);
+        let (reply, _answer) = oneshot::channel();
+        assert!(queue.push(one_more(reply)).is_ok());
+        assert_eq!(queue.state().pending.len(), MAX_QUEUED - 10 + 1);
     }
 }
