@@ -270,6 +270,68 @@ mod metrics {
             assert!(text.contains(needle), "no {needle} in:\n{text}");
         }
     }
+
+    /// Every label comes from a fixed set: 1,000 made-up HTTP methods,
+    /// unauthenticated, add one `other` series, not 1,000.
+    #[tokio::test]
+    async fn made_up_methods_do_not_grow_the_series() {
+        const TOKEN: &str = "a-metrics-token-for-tests";
+        let app = spawn_app_configured(Backend::Sqlite, server::Tuning::default(), |c| {
+            c.metrics_token = Some(TOKEN.into());
+        })
+        .await
+        .expect("sqlite always runs");
+        let series = || async {
+            let text = app
+                .client
+                .get(format!("{}/metrics", app.addr))
+                .bearer_auth(TOKEN)
+                .send()
+                .await
+                .expect("sent")
+                .text()
+                .await
+                .expect("body");
+            text.lines()
+                .filter(|l| l.starts_with("jobchat_http_requests_total{"))
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        };
+        let before = series().await.len();
+        for i in 0..1_000 {
+            let method = reqwest::Method::from_bytes(format!("Z{i}").as_bytes()).expect("a token");
+            let res = app
+                .client
+                .request(method, format!("{}/healthz", app.addr))
+                .send()
+                .await
+                .expect("sent");
+            assert!(res.status().is_client_error(), "{}", res.status());
+        }
+        let after = series().await;
+        // Other tests in this process add their own series meanwhile; the
+        // made-up methods would have added 1,000.
+        assert!(
+            after.len() < before + 50,
+            "{} series, {before} before",
+            after.len()
+        );
+        assert!(
+            after.iter().any(|l| l.contains("method=\"other\"")),
+            "no method=\"other\" series"
+        );
+        let standard = [
+            "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "other",
+        ];
+        for line in &after {
+            assert!(
+                standard
+                    .iter()
+                    .any(|m| line.contains(&format!("method=\"{m}\""))),
+                "a method outside the fixed set: {line}"
+            );
+        }
+    }
 }
 
 mod production_cookie {
