@@ -3,13 +3,33 @@
 //! after a Redis restart a node would stay deaf to the others for good. This
 //! one runs the same protocol over the cluster's `ConnectionManager`, which
 //! reconnects and resubscribes by itself.
+//!
+//! Publishing never holds anyone up. The adapter awaits `publish` before it
+//! delivers a broadcast to this node's own sockets, so a Redis that is slow
+//! (not down) used to delay local delivery by a response timeout per
+//! message, and the fan-out behind it by minutes. Here `publish` only
+//! queues (bounded, `PUBLISH_QUEUE`); one task sends what has queued as a
+//! pipeline, in order, each pipeline given up after `PUBLISH_TIMEOUT`. What
+//! is dropped (queue full, pipeline given up) only misses the other nodes:
+//! their clients close the gap by seq.
 
 use redis::{FromRedisValue, PushInfo, PushKind, aio::ConnectionManager};
 use socketioxide_redis::CustomRedisAdapter;
 use socketioxide_redis::drivers::{ChanItem, Driver, MessageStream};
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock, RwLock};
+use std::time::Duration;
 use tokio::sync::mpsc;
+
+/// Publishes waiting for the publisher task, at most.
+const PUBLISH_QUEUE: usize = 4_096;
+/// Most publishes in one pipeline.
+const PUBLISH_BATCH: usize = 256;
+/// How long one pipeline may take before it is given up (its messages
+/// reach the other nodes late or not at all; clients catch up by seq).
+const PUBLISH_TIMEOUT: Duration = Duration::from_millis(500);
+
+type Publish = (String, Vec<u8>);
 
 /// socketioxide's Redis adapter over this driver.
 pub type ClusterAdapter<E> = CustomRedisAdapter<E, PubSubDriver>;
@@ -20,6 +40,7 @@ type Handlers = Arc<RwLock<HashMap<String, mpsc::Sender<ChanItem>>>>;
 pub struct PubSubDriver {
     handlers: Handlers,
     conn: Arc<OnceLock<ConnectionManager>>,
+    outbox: Arc<OnceLock<mpsc::Sender<Publish>>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -44,7 +65,12 @@ impl PubSubDriver {
 
     /// The connection is made after the push sender exists (it is part of
     /// the connection's configuration), so it is set afterwards.
+    /// Also starts the publisher task (on the current Tokio runtime).
     pub(super) fn with_conn(self, conn: ConnectionManager) -> Self {
+        let (tx, rx) = mpsc::channel(PUBLISH_QUEUE);
+        if self.outbox.set(tx).is_ok() {
+            tokio::spawn(publisher(conn.clone(), rx));
+        }
         let _ = self.conn.set(conn);
         self
     }
@@ -84,17 +110,44 @@ fn route(push: PushInfo, handlers: &Handlers) {
     }
 }
 
+/// Sends queued publishes in order, as many as have queued (up to
+/// `PUBLISH_BATCH`) in one pipeline, until the driver is dropped.
+async fn publisher(mut conn: ConnectionManager, mut queue: mpsc::Receiver<Publish>) {
+    let mut batch = Vec::with_capacity(PUBLISH_BATCH);
+    while queue.recv_many(&mut batch, PUBLISH_BATCH).await > 0 {
+        let mut pipe = redis::pipe();
+        for (chan, val) in batch.drain(..) {
+            pipe.cmd("PUBLISH").arg(chan).arg(val).ignore();
+        }
+        match tokio::time::timeout(PUBLISH_TIMEOUT, pipe.query_async::<()>(&mut conn)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "publish to the other nodes failed");
+                crate::metrics::redis_error("broadcast");
+            }
+            Err(_) => {
+                tracing::warn!("redis slow: publishes to the other nodes given up");
+                crate::metrics::redis_error("broadcast");
+            }
+        }
+    }
+}
+
 impl Driver for PubSubDriver {
     type Error = DriverError;
 
     async fn publish(&self, chan: String, val: Vec<u8>) -> Result<(), Self::Error> {
-        let mut conn = self.conn()?;
-        let _: redis::Value = redis::cmd("PUBLISH")
-            .arg(chan)
-            .arg(val)
-            .query_async(&mut conn)
-            .await?;
-        Ok(())
+        let outbox = self.outbox.get().ok_or(DriverError::NotConnected)?;
+        match outbox.try_send((chan, val)) {
+            Ok(()) => Ok(()),
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                // Redis has been slow for a while: the other nodes miss
+                // this one; this node's sockets still get it.
+                crate::metrics::redis_error("publish_dropped");
+                Ok(())
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => Err(DriverError::NotConnected),
+        }
     }
 
     async fn subscribe(

@@ -456,13 +456,13 @@ async fn logging_out_everywhere_closes_sockets_on_every_node() {
 }
 
 /// A Redis of this test's own (a restart must not disturb the other tests).
-struct PrivateRedis {
+pub(crate) struct PrivateRedis {
     port: u16,
     child: Option<std::process::Child>,
 }
 
 impl PrivateRedis {
-    fn start(port: u16) -> Self {
+    pub(crate) fn start(port: u16) -> Self {
         let child = std::process::Command::new("redis-server")
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
@@ -480,12 +480,28 @@ impl PrivateRedis {
         }
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)
     }
 
-    fn stop(&mut self) {
+    /// SIGSTOP (`true`) or SIGCONT (`false`): a Redis that is slow, not down
+    /// (its connections stay open; nothing answers).
+    pub(crate) fn pause(&self, paused: bool) {
+        let pid = self.child.as_ref().expect("running").id().to_string();
+        let signal = if paused { "-STOP" } else { "-CONT" };
+        let status = std::process::Command::new("kill")
+            .args([signal, &pid])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill {signal} {pid}");
+    }
+
+    pub(crate) fn stop(&mut self) {
         if let Some(mut c) = self.child.take() {
+            // A paused server would not die of SIGKILL's cleanup otherwise.
+            let _ = std::process::Command::new("kill")
+                .args(["-CONT", &c.id().to_string()])
+                .status();
             let _ = c.kill();
             let _ = c.wait();
         }
