@@ -11,10 +11,12 @@
 //! browser only), and from then on the signals are the truth.
 //!
 //! * `thread` — one chat's messages in seq order, their merge rules and gaps
+//! * `bell` — the bell's number and how reads settle it
 //! * `list` — live updates of the chat list
 //! * `typing` — typing indicators, their expiry and their throttle
 //! * `outgoing` — queued messages and what the outbox does with answers
 
+pub mod bell;
 pub mod list;
 pub mod outgoing;
 pub mod thread;
@@ -226,9 +228,10 @@ impl ChatContext {
         thread.shown(me)
     }
 
-    pub fn unread_notifications(&self) -> usize {
-        self.notifications
-            .with(|n| n.iter().filter(|n| n.read_at.is_none()).count())
+    /// The bell's number (see `bell`: with only messages unread, the sum
+    /// of the chat badges).
+    pub fn unread_notifications(&self) -> i64 {
+        self.notifications.with(|n| bell::count(n))
     }
 
     pub fn open_chat(&self, chat_id: ChatId) {

@@ -55,7 +55,7 @@ struct Statements {
     pointers: &'static str,
     /// Ids of messages stored before (resends); returns `MESSAGE_SELECT` rows.
     read_back: String,
-    /// `{c, s, n, t, sfx, b}` bell groups; `$2` the time. Returns `user_id` +
+    /// `{c, s, n, q, t, sfx, b}` bell groups; `$2` the time. Returns `user_id` +
     /// the notification.
     bells: String,
 }
@@ -64,7 +64,8 @@ fn statements(db: &Db) -> Statements {
     const BELL_UPSERT: &str = "ON CONFLICT (user_id, chat_id, kind) WHERE read_at IS NULL AND kind = 'new_message' \
          DO UPDATE SET count = notifications.count + excluded.count, \
            title = CAST(notifications.count + excluded.count AS TEXT) || excluded.title_suffix, \
-           title_suffix = excluded.title_suffix, body = excluded.body, updated_at = excluded.updated_at";
+           title_suffix = excluded.title_suffix, body = excluded.body, seq = excluded.seq, \
+           updated_at = excluded.updated_at";
     match db {
         // Every table is reached through its index, never scanned: the
         // planner takes a JSON function for 100 rows and would hash-join
@@ -99,9 +100,9 @@ fn statements(db: &Db) -> Statements {
                  SELECT CAST(t.v AS BIGINT) FROM jsonb_array_elements_text(CAST($1 AS JSONB)) AS t(v)))"
             ),
             bells: format!(
-                "INSERT INTO notifications (user_id, kind, chat_id, title, title_suffix, body, count, created_at, updated_at) \
-                 SELECT p.user_id, 'new_message', x.c, x.t, x.sfx, x.b, x.n, $2, $2 \
-                 FROM jsonb_to_recordset(CAST($1 AS JSONB)) AS x(c BIGINT, s BIGINT, n BIGINT, t TEXT, sfx TEXT, b TEXT) \
+                "INSERT INTO notifications (user_id, kind, chat_id, title, title_suffix, body, count, seq, created_at, updated_at) \
+                 SELECT p.user_id, 'new_message', x.c, x.t, x.sfx, x.b, x.n, x.q, $2, $2 \
+                 FROM jsonb_to_recordset(CAST($1 AS JSONB)) AS x(c BIGINT, s BIGINT, n BIGINT, q BIGINT, t TEXT, sfx TEXT, b TEXT) \
                  CROSS JOIN LATERAL (SELECT q.user_id FROM chat_participants q \
                    WHERE q.chat_id = x.c AND q.user_id <> x.s AND q.left_seq IS NULL OFFSET 0) AS p \
                  {BELL_UPSERT} RETURNING user_id, {NOTIFICATION_COLUMNS}"
@@ -126,9 +127,9 @@ fn statements(db: &Db) -> Statements {
                        last_message_at = $2 FROM json_each($1) AS x WHERE chats.id = x.value->>'c'",
             read_back: format!("{MESSAGE_SELECT} WHERE m.id IN (SELECT value FROM json_each($1))"),
             bells: format!(
-                "INSERT INTO notifications (user_id, kind, chat_id, title, title_suffix, body, count, created_at, updated_at) \
+                "INSERT INTO notifications (user_id, kind, chat_id, title, title_suffix, body, count, seq, created_at, updated_at) \
                  SELECT p.user_id, 'new_message', x.value->>'c', x.value->>'t', x.value->>'sfx', x.value->>'b', \
-                   x.value->>'n', $2, $2 \
+                   x.value->>'n', x.value->>'q', $2, $2 \
                  FROM json_each($1) AS x \
                  JOIN chat_participants p ON p.chat_id = x.value->>'c' AND p.user_id <> x.value->>'s' \
                    AND p.left_seq IS NULL \
@@ -326,6 +327,7 @@ impl Db {
                     content: m.content.clone(),
                     client_id: Some(m.client_id.clone()),
                     kind: MessageKind::User.as_str().to_owned(),
+                    event: None,
                     created_at: at,
                 };
                 by_id.insert(*id, Message::try_from(row)?);
@@ -378,7 +380,7 @@ impl Db {
                     let sender = g.newest.sender_name.as_deref().unwrap_or_default();
                     let text = texts::message_bell(sender, job, g.count, &g.newest.content);
                     rounds[*round].push(json!({
-                        "c": g.chat, "s": g.sender, "n": g.count,
+                        "c": g.chat, "s": g.sender, "n": g.count, "q": g.newest.seq,
                         "t": text.title, "sfx": text.suffix, "b": text.body,
                     }));
                     *round += 1;

@@ -1,8 +1,10 @@
 //! Chat messages: idempotent inserts, each numbered with its chat's next
 //! `seq` under the chat row's lock, and keyset paging by seq.
 
-use super::{Db, Result, StorageError, on_pool};
-use app::model::{ChatId, Message, MessageId, MessageKind, Role, Seq, UserId};
+use super::notifications::{NOTIFICATION_COLUMNS, NotificationRow};
+use super::{Db, Result, StorageError, now, on_pool};
+use crate::texts::NEW_MESSAGES;
+use app::model::{ChatId, Message, MessageId, MessageKind, Notification, Role, Seq, UserId};
 use chrono::{DateTime, Utc};
 
 #[derive(sqlx::FromRow)]
@@ -16,6 +18,8 @@ pub(super) struct MessageRow {
     pub(super) content: String,
     pub(super) client_id: Option<String>,
     pub(super) kind: String,
+    /// A system line's `SystemEvent`, as JSON.
+    pub(super) event: Option<String>,
     pub(super) created_at: DateTime<Utc>,
 }
 
@@ -27,6 +31,13 @@ impl TryFrom<MessageRow> for Message {
             "system" => MessageKind::System,
             other => return Err(StorageError::Corrupt(format!("message kind {other:?}"))),
         };
+        let event = match (&kind, r.event.as_deref()) {
+            (MessageKind::System, Some(json)) => Some(
+                serde_json::from_str(json)
+                    .map_err(|e| StorageError::Corrupt(format!("system event {json:?}: {e}")))?,
+            ),
+            _ => None,
+        };
         Ok(Message {
             id: r.id,
             chat_id: r.chat_id,
@@ -37,14 +48,28 @@ impl TryFrom<MessageRow> for Message {
             content: r.content,
             client_id: r.client_id,
             kind,
+            event,
             created_at: r.created_at,
         })
     }
 }
 
+/// What reading a chat up to a message did.
+#[derive(Debug)]
+pub struct ReadOutcome {
+    /// The marker moved (false: it was already there or beyond).
+    pub moved: bool,
+    /// The message's seq.
+    pub seq: Seq,
+    /// Other people's messages after it (the chat's unread badge).
+    pub unread: i64,
+    /// The user's new-message bell entries for the chat that changed.
+    pub bells: Vec<Notification>,
+}
+
 /// Selects messages with their sender's name and role in the chat.
 pub(super) const MESSAGE_SELECT: &str = "SELECT m.id, m.chat_id, m.seq, m.sender_id, u.name AS sender_name, \
-     u.role AS sender_role, m.content, m.client_id, m.kind, m.created_at \
+     u.role AS sender_role, m.content, m.client_id, m.kind, m.event, m.created_at \
      FROM messages m LEFT JOIN users u ON u.id = m.sender_id";
 
 /// Appends a message to a chat inside an open transaction, numbered with the
@@ -120,9 +145,11 @@ macro_rules! insert_message_tx {
 pub(super) use insert_message_tx;
 
 /// Appends a system message (no sender, no client id) inside an open
-/// transaction; evaluates to its id. A missing chat is `NotFound`.
+/// transaction: its English words and its typed event; evaluates to its
+/// id. A missing chat is `NotFound`.
 macro_rules! insert_system_message_tx {
-    ($tx:expr, $chat:expr, $content:expr) => {{
+    ($tx:expr, $chat:expr, $content:expr, $event:expr) => {{
+        let event: &app::model::SystemEvent = $event;
         let kind = app::model::MessageKind::System.as_str();
         match $crate::storage::messages::insert_message_tx!(
             $tx,
@@ -133,7 +160,17 @@ macro_rules! insert_system_message_tx {
             $content,
             None::<String>
         ) {
-            Ok(Some((id, _seq))) => id,
+            Ok(Some((id, _seq))) => {
+                let json = serde_json::to_string(event).map_err(|e| {
+                    $crate::storage::StorageError::Corrupt(format!("system event: {e}"))
+                })?;
+                sqlx::query("UPDATE messages SET event = $2 WHERE id = $1")
+                    .bind(id)
+                    .bind(json)
+                    .execute(&mut *$tx)
+                    .await?;
+                id
+            }
             Ok(None) => {
                 return Err($crate::storage::StorageError::Corrupt(
                     "system message not stored".into(),
@@ -297,22 +334,38 @@ impl Db {
         }
         Ok((messages, has_more))
     }
-
-    /// Moves a participant's read marker forward to `message_id` (never
-    /// back, compared by seq). `None` when the message is not in the chat,
-    /// else whether the marker moved, and the message's seq.
+    /// Moves the user's read marker in `chat_id` up to `message_id` (never
+    /// back) and, when it moved, settles their new-message bell for that
+    /// chat in the same transaction: an unread bell entry that stands for
+    /// messages up to the new marker is read; one that also stands for
+    /// newer messages is recounted to just those. `None`: no such message
+    /// in the chat.
     pub async fn mark_read(
         &self,
         chat_id: ChatId,
         user_id: UserId,
         message_id: MessageId,
-    ) -> Result<Option<(bool, Seq)>> {
+    ) -> Result<Option<ReadOutcome>> {
+        let bells = format!(
+            "UPDATE notifications SET \
+               read_at = CASE WHEN seq IS NULL OR seq <= $3 OR $4 = 0 THEN $5 ELSE read_at END, \
+               count = CASE WHEN seq IS NULL OR seq <= $3 OR $4 = 0 THEN count ELSE $4 END, \
+               title = CASE WHEN seq IS NULL OR seq <= $3 OR $4 = 0 OR title_suffix IS NULL THEN title \
+                 WHEN $4 = 1 THEN 'New message' || SUBSTR(title_suffix, {after}) \
+                 ELSE CAST($4 AS TEXT) || title_suffix END \
+             WHERE user_id = $1 AND chat_id = $2 AND kind = 'new_message' AND read_at IS NULL \
+             RETURNING {NOTIFICATION_COLUMNS}",
+            // `title_suffix` is " new messages from …": what follows "N"
+            // in a count's title; after " new messages" it fits "New message".
+            after = NEW_MESSAGES.chars().count() + 1,
+        );
         on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
             let seq: Option<(i64,)> =
                 sqlx::query_as("SELECT seq FROM messages WHERE id = $1 AND chat_id = $2")
                     .bind(message_id)
                     .bind(chat_id)
-                    .fetch_optional(pool)
+                    .fetch_optional(&mut *tx)
                     .await?;
             let Some((seq,)) = seq else { return Ok(None) };
             let moved = sqlx::query(
@@ -323,10 +376,39 @@ impl Db {
             .bind(user_id)
             .bind(message_id)
             .bind(seq)
-            .execute(pool)
+            .execute(&mut *tx)
             .await?
-            .rows_affected();
-            Ok(Some((moved > 0, seq)))
+            .rows_affected()
+                > 0;
+            if !moved {
+                tx.commit().await?;
+                return Ok(Some(ReadOutcome { moved, seq, unread: 0, bells: Vec::new() }));
+            }
+            // As the chat list counts unread: other people's messages.
+            let (unread,): (i64,) = sqlx::query_as(
+                "SELECT COUNT(*) FROM messages WHERE chat_id = $1 AND seq > $2 \
+                 AND sender_id IS NOT NULL AND sender_id <> $3",
+            )
+            .bind(chat_id)
+            .bind(seq)
+            .bind(user_id)
+            .fetch_one(&mut *tx)
+            .await?;
+            let rows: Vec<NotificationRow> = sqlx::query_as(&bells)
+                .bind(user_id)
+                .bind(chat_id)
+                .bind(seq)
+                .bind(unread)
+                .bind(now())
+                .fetch_all(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(Some(ReadOutcome {
+                moved,
+                seq,
+                unread,
+                bells: rows.into_iter().map(Into::into).collect(),
+            }))
         })
     }
 }

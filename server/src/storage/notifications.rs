@@ -15,6 +15,7 @@ pub(super) struct NotificationRow {
     title: String,
     body: String,
     count: i64,
+    seq: Option<i64>,
     created_at: DateTime<Utc>,
     read_at: Option<DateTime<Utc>>,
 }
@@ -28,6 +29,7 @@ impl From<NotificationRow> for Notification {
             title: r.title,
             body: r.body,
             count: r.count,
+            seq: r.seq,
             created_at: r.created_at,
             read_at: r.read_at,
         }
@@ -35,7 +37,7 @@ impl From<NotificationRow> for Notification {
 }
 
 pub(super) const NOTIFICATION_COLUMNS: &str =
-    "id, kind, chat_id, title, body, count, created_at, read_at";
+    "id, kind, chat_id, title, body, count, seq, created_at, read_at";
 
 /// Kinds of notification (the `kind` column).
 pub mod kind {

@@ -4,7 +4,8 @@ use super::socket::Socket;
 use super::{chats, session_ended};
 use crate::api;
 use crate::chat::ChatContext;
-use crate::protocol::NewNotification;
+use crate::chat::bell;
+use crate::protocol::{ChatRead, NewNotification};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -20,11 +21,35 @@ pub fn listen(ctx: ChatContext, s: &Socket) {
         {
             chats::refresh_soon(ctx);
         }
-        ctx.announcement.set(n.title.clone());
-        ctx.notifications.update(|list| {
-            list.retain(|x| x.id != n.id);
-            list.insert(0, n);
+        // How far this user has read the chat, as this tab knows: a bell
+        // that crossed a read on the way is already read.
+        let read_up_to = n.chat_id.and_then(|chat| {
+            let me = super::me_id(ctx)?;
+            ctx.threads
+                .with_untracked(|t| t.get(&chat).and_then(|th| th.read_up_to.get(&me).copied()))
         });
+        // A chat in view is read as its messages arrive (`threads::arrived`):
+        // its bell is not rung, only settled by the read that follows.
+        let in_view = n
+            .chat_id
+            .is_some_and(|chat| super::threads::is_visible(ctx, chat));
+        if !in_view {
+            ctx.announcement.set(n.title.clone());
+        }
+        ctx.notifications
+            .update(|list| bell::arrived(list, n, read_up_to));
+    });
+    s.on(move |r: ChatRead| {
+        if let Some(me) = super::me_id(ctx) {
+            ctx.threads
+                .update(|t| t.entry(r.chat_id).or_default().note_read(me, r.seq));
+        }
+        ctx.chats.update(|chats| {
+            if let Some(c) = chats.iter_mut().find(|c| c.id == r.chat_id) {
+                c.unread_count = r.unread;
+            }
+        });
+        ctx.notifications.update(|list| bell::read(list, &r));
     });
 }
 
