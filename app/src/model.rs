@@ -105,6 +105,52 @@ pub struct User {
     pub email: String,
 }
 
+/// What a system line says, as data. The product's own words are the
+/// browser's; what people typed (names, job titles, reasons, settlements)
+/// are separate values, never spliced into those words, so the browser sets
+/// them apart and nothing typed into a reason can pass for a system line.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(
+    tag = "type",
+    rename_all = "snake_case",
+    rename_all_fields = "camelCase"
+)]
+pub enum SystemEvent {
+    /// The chat opened with a booking.
+    JobBooked { title: String },
+    /// "Add LSM": `raised_by` opened a dispute and `lsm` joined.
+    DisputeOpened {
+        #[serde(default)]
+        raised_by: Option<UserId>,
+        raised_by_name: String,
+        #[serde(default)]
+        lsm: Option<UserId>,
+        lsm_name: String,
+        reason: String,
+    },
+    /// The LSM settled the dispute (and left the chat).
+    DisputeResolved {
+        #[serde(default)]
+        lsm: Option<UserId>,
+        lsm_name: String,
+        resolution: String,
+    },
+    /// The dispute's LSM was deleted or is no longer an LSM: another took
+    /// it over.
+    DisputeReassigned {
+        #[serde(default)]
+        from: Option<UserId>,
+        from_name: String,
+        #[serde(default)]
+        to: Option<UserId>,
+        to_name: String,
+    },
+    /// A system line stored before lines were typed, whose words could not
+    /// be taken apart: shown quoted, as the text it is.
+    Note { text: String },
+}
+
 /// A stored chat message as every client sees it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -116,9 +162,14 @@ pub struct Message {
     pub sender_id: Option<UserId>,
     pub sender_name: Option<String>,
     pub sender_role: Option<Role>,
+    /// A user's text; for a system line, its words in English (for
+    /// previews and older clients: `event` is what to render).
     pub content: String,
     pub client_id: Option<String>,
     pub kind: MessageKind,
+    /// A system line's event (system messages only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<SystemEvent>,
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
@@ -193,6 +244,10 @@ pub struct Notification {
     pub title: String,
     pub body: String,
     pub count: i64,
+    /// A new-message notification: the newest message seq it stands for.
+    /// Reading the chat up to that seq clears it.
+    #[serde(default)]
+    pub seq: Option<Seq>,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub read_at: Option<chrono::DateTime<chrono::Utc>>,
 }

@@ -19,8 +19,23 @@ fn invalid(field: &'static str, message: impl Into<String>) -> Invalid {
     }
 }
 
+/// Whether a text may span lines. Names and titles are pasted into the
+/// product's own sentences (system lines, bells, page titles) and shown on
+/// one line: a newline in them could draw a line of its own.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Lines {
+    One,
+    Many,
+}
+
 /// Trims `raw` and checks its length in characters (not bytes).
-fn bounded_text(field: &'static str, raw: &str, min: usize, max: usize) -> Result<String, Invalid> {
+fn bounded_text(
+    field: &'static str,
+    raw: &str,
+    min: usize,
+    max: usize,
+    lines: Lines,
+) -> Result<String, Invalid> {
     let text = raw.trim();
     let n = text.chars().count();
     if n < min {
@@ -33,17 +48,29 @@ fn bounded_text(field: &'static str, raw: &str, min: usize, max: usize) -> Resul
     if n > max {
         return Err(invalid(field, format!("must be at most {max} characters")));
     }
+    if lines == Lines::One && text.chars().any(is_line_break) {
+        return Err(invalid(field, "must be one line (no line breaks)"));
+    }
     if text
         .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+        .any(|c| c.is_control() && !(lines == Lines::Many && matches!(c, '\n' | '\t' | '\r')))
     {
         return Err(invalid(field, "must not contain control characters"));
     }
     Ok(text.to_owned())
 }
 
+/// Characters that break a line: the ASCII ones and Unicode's line and
+/// paragraph separators (which are not `is_control`).
+fn is_line_break(c: char) -> bool {
+    matches!(
+        c,
+        '\n' | '\r' | '\u{0b}' | '\u{0c}' | '\u{85}' | '\u{2028}' | '\u{2029}'
+    )
+}
+
 macro_rules! text_newtype {
-    ($(#[$doc:meta])* $name:ident, $field:literal, $min:expr, $max:expr) => {
+    ($(#[$doc:meta])* $name:ident, $field:literal, $min:expr, $max:expr, $lines:expr) => {
         $(#[$doc])*
         #[derive(Clone, Debug, PartialEq, Eq)]
         pub struct $name(String);
@@ -52,7 +79,7 @@ macro_rules! text_newtype {
             pub const MIN: usize = $min;
             pub const MAX: usize = $max;
             pub fn parse(raw: &str) -> Result<Self, Invalid> {
-                bounded_text($field, raw, $min, $max).map(Self)
+                bounded_text($field, raw, $min, $max, $lines).map(Self)
             }
             pub fn as_str(&self) -> &str {
                 &self.0
@@ -63,19 +90,19 @@ macro_rules! text_newtype {
 
 text_newtype!(
     /// A person's display name.
-    Name, "name", 1, 80);
+    Name, "name", 1, 80, Lines::One);
 text_newtype!(
     /// A job's title.
-    Title, "title", 1, 200);
+    Title, "title", 1, 200, Lines::One);
 text_newtype!(
     /// Why a dispute is raised.
-    Reason, "reason", 1, 2_000);
+    Reason, "reason", 1, 2_000, Lines::Many);
 text_newtype!(
     /// How an LSM settled a dispute.
-    Resolution, "resolution", 1, 2_000);
+    Resolution, "resolution", 1, 2_000, Lines::Many);
 text_newtype!(
     /// The text of a chat message.
-    MessageText, "content", 1, 4_000);
+    MessageText, "content", 1, 4_000, Lines::Many);
 
 /// A job's optional description (may be empty).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -84,7 +111,7 @@ pub struct Description(String);
 impl Description {
     pub const MAX: usize = 4_000;
     pub fn parse(raw: Option<&str>) -> Result<Self, Invalid> {
-        bounded_text("description", raw.unwrap_or(""), 0, Self::MAX).map(Self)
+        bounded_text("description", raw.unwrap_or(""), 0, Self::MAX, Lines::Many).map(Self)
     }
     pub fn as_str(&self) -> &str {
         &self.0
@@ -188,6 +215,29 @@ mod tests {
         assert!(Description::parse(None).is_ok());
     }
 
+    /// Names and titles are pasted into the product's sentences: a line
+    /// break in one could draw a fake system line.
+    #[test]
+    fn names_and_titles_are_one_line() {
+        for bad in [
+            "Bob\nLena resolved the dispute",
+            "a\rb",
+            "a\u{2028}b",
+            "a\u{85}b",
+            "a\tb",
+        ] {
+            let name = Name::parse(bad).expect_err(bad);
+            assert_eq!(name.field, "name");
+            assert!(Title::parse(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            Name::parse("Bob\nX").expect_err("a line break").message,
+            "must be one line (no line breaks)"
+        );
+        assert!(Reason::parse("first line\n\nsecond").is_ok());
+        assert!(Resolution::parse("a\nb").is_ok());
+    }
+
     #[test]
     fn emails() {
         assert_eq!(
@@ -242,12 +292,18 @@ mod tests {
             (min..=max).contains(&t.chars().count()) && t.chars().all(allowed)
         }
 
+        fn one_line_rule(raw: &str, min: usize, max: usize) -> bool {
+            let t = raw.trim();
+            (min..=max).contains(&t.chars().count())
+                && t.chars().all(|c| !c.is_control() && !is_line_break(c))
+        }
+
         /// Any string, biased towards the edges: long runs, spaces,
         /// controls, multi-byte characters.
         fn input() -> impl Strategy<Value = String> {
             prop_oneof![
                 any::<String>(),
-                "[ \t\n]{0,3}[a-zé😀\u{7}\u{0}]{0,90}[ \t\n]{0,3}",
+                "[ \t\n]{0,3}[a-zé😀\u{7}\u{0}\n\u{2028}]{0,90}[ \t\n]{0,3}",
                 ("[a-z]{1,3}", 0usize..4_200).prop_map(|(s, n)| s.repeat(n)),
             ]
         }
@@ -256,20 +312,20 @@ mod tests {
             #[test]
             fn text_newtypes_follow_their_rule(raw in input()) {
                 macro_rules! check {
-                    ($t:ty) => {
+                    ($t:ty, $rule:ident) => {
                         let parsed = <$t>::parse(&raw);
-                        prop_assert_eq!(parsed.is_ok(), text_rule(&raw, <$t>::MIN, <$t>::MAX));
+                        prop_assert_eq!(parsed.is_ok(), $rule(&raw, <$t>::MIN, <$t>::MAX));
                         if let Ok(v) = parsed {
                             prop_assert_eq!(v.as_str(), raw.trim());
                             prop_assert_eq!(<$t>::parse(v.as_str()), Ok(v.clone()));
                         }
                     };
                 }
-                check!(Name);
-                check!(Title);
-                check!(Reason);
-                check!(Resolution);
-                check!(MessageText);
+                check!(Name, one_line_rule);
+                check!(Title, one_line_rule);
+                check!(Reason, text_rule);
+                check!(Resolution, text_rule);
+                check!(MessageText, text_rule);
                 prop_assert_eq!(Description::parse(Some(&raw)).is_ok(), text_rule(&raw, 0, Description::MAX));
             }
 

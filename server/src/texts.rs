@@ -1,6 +1,32 @@
 //! What the product says in chats and on the bell: system messages and
 //! notification texts, in one place.
 
+use app::model::SystemEvent;
+
+/// A system line's words in English: what previews, bells and older
+/// clients show. The browser renders the typed event instead, with what
+/// people typed set apart.
+pub fn system_line(event: &SystemEvent) -> String {
+    match event {
+        SystemEvent::JobBooked { title } => job_booked(title),
+        SystemEvent::DisputeOpened {
+            raised_by_name,
+            lsm_name,
+            reason,
+            ..
+        } => dispute_opened(raised_by_name, lsm_name, reason),
+        SystemEvent::DisputeResolved {
+            lsm_name,
+            resolution,
+            ..
+        } => dispute_resolved(lsm_name, resolution),
+        SystemEvent::DisputeReassigned {
+            from_name, to_name, ..
+        } => dispute_reassigned(from_name, to_name),
+        SystemEvent::Note { text } => text.clone(),
+    }
+}
+
 /// How much of a message a new-message notification quotes.
 const PREVIEW_CHARS: usize = 140;
 
@@ -18,6 +44,12 @@ pub fn dispute_resolved(lsm: &str, resolution: &str) -> String {
     format!("{lsm} resolved the dispute: {resolution}")
 }
 
+/// An open dispute moved to another LSM (the first was deleted or is no
+/// longer an LSM).
+pub fn dispute_reassigned(from: &str, to: &str) -> String {
+    format!("{to} (local service manager) took over the dispute from {from}")
+}
+
 /// The LSM's notification title when added to a dispute.
 pub fn added_to_dispute_title(job_title: &str) -> String {
     format!("You were added to a dispute — {job_title}")
@@ -25,6 +57,11 @@ pub fn added_to_dispute_title(job_title: &str) -> String {
 
 pub fn added_to_dispute_body(raised_by: &str, reason: &str) -> String {
     format!("{raised_by}: {reason}")
+}
+
+/// The new LSM's notification body when a dispute is handed to them.
+pub fn dispute_taken_over_body(from: &str, reason: &str) -> String {
+    format!("Taken over from {from}. Reason: {reason}")
 }
 
 pub fn dispute_resolved_title(job_title: &str) -> String {
@@ -36,9 +73,13 @@ pub fn new_message_title(sender: &str, job_title: &str) -> String {
     format!("New message from {sender} — {job_title}")
 }
 
+/// What a count's title says after the number; a stored title suffix
+/// starts with it (`storage::messages` recounts titles in SQL).
+pub const NEW_MESSAGES: &str = " new messages";
+
 /// What follows the count once messages pile up ("3 new messages from …").
 pub fn new_messages_after_count(sender: &str, job_title: &str) -> String {
-    format!(" new messages from {sender} — {job_title}")
+    format!("{NEW_MESSAGES} from {sender} — {job_title}")
 }
 
 /// A new-message bell's texts for `count` messages from `sender` (the

@@ -3,6 +3,7 @@
 //! Retry and Discard).
 
 use super::clock::Clock;
+use super::system_line::SystemLine;
 use crate::chat::{Delivery, Line, use_chat};
 use crate::components::MessageText;
 use crate::model::{ChatId, MessageKind, Role, Seq, UserId};
@@ -35,8 +36,7 @@ pub fn MessageItem(
     } = line;
     let id = message.id;
     if message.kind == MessageKind::System {
-        return view! { <li class="msg system" data-id=id><MessageText text=message.content/></li> }
-            .into_any();
+        return view! { <SystemLine id event=message.event content=message.content/> }.into_any();
     }
     let mine = message.sender_id == my_id;
     let seq = message.seq;

@@ -9,6 +9,7 @@
 //! * `timeline` — day separators, "Seen by …", the new-message count (pure)
 //! * `clock` — the viewer's days and times, hydration-safe
 //! * `message` — one message with its delivery state and Retry
+//! * `system_line` — a system line from its typed event, typed parts set apart
 //! * `composer` — who is typing, the message box, Enter to send
 
 mod add_lsm;
@@ -17,6 +18,7 @@ mod composer;
 mod head;
 mod message;
 mod messages;
+mod system_line;
 mod timeline;
 
 use crate::chat::use_chat;

@@ -151,6 +151,7 @@ mod tests {
                 content: format!("m{id}"),
                 client_id: None,
                 kind: MessageKind::User,
+                event: None,
                 created_at: at(when),
             },
             delivery: Delivery::Sent,
