@@ -7,7 +7,7 @@
 use super::messages::{fetch_message_tx, insert_system_message_tx};
 use super::notifications::{insert_notification_tx, kind};
 use super::{Db, Result, StorageError, now, on_pool};
-use app::model::{ChatId, Message, Notification, UserId, UserRef};
+use app::model::{ChatId, Message, Notification, SystemEvent, UserId, UserRef};
 
 /// A dispute to open, as the service decided it.
 pub struct NewDispute<'a> {
@@ -16,8 +16,9 @@ pub struct NewDispute<'a> {
     pub reason: &'a str,
     /// The LSM who joins the chat.
     pub lsm: UserId,
-    /// The system message posted in the chat.
+    /// The system message posted in the chat, in words and as its event.
     pub announcement: &'a str,
+    pub event: &'a SystemEvent,
     /// The LSM's notification.
     pub notice: Notice<'a>,
 }
@@ -29,8 +30,9 @@ pub struct Settlement<'a> {
     /// The dispute's LSM, who leaves the chat with the settlement.
     pub lsm: UserId,
     pub resolution: &'a str,
-    /// The system message posted in the chat.
+    /// The system message posted in the chat, in words and as its event.
     pub announcement: &'a str,
+    pub event: &'a SystemEvent,
     /// Who is notified, and with what.
     pub notify: &'a [UserId],
     pub notice: Notice<'a>,
@@ -41,6 +43,31 @@ pub struct Settlement<'a> {
 pub struct Notice<'a> {
     pub title: &'a str,
     pub body: &'a str,
+}
+
+/// An open dispute moved from an LSM who can no longer settle it (deleted,
+/// or no longer an LSM) to another, as the service decided it.
+pub struct Reassignment<'a> {
+    pub dispute_id: i64,
+    pub chat_id: ChatId,
+    pub from: UserId,
+    pub to: UserId,
+    /// The system message posted in the chat, in words and as its event.
+    pub announcement: &'a str,
+    pub event: &'a SystemEvent,
+    /// The new LSM's notification.
+    pub notice: Notice<'a>,
+}
+
+/// An open dispute whose LSM can no longer settle it.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct OrphanedDispute {
+    pub id: i64,
+    pub chat_id: i64,
+    pub lsm_id: i64,
+    pub lsm_name: String,
+    pub job_title: String,
+    pub reason: String,
 }
 
 pub struct OpenedDispute {
@@ -157,7 +184,7 @@ impl Db {
                 .bind(at)
                 .execute(&mut *tx)
                 .await?;
-                let id = insert_system_message_tx!(tx, chat_id, new.announcement);
+                let id = insert_system_message_tx!(tx, chat_id, new.announcement, new.event);
                 let message = fetch_message_tx!(tx, id);
                 let notification = insert_notification_tx!(
                     tx, new.lsm, kind::DISPUTE_OPENED, Some(chat_id), new.notice.title, new.notice.body
@@ -228,7 +255,7 @@ impl Db {
             if updated == 0 {
                 return Err(DisputeError::AlreadyResolved);
             }
-            let id = insert_system_message_tx!(tx, s.chat_id, s.announcement);
+            let id = insert_system_message_tx!(tx, s.chat_id, s.announcement, s.event);
             let message = fetch_message_tx!(tx, id);
             sqlx::query(
                 "UPDATE chat_participants SET left_seq = $3, last_read_seq = $3, last_read_message_id = $4 \
@@ -249,6 +276,70 @@ impl Db {
             }
             tx.commit().await?;
             Ok(ResolvedDispute { message, notifications })
+        })
+    }
+
+    /// Open disputes whose LSM was deleted or is no longer an LSM.
+    pub async fn orphaned_disputes(&self) -> Result<Vec<OrphanedDispute>> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT d.id, d.chat_id, d.lsm_id, u.name AS lsm_name, j.title AS job_title, d.reason \
+                 FROM disputes d JOIN users u ON u.id = d.lsm_id \
+                 JOIN chats c ON c.id = d.chat_id JOIN jobs j ON j.id = c.job_id \
+                 WHERE d.status = 'open' AND (u.deleted_at IS NOT NULL OR u.role <> 'lsm') \
+                 ORDER BY d.id LIMIT 1000",
+            )
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+
+    /// Moves an open dispute to another LSM: the dispute row, the system
+    /// message, the old LSM leaving the chat right after it (their
+    /// transcript ends there), the new one joining, and the new one's
+    /// notification, all or nothing. `None` when the dispute is no longer
+    /// open with `from` (settled or moved meanwhile).
+    pub async fn reassign_dispute(&self, r: Reassignment<'_>) -> Result<Option<OpenedDispute>> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let moved = sqlx::query(
+                "UPDATE disputes SET lsm_id = $3 WHERE id = $1 AND status = 'open' AND lsm_id = $2",
+            )
+            .bind(r.dispute_id)
+            .bind(r.from)
+            .bind(r.to)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if moved == 0 {
+                return Ok(None);
+            }
+            let id = insert_system_message_tx!(tx, r.chat_id, r.announcement, r.event);
+            let message = fetch_message_tx!(tx, id);
+            sqlx::query(
+                "UPDATE chat_participants SET left_seq = $3, last_read_seq = $3, last_read_message_id = $4 \
+                 WHERE chat_id = $1 AND user_id = $2 AND left_seq IS NULL",
+            )
+            .bind(r.chat_id)
+            .bind(r.from)
+            .bind(message.seq)
+            .bind(message.id)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO chat_participants (chat_id, user_id, role, joined_at) VALUES ($1, $2, 'lsm', $3) \
+                 ON CONFLICT (chat_id, user_id) DO UPDATE SET left_seq = NULL",
+            )
+            .bind(r.chat_id)
+            .bind(r.to)
+            .bind(now())
+            .execute(&mut *tx)
+            .await?;
+            let notification = insert_notification_tx!(
+                tx, r.to, kind::DISPUTE_OPENED, Some(r.chat_id), r.notice.title, r.notice.body
+            );
+            tx.commit().await?;
+            Ok(Some(OpenedDispute { dispute_id: r.dispute_id, message, notification }))
         })
     }
 }
