@@ -105,6 +105,19 @@ pub struct ReadMarker {
 }
 server_event!(ReadMarker, "read");
 
+/// The user read a chat up to `seq` (to every socket of theirs, on every
+/// node): its unread badge is now `unread`, and `notifications` are their
+/// bell entries for it that this read cleared or recounted.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatRead {
+    pub chat_id: ChatId,
+    pub seq: Seq,
+    pub unread: i64,
+    pub notifications: Vec<Notification>,
+}
+server_event!(ChatRead, "chat_read");
+
 /// A contact came online or went offline (to everyone sharing a chat).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -323,6 +336,7 @@ mod tests {
             content: "hello <b>".into(),
             client_id: Some("8c0c5a8e-3f47-4a4e-9d3c-0a4a0f9b7c11".into()),
             kind: MessageKind::User,
+            event: None,
             created_at: chrono::DateTime::from_timestamp(1_700_000_000, 123_000)
                 .expect("valid time"),
         }
@@ -336,6 +350,7 @@ mod tests {
             title: "New message".into(),
             body: "hi".into(),
             count: 2,
+            seq: Some(9),
             created_at: chrono::DateTime::from_timestamp(1_700_000_000, 0).expect("valid time"),
             read_at: None,
         }
@@ -401,7 +416,16 @@ mod tests {
         );
         round_trip(
             NewNotification(notification()),
-            &["id", "kind", "chatId", "title"],
+            &["id", "kind", "chatId", "title", "seq"],
+        );
+        round_trip(
+            ChatRead {
+                chat_id: 3,
+                seq: 9,
+                unread: 1,
+                notifications: vec![notification()],
+            },
+            &["chatId", "seq", "unread", "notifications"],
         );
         round_trip(
             LsmInvited {

@@ -54,7 +54,7 @@ pub async fn seed_demo_data(service: &Service) -> anyhow::Result<()> {
         (alice, "Perfect, see you then."),
     ];
     for (i, (who, text)) in lines.into_iter().enumerate() {
-        service
+        let sent = service
             .post_message(
                 who,
                 booked.chat_id,
@@ -62,6 +62,9 @@ pub async fn seed_demo_data(service: &Service) -> anyhow::Result<()> {
                 ClientId::parse(&format!("seed-{i}"))?,
             )
             .await?;
+        // Each answered the other, so each has read what came before;
+        // the last line is unread for its addressee (Bob).
+        service.mark_read(who, booked.chat_id, sent.id).await?;
     }
     Ok(())
 }

@@ -37,6 +37,7 @@ impl Outgoing {
             content: self.content.clone(),
             client_id: Some(self.client_id.clone()),
             kind: MessageKind::User,
+            event: None,
             created_at: self.created_at,
         }
     }

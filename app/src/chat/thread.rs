@@ -380,6 +380,7 @@ pub(crate) mod tests {
             content: format!("m{id}"),
             client_id: client.map(str::to_owned),
             kind: MessageKind::User,
+            event: None,
             created_at: chrono::Utc::now(),
         }
     }

@@ -1,7 +1,7 @@
 //! The caller's chats, their history, read markers and disputes.
 
 use super::{ApiJson, ApiPath, ApiQuery, ApiResult, AppState, ErrorBody};
-use crate::service::{AuthUser, cursor, history_page};
+use crate::service::{AuthUser, chat_page, cursor, history_page};
 use app::model::{ChatId, ChatSummary, MessageId, MessagePage, Seq, UserRef};
 use app::validate::Reason;
 use axum::{Json, extract::State, http::StatusCode};
@@ -17,14 +17,38 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(open_dispute))
 }
 
-/// Most recent activity first.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ChatListParams {
+    /// Page size, 1–200 (default 200).
+    limit: Option<i64>,
+    /// The next page: the previous page's last chat's last message id
+    /// (0 when it has none)…
+    #[serde(rename = "beforeMessage")]
+    #[param(rename = "beforeMessage")]
+    before_message: Option<MessageId>,
+    /// …and that chat's id. Both or neither.
+    #[serde(rename = "beforeChat")]
+    #[param(rename = "beforeChat")]
+    before_chat: Option<ChatId>,
+}
+
+/// Most recent activity first, a page at a time: fewer than `limit` chats
+/// means this was the last page.
 #[utoipa::path(get, path = "/api/chats", tag = "chats", security(("bearer" = [])),
-    responses((status = 200, body = [ChatSummary]), (status = 401, body = ErrorBody)))]
+    params(ChatListParams),
+    responses(
+        (status = 200, body = [ChatSummary]),
+        (status = 400, description = "A bad query parameter", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+    ))]
 async fn list_chats(
     State(state): State<AppState>,
     user: AuthUser,
+    ApiQuery(params): ApiQuery<ChatListParams>,
 ) -> ApiResult<Json<Vec<ChatSummary>>> {
-    Ok(Json(state.service.list_chats(&user).await?))
+    let page = chat_page(params.before_message, params.before_chat, params.limit)?;
+    Ok(Json(state.service.list_chats_page(&user, page).await?))
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -19,16 +19,16 @@ pub use limits::Limiters;
 use crate::auth::{self, Claims, Keys};
 use crate::metrics;
 use crate::storage::{
-    Bell, Cursor, Db, LsmLoad, Membership, NewDispute, NewUser, NewUserMessage, Notice, PageQuery,
-    Settlement, StorageError,
+    Bell, ChatPage, Cursor, Db, LsmLoad, MAX_CHAT_PAGE, Membership, NewDispute, NewUser,
+    NewUserMessage, Notice, PageQuery, Reassignment, Settlement, StorageError,
 };
 use app::api::{Booking, DisputeOpened};
 use app::model::{
-    ChatId, ChatSummary, Me, Message, MessageId, MessagePage, Notification, Role, Seq, User,
-    UserId, UserRef,
+    ChatId, ChatSummary, Me, Message, MessageId, MessagePage, Notification, Role, Seq, SystemEvent,
+    User, UserId, UserRef,
 };
 use app::protocol::{
-    ChatCreated, ChatUser, DisputeResolved, LsmInvited, NewMessage, NewNotification,
+    ChatCreated, ChatRead, ChatUser, DisputeResolved, LsmInvited, NewMessage, NewNotification,
     ParticipantState, PresenceChanged, ReadMarker, UserLeft,
 };
 use app::validate::{
@@ -42,8 +42,11 @@ use std::sync::Arc;
 pub const DEFAULT_PAGE: i64 = 50;
 /// …and never more than this.
 pub const MAX_PAGE: i64 = 200;
-/// Most messages a join's catch-up returns (`hasMore` says if there are more).
-pub const CATCH_UP_LIMIT: i64 = 500;
+/// Most messages a join's catch-up returns (`hasMore` says if there are
+/// more; the browser then loads the newest page). One history page: a join
+/// may come often (reconnects, reopened windows), so it never reads more
+/// than a page does.
+pub const CATCH_UP_LIMIT: i64 = MAX_PAGE;
 
 /// The refusal for an LSM acting in a chat they left.
 const LEFT_CHAT: &str =
@@ -125,6 +128,32 @@ pub fn history_page(
         after,
         limit,
     })
+}
+
+/// Which page of the chat list, checked: `limit` 1–`MAX_CHAT_PAGE`
+/// (default all of it), `before` given whole (message and chat) or not at
+/// all.
+pub fn chat_page(
+    before_message: Option<MessageId>,
+    before_chat: Option<ChatId>,
+    limit: Option<i64>,
+) -> Result<ChatPage> {
+    let limit = limit.unwrap_or(MAX_CHAT_PAGE);
+    if !(1..=MAX_CHAT_PAGE).contains(&limit) {
+        return Err(ServiceError::BadRequest(format!(
+            "limit must be between 1 and {MAX_CHAT_PAGE}"
+        )));
+    }
+    let before = match (before_message, before_chat) {
+        (Some(m), Some(c)) if m >= 0 && c >= 1 => Some((m, c)),
+        (None, None) => None,
+        _ => {
+            return Err(ServiceError::BadRequest(
+                "give beforeMessage (0 or more) and beforeChat (1 or more) together".into(),
+            ));
+        }
+    };
+    Ok(ChatPage { before, limit })
 }
 
 /// What the fan-out is asked to do.
@@ -414,6 +443,9 @@ impl Service {
             .await?
             .ok_or(ServiceError::NotFound("user"))?;
         self.sessions_ended(user).await;
+        // A demoted LSM's open disputes go to another LSM; a new LSM takes
+        // disputes no LSM could have before.
+        self.reassign_orphaned_disputes().await?;
         self.inner
             .db
             .get_user(user)
@@ -431,6 +463,9 @@ impl Service {
             .await?
             .ok_or(ServiceError::NotFound("user"))?;
         self.sessions_ended(user).await;
+        // A deleted LSM's open disputes go to another LSM, or no new dispute
+        // could ever be opened in those chats.
+        self.reassign_orphaned_disputes().await?;
         Ok(())
     }
 
@@ -458,7 +493,22 @@ impl Service {
     }
 
     /// Creates an account of any role (the CLI and the demo seed use this).
+    /// A new LSM takes the open disputes no LSM could settle.
     pub async fn create_user(
+        &self,
+        email: &Email,
+        password: &Password,
+        name: &Name,
+        role: Role,
+    ) -> Result<User> {
+        let user = self.insert_user(email, password, name, role).await?;
+        if role == Role::Lsm {
+            self.reassign_orphaned_disputes().await?;
+        }
+        Ok(user)
+    }
+
+    async fn insert_user(
         &self,
         email: &Email,
         password: &Password,
@@ -552,6 +602,9 @@ impl Service {
             return Err(ServiceError::Forbidden("only customers can book jobs"));
         }
         self.inner.limits.book(actor.id, ip).await?;
+        let booked_event = SystemEvent::JobBooked {
+            title: title.as_str().to_owned(),
+        };
         let provider = self.inner.db.active_user(provider_id).await?;
         if provider.map(|(p, _)| p.role) != Some(Role::Provider) {
             return Err(ServiceError::Invalid(app::validate::Invalid {
@@ -567,7 +620,8 @@ impl Service {
                 provider_id,
                 title.as_str(),
                 description.as_str(),
-                &texts::job_booked(title.as_str()),
+                &texts::system_line(&booked_event),
+                &booked_event,
             )
             .await?;
         metrics::message_stored("system");
@@ -607,8 +661,26 @@ impl Service {
             .ok_or(ServiceError::NotFound("chat"))
     }
 
+    /// The caller's newest chats (the browser's list: at most
+    /// `MAX_CHAT_PAGE`).
     pub async fn list_chats(&self, actor: &AuthUser) -> Result<Vec<ChatSummary>> {
-        let mut chats = self.inner.db.list_chats(actor.id).await?;
+        self.list_chats_page(
+            actor,
+            ChatPage {
+                before: None,
+                limit: MAX_CHAT_PAGE,
+            },
+        )
+        .await
+    }
+
+    /// A page of the caller's chats, with everyone's online flag.
+    pub async fn list_chats_page(
+        &self,
+        actor: &AuthUser,
+        page: ChatPage,
+    ) -> Result<Vec<ChatSummary>> {
+        let mut chats = self.inner.db.list_chats_page(actor.id, page).await?;
         let mut people: Vec<UserId> = chats
             .iter()
             .flat_map(|c| c.participants.iter().map(|p| p.id))
@@ -749,20 +821,31 @@ impl Service {
         chat: ChatId,
         message: MessageId,
     ) -> Result<()> {
-        let (moved, seq) = self
+        let read = self
             .inner
             .db
             .mark_read(chat, actor.id, message)
             .await?
             .ok_or(ServiceError::NotFound("message"))?;
-        if moved {
+        if read.moved {
             let marker = ReadMarker {
                 chat_id: chat,
                 user_id: actor.id,
                 message_id: message,
-                seq,
+                seq: read.seq,
             };
-            self.inner.broadcast.to_chat(chat, &marker).await;
+            let b = &self.inner.broadcast;
+            b.to_chat(chat, &marker).await;
+            // Every tab of the reader's, on every node, drops the badge and
+            // the bell entries this read settled (one rule: reading up to N
+            // clears the chat's bell up to N).
+            let own = ChatRead {
+                chat_id: chat,
+                seq: read.seq,
+                unread: read.unread,
+                notifications: read.bells,
+            };
+            b.to_user(actor.id, &own).await;
         }
         Ok(())
     }
@@ -795,7 +878,14 @@ impl Service {
             })?,
         };
         let job_title = db.chat_job_title(chat).await?;
-        let announcement = texts::dispute_opened(&actor.name, &lsm.name, reason.as_str());
+        let event = SystemEvent::DisputeOpened {
+            raised_by: Some(actor.id),
+            raised_by_name: actor.name.clone(),
+            lsm: Some(lsm.id),
+            lsm_name: lsm.name.clone(),
+            reason: reason.as_str().to_owned(),
+        };
+        let announcement = texts::system_line(&event);
         let title = texts::added_to_dispute_title(&job_title);
         let body = texts::added_to_dispute_body(&actor.name, reason.as_str());
         let opened = db
@@ -805,6 +895,7 @@ impl Service {
                 reason: reason.as_str(),
                 lsm: lsm.id,
                 announcement: &announcement,
+                event: &event,
                 notice: Notice {
                     title: &title,
                     body: &body,
@@ -812,8 +903,8 @@ impl Service {
             })
             .await?;
         metrics::message_stored("system");
+        self.fan_out_message(opened.message);
         let b = &self.inner.broadcast;
-        b.to_chat(chat, &NewMessage(opened.message)).await;
         let invited = LsmInvited {
             chat_id: chat,
             dispute_id: opened.dispute_id,
@@ -842,7 +933,7 @@ impl Service {
             .get_dispute(dispute_id)
             .await?
             .ok_or(ServiceError::NotFound("dispute"))?;
-        if dispute.lsm_id != actor.id {
+        if dispute.lsm_id != actor.id || actor.role != Role::Lsm {
             // The chat's own people know the dispute exists and are told
             // why not; anyone else gets the answer of a missing dispute.
             if db.membership(dispute.chat_id, actor.id).await?.is_none() {
@@ -861,7 +952,12 @@ impl Service {
             .filter(|&id| id != actor.id)
             .collect();
         let job_title = db.chat_job_title(chat).await?;
-        let announcement = texts::dispute_resolved(&actor.name, resolution.as_str());
+        let event = SystemEvent::DisputeResolved {
+            lsm: Some(actor.id),
+            lsm_name: actor.name.clone(),
+            resolution: resolution.as_str().to_owned(),
+        };
+        let announcement = texts::system_line(&event);
         let title = texts::dispute_resolved_title(&job_title);
         let resolved = db
             .resolve_dispute(Settlement {
@@ -870,6 +966,7 @@ impl Service {
                 lsm: actor.id,
                 resolution: resolution.as_str(),
                 announcement: &announcement,
+                event: &event,
                 notify: &notify,
                 notice: Notice {
                     title: &title,
@@ -878,8 +975,8 @@ impl Service {
             })
             .await?;
         metrics::message_stored("system");
+        self.fan_out_message(resolved.message);
         let b = &self.inner.broadcast;
-        b.to_chat(chat, &NewMessage(resolved.message)).await;
         let settled = DisputeResolved {
             chat_id: chat,
             dispute_id,
@@ -903,6 +1000,92 @@ impl Service {
             b.to_user(user, &NewNotification(n)).await;
         }
         Ok(chat)
+    }
+
+    /// Moves every open dispute whose LSM was deleted or is no longer an
+    /// LSM to the least busy LSM there is; with none, they wait for the
+    /// next LSM account (`create_user`, `set_role` run this again).
+    /// Returns how many moved.
+    #[tracing::instrument(skip_all)]
+    pub async fn reassign_orphaned_disputes(&self) -> Result<usize> {
+        let db = &self.inner.db;
+        let mut moved = 0;
+        for orphan in db.orphaned_disputes().await? {
+            let Some(lsm) = least_busy(db.lsm_loads().await?) else {
+                tracing::warn!(
+                    dispute_id = orphan.id,
+                    "no LSM to take over an open dispute"
+                );
+                break;
+            };
+            let event = SystemEvent::DisputeReassigned {
+                from: Some(orphan.lsm_id),
+                from_name: orphan.lsm_name.clone(),
+                to: Some(lsm.id),
+                to_name: lsm.name.clone(),
+            };
+            let announcement = texts::system_line(&event);
+            let title = texts::added_to_dispute_title(&orphan.job_title);
+            let body = texts::dispute_taken_over_body(&orphan.lsm_name, &orphan.reason);
+            let Some(taken) = db
+                .reassign_dispute(Reassignment {
+                    dispute_id: orphan.id,
+                    chat_id: orphan.chat_id,
+                    from: orphan.lsm_id,
+                    to: lsm.id,
+                    announcement: &announcement,
+                    event: &event,
+                    notice: Notice {
+                        title: &title,
+                        body: &body,
+                    },
+                })
+                .await?
+            else {
+                continue;
+            };
+            moved += 1;
+            metrics::message_stored("system");
+            tracing::info!(
+                dispute_id = orphan.id,
+                from = orphan.lsm_id,
+                to = lsm.id,
+                "dispute reassigned"
+            );
+            let chat = orphan.chat_id;
+            self.fan_out_message(taken.message);
+            let b = &self.inner.broadcast;
+            b.remove_from_chat(orphan.lsm_id, chat).await;
+            let left = UserLeft {
+                chat_id: chat,
+                user: ChatUser {
+                    id: orphan.lsm_id,
+                    name: orphan.lsm_name.clone(),
+                    role: Role::Lsm,
+                },
+            };
+            b.to_chat(chat, &left).await;
+            let invited = LsmInvited {
+                chat_id: chat,
+                dispute_id: orphan.id,
+                lsm: lsm.clone(),
+            };
+            b.to_chat(chat, &invited).await;
+            b.to_user(lsm.id, &invited).await;
+            b.to_user(lsm.id, &NewNotification(taken.notification))
+                .await;
+        }
+        Ok(moved)
+    }
+
+    /// Hands a message stored outside the committers (a system line) to
+    /// the same fan-out as users' messages, so each chat's messages leave
+    /// this node in one queue, in commit order.
+    fn fan_out_message(&self, message: Message) {
+        let _ = self
+            .inner
+            .fan_out
+            .send(FanOut::Stored(vec![message], Vec::new()));
     }
 
     // ---- notifications ---------------------------------------------------

@@ -4,7 +4,8 @@
 use super::messages::{MessageRow, fetch_message_tx, insert_system_message_tx};
 use super::{Db, Result, StorageError, now, on_pool};
 use app::model::{
-    ChatId, ChatSummary, DisputeRef, DisputeStatus, Message, Participant, Role, Seq, UserId,
+    ChatId, ChatSummary, DisputeRef, DisputeStatus, Message, MessageId, Participant, Role, Seq,
+    UserId,
 };
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
@@ -46,6 +47,7 @@ struct ChatRow {
     m_content: Option<String>,
     m_client_id: Option<String>,
     m_kind: Option<String>,
+    m_event: Option<String>,
     m_created_at: Option<DateTime<Utc>>,
 }
 
@@ -59,6 +61,18 @@ struct ParticipantRow {
     last_read_seq: i64,
 }
 
+/// Most chats one page of the chat list holds.
+pub const MAX_CHAT_PAGE: i64 = 200;
+
+/// Which page of a user's chat list: those before `before` (the last
+/// message id and chat id of the previous page's last row), at most
+/// `limit` (1–`MAX_CHAT_PAGE`).
+#[derive(Clone, Copy, Debug)]
+pub struct ChatPage {
+    pub before: Option<(MessageId, ChatId)>,
+    pub limit: i64,
+}
+
 impl Db {
     /// Books a job: the job, its chat, both participants and the opening
     /// system message (`opening`, written by the caller), all or nothing.
@@ -69,6 +83,7 @@ impl Db {
         title: &str,
         description: &str,
         opening: &str,
+        opening_event: &app::model::SystemEvent,
     ) -> Result<BookedJob> {
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
@@ -101,7 +116,7 @@ impl Db {
                 .execute(&mut *tx)
                 .await?;
             }
-            let id = insert_system_message_tx!(tx, chat_id, opening);
+            let id = insert_system_message_tx!(tx, chat_id, opening, opening_event);
             let message = fetch_message_tx!(tx, id);
             tx.commit().await?;
             Ok(BookedJob { job_id, chat_id, message })
@@ -178,20 +193,38 @@ impl Db {
         Ok(rows.into_iter().map(|r| r.0).collect())
     }
 
-    /// The caller's chats, most recent activity first, in two queries however
-    /// many chats there are. `online` is left false for the caller to fill.
-    /// A chat the caller left shows as it was when they left (its last
-    /// message, seq and unread count stop there) and lists only the people
-    /// still in it.
+    /// The caller's newest chats (`MAX_CHAT_PAGE`), as `list_chats_page`.
     pub async fn list_chats(&self, user_id: UserId) -> Result<Vec<ChatSummary>> {
+        self.list_chats_page(
+            user_id,
+            ChatPage {
+                before: None,
+                limit: MAX_CHAT_PAGE,
+            },
+        )
+        .await
+    }
+
+    /// A page of the caller's chats, most recent activity first (by the
+    /// id of the last message they see, then the chat id), in two queries
+    /// however many chats there are. `online` is left false for the caller
+    /// to fill. A chat the caller left shows as it was when they left (its
+    /// last message, seq and unread count stop there) and lists only the
+    /// people still in it. Unread counts other people's messages; system
+    /// lines are not counted (nor do they ring the bell).
+    pub async fn list_chats_page(
+        &self,
+        user_id: UserId,
+        page: ChatPage,
+    ) -> Result<Vec<ChatSummary>> {
         const CHATS: &str = "SELECT c.id, c.job_id, j.title AS job_title, c.lsm_invited, \
             COALESCE(me.left_seq, c.last_seq) AS last_seq, me.left_seq, \
             (SELECT COUNT(*) FROM messages x WHERE x.chat_id = c.id AND x.seq > me.last_read_seq \
                AND x.seq <= COALESCE(me.left_seq, x.seq) \
-               AND (x.sender_id IS NULL OR x.sender_id <> me.user_id)) AS unread_count, \
+               AND x.sender_id IS NOT NULL AND x.sender_id <> me.user_id) AS unread_count, \
             d.id AS dispute_id, d.status AS dispute_status, \
             m.id AS m_id, m.seq AS m_seq, m.sender_id AS m_sender_id, u.name AS m_sender_name, u.role AS m_sender_role, \
-            m.content AS m_content, m.client_id AS m_client_id, m.kind AS m_kind, m.created_at AS m_created_at \
+            m.content AS m_content, m.client_id AS m_client_id, m.kind AS m_kind, m.event AS m_event, m.created_at AS m_created_at \
             FROM chat_participants me \
             JOIN chats c ON c.id = me.chat_id \
             JOIN jobs j ON j.id = c.job_id \
@@ -200,17 +233,45 @@ impl Db {
             LEFT JOIN users u ON u.id = m.sender_id \
             LEFT JOIN disputes d ON d.id = (SELECT MAX(dd.id) FROM disputes dd WHERE dd.chat_id = c.id) \
             WHERE me.user_id = $1 \
-            ORDER BY COALESCE(m.id, 0) DESC, c.id DESC";
+              AND ($2 IS NULL OR COALESCE(m.id, 0) < $2 OR (COALESCE(m.id, 0) = $2 AND c.id < $3)) \
+            ORDER BY COALESCE(m.id, 0) DESC, c.id DESC LIMIT $4";
+        // Only the page's chats' people.
         const PARTICIPANTS: &str = "SELECT p.chat_id, u.id, u.name, p.role, p.last_read_message_id, p.last_read_seq FROM chat_participants p \
             JOIN users u ON u.id = p.user_id \
-            WHERE p.chat_id IN (SELECT chat_id FROM chat_participants WHERE user_id = $1) AND p.left_seq IS NULL \
+            WHERE p.chat_id IN (SELECT CAST(t.value AS BIGINT) FROM json_each($1) AS t) AND p.left_seq IS NULL \
             ORDER BY p.chat_id, p.joined_at, u.id";
-        let (chats, people): (Vec<ChatRow>, Vec<ParticipantRow>) = on_pool!(self, pool => {
-            (
-                sqlx::query_as(CHATS).bind(user_id).fetch_all(pool).await?,
-                sqlx::query_as(PARTICIPANTS).bind(user_id).fetch_all(pool).await?,
-            )
+        const PARTICIPANTS_PG: &str = "SELECT p.chat_id, u.id, u.name, p.role, p.last_read_message_id, p.last_read_seq FROM chat_participants p \
+            JOIN users u ON u.id = p.user_id \
+            WHERE p.chat_id = ANY(ARRAY(SELECT CAST(t.v AS BIGINT) FROM jsonb_array_elements_text(CAST($1 AS JSONB)) AS t(v))) \
+              AND p.left_seq IS NULL \
+            ORDER BY p.chat_id, p.joined_at, u.id";
+        let (before_message, before_chat) = page.before.unzip();
+        let limit = page.limit.clamp(1, MAX_CHAT_PAGE);
+        let chats: Vec<ChatRow> = on_pool!(self, pool => {
+            sqlx::query_as(CHATS)
+                .bind(user_id)
+                .bind(before_message)
+                .bind(before_chat)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?
         });
+        let ids =
+            serde_json::Value::from(chats.iter().map(|c| c.id).collect::<Vec<_>>()).to_string();
+        let people: Vec<ParticipantRow> = match self {
+            Db::Sqlite(pool) => {
+                sqlx::query_as(PARTICIPANTS)
+                    .bind(ids)
+                    .fetch_all(pool)
+                    .await?
+            }
+            Db::Postgres(pool) => {
+                sqlx::query_as(PARTICIPANTS_PG)
+                    .bind(ids)
+                    .fetch_all(pool)
+                    .await?
+            }
+        };
         let mut by_chat: HashMap<i64, Vec<Participant>> = HashMap::new();
         for p in people {
             let chat = p.chat_id;
@@ -231,6 +292,7 @@ impl Db {
                             content,
                             client_id: c.m_client_id,
                             kind,
+                            event: c.m_event,
                             created_at,
                         })?)
                     }

@@ -585,7 +585,7 @@ pub fn uuid_like() -> String {
 use app::error::AppError;
 use app::model::{ChatId, Message};
 use app::protocol::{
-    ChatCreated, Connected, DisputeResolved, JoinChat, JoinReply, JoinedChat, LsmInvited,
+    ChatCreated, ChatRead, Connected, DisputeResolved, JoinChat, JoinReply, JoinedChat, LsmInvited,
     NewMessage, NewNotification, PresenceChanged, ReadMarker, Request, Resync, SendMessage,
     ServerEvent, Typing, UserJoined, UserLeft, decode_ack,
 };
@@ -631,6 +631,7 @@ pub fn check_server_event(name: &str, payload: &Value) -> Result<(), String> {
         UserLeft,
         NewMessage,
         ReadMarker,
+        ChatRead,
         PresenceChanged,
         NewNotification,
         LsmInvited,

@@ -5,13 +5,17 @@
 mod helpers;
 
 mod accounts;
+mod bells;
 mod chats;
 mod cluster;
+mod disputes;
 mod faults;
 mod hostile;
+mod migrations;
 mod openapi;
 mod realtime;
 mod security;
 mod server_fns;
 mod sessions;
+mod slow_redis;
 mod storage;

@@ -934,12 +934,12 @@ both_backends!(rejoin_catches_up_after_a_gap, |app: TestApp| async move {
     let back_reads = p.take_events::<ReadMarker>(QUIET).await;
     assert!(back_reads.is_empty(), "{back_reads:?}");
 
-    // A gap longer than the catch-up limit: 500 in the ack, `hasMore`, and
-    // REST `after=` gives the rest.
+    // A gap longer than the catch-up limit: one page (200) in the ack,
+    // `hasMore`, and REST `after=` gives the rest.
     back.close().await;
     let mark = live.id;
     // Straight into storage (no notifications): only the gap matters here.
-    for i in 0..503 {
+    for i in 0..203 {
         app.service
             .db()
             .insert_user_message(chat, provider.id, &format!("long gap {i}"), &uuid_like())
@@ -950,11 +950,11 @@ both_backends!(rejoin_catches_up_after_a_gap, |app: TestApp| async move {
     let again = app.socket(&customer).await;
     let ack = again.request(&catch_up(mark)).await.expect("rejoined");
     let caught = ack.messages.expect("messages");
-    assert_eq!(caught.len(), 500);
+    assert_eq!(caught.len(), 200);
     assert_eq!(ack.has_more, Some(true));
     assert_eq!(caught[0].content, "long gap 0");
-    assert_eq!(caught[499].content, "long gap 499");
-    let last = caught[499].id;
+    assert_eq!(caught[199].content, "long gap 199");
+    let last = caught[199].id;
     let (_, rest) = app
         .get(
             &format!("/api/chats/{chat}/messages?after={last}"),
@@ -963,7 +963,7 @@ both_backends!(rejoin_catches_up_after_a_gap, |app: TestApp| async move {
         .await;
     let rest: MessagePage = serde_json::from_value(rest).expect("a page");
     let rest: Vec<&str> = rest.messages.iter().map(|m| m.content.as_str()).collect();
-    assert_eq!(rest, ["long gap 500", "long gap 501", "long gap 502"]);
+    assert_eq!(rest, ["long gap 200", "long gap 201", "long gap 202"]);
 });
 
 // 10 --------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 //! The storage layer's conformance cases, run against both backends.
 
 use crate::helpers::{Backend, test_storage};
-use app::model::{MessageKind, Role, UserId};
+use app::model::{MessageKind, Role, SystemEvent, UserId};
 use server::storage::{
     Cursor, Db, DisputeError, Membership, NewDispute, NewUser, NewUserMessage, Notice, PageQuery,
     Settlement, StorageError,
@@ -70,7 +70,14 @@ storage_case!(
         let c = user(&db, "c@example.test", Role::Customer).await;
         let p = user(&db, "p@example.test", Role::Provider).await;
         let booked = db
-            .book_job(c, p, "Paint the fence", "", "Booked: Paint the fence")
+            .book_job(
+                c,
+                p,
+                "Paint the fence",
+                "",
+                "Booked: Paint the fence",
+                &NOTE,
+            )
             .await
             .expect("book");
         assert_eq!(booked.message.kind, MessageKind::System);
@@ -96,8 +103,8 @@ storage_case!(
             chats[0].last_message.as_ref().map(|m| m.id),
             Some(booked.message.id)
         );
-        // The provider has not read the system message yet.
-        assert_eq!(db.list_chats(p).await.expect("list")[0].unread_count, 1);
+        // A system line is not counted unread (nor does it ring the bell).
+        assert_eq!(db.list_chats(p).await.expect("list")[0].unread_count, 0);
     }
 );
 
@@ -105,7 +112,7 @@ storage_case!(sends_are_idempotent_per_client_id, |db: Db| async move {
     let c = user(&db, "c@example.test", Role::Customer).await;
     let p = user(&db, "p@example.test", Role::Provider).await;
     let chat = db
-        .book_job(c, p, "Job", "", "opened")
+        .book_job(c, p, "Job", "", "opened", &NOTE)
         .await
         .expect("book")
         .chat_id;
@@ -147,7 +154,7 @@ storage_case!(paging_has_no_gaps_or_duplicates, |db: Db| async move {
     let c = user(&db, "c@example.test", Role::Customer).await;
     let p = user(&db, "p@example.test", Role::Provider).await;
     let chat = db
-        .book_job(c, p, "Job", "", "opened")
+        .book_job(c, p, "Job", "", "opened", &NOTE)
         .await
         .expect("book")
         .chat_id;
@@ -241,7 +248,7 @@ storage_case!(read_marker_only_moves_forward, |db: Db| async move {
     let c = user(&db, "c@example.test", Role::Customer).await;
     let p = user(&db, "p@example.test", Role::Provider).await;
     let chat = db
-        .book_job(c, p, "Job", "", "opened")
+        .book_job(c, p, "Job", "", "opened", &NOTE)
         .await
         .expect("book")
         .chat_id;
@@ -259,21 +266,29 @@ storage_case!(read_marker_only_moves_forward, |db: Db| async move {
         .expect("a participant")
         .message
         .id;
-    assert_eq!(db.list_chats(p).await.expect("l")[0].unread_count, 3);
+    assert_eq!(db.list_chats(p).await.expect("l")[0].unread_count, 2);
+    let read = |r: Option<server::storage::ReadOutcome>| r.map(|r| (r.moved, r.seq));
     assert_eq!(
-        db.mark_read(chat, p, m2).await.expect("read"),
+        read(db.mark_read(chat, p, m2).await.expect("read")),
         Some((true, 3))
     );
     assert_eq!(
-        db.mark_read(chat, p, m1).await.expect("read back"),
+        read(db.mark_read(chat, p, m1).await.expect("read back")),
         Some((false, 2))
     );
-    assert_eq!(
-        db.mark_read(chat, p, i64::MAX).await.expect("no such"),
-        None
+    assert!(
+        db.mark_read(chat, p, i64::MAX)
+            .await
+            .expect("no such")
+            .is_none()
     );
     assert_eq!(db.list_chats(p).await.expect("l")[0].unread_count, 0);
 });
+
+/// A system line's event, for storage tests (the words are theirs).
+static NOTE: SystemEvent = SystemEvent::Note {
+    text: String::new(),
+};
 
 fn dispute<'a>(chat_id: i64, raised_by: UserId, lsm: UserId, reason: &'a str) -> NewDispute<'a> {
     NewDispute {
@@ -282,6 +297,7 @@ fn dispute<'a>(chat_id: i64, raised_by: UserId, lsm: UserId, reason: &'a str) ->
         reason,
         lsm,
         announcement: reason,
+        event: &NOTE,
         notice: Notice {
             title: "added",
             body: reason,
@@ -301,6 +317,7 @@ fn settlement<'a>(
         lsm,
         resolution: "refund",
         announcement: "resolved: refund",
+        event: &NOTE,
         notify,
         notice: Notice {
             title: "resolved",
@@ -315,12 +332,12 @@ storage_case!(
         let c = user(&db, "c@example.test", Role::Customer).await;
         let p = user(&db, "p@example.test", Role::Provider).await;
         let chat1 = db
-            .book_job(c, p, "One", "", "opened")
+            .book_job(c, p, "One", "", "opened", &NOTE)
             .await
             .expect("book")
             .chat_id;
         let chat2 = db
-            .book_job(c, p, "Two", "", "opened")
+            .book_job(c, p, "Two", "", "opened", &NOTE)
             .await
             .expect("book")
             .chat_id;
@@ -358,7 +375,7 @@ storage_case!(
 
         // Two concurrent opens on one chat: exactly one wins.
         let chat3 = db
-            .book_job(c, p, "Three", "", "opened")
+            .book_job(c, p, "Three", "", "opened", &NOTE)
             .await
             .expect("book")
             .chat_id;
@@ -466,7 +483,7 @@ storage_case!(message_notifications_coalesce, |db: Db| async move {
     let c = user(&db, "c@example.test", Role::Customer).await;
     let p = user(&db, "p@example.test", Role::Provider).await;
     let chat = db
-        .book_job(c, p, "Fix the sink", "", "opened")
+        .book_job(c, p, "Fix the sink", "", "opened", &NOTE)
         .await
         .expect("book")
         .chat_id;
@@ -527,12 +544,12 @@ storage_case!(
         let p = user(&db, "p@example.test", Role::Provider).await;
         let outsider = user(&db, "o@example.test", Role::Customer).await;
         let one = db
-            .book_job(c, p, "One", "", "opened")
+            .book_job(c, p, "One", "", "opened", &NOTE)
             .await
             .expect("book")
             .chat_id;
         let two = db
-            .book_job(c, p, "Two", "", "opened")
+            .book_job(c, p, "Two", "", "opened", &NOTE)
             .await
             .expect("book")
             .chat_id;
@@ -585,3 +602,44 @@ storage_case!(
         assert_eq!(db.count_notifications(outsider).await.expect("count"), 0);
     }
 );
+
+storage_case!(the_chat_list_comes_in_pages, |db: Db| async move {
+    let c = user(&db, "c@example.test", Role::Customer).await;
+    let p = user(&db, "p@example.test", Role::Provider).await;
+    let mut chats = Vec::new();
+    for i in 0..5 {
+        let title = format!("Job {i}");
+        chats.push(
+            db.book_job(c, p, &title, "", "opened", &NOTE)
+                .await
+                .expect("book")
+                .chat_id,
+        );
+    }
+    // The oldest chat gets the newest message: it comes first.
+    db.insert_user_message(chats[0], c, "bump", "b")
+        .await
+        .expect("send")
+        .expect("a participant");
+    let mut seen = Vec::new();
+    let mut page = server::storage::ChatPage {
+        before: None,
+        limit: 2,
+    };
+    loop {
+        let rows = db.list_chats_page(c, page).await.expect("page");
+        assert!(rows.len() <= 2);
+        for r in &rows {
+            assert_eq!(r.participants.len(), 2, "each chat's people come with it");
+        }
+        seen.extend(rows.iter().map(|r| r.id));
+        let Some(last) = rows.last() else { break };
+        page.before = Some((last.last_message.as_ref().map_or(0, |m| m.id), last.id));
+        if rows.len() < 2 {
+            break;
+        }
+    }
+    let mut expected = vec![chats[0]];
+    expected.extend(chats[1..].iter().rev());
+    assert_eq!(seen, expected);
+});

@@ -85,6 +85,7 @@ pub fn start(ctx: ChatContext) {
     chats::listen(ctx, &s);
     notifications::listen(ctx, &s);
     connection::watch_network(ctx);
+    threads::watch_visibility(ctx);
 
     // Chats that were open before the reload come back.
     threads::restore_open(ctx, me.id);

@@ -29,10 +29,63 @@ pub fn restore_open(ctx: ChatContext, me: UserId) {
     }
 }
 
-/// Whether the user is looking at the chat (open and not minimised).
+/// Whether the user is looking at the chat: open, not minimised, and the
+/// tab itself in view (a chat open in a background tab is not being read).
 pub fn is_visible(ctx: ChatContext, chat: ChatId) -> bool {
-    ctx.open
-        .with_untracked(|o| o.iter().any(|o| o.chat_id == chat && !o.minimized))
+    !tab_hidden()
+        && ctx
+            .open
+            .with_untracked(|o| o.iter().any(|o| o.chat_id == chat && !o.minimized))
+}
+
+/// How often the open chats are resynced by seq while the tab is in view.
+const RESYNC_EVERY_MS: u32 = 30_000;
+
+/// The tab came back into view (or the window got focus): the open chats
+/// are resynced by seq (a join with `afterSeq`: whatever a slow or lost
+/// broadcast never brought arrives in its ack) and their newest messages
+/// read, and the badges and bell follow. The same resync runs every
+/// `RESYNC_EVERY_MS` while a chat is open and the tab in view, so the last
+/// message of a conversation is never stuck unseen.
+pub fn watch_visibility(ctx: ChatContext) {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::closure::Closure;
+    let Some(w) = web_sys::window() else { return };
+    let Some(doc) = w.document() else { return };
+    let back = Closure::<dyn FnMut()>::new(move || {
+        if tab_hidden() {
+            return;
+        }
+        rejoin_open(ctx);
+        let open: Vec<ChatId> = ctx
+            .open
+            .with_untracked(|o| o.iter().map(|o| o.chat_id).collect());
+        for chat in open {
+            mark_read_latest(ctx, chat);
+        }
+    });
+    let _ = doc.add_event_listener_with_callback("visibilitychange", back.as_ref().unchecked_ref());
+    let _ = w.add_event_listener_with_callback("focus", back.as_ref().unchecked_ref());
+    // The page's lifetime: the listeners stay for as long as the page.
+    back.forget();
+    spawn_local(async move {
+        loop {
+            gloo_timers::future::TimeoutFuture::new(RESYNC_EVERY_MS).await;
+            let any_open = ctx.open.try_with_untracked(|o| !o.is_empty());
+            match any_open {
+                // The page is gone.
+                None => break,
+                Some(true) if !tab_hidden() => rejoin_open(ctx),
+                Some(_) => {}
+            }
+        }
+    });
+}
+
+fn tab_hidden() -> bool {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .is_some_and(|d| d.hidden())
 }
 
 fn persist_open(ctx: ChatContext) {
@@ -240,7 +293,9 @@ pub fn arrived(ctx: ChatContext, chat: ChatId, fresh: &[Message]) {
                 ctx.typing.update(|map| typing::stopped(map, chat, sender));
             }
         }
-        chats::bump(ctx, m, !mine && !visible);
+        // System lines are not counted unread (nor do they ring the bell).
+        let counts = !mine && !visible && m.kind == crate::model::MessageKind::User;
+        chats::bump(ctx, m, counts);
     }
     history::save_cache(ctx, chat);
     if from_others {
