@@ -211,6 +211,20 @@ fn positive(name: &'static str) -> Result<Option<u64>, ConfigError> {
         .transpose()
 }
 
+/// A whole number (0 or more) from the environment, if set.
+fn non_negative(name: &'static str) -> Result<Option<u64>, ConfigError> {
+    var(name)
+        .map(|v| {
+            v.trim()
+                .parse::<u64>()
+                .map_err(|_| ConfigError::Invalid {
+                    name,
+                    reason: format!("{v:?} is not a whole number"),
+                })
+        })
+        .transpose()
+}
+
 /// Rate limits, each from its own environment variable (README lists them).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RateLimits {
@@ -230,6 +244,14 @@ pub struct RateLimits {
     pub events_per_sec: u32,
     /// `JOBCHAT_MAX_SOCKETS_PER_USER` (32): open sockets per user per node.
     pub sockets_per_user: u32,
+    /// `JOBCHAT_READ_LIMIT_PER_USER_PER_MIN` (120, bursts of 120): chat
+    /// list and history pages per user per node, REST and server
+    /// functions alike (a page is up to 200 messages).
+    pub reads_per_user_per_min: u32,
+    /// `JOBCHAT_DISPUTE_REOPEN_COOLDOWN_SECS` (300; 0 = none): how long
+    /// after a settlement the same chat's next dispute waits, so a party
+    /// cannot page an LSM straight back in.
+    pub dispute_reopen_cooldown_secs: u32,
 }
 
 impl Default for RateLimits {
@@ -242,6 +264,8 @@ impl Default for RateLimits {
             book_per_ip_per_hour: 120,
             events_per_sec: 30,
             sockets_per_user: 32,
+            reads_per_user_per_min: 120,
+            dispute_reopen_cooldown_secs: 300,
         }
     }
 }
@@ -275,6 +299,14 @@ impl RateLimits {
             )?,
             events_per_sec: get("JOBCHAT_EVENT_LIMIT_PER_SEC", d.events_per_sec)?,
             sockets_per_user: get("JOBCHAT_MAX_SOCKETS_PER_USER", d.sockets_per_user)?,
+            reads_per_user_per_min: get(
+                "JOBCHAT_READ_LIMIT_PER_USER_PER_MIN",
+                d.reads_per_user_per_min,
+            )?,
+            dispute_reopen_cooldown_secs: non_negative("JOBCHAT_DISPUTE_REOPEN_COOLDOWN_SECS")?
+                .map_or(d.dispute_reopen_cooldown_secs, |n| {
+                    n.min(u64::from(u32::MAX)) as u32
+                }),
         })
     }
 
@@ -289,6 +321,8 @@ impl RateLimits {
             book_per_ip_per_hour: 100_000,
             events_per_sec: 1000,
             sockets_per_user: 1000,
+            reads_per_user_per_min: 100_000,
+            dispute_reopen_cooldown_secs: 0,
         }
     }
 }

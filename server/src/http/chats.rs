@@ -41,6 +41,7 @@ pub struct ChatListParams {
         (status = 200, body = [ChatSummary]),
         (status = 400, description = "A bad query parameter", body = ErrorBody),
         (status = 401, body = ErrorBody),
+        (status = 429, description = "Too many reads this minute (Retry-After)", body = ErrorBody),
     ))]
 async fn list_chats(
     State(state): State<AppState>,
@@ -78,6 +79,7 @@ pub struct HistoryParams {
         (status = 400, description = "chat_id is not an integer, or a bad query parameter", body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 404, description = "No such chat, or the caller is not in it (one answer for both)", body = ErrorBody),
+        (status = 429, description = "Too many reads this minute (Retry-After)", body = ErrorBody),
     ))]
 async fn list_messages(
     State(state): State<AppState>,
@@ -146,6 +148,7 @@ pub struct DisputeResponse {
         (status = 413, description = "Body larger than 64 KiB", body = ErrorBody),
         (status = 415, description = "Content-Type is not application/json", body = ErrorBody),
         (status = 422, description = "Invalid reason, or a body of the wrong shape", body = ErrorBody),
+        (status = 429, description = "The chat's last dispute was settled within the cooldown (Retry-After)", body = ErrorBody),
         (status = 503, description = "No LSM account exists", body = ErrorBody),
     ))]
 async fn open_dispute(

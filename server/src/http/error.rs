@@ -78,7 +78,10 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         let retry_after = match &self.0 {
-            ServiceError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
+            ServiceError::RateLimited { retry_after_secs }
+            | ServiceError::TooSoon {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
             _ => None,
         };
         let mut res = error_response(status, AppError::from(self.0));

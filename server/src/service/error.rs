@@ -31,6 +31,12 @@ pub enum ServiceError {
     },
     #[error("too many requests; retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
+    /// Allowed again later, for a reason of the product's (not a rate).
+    #[error("{message}; retry in {retry_after_secs} s")]
+    TooSoon {
+        message: &'static str,
+        retry_after_secs: u64,
+    },
     #[error("{0}")]
     Unavailable(String),
     #[error("internal error")]
@@ -60,7 +66,7 @@ impl ServiceError {
             Self::Forbidden(_) => ErrorCode::Forbidden,
             Self::NotFound(_) => ErrorCode::NotFound,
             Self::Conflict { .. } => ErrorCode::Conflict,
-            Self::RateLimited { .. } => ErrorCode::RateLimited,
+            Self::RateLimited { .. } | Self::TooSoon { .. } => ErrorCode::RateLimited,
             Self::Unavailable(_) => ErrorCode::Unavailable,
             Self::Internal(_) => ErrorCode::Internal,
         }

@@ -1,8 +1,9 @@
 //! Rate limits on what a client can make the server do: log in (per email
 //! and per client address, so password guessing is slow whichever of the
 //! two an attacker varies), register (per address: each sign-up runs
-//! argon2 and creates an account), book jobs (per account and per address)
-//! and socket events other than sends (per user). Refusals carry the wait.
+//! argon2 and creates an account), book jobs (per account and per address),
+//! socket events other than sends and reads of the chat list and history
+//! (per user). Refusals carry the wait.
 //!
 //! With several nodes the HTTP counters live in Redis, so attempts spread
 //! over nodes add up; if Redis does not answer, each node falls back to its
@@ -98,6 +99,9 @@ pub struct Limiters {
     book_user: Keyed<UserId>,
     book_ip: Keyed<IpAddr>,
     socket_events: Keyed<UserId>,
+    reads: Keyed<UserId>,
+    /// How long a settled chat waits before its next dispute.
+    dispute_reopen_cooldown: Duration,
     cluster: Option<Cluster>,
 }
 
@@ -114,8 +118,17 @@ impl Limiters {
                 limits.events_per_sec,
                 Duration::from_secs(1),
             ),
+            reads: Keyed::new("reads", limits.reads_per_user_per_min, MINUTE),
+            dispute_reopen_cooldown: Duration::from_secs(u64::from(
+                limits.dispute_reopen_cooldown_secs,
+            )),
             cluster: None,
         }
+    }
+
+    /// How long after a settlement the same chat's next dispute waits.
+    pub fn dispute_reopen_cooldown(&self) -> Duration {
+        self.dispute_reopen_cooldown
     }
 
     /// Counts the HTTP limits over all nodes sharing `cluster`.
@@ -150,6 +163,12 @@ impl Limiters {
         self.socket_events.check_local(&user)
     }
 
+    /// One read of the chat list or a history page by `user`, on this
+    /// node: each can be 200 rows, so a loop of them is bounded.
+    pub fn read(&self, user: UserId) -> Result<(), ServiceError> {
+        self.reads.check_local(&user)
+    }
+
     /// Drops counters that are back to full. Returns how many keys remain.
     pub fn prune(&self) -> usize {
         self.login_email.prune();
@@ -158,12 +177,14 @@ impl Limiters {
         self.book_user.prune();
         self.book_ip.prune();
         self.socket_events.prune();
+        self.reads.prune();
         self.login_email.keys()
             + self.login_ip.keys()
             + self.register_ip.keys()
             + self.book_user.keys()
             + self.book_ip.keys()
             + self.socket_events.keys()
+            + self.reads.keys()
     }
 }
 
@@ -180,6 +201,8 @@ mod tests {
             book_per_ip_per_hour: 5,
             events_per_sec: 3,
             sockets_per_user: 4,
+            reads_per_user_per_min: 2,
+            dispute_reopen_cooldown_secs: 0,
         }
     }
 
@@ -218,6 +241,11 @@ mod tests {
             "fourth event in the same instant"
         );
         l.socket_event(2).expect("another user");
+
+        l.read(1).expect("first read");
+        l.read(1).expect("second read");
+        assert!(l.read(1).is_err(), "third read in the same minute");
+        l.read(2).expect("another user's read");
     }
 
     #[tokio::test]

@@ -680,6 +680,7 @@ impl Service {
         actor: &AuthUser,
         page: ChatPage,
     ) -> Result<Vec<ChatSummary>> {
+        self.inner.limits.read(actor.id)?;
         let mut chats = self.inner.db.list_chats_page(actor.id, page).await?;
         let mut people: Vec<UserId> = chats
             .iter()
@@ -702,6 +703,7 @@ impl Service {
         chat: ChatId,
         query: PageQuery,
     ) -> Result<MessagePage> {
+        self.inner.limits.read(actor.id)?;
         // Someone who left reads the transcript up to their leaving.
         let m = self.membership(actor, chat).await?;
         let (messages, has_more) = self.inner.db.list_messages(chat, query, m.left_seq).await?;
@@ -866,6 +868,18 @@ impl Service {
             ));
         }
         let db = &self.inner.db;
+        let cooldown = self.inner.limits.dispute_reopen_cooldown();
+        if !cooldown.is_zero()
+            && let Some(settled) = db.last_settled_at(chat).await?
+        {
+            let since = (Utc::now() - settled).to_std().unwrap_or_default();
+            if since < cooldown {
+                return Err(ServiceError::TooSoon {
+                    message: "this chat's last dispute was settled moments ago; a new one can be raised later",
+                    retry_after_secs: (cooldown - since).as_secs().max(1),
+                });
+            }
+        }
         // The LSM who settled this chat's last dispute knows the case;
         // otherwise whoever has the fewest open disputes.
         let lsm = match db.former_lsm(chat).await? {

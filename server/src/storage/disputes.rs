@@ -8,6 +8,7 @@ use super::messages::{fetch_message_tx, insert_system_message_tx};
 use super::notifications::{insert_notification_tx, kind};
 use super::{Db, Result, StorageError, now, on_pool};
 use app::model::{ChatId, Message, Notification, SystemEvent, UserId, UserRef};
+use chrono::{DateTime, Utc};
 
 /// A dispute to open, as the service decided it.
 pub struct NewDispute<'a> {
@@ -341,5 +342,18 @@ impl Db {
             tx.commit().await?;
             Ok(Some(OpenedDispute { dispute_id: r.dispute_id, message, notification }))
         })
+    }
+
+    /// When the chat's last dispute was settled, if one was.
+    pub async fn last_settled_at(&self, chat_id: ChatId) -> Result<Option<DateTime<Utc>>> {
+        let row: Option<(Option<DateTime<Utc>>,)> = on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT MAX(resolved_at) FROM disputes WHERE chat_id = $1 AND status = 'resolved'",
+            )
+            .bind(chat_id)
+            .fetch_optional(pool)
+            .await?
+        });
+        Ok(row.and_then(|r| r.0))
     }
 }

@@ -724,3 +724,32 @@ both_backends!(the_chat_list_is_paged, |app: TestApp| async move {
         assert!(body["error"]["code"].is_string(), "{body}");
     }
 });
+
+// Reads of the chat list and history are limited per user: a loop of
+// 200-row pages is refused with 429 and Retry-After.
+#[tokio::test]
+async fn reads_are_rate_limited_per_user() {
+    let app = crate::helpers::spawn_with_limits(crate::helpers::Backend::Sqlite, |l| {
+        l.reads_per_user_per_min = 3
+    })
+    .await
+    .expect("sqlite always runs");
+    let (customer, provider, chat) = pair(&app).await;
+    let history = format!("/api/chats/{chat}/messages?limit=200");
+    for path in ["/api/chats", history.as_str(), "/api/chats"] {
+        let (status, body) = app.get(path, Some(&customer.token)).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {body}");
+    }
+    let res = app
+        .client
+        .get(format!("{}{history}", app.addr))
+        .bearer_auth(&customer.token)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(crate::helpers::retry_after(&res) >= 1);
+    // Counted per user: the provider reads on.
+    let (status, _) = app.get("/api/chats", Some(&provider.token)).await;
+    assert_eq!(status, StatusCode::OK);
+}

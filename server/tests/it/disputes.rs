@@ -3,7 +3,7 @@
 //! resolve, and a chat whose LSM was deleted takes new disputes again.
 
 use crate::both_backends;
-use crate::helpers::{TestApp, TestUser, pair};
+use crate::helpers::{Backend, TestApp, TestUser, pair, retry_after, spawn_with_limits};
 use app::model::Role;
 use reqwest::StatusCode;
 use serde_json::json;
@@ -109,3 +109,35 @@ both_backends!(resolving_checks_the_role, |app: TestApp| async move {
         StatusCode::FORBIDDEN
     );
 });
+
+// A settled chat's next dispute waits out the cooldown: 429 with
+// Retry-After and a clear message, never a new LSM paged at once.
+#[tokio::test]
+async fn a_settled_chat_waits_before_its_next_dispute() {
+    let app = spawn_with_limits(Backend::Sqlite, |l| l.dispute_reopen_cooldown_secs = 600)
+        .await
+        .expect("sqlite always runs");
+    let (customer, _provider, chat) = pair(&app).await;
+    let lsm = app.create_lsm().await;
+    let (dispute, _) = open(&app, &customer, chat).await;
+    assert_eq!(resolve(&app, &lsm, dispute).await, StatusCode::OK);
+    let res = app
+        .client
+        .post(format!("{}/api/chats/{chat}/dispute", app.addr))
+        .bearer_auth(&customer.token)
+        .json(&json!({ "reason": "Again, straight away" }))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait = retry_after(&res);
+    assert!((590..=600).contains(&wait), "{wait}");
+    let body: serde_json::Value = res.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "rate_limited");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("settled")),
+        "{body}"
+    );
+}

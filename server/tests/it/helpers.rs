@@ -480,6 +480,8 @@ impl TestApp {
             .env("JOBCHAT_REGISTER_LIMIT_PER_IP_PER_HOUR", "100000")
             .env("JOBCHAT_BOOK_LIMIT_PER_IP_PER_HOUR", "100000")
             .env("JOBCHAT_BOOK_LIMIT_PER_USER_PER_HOUR", "100000")
+            .env("JOBCHAT_DISPUTE_REOPEN_COOLDOWN_SECS", "0")
+            .env("JOBCHAT_READ_LIMIT_PER_USER_PER_MIN", "100000")
             .env(
                 "RUST_LOG",
                 std::env::var("TEST_LOG").unwrap_or_else(|_| "error".into()),
