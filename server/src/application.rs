@@ -66,7 +66,8 @@ impl Application {
     pub async fn build(config: Config, tuning: Tuning) -> anyhow::Result<Self> {
         let db = Db::connect(&config.database)
             .await
-            .context("cannot open the database")?;
+            // Never the raw URL: it may carry the password.
+            .with_context(|| format!("cannot open the database {}", config.database.redacted()))?;
         db.migrate().await.context("cannot apply migrations")?;
         let keys = Keys::new(&config.jwt_secret, config.jwt_ttl);
         let cluster = match &config.redis_url {
@@ -196,7 +197,9 @@ impl Application {
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or("-")
                     .to_owned();
-                tracing::info_span!("request", method = %req.method(), uri = %req.uri(), request_id, user_id = tracing::field::Empty)
+                // Without the Engine.IO `sid` (a credential for its connection).
+                let uri = crate::telemetry::loggable_uri(req.uri());
+                tracing::info_span!("request", method = %req.method(), uri, request_id, user_id = tracing::field::Empty)
             })
             // One line per request, with its status and latency.
             .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)))

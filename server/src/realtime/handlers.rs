@@ -147,7 +147,9 @@ pub async fn authenticate<A: Adapter>(
             let error = match service.limits().socket_event(sess.user.id) {
                 Err(e) => e,
                 Ok(()) => {
-                    tracing::info!(sid = %s.id, event, "unknown event refused");
+                    // Cut and escaped: the name is whatever the client sent.
+                    let event_name = crate::telemetry::loggable_name(&event);
+                    tracing::info!(sid = %s.id, event = %event_name, "unknown event refused");
                     ServiceError::BadRequest(format!("unknown event {:?}", truncate(&event, 64)))
                 }
             };
