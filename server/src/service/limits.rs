@@ -91,6 +91,23 @@ impl<K: Hash + Eq + Clone + Display> Keyed<K> {
     }
 }
 
+/// The key an address is counted under. One IPv6 subscriber is routinely
+/// given a whole /64 (and picks addresses from it at will, privacy
+/// extensions rotate them by themselves), so an IPv6 client is its /64; an
+/// IPv4-mapped IPv6 address (`::ffff:a.b.c.d`, what a dual-stack socket
+/// reports for an IPv4 peer) is that IPv4 address.
+pub fn client_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(std::net::Ipv6Addr::from(
+                u128::from(v6) & !u128::from(u64::MAX),
+            )),
+        },
+    }
+}
+
 pub struct Limiters {
     login_email: Keyed<String>,
     login_ip: Keyed<IpAddr>,
@@ -128,20 +145,22 @@ impl Limiters {
     /// length-checked, so the key is bounded) from `ip`.
     pub async fn login(&self, email: &str, ip: IpAddr) -> Result<(), ServiceError> {
         let cluster = self.cluster.as_ref();
-        self.login_ip.check(cluster, &ip).await?;
+        self.login_ip.check(cluster, &client_key(ip)).await?;
         self.login_email.check(cluster, &email.to_owned()).await
     }
 
     /// One sign-up from `ip`.
     pub async fn register(&self, ip: IpAddr) -> Result<(), ServiceError> {
-        self.register_ip.check(self.cluster.as_ref(), &ip).await
+        self.register_ip
+            .check(self.cluster.as_ref(), &client_key(ip))
+            .await
     }
 
     /// One booking by `user` from `ip`.
     pub async fn book(&self, user: UserId, ip: IpAddr) -> Result<(), ServiceError> {
         let cluster = self.cluster.as_ref();
         self.book_user.check(cluster, &user).await?;
-        self.book_ip.check(cluster, &ip).await
+        self.book_ip.check(cluster, &client_key(ip)).await
     }
 
     /// One socket event other than a send (join, leave, mark_read, an
@@ -218,6 +237,44 @@ mod tests {
             "fourth event in the same instant"
         );
         l.socket_event(2).expect("another user");
+    }
+
+    #[test]
+    fn ipv6_clients_are_their_64_and_mapped_ipv4_is_ipv4() {
+        let key = |s: &str| client_key(s.parse().expect("ip")).to_string();
+        assert_eq!(key("10.0.0.1"), "10.0.0.1");
+        assert_eq!(key("::ffff:10.0.0.1"), "10.0.0.1");
+        assert_eq!(key("2001:db8:1:2:aaaa:bbbb:cccc:dddd"), "2001:db8:1:2::");
+        assert_eq!(key("2001:db8:1:2::1"), key("2001:db8:1:2:ffff::9"));
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+        assert_eq!(key("::1"), "::");
+    }
+
+    #[tokio::test]
+    async fn addresses_of_one_ipv6_64_share_a_count() {
+        let l = Limiters::new(&limits());
+        l.register("2001:db8::1".parse().expect("ip"))
+            .await
+            .expect("first");
+        l.register("2001:db8::2:3".parse().expect("ip"))
+            .await
+            .expect("second");
+        assert!(
+            l.register("2001:db8::ffff:1".parse().expect("ip"))
+                .await
+                .is_err(),
+            "a third address of the same /64 is the same client"
+        );
+        l.register("2001:db8:0:1::1".parse().expect("ip"))
+            .await
+            .expect("another /64");
+        l.register("::ffff:10.9.9.9".parse().expect("ip"))
+            .await
+            .expect("mapped");
+        l.register("10.9.9.9".parse().expect("ip"))
+            .await
+            .expect("the same IPv4 client, second");
+        assert!(l.register("10.9.9.9".parse().expect("ip")).await.is_err());
     }
 
     #[tokio::test]
