@@ -31,7 +31,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct RegisterRequest {
     #[schema(format = Email)]
     email: String,
-    /// 8–128 characters.
+    /// 8–128 characters, and not easy to guess (zxcvbn's estimate; a
+    /// refusal's message says why and what would help).
     #[schema(min_length = 8, max_length = 128)]
     password: String,
     name: String,
@@ -49,7 +50,8 @@ pub struct LoginRequest {
 #[serde(rename_all = "camelCase")]
 pub struct PasswordChange {
     current_password: String,
-    /// 8–128 characters.
+    /// 8–128 characters, and not easy to guess (as at registration; LSM
+    /// accounts need a stronger one).
     #[schema(min_length = 8, max_length = 128)]
     new_password: String,
 }

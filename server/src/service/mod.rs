@@ -381,6 +381,13 @@ impl Service {
         if !ok {
             return Err(wrong_current_password());
         }
+        auth::check_strength(
+            &new,
+            creds.user.role,
+            &[creds.user.email.as_str(), creds.user.name.as_str()],
+            "newPassword",
+        )
+        .await?;
         let hash = auth::hash_password(new.expose().to_owned())
             .await
             .map_err(ServiceError::Internal)?;
@@ -457,8 +464,34 @@ impl Service {
         self.session(user, 0)
     }
 
-    /// Creates an account of any role (the CLI and the demo seed use this).
+    /// Creates an account of any role (registration and the operators'
+    /// CLI use this). A password too easy to guess for the role is refused
+    /// (`invalid`, field `password`, with the estimator's advice).
     pub async fn create_user(
+        &self,
+        email: &Email,
+        password: &Password,
+        name: &Name,
+        role: Role,
+    ) -> Result<User> {
+        auth::check_strength(password, role, &[email.as_str(), name.as_str()], "password").await?;
+        self.insert_account(email, password, name, role).await
+    }
+
+    /// Creates a demo account (development only: `Application::build`
+    /// seeds only then) with the public demo password, which is weak on
+    /// purpose and so skips the strength check every real account passes.
+    pub(crate) async fn create_demo_user(
+        &self,
+        email: &Email,
+        password: &Password,
+        name: &Name,
+        role: Role,
+    ) -> Result<User> {
+        self.insert_account(email, password, name, role).await
+    }
+
+    async fn insert_account(
         &self,
         email: &Email,
         password: &Password,

@@ -5,7 +5,7 @@
 //! Socket.IO handshake, and the user's open sockets are closed.
 
 use crate::both_backends;
-use crate::helpers::{EV_CLOSE, SocketOpts, TestApp, TestSocket, TestUser, pair};
+use crate::helpers::{EV_CLOSE, SocketOpts, TEST_PASSWORD, TestApp, TestSocket, TestUser, pair};
 use app::model::Role;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -171,21 +171,21 @@ both_backends!(
 
         // A wrong current password or a bad new one changes nothing and
         // ends nothing (and is not `unauthorized`: the session is fine).
-        let res = change("not-my-password", "a-new-password").await;
+        let res = change("not-my-password", "Tr4ck-kettle-Marble-9").await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let body: Value = res.json().await.expect("json");
         assert_eq!(
             body["error"]["details"]["field"], "currentPassword",
             "{body}"
         );
-        let res = change("password123", "short").await;
+        let res = change(TEST_PASSWORD, "short").await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let body: Value = res.json().await.expect("json");
         assert_eq!(body["error"]["details"]["field"], "newPassword", "{body}");
         assert_eq!(me(&app, &customer.token).await, StatusCode::OK);
         assert_eq!(me(&app, &other_device.token).await, StatusCode::OK);
 
-        let res = change("password123", "a-new-password").await;
+        let res = change(TEST_PASSWORD, "Tr4ck-kettle-Marble-9").await;
         assert_eq!(res.status(), StatusCode::OK);
         let set = res.headers()["set-cookie"]
             .to_str()
@@ -221,7 +221,7 @@ both_backends!(
             .post(
                 "/api/auth/login",
                 None,
-                json!({ "email": customer.email, "password": "password123" }),
+                json!({ "email": customer.email, "password": TEST_PASSWORD }),
             )
             .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -229,7 +229,7 @@ both_backends!(
             .post(
                 "/api/auth/login",
                 None,
-                json!({ "email": customer.email, "password": "a-new-password" }),
+                json!({ "email": customer.email, "password": "Tr4ck-kettle-Marble-9" }),
             )
             .await;
         assert_eq!(status, StatusCode::OK);
@@ -276,7 +276,7 @@ both_backends!(
             .post(
                 "/api/auth/login",
                 None,
-                json!({ "email": customer.email, "password": "password123" }),
+                json!({ "email": customer.email, "password": TEST_PASSWORD }),
             )
             .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
