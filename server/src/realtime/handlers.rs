@@ -4,7 +4,7 @@
 //! `app::protocol::ServerEvent`.
 
 use super::session::{SocketCounts, SocketSession};
-use super::{SocketSink, chat_room, user_room};
+use super::{SocketSink, chat_room, session_room, user_room};
 use crate::auth::OriginPolicy;
 use crate::service::{AuthUser, Service, ServiceError, cursor, history_page};
 use app::error::AppError;
@@ -125,8 +125,7 @@ pub async fn authenticate<A: Adapter>(
     };
     s.extensions.insert(Arc::new(SocketSession::new(
         user,
-        claims.exp,
-        claims.ver,
+        &claims,
         s.id.to_string(),
         rules.limits.send_per_sec,
         slot,
@@ -159,6 +158,9 @@ pub async fn authenticate<A: Adapter>(
     );
     s.on_disconnect(on_disconnect::<A>);
     s.join(user_room(user_id));
+    if !claims.sid.is_empty() {
+        s.join(session_room(&claims.sid));
+    }
     Ok(())
 }
 

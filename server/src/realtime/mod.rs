@@ -21,7 +21,7 @@ mod upkeep;
 
 pub use presence::Presence;
 pub use revocation::SWEEP as REVOCATION_SWEEP;
-pub use sink::{SocketSink, chat_room, user_room};
+pub use sink::{SocketSink, chat_room, session_room, user_room};
 
 use crate::auth::{OriginPolicy, SessionCookie};
 use crate::cluster::ClusterAdapter;

@@ -26,6 +26,12 @@ pub fn user_room(user: UserId) -> String {
     format!("user:{user}")
 }
 
+/// The room of every socket opened with a token of session `session` (a
+/// token's `sid`), closed when that session signs out.
+pub fn session_room(session: &str) -> String {
+    format!("session:{session}")
+}
+
 /// Room emits over a `SocketIo` of any adapter (object-safe, so the sink
 /// and the service do not depend on which one).
 #[async_trait::async_trait]
@@ -241,6 +247,12 @@ impl EventSink for SocketSink {
     async fn disconnect_user(&self, user: UserId) {
         if let Some(rooms) = self.rooms.get() {
             rooms.disconnect_room(user_room(user)).await;
+        }
+    }
+
+    async fn disconnect_session(&self, session: &str) {
+        if let Some(rooms) = self.rooms.get() {
+            rooms.disconnect_room(session_room(session)).await;
         }
     }
 

@@ -1016,13 +1016,16 @@ impl TestApp {
         exp_offset: i64,
         secret: Option<&[u8]>,
     ) -> String {
-        use server::auth::{Claims, Keys};
+        use server::auth::{AUDIENCE, Claims, ISSUER, Keys};
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
             sub: user.id.to_string(),
             role,
             name: user.name.clone(),
             ver: 0,
+            sid: uuid::Uuid::new_v4().simple().to_string(),
+            iss: ISSUER.to_owned(),
+            aud: AUDIENCE.to_owned(),
             iat: now,
             exp: now + exp_offset,
         };
