@@ -122,6 +122,7 @@ impl Application {
                 limits,
                 cookie,
                 origins: origins.clone(),
+                client_ip_header: config.client_ip_header.clone(),
             },
         )
         .await?;

@@ -14,6 +14,7 @@
 //! | `JOBCHAT_METRICS_TOKEN` | unset (off)      | bearer token for `GET /metrics` (Prometheus); at least 16 characters |
 //! | `JOBCHAT_ALLOWED_ORIGINS` | unset          | other origins (`https://host[:port]`, comma-separated) whose pages may send cookie-authenticated requests; the server's own origin always may |
 //! | `JOBCHAT_SEND_LIMIT_PER_SEC` | `20`          | messages a second per socket (bursts of twice that); benchmarks lift it |
+//! | `JOBCHAT_HANDSHAKE_LIMIT_PER_USER_PER_MIN` / `…_PER_IP_PER_MIN` | `60` / `600` | socket handshakes per user / per address a minute, per node |
 //! | `JOBCHAT_DATA_DIR` | `data`                  | where the dev secret (and default SQLite file) live |
 //! | `LEPTOS_SITE_ROOT` | `target/site`           | the built site (WASM, CSS, assets)                  |
 //! | `RUST_LOG`      | `info,server=debug`        | log filter                                          |
@@ -283,6 +284,14 @@ pub struct RateLimits {
     pub events_per_sec: u32,
     /// `JOBCHAT_MAX_SOCKETS_PER_USER` (32): open sockets per user per node.
     pub sockets_per_user: u32,
+    /// `JOBCHAT_HANDSHAKE_LIMIT_PER_USER_PER_MIN` (60): socket handshakes
+    /// per user per node. Each costs a database read, a contacts query and
+    /// presence events to every contact: a connect/close loop must not.
+    pub handshakes_per_user_per_min: u32,
+    /// `JOBCHAT_HANDSHAKE_LIMIT_PER_IP_PER_MIN` (600): socket handshakes per
+    /// client address (an IPv6 /64) per node, counted before the token is
+    /// even read.
+    pub handshakes_per_ip_per_min: u32,
 }
 
 impl Default for RateLimits {
@@ -295,6 +304,10 @@ impl Default for RateLimits {
             book_per_ip_per_hour: 120,
             events_per_sec: 30,
             sockets_per_user: 32,
+            // Ten tabs reconnecting after a restart, several times over.
+            handshakes_per_user_per_min: 60,
+            // An office behind one NAT address.
+            handshakes_per_ip_per_min: 600,
         }
     }
 }
@@ -328,6 +341,14 @@ impl RateLimits {
             )?,
             events_per_sec: get("JOBCHAT_EVENT_LIMIT_PER_SEC", d.events_per_sec)?,
             sockets_per_user: get("JOBCHAT_MAX_SOCKETS_PER_USER", d.sockets_per_user)?,
+            handshakes_per_user_per_min: get(
+                "JOBCHAT_HANDSHAKE_LIMIT_PER_USER_PER_MIN",
+                d.handshakes_per_user_per_min,
+            )?,
+            handshakes_per_ip_per_min: get(
+                "JOBCHAT_HANDSHAKE_LIMIT_PER_IP_PER_MIN",
+                d.handshakes_per_ip_per_min,
+            )?,
         })
     }
 
@@ -342,6 +363,8 @@ impl RateLimits {
             book_per_ip_per_hour: 100_000,
             events_per_sec: 1000,
             sockets_per_user: 1000,
+            handshakes_per_user_per_min: 100_000,
+            handshakes_per_ip_per_min: 100_000,
         }
     }
 }

@@ -55,6 +55,10 @@ pub enum Refused {
     ForeignOrigin,
     /// The user already has `JOBCHAT_MAX_SOCKETS_PER_USER` sockets here.
     TooManySockets,
+    /// Too many handshakes from this user or address
+    /// (`JOBCHAT_HANDSHAKE_LIMIT_PER_…_PER_MIN`): the client's reconnection
+    /// backoff tries again later.
+    RateLimited,
 }
 
 impl std::fmt::Display for Refused {
@@ -62,6 +66,7 @@ impl std::fmt::Display for Refused {
         f.write_str(match self {
             Self::Unauthorized => "unauthorized",
             Self::TooManySockets => "too_many_sockets",
+            Self::RateLimited => "rate_limited",
             Self::ForeignOrigin => "forbidden: cross-origin request refused",
         })
     }
@@ -93,6 +98,13 @@ pub async fn authenticate<A: Adapter>(
     State(rules): State<super::Handshake>,
     State(counts): State<Arc<SocketCounts>>,
 ) -> Result<(), Refused> {
+    // Before anything costs a database read: a connect/close loop would
+    // otherwise buy a read, a contacts query and presence events per turn.
+    let ip = crate::http::client_ip::resolve(s.req_parts(), rules.client_ip_header.as_ref());
+    if service.limits().handshake_from(ip).is_err() {
+        tracing::warn!(%ip, "socket refused: too many handshakes from this address");
+        return Err(Refused::RateLimited);
+    }
     let token = match auth.ok() {
         Some(a) => a.token,
         None => {
@@ -116,6 +128,10 @@ pub async fn authenticate<A: Adapter>(
         .await
         .map_err(|_| Refused::Unauthorized)?;
     let user_id = user.id;
+    if service.limits().handshake_by(user_id).is_err() {
+        tracing::warn!(user_id, "socket refused: too many handshakes by this user");
+        return Err(Refused::RateLimited);
+    }
     let Some(slot) = counts.take(user_id) else {
         tracing::warn!(
             user_id,

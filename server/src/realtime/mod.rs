@@ -54,6 +54,9 @@ pub struct Handshake {
     pub cookie: SessionCookie,
     /// Which page origins may open a cookie-authenticated socket.
     pub origins: OriginPolicy,
+    /// `JOBCHAT_CLIENT_IP_HEADER`: where the client's address is, for the
+    /// per-address handshake limit (as REST reads it).
+    pub client_ip_header: Option<axum::http::HeaderName>,
 }
 
 /// The Socket.IO layer, for whichever adapter the gateway runs on.

@@ -115,6 +115,8 @@ pub struct Limiters {
     book_user: Keyed<UserId>,
     book_ip: Keyed<IpAddr>,
     socket_events: Keyed<UserId>,
+    handshake_user: Keyed<UserId>,
+    handshake_ip: Keyed<IpAddr>,
     cluster: Option<Cluster>,
 }
 
@@ -131,6 +133,12 @@ impl Limiters {
                 limits.events_per_sec,
                 Duration::from_secs(1),
             ),
+            handshake_user: Keyed::new(
+                "handshake-user",
+                limits.handshakes_per_user_per_min,
+                MINUTE,
+            ),
+            handshake_ip: Keyed::new("handshake-ip", limits.handshakes_per_ip_per_min, MINUTE),
             cluster: None,
         }
     }
@@ -169,6 +177,18 @@ impl Limiters {
         self.socket_events.check_local(&user)
     }
 
+    /// One socket handshake from `ip`, counted before its token is read
+    /// (on this node: a Redis round trip per handshake would add to what
+    /// the limit saves).
+    pub fn handshake_from(&self, ip: IpAddr) -> Result<(), ServiceError> {
+        self.handshake_ip.check_local(&client_key(ip))
+    }
+
+    /// One socket handshake by `user` (authenticated), on this node.
+    pub fn handshake_by(&self, user: UserId) -> Result<(), ServiceError> {
+        self.handshake_user.check_local(&user)
+    }
+
     /// Drops counters that are back to full. Returns how many keys remain.
     pub fn prune(&self) -> usize {
         self.login_email.prune();
@@ -177,12 +197,16 @@ impl Limiters {
         self.book_user.prune();
         self.book_ip.prune();
         self.socket_events.prune();
+        self.handshake_user.prune();
+        self.handshake_ip.prune();
         self.login_email.keys()
             + self.login_ip.keys()
             + self.register_ip.keys()
             + self.book_user.keys()
             + self.book_ip.keys()
             + self.socket_events.keys()
+            + self.handshake_user.keys()
+            + self.handshake_ip.keys()
     }
 }
 
@@ -199,6 +223,8 @@ mod tests {
             book_per_ip_per_hour: 5,
             events_per_sec: 3,
             sockets_per_user: 4,
+            handshakes_per_user_per_min: 2,
+            handshakes_per_ip_per_min: 3,
         }
     }
 
@@ -237,6 +263,29 @@ mod tests {
             "fourth event in the same instant"
         );
         l.socket_event(2).expect("another user");
+    }
+
+    #[test]
+    fn handshakes_are_limited_per_user_and_per_address() {
+        let l = Limiters::new(&limits());
+        let ip: IpAddr = "2001:db8::1".parse().expect("ip");
+        l.handshake_by(1).expect("first");
+        l.handshake_by(1).expect("second");
+        assert!(matches!(
+            l.handshake_by(1),
+            Err(ServiceError::RateLimited { .. })
+        ));
+        l.handshake_by(2).expect("another user");
+        for _ in 0..3 {
+            l.handshake_from(ip).expect("within the burst");
+        }
+        assert!(
+            l.handshake_from("2001:db8::2".parse().expect("ip"))
+                .is_err(),
+            "the same /64"
+        );
+        l.handshake_from("10.0.0.1".parse().expect("ip"))
+            .expect("another address");
     }
 
     #[test]

@@ -485,6 +485,9 @@ impl TestApp {
             .env("JOBCHAT_REGISTER_LIMIT_PER_IP_PER_HOUR", "100000")
             .env("JOBCHAT_BOOK_LIMIT_PER_IP_PER_HOUR", "100000")
             .env("JOBCHAT_BOOK_LIMIT_PER_USER_PER_HOUR", "100000")
+            // Every test's sockets come from 127.0.0.1, and reconnect a lot.
+            .env("JOBCHAT_HANDSHAKE_LIMIT_PER_USER_PER_MIN", "100000")
+            .env("JOBCHAT_HANDSHAKE_LIMIT_PER_IP_PER_MIN", "100000")
             .env(
                 "RUST_LOG",
                 std::env::var("TEST_LOG").unwrap_or_else(|_| "error".into()),

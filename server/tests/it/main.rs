@@ -6,6 +6,7 @@ mod helpers;
 
 mod accounts;
 mod chats;
+mod churn;
 mod cluster;
 mod faults;
 mod hostile;
