@@ -3,12 +3,13 @@
 //! `encode_ack`; failures are acks, never panics. Everything emitted is an
 //! `app::protocol::ServerEvent`.
 
+use super::presence::OFFLINE_GRACE;
 use super::session::{SocketCounts, SocketSession};
 use super::{SocketSink, chat_room, session_room, user_room};
 use crate::auth::OriginPolicy;
 use crate::service::{AuthUser, Service, ServiceError, cursor, history_page};
 use app::error::AppError;
-use app::model::ChatId;
+use app::model::{ChatId, UserId};
 use app::protocol::{
     ChatUser, Connected, Empty, JoinChat, JoinReply, JoinedChat, LeaveChat, LeaveReply, MarkRead,
     Request, SendMessage, SendReply, ServerEvent, SetTyping, Typing, UserJoined, UserLeft,
@@ -262,7 +263,8 @@ pub async fn on_connect<A: Adapter>(
         crate::metrics::socket_opened();
         emit_to_socket(&s, &Connected { user_id: user.id });
         expire_at_token_end(&s, io, &sess);
-        if came_online {
+        // Back within a departure's grace: the others never heard them go.
+        if came_online && !sink.presence().cancel_leaving(user.id).await {
             service.announce_presence(user.id, true, None).await;
         }
     }
@@ -317,10 +319,34 @@ async fn on_disconnect<A: Adapter>(
         emit_to_others(&s, chat, &left).await;
     }
     if offline {
-        service
-            .announce_presence(user.id, false, Some(chrono::Utc::now()))
-            .await;
+        announce_offline_after_grace(&service, &sink, user.id).await;
     }
+}
+
+/// The user's last socket closed: contacts hear they went offline only if
+/// no socket of theirs connected (on any node) within `OFFLINE_GRACE`, so a
+/// reloading tab does not flap (see `presence`). `last_seen` is now.
+async fn announce_offline_after_grace(service: &Service, sink: &Arc<SocketSink>, user: UserId) {
+    let left_at = chrono::Utc::now();
+    let Some(mark) = sink.presence().start_leaving(user).await else {
+        service.announce_presence(user, false, Some(left_at)).await;
+        return;
+    };
+    // Shutdown waits for this (bounded), before the pool closes.
+    let pending = sink.in_flight();
+    let (service, sink) = (service.clone(), sink.clone());
+    tokio::spawn(async move {
+        let _pending = pending;
+        tokio::time::sleep(OFFLINE_GRACE).await;
+        let presence = sink.presence();
+        // Still pending, and no socket of theirs slipped in between the
+        // departure and its mark (that one's online was then told).
+        if presence.finish_leaving(user, mark).await
+            && !presence.online(&[user]).await.contains(&user)
+        {
+            service.announce_presence(user, false, Some(left_at)).await;
+        }
+    });
 }
 
 // ---- requests and acks --------------------------------------------------------

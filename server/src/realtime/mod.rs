@@ -13,13 +13,14 @@
 //! Wire contract with examples: docs/realtime.md.
 
 mod handlers;
+mod in_flight;
 mod presence;
 mod revocation;
 mod session;
 mod sink;
 mod upkeep;
 
-pub use presence::Presence;
+pub use presence::{OFFLINE_GRACE, Presence};
 pub use revocation::SWEEP as REVOCATION_SWEEP;
 pub use sink::{SocketSink, chat_room, session_room, user_room};
 
