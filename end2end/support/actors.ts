@@ -11,6 +11,9 @@ export type SignInOptions = {
   fixedTime?: number;
   /** Runs on the context before the first page opens (routes, gates). */
   prepare?: (context: BrowserContext) => Promise<void>;
+  /** The browser's User-Agent, to tell this actor's requests apart in a
+   * proxy's access log (Playwright's own when unset). */
+  userAgent?: string;
 };
 
 export const DESKTOP = { width: 1280, height: 800 };
@@ -23,6 +26,7 @@ export async function signIn(browser: Browser, server: Server, email: string, op
     viewport: opts.viewport ?? DESKTOP,
     timezoneId: opts.timezoneId,
     baseURL: server.baseURL,
+    userAgent: opts.userAgent,
   });
   if (opts.fixedTime !== undefined) await context.clock.setFixedTime(opts.fixedTime);
   await opts.prepare?.(context);

@@ -7,7 +7,10 @@ use serde::Deserialize;
 use serde_json::json;
 use std::time::Instant;
 
-pub const PASSWORD: &str = "loadgen-password";
+/// Every account's password: strong enough for the server's strength check
+/// (zxcvbn), and sharing no word with the accounts' emails and names, which
+/// count against it.
+pub const PASSWORD: &str = "quartz-lantern-orbit-41";
 
 /// A signed-up user and their JWT.
 #[derive(Clone, Debug)]

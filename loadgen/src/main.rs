@@ -61,6 +61,8 @@ backoff, rejoins with afterSeq and (customers) sends one message.
 
 The server must allow the send rate: run it with
 JOBCHAT_SEND_LIMIT_PER_SEC=1000000 (the default is 20 per socket); for
+idle and storm, which open thousands of sockets from one address, lift the
+handshake limits (JOBCHAT_HANDSHAKE_LIMIT_PER_IP_PER_MIN, …_PER_USER_…); for
 accounts, lift the sign-up and login limits (docs/benchmarks.md, $BENCH_LIMITS).";
 
 fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Opts, String> {

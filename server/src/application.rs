@@ -36,6 +36,11 @@ use tower_http::{
 /// Request bodies larger than this are refused with 413.
 pub const MAX_BODY: usize = 64 * 1024;
 
+/// After the shutdown signal, how long the closed sockets' disconnect
+/// handlers (and their offline announcements, `realtime::OFFLINE_GRACE`
+/// after) get to finish.
+pub const DISCONNECT_DEADLINE: Duration = Duration::from_secs(5);
+
 /// After the shutdown signal, how long open HTTP requests get to finish.
 pub const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(20);
 
@@ -66,7 +71,8 @@ impl Application {
     pub async fn build(config: Config, tuning: Tuning) -> anyhow::Result<Self> {
         let db = Db::connect(&config.database)
             .await
-            .context("cannot open the database")?;
+            // Never the raw URL: it may carry the password.
+            .with_context(|| format!("cannot open the database {}", config.database.redacted()))?;
         db.migrate().await.context("cannot apply migrations")?;
         let keys = Keys::new(&config.jwt_secret, config.jwt_ttl);
         let cluster = match &config.redis_url {
@@ -121,6 +127,7 @@ impl Application {
                 limits,
                 cookie,
                 origins: origins.clone(),
+                client_ip_header: config.client_ip_header.clone(),
             },
         )
         .await?;
@@ -196,7 +203,9 @@ impl Application {
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or("-")
                     .to_owned();
-                tracing::info_span!("request", method = %req.method(), uri = %req.uri(), request_id, user_id = tracing::field::Empty)
+                // Without the Engine.IO `sid` (a credential for its connection).
+                let uri = crate::telemetry::loggable_uri(req.uri());
+                tracing::info_span!("request", method = %req.method(), uri, request_id, user_id = tracing::field::Empty)
             })
             // One line per request, with its status and latency.
             .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)))
@@ -245,10 +254,16 @@ impl Application {
             // Sockets are long-lived: without closing them the HTTP server's
             // graceful shutdown would wait for them forever. Only this
             // node's: the others keep serving, and these clients reconnect
-            // to them. Let their disconnect handlers announce them offline
-            // before the pool closes.
-            sink.close_local().await;
-            tokio::time::sleep(Duration::from_millis(200)).await;
+            // to them. Their disconnect handlers, and the offline
+            // announcements those leave pending for a grace, finish before
+            // the pool and Redis close, within a bound.
+            let closed = sink.close_local().await;
+            if !sink.drained(&closed, DISCONNECT_DEADLINE).await {
+                tracing::warn!(
+                    "disconnect handlers still running after {} s: stopping anyway",
+                    DISCONNECT_DEADLINE.as_secs()
+                );
+            }
             if let Some(c) = &cluster
                 && let Err(e) = c.retire().await
             {

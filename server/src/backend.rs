@@ -98,6 +98,13 @@ impl Backend for ServiceBackend {
             .map_err(fail)
     }
 
+    async fn sign_out(&self, request: &Parts) -> Result<(), AppError> {
+        match self.cookie.token_from_headers(&request.headers) {
+            Some(token) => self.service.sign_out(&token).await.map_err(fail),
+            None => Ok(()),
+        }
+    }
+
     fn session_cookie(&self, token: Option<&str>) -> String {
         match token {
             Some(token) => self.cookie.issue(token),

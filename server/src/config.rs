@@ -14,6 +14,7 @@
 //! | `JOBCHAT_METRICS_TOKEN` | unset (off)      | bearer token for `GET /metrics` (Prometheus); at least 16 characters |
 //! | `JOBCHAT_ALLOWED_ORIGINS` | unset          | other origins (`https://host[:port]`, comma-separated) whose pages may send cookie-authenticated requests; the server's own origin always may |
 //! | `JOBCHAT_SEND_LIMIT_PER_SEC` | `20`          | messages a second per socket (bursts of twice that); benchmarks lift it |
+//! | `JOBCHAT_HANDSHAKE_LIMIT_PER_USER_PER_MIN` / `…_PER_IP_PER_MIN` | `60` / `600` | socket handshakes per user / per address a minute, per node |
 //! | `JOBCHAT_DATA_DIR` | `data`                  | where the dev secret (and default SQLite file) live |
 //! | `LEPTOS_SITE_ROOT` | `target/site`           | the built site (WASM, CSS, assets)                  |
 //! | `RUST_LOG`      | `info,server=debug`        | log filter                                          |
@@ -40,8 +41,9 @@ pub enum Environment {
     Production,
 }
 
-/// Which database backend, chosen from the URL scheme.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Which database backend, chosen from the URL scheme. Its `Debug` (and
+/// [`DatabaseUrl::redacted`]) hide the password, so it can be logged.
+#[derive(Clone, PartialEq, Eq)]
 pub enum DatabaseUrl {
     Sqlite(String),
     Postgres(String),
@@ -56,10 +58,62 @@ impl DatabaseUrl {
         } else {
             Err(ConfigError::Invalid {
                 name: "DATABASE_URL",
-                reason: format!("unsupported scheme in {url:?}: use sqlite://path or postgres://…"),
+                reason: format!(
+                    "unsupported scheme in {:?}: use sqlite://path or postgres://…",
+                    redact_url(url)
+                ),
             })
         }
     }
+
+    /// The URL with its password replaced, for logs and errors.
+    pub fn redacted(&self) -> String {
+        match self {
+            Self::Sqlite(url) | Self::Postgres(url) => redact_url(url),
+        }
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = match self {
+            Self::Sqlite(_) => "Sqlite",
+            Self::Postgres(_) => "Postgres",
+        };
+        f.debug_tuple(name).field(&self.redacted()).finish()
+    }
+}
+
+/// `url` with any password replaced by `***`: the one in the userinfo
+/// (`scheme://user:password@host`) and a `password=` query parameter
+/// (libpq accepts both). Works on text that is not a valid URL too, since
+/// a malformed URL is exactly what ends up in an error message.
+pub fn redact_url(url: &str) -> String {
+    let mut out = url.to_owned();
+    if let Some(start) = out.find("://").map(|i| i + 3) {
+        // The authority ends at the first `/`, `?` or `#`; its userinfo at
+        // its last `@` (a password may itself contain `@`).
+        let end = out[start..]
+            .find(['/', '?', '#'])
+            .map_or(out.len(), |i| start + i);
+        if let Some(at) = out[start..end].rfind('@').map(|i| start + i)
+            && let Some(colon) = out[start..at].find(':').map(|i| start + i)
+        {
+            out.replace_range(colon + 1..at, "***");
+        }
+    }
+    if let Some(q) = out.find('?') {
+        let (head, query) = out.split_at(q + 1);
+        let query: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                _ => pair.to_owned(),
+            })
+            .collect();
+        out = format!("{head}{}", query.join("&"));
+    }
+    out
 }
 
 /// The HS256 signing key. Not `Debug`/`Serialize` so it never reaches a log.
@@ -252,6 +306,14 @@ pub struct RateLimits {
     /// after a settlement the same chat's next dispute waits, so a party
     /// cannot page an LSM straight back in.
     pub dispute_reopen_cooldown_secs: u32,
+    /// `JOBCHAT_HANDSHAKE_LIMIT_PER_USER_PER_MIN` (60): socket handshakes
+    /// per user per node. Each costs a database read, a contacts query and
+    /// presence events to every contact: a connect/close loop must not.
+    pub handshakes_per_user_per_min: u32,
+    /// `JOBCHAT_HANDSHAKE_LIMIT_PER_IP_PER_MIN` (600): socket handshakes per
+    /// client address (an IPv6 /64) per node, counted before the token is
+    /// even read.
+    pub handshakes_per_ip_per_min: u32,
 }
 
 impl Default for RateLimits {
@@ -266,6 +328,10 @@ impl Default for RateLimits {
             sockets_per_user: 32,
             reads_per_user_per_min: 120,
             dispute_reopen_cooldown_secs: 300,
+            // Ten tabs reconnecting after a restart, several times over.
+            handshakes_per_user_per_min: 60,
+            // An office behind one NAT address.
+            handshakes_per_ip_per_min: 600,
         }
     }
 }
@@ -307,6 +373,14 @@ impl RateLimits {
                 .map_or(d.dispute_reopen_cooldown_secs, |n| {
                     n.min(u64::from(u32::MAX)) as u32
                 }),
+            handshakes_per_user_per_min: get(
+                "JOBCHAT_HANDSHAKE_LIMIT_PER_USER_PER_MIN",
+                d.handshakes_per_user_per_min,
+            )?,
+            handshakes_per_ip_per_min: get(
+                "JOBCHAT_HANDSHAKE_LIMIT_PER_IP_PER_MIN",
+                d.handshakes_per_ip_per_min,
+            )?,
         })
     }
 
@@ -323,6 +397,8 @@ impl RateLimits {
             sockets_per_user: 1000,
             reads_per_user_per_min: 100_000,
             dispute_reopen_cooldown_secs: 0,
+            handshakes_per_user_per_min: 100_000,
+            handshakes_per_ip_per_min: 100_000,
         }
     }
 }
@@ -490,6 +566,33 @@ mod tests {
             .expect_err("mysql is refused")
             .to_string();
         assert!(err.contains("unsupported scheme"), "{err}");
+    }
+
+    #[test]
+    fn database_urls_are_logged_without_their_password() {
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db.internal:5432/jobchat"),
+            "postgres://app:***@db.internal:5432/jobchat"
+        );
+        assert_eq!(
+            redact_url("postgresql://app:p@ss:w0rd@db/x?sslmode=require&password=other"),
+            "postgresql://app:***@db/x?sslmode=require&password=***"
+        );
+        assert_eq!(
+            redact_url("postgres://app@db/x"),
+            "postgres://app@db/x",
+            "no password"
+        );
+        assert_eq!(redact_url("sqlite://data/a.db"), "sqlite://data/a.db");
+        // A refused URL's error, and the Debug of an accepted one.
+        let err = DatabaseUrl::parse("mysql://root:hunter22@db/x")
+            .expect_err("refused")
+            .to_string();
+        assert!(!err.contains("hunter22"), "{err}");
+        assert!(err.contains("mysql://root:***@db/x"), "{err}");
+        let url = DatabaseUrl::parse("postgres://app:hunter22@db/x").expect("valid");
+        assert!(!format!("{url:?}").contains("hunter22"));
+        assert_eq!(url.redacted(), "postgres://app:***@db/x");
     }
 
     #[test]

@@ -11,6 +11,7 @@
 //! refused at once, and the running servers close its open sockets within
 //! a revocation sweep (5 s).
 
+use anyhow::Context;
 use app::model::Role;
 use app::validate::{Email, Name, Password};
 use server::auth::Keys;
@@ -110,7 +111,9 @@ fn role(args: &[String]) -> anyhow::Result<Role> {
 /// changed here.
 async fn offline_service() -> anyhow::Result<Service> {
     let config = Config::from_env()?;
-    let db = Db::connect(&config.database).await?;
+    let db = Db::connect(&config.database)
+        .await
+        .with_context(|| format!("cannot open the database {}", config.database.redacted()))?;
     db.migrate().await?;
     Ok(Service::new(
         db,

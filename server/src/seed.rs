@@ -27,7 +27,7 @@ pub async fn seed_demo_data(service: &Service) -> anyhow::Result<()> {
     let mut users = Vec::new();
     for (email, name, role) in DEMO_USERS {
         let user = service
-            .create_user(&Email::parse(email)?, &password, &Name::parse(name)?, role)
+            .create_demo_user(&Email::parse(email)?, &password, &Name::parse(name)?, role)
             .await?;
         users.push(AuthUser {
             id: user.id,

@@ -63,6 +63,11 @@ pub trait Backend: Send + Sync + 'static {
         registration: Registration,
     ) -> Result<SignedIn, AppError>;
 
+    /// Ends the session of this request's token (signing out): it is
+    /// refused from then on and its sockets are closed. Nothing to end
+    /// (no token, or no longer valid) is not an error.
+    async fn sign_out(&self, request: &Parts) -> Result<(), AppError>;
+
     /// The `Set-Cookie` value that stores `token` as the session, or clears
     /// the session when `None`.
     fn session_cookie(&self, token: Option<&str>) -> String;

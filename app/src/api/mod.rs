@@ -143,12 +143,15 @@ pub async fn register(
     Ok(signed.me())
 }
 
-/// Clears the session cookie.
+/// Signs this session out (its token is refused from then on, its sockets
+/// close; other sessions go on) and clears the session cookie, the latter
+/// even when the former fails.
 #[server(prefix = "/sfn", endpoint = "logout", input = Json)]
 pub async fn logout() -> Result<(), AppError> {
     let backend = context::backend()?;
+    let parts = context::parts()?;
     context::set_cookie(backend.as_ref(), None);
-    Ok(())
+    backend.sign_out(&parts).await.map_err(context::fail)
 }
 
 /// Providers a customer can book.

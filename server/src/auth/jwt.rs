@@ -1,14 +1,24 @@
-//! HS256 tokens with `sub`, `role`, `ver`, `exp`, validated strictly: the
-//! algorithm is pinned (so `alg: none` and RS/HS confusion are refused) and
-//! expiry is checked with no leeway. `ver` is the user's token version when
-//! the token was issued; the service refuses a token whose version is no
-//! longer the account's (revocation).
+//! HS256 tokens with `sub`, `role`, `ver`, `sid`, `iss`, `aud`, `exp`,
+//! validated strictly: the algorithm is pinned (so `alg: none` and RS/HS
+//! confusion are refused), expiry is checked with no leeway, and `iss` and
+//! `aud` must be this API's (so a token another service signed with a
+//! shared or reused secret is not taken for a session). `ver` is the user's
+//! token version when the token was issued; the service refuses a token
+//! whose version is no longer the account's (sign out everywhere). `sid`
+//! names this one session, so signing out can revoke it alone.
 
 use crate::config::JwtSecret;
 use app::model::{Role, UserId};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
+
+/// Who issues session tokens (`iss`). Fixed, not configured: only this
+/// server signs and reads them, and a per-deployment value would be one
+/// more thing to get wrong between nodes.
+pub const ISSUER: &str = "jobchat";
+/// Who session tokens are for (`aud`).
+pub const AUDIENCE: &str = "jobchat-api";
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Claims {
@@ -20,6 +30,12 @@ pub struct Claims {
     /// existed have none: 0, what every account started with).
     #[serde(default)]
     pub ver: i64,
+    /// This session's id (random): signing out revokes it alone. Tokens
+    /// from before session ids have none (empty).
+    #[serde(default)]
+    pub sid: String,
+    pub iss: String,
+    pub aud: String,
     pub iat: i64,
     pub exp: i64,
 }
@@ -71,6 +87,9 @@ impl Keys {
             role,
             name: name.to_owned(),
             ver: version,
+            sid: uuid::Uuid::new_v4().simple().to_string(),
+            iss: ISSUER.to_owned(),
+            aud: AUDIENCE.to_owned(),
             iat: now,
             exp: now + self.ttl.as_secs() as i64,
         };
@@ -83,7 +102,9 @@ impl Keys {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 0;
         validation.validate_exp = true;
-        validation.set_required_spec_claims(&["exp", "sub"]);
+        validation.set_required_spec_claims(&["exp", "sub", "iss", "aud"]);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_audience(&[AUDIENCE]);
         let data =
             decode::<Claims>(token, &self.decoding, &validation).map_err(|e| match e.kind() {
                 jsonwebtoken::errors::ErrorKind::ExpiredSignature => JwtError::Expired,
@@ -134,6 +155,8 @@ mod tests {
             sub: &'a str,
             role: Role,
             name: &'a str,
+            iss: &'a str,
+            aud: &'a str,
             iat: i64,
             exp: i64,
         }
@@ -142,11 +165,59 @@ mod tests {
             sub: "7",
             role: Role::Customer,
             name: "A",
+            iss: ISSUER,
+            aud: AUDIENCE,
             iat: now,
             exp: now + 60,
         };
         let token = encode(&Header::new(Algorithm::HS256), &old, &k.encoding).expect("sign");
-        assert_eq!(k.verify(&token).expect("valid").ver, 0);
+        let claims = k.verify(&token).expect("valid");
+        assert_eq!((claims.ver, claims.sid.as_str()), (0, ""));
+    }
+
+    #[test]
+    fn each_session_has_its_own_id() {
+        let k = keys(&[1; 32]);
+        let (_, a) = k.issue(7, Role::Customer, "A", 0).expect("sign");
+        let (_, b) = k.issue(7, Role::Customer, "A", 0).expect("sign");
+        assert_eq!(a.sid.len(), 32);
+        assert_ne!(a.sid, b.sid);
+    }
+
+    #[test]
+    fn a_missing_or_wrong_issuer_or_audience_is_refused() {
+        let k = keys(&[1; 32]);
+        let (_, claims) = k.issue(7, Role::Customer, "A", 0).expect("sign");
+        let with = |iss: &str, aud: &str| {
+            let mut c = claims.clone();
+            c.iss = iss.to_owned();
+            c.aud = aud.to_owned();
+            k.sign_claims(&c).expect("sign")
+        };
+        assert!(k.verify(&with(ISSUER, AUDIENCE)).is_ok());
+        for (iss, aud) in [
+            ("other", AUDIENCE),
+            (ISSUER, "other-api"),
+            ("", AUDIENCE),
+            (ISSUER, ""),
+        ] {
+            assert!(
+                matches!(k.verify(&with(iss, aud)), Err(JwtError::Invalid)),
+                "iss {iss:?}, aud {aud:?}"
+            );
+        }
+        // Absent altogether (a token shaped like those before iss/aud).
+        let now = chrono::Utc::now().timestamp();
+        let bare = serde_json::json!({
+            "sub": "7", "role": "customer", "name": "A", "iat": now, "exp": now + 60,
+        });
+        let token = encode(&Header::new(Algorithm::HS256), &bare, &k.encoding).expect("sign");
+        assert!(matches!(k.verify(&token), Err(JwtError::Invalid)));
+        let no_aud = serde_json::json!({
+            "sub": "7", "role": "customer", "name": "A", "iss": ISSUER, "iat": now, "exp": now + 60,
+        });
+        let token = encode(&Header::new(Algorithm::HS256), &no_aud, &k.encoding).expect("sign");
+        assert!(matches!(k.verify(&token), Err(JwtError::Invalid)));
     }
 
     #[test]

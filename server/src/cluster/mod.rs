@@ -11,6 +11,7 @@
 
 mod counters;
 mod driver;
+mod leaving;
 mod registry;
 
 pub use driver::{ClusterAdapter, PubSubDriver};

@@ -2,14 +2,14 @@
 //! who-am-I.
 
 use super::client_ip::ClientIp;
-use super::{ApiJson, ApiResult, AppState, ErrorBody};
+use super::{ApiError, ApiJson, ApiResult, AppState, ErrorBody};
 use crate::service::{AuthUser, Session};
 use app::model::{Role, User, UserRef};
 use app::validate::{Email, Name, Password};
 use axum::{
     Json,
     extract::State,
-    http::{HeaderValue, StatusCode, header},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use serde::{Deserialize, Serialize};
@@ -31,7 +31,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct RegisterRequest {
     #[schema(format = Email)]
     email: String,
-    /// 8–128 characters.
+    /// 8–128 characters, and not easy to guess (zxcvbn's estimate; a
+    /// refusal's message says why and what would help).
     #[schema(min_length = 8, max_length = 128)]
     password: String,
     name: String,
@@ -49,7 +50,8 @@ pub struct LoginRequest {
 #[serde(rename_all = "camelCase")]
 pub struct PasswordChange {
     current_password: String,
-    /// 8–128 characters.
+    /// 8–128 characters, and not easy to guess (as at registration; LSM
+    /// accounts need a stronger one).
     #[schema(min_length = 8, max_length = 128)]
     new_password: String,
 }
@@ -124,11 +126,29 @@ async fn login(
     Ok(with_session(&state, StatusCode::OK, session))
 }
 
-/// Sign out: clears the session cookie.
+/// Sign out: the session of the token sent (bearer or cookie) ends (that
+/// token is refused from now on and its sockets are closed; the user's
+/// other sessions go on), and the session cookie is cleared. Without a
+/// valid token there is nothing to end: still 204.
 #[utoipa::path(post, path = "/api/auth/logout", tag = "accounts",
-    responses((status = 204, description = "Cookie cleared")))]
-async fn logout(State(state): State<AppState>) -> Response {
-    let mut res = StatusCode::NO_CONTENT.into_response();
+    responses(
+        (status = 204, description = "Session ended; cookie cleared"),
+        (status = 503, description = "The session could not be ended now (the cookie is cleared all the same); retry", body = ErrorBody),
+    ))]
+async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let ended = match state.cookie.token_from_headers(&headers) {
+        Some(token) => state.service.sign_out(&token).await,
+        None => Ok(()),
+    };
+    let res = match ended {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => ApiError::from(e).into_response(),
+    };
+    clear_cookie(&state, res)
+}
+
+/// `res` with the session cookie cleared.
+fn clear_cookie(state: &AppState, mut res: Response) -> Response {
     if let Ok(v) = HeaderValue::from_str(&state.cookie.clear()) {
         res.headers_mut().insert(header::SET_COOKIE, v);
     }
@@ -145,7 +165,7 @@ async fn logout(State(state): State<AppState>) -> Response {
     ))]
 async fn logout_all(State(state): State<AppState>, user: AuthUser) -> ApiResult<Response> {
     state.service.revoke_sessions(&user).await?;
-    Ok(logout(State(state)).await)
+    Ok(clear_cookie(&state, StatusCode::NO_CONTENT.into_response()))
 }
 
 /// Change the password. Every other session ends (their sockets are

@@ -3,12 +3,13 @@
 //! `encode_ack`; failures are acks, never panics. Everything emitted is an
 //! `app::protocol::ServerEvent`.
 
+use super::presence::OFFLINE_GRACE;
 use super::session::{SocketCounts, SocketSession};
-use super::{SocketSink, chat_room, user_room};
+use super::{SocketSink, chat_room, session_room, user_room};
 use crate::auth::OriginPolicy;
 use crate::service::{AuthUser, Service, ServiceError, cursor, history_page};
 use app::error::AppError;
-use app::model::ChatId;
+use app::model::{ChatId, UserId};
 use app::protocol::{
     ChatUser, Connected, Empty, JoinChat, JoinReply, JoinedChat, LeaveChat, LeaveReply, MarkRead,
     Request, SendMessage, SendReply, ServerEvent, SetTyping, Typing, UserJoined, UserLeft,
@@ -55,6 +56,10 @@ pub enum Refused {
     ForeignOrigin,
     /// The user already has `JOBCHAT_MAX_SOCKETS_PER_USER` sockets here.
     TooManySockets,
+    /// Too many handshakes from this user or address
+    /// (`JOBCHAT_HANDSHAKE_LIMIT_PER_…_PER_MIN`): the client's reconnection
+    /// backoff tries again later.
+    RateLimited,
 }
 
 impl std::fmt::Display for Refused {
@@ -62,6 +67,7 @@ impl std::fmt::Display for Refused {
         f.write_str(match self {
             Self::Unauthorized => "unauthorized",
             Self::TooManySockets => "too_many_sockets",
+            Self::RateLimited => "rate_limited",
             Self::ForeignOrigin => "forbidden: cross-origin request refused",
         })
     }
@@ -93,6 +99,13 @@ pub async fn authenticate<A: Adapter>(
     State(rules): State<super::Handshake>,
     State(counts): State<Arc<SocketCounts>>,
 ) -> Result<(), Refused> {
+    // Before anything costs a database read: a connect/close loop would
+    // otherwise buy a read, a contacts query and presence events per turn.
+    let ip = crate::http::client_ip::resolve(s.req_parts(), rules.client_ip_header.as_ref());
+    if service.limits().handshake_from(ip).is_err() {
+        tracing::warn!(%ip, "socket refused: too many handshakes from this address");
+        return Err(Refused::RateLimited);
+    }
     let token = match auth.ok() {
         Some(a) => a.token,
         None => {
@@ -116,6 +129,10 @@ pub async fn authenticate<A: Adapter>(
         .await
         .map_err(|_| Refused::Unauthorized)?;
     let user_id = user.id;
+    if service.limits().handshake_by(user_id).is_err() {
+        tracing::warn!(user_id, "socket refused: too many handshakes by this user");
+        return Err(Refused::RateLimited);
+    }
     let Some(slot) = counts.take(user_id) else {
         tracing::warn!(
             user_id,
@@ -125,8 +142,7 @@ pub async fn authenticate<A: Adapter>(
     };
     s.extensions.insert(Arc::new(SocketSession::new(
         user,
-        claims.exp,
-        claims.ver,
+        &claims,
         s.id.to_string(),
         rules.limits.send_per_sec,
         slot,
@@ -147,7 +163,9 @@ pub async fn authenticate<A: Adapter>(
             let error = match service.limits().socket_event(sess.user.id) {
                 Err(e) => e,
                 Ok(()) => {
-                    tracing::info!(sid = %s.id, event, "unknown event refused");
+                    // Cut and escaped: the name is whatever the client sent.
+                    let event_name = crate::telemetry::loggable_name(&event);
+                    tracing::info!(sid = %s.id, event = %event_name, "unknown event refused");
                     ServiceError::BadRequest(format!("unknown event {:?}", truncate(&event, 64)))
                 }
             };
@@ -157,6 +175,9 @@ pub async fn authenticate<A: Adapter>(
     );
     s.on_disconnect(on_disconnect::<A>);
     s.join(user_room(user_id));
+    if !claims.sid.is_empty() {
+        s.join(session_room(&claims.sid));
+    }
     Ok(())
 }
 
@@ -242,7 +263,8 @@ pub async fn on_connect<A: Adapter>(
         crate::metrics::socket_opened();
         emit_to_socket(&s, &Connected { user_id: user.id });
         expire_at_token_end(&s, io, &sess);
-        if came_online {
+        // Back within a departure's grace: the others never heard them go.
+        if came_online && !sink.presence().cancel_leaving(user.id).await {
             service.announce_presence(user.id, true, None).await;
         }
     }
@@ -297,10 +319,34 @@ async fn on_disconnect<A: Adapter>(
         emit_to_others(&s, chat, &left).await;
     }
     if offline {
-        service
-            .announce_presence(user.id, false, Some(chrono::Utc::now()))
-            .await;
+        announce_offline_after_grace(&service, &sink, user.id).await;
     }
+}
+
+/// The user's last socket closed: contacts hear they went offline only if
+/// no socket of theirs connected (on any node) within `OFFLINE_GRACE`, so a
+/// reloading tab does not flap (see `presence`). `last_seen` is now.
+async fn announce_offline_after_grace(service: &Service, sink: &Arc<SocketSink>, user: UserId) {
+    let left_at = chrono::Utc::now();
+    let Some(mark) = sink.presence().start_leaving(user).await else {
+        service.announce_presence(user, false, Some(left_at)).await;
+        return;
+    };
+    // Shutdown waits for this (bounded), before the pool closes.
+    let pending = sink.in_flight();
+    let (service, sink) = (service.clone(), sink.clone());
+    tokio::spawn(async move {
+        let _pending = pending;
+        tokio::time::sleep(OFFLINE_GRACE).await;
+        let presence = sink.presence();
+        // Still pending, and no socket of theirs slipped in between the
+        // departure and its mark (that one's online was then told).
+        if presence.finish_leaving(user, mark).await
+            && !presence.online(&[user]).await.contains(&user)
+        {
+            service.announce_presence(user, false, Some(left_at)).await;
+        }
+    });
 }
 
 // ---- requests and acks --------------------------------------------------------

@@ -13,15 +13,16 @@
 //! Wire contract with examples: docs/realtime.md.
 
 mod handlers;
+mod in_flight;
 mod presence;
 mod revocation;
 mod session;
 mod sink;
 mod upkeep;
 
-pub use presence::Presence;
+pub use presence::{OFFLINE_GRACE, Presence};
 pub use revocation::SWEEP as REVOCATION_SWEEP;
-pub use sink::{SocketSink, chat_room, user_room};
+pub use sink::{SocketSink, chat_room, session_room, user_room};
 
 use crate::auth::{OriginPolicy, SessionCookie};
 use crate::cluster::ClusterAdapter;
@@ -54,6 +55,9 @@ pub struct Handshake {
     pub cookie: SessionCookie,
     /// Which page origins may open a cookie-authenticated socket.
     pub origins: OriginPolicy,
+    /// `JOBCHAT_CLIENT_IP_HEADER`: where the client's address is, for the
+    /// per-address handshake limit (as REST reads it).
+    pub client_ip_header: Option<axum::http::HeaderName>,
 }
 
 /// The Socket.IO layer, for whichever adapter the gateway runs on.

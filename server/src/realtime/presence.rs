@@ -11,13 +11,32 @@ use crate::cluster::{Cluster, ClusterError, Entry};
 use app::model::{ChatId, UserId};
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+/// How long after a user's last socket closed their contacts hear that
+/// they went offline. A reloading tab, or one whose connection dropped for
+/// a moment, is back within a second or two: without the grace each time
+/// would flap "offline" then "online" to every contact. Short, so someone
+/// who really left shows offline soon; well under the shutdown's wait for
+/// disconnect handlers (`SocketSink::drained`), so a node that stops still
+/// announces its users' departures.
+pub const OFFLINE_GRACE: Duration = Duration::from_secs(3);
+
+/// How long a pending departure's mark lives in Redis: past the grace, so
+/// it is there when the grace ends; bounded, so a node that died while
+/// waiting leaves nothing behind for long.
+const LEAVING_TTL: Duration = Duration::from_secs(60);
 
 pub struct Presence {
     local: Mutex<Local>,
     cluster: Option<Cluster>,
     /// Redis missed an update from this node: resync at the next upkeep.
     stale: AtomicBool,
+    /// One node alone: users whose departure is pending, with its mark
+    /// (with a cluster, Redis holds them: see `cluster::leaving`).
+    leaving: Mutex<HashMap<UserId, u64>>,
+    next_mark: AtomicU64,
 }
 
 #[derive(Default)]
@@ -49,6 +68,8 @@ impl Presence {
             // A fresh node writes its (empty) facts once, which also clears
             // nothing: harmless, and it proves Redis answers.
             stale: AtomicBool::new(false),
+            leaving: Mutex::default(),
+            next_mark: AtomicU64::new(1),
         }
     }
 
@@ -114,6 +135,78 @@ impl Presence {
         })
     }
 
+    fn lock_leaving(&self) -> std::sync::MutexGuard<'_, HashMap<UserId, u64>> {
+        self.leaving.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Redis's name of this node's departure `mark`.
+    fn mark_text(cluster: &Cluster, mark: u64) -> String {
+        format!("{}:{mark}", cluster.node())
+    }
+
+    /// `user`'s last socket closed: their departure is pending for
+    /// [`OFFLINE_GRACE`]. The mark to finish it with, or `None` when it
+    /// cannot be recorded (Redis failed): then announce it at once.
+    pub async fn start_leaving(&self, user: UserId) -> Option<u64> {
+        let mark = self.next_mark.fetch_add(1, Ordering::Relaxed);
+        match &self.cluster {
+            None => {
+                self.lock_leaving().insert(user, mark);
+                Some(mark)
+            }
+            Some(c) => match c
+                .start_leaving(user, &Self::mark_text(c, mark), LEAVING_TTL)
+                .await
+            {
+                Ok(()) => Some(mark),
+                Err(e) => {
+                    tracing::warn!(error = %e, "departure announced without its grace");
+                    crate::metrics::redis_error("presence");
+                    None
+                }
+            },
+        }
+    }
+
+    /// The grace is over: true when departure `mark` is still pending (no
+    /// socket of the user connected meanwhile, on any node), and it is
+    /// now done. If Redis cannot say, true: better an offline too many
+    /// than a user shown online for good.
+    pub async fn finish_leaving(&self, user: UserId, mark: u64) -> bool {
+        match &self.cluster {
+            None => {
+                let mut leaving = self.lock_leaving();
+                let mine = leaving.get(&user) == Some(&mark);
+                if mine {
+                    leaving.remove(&user);
+                }
+                mine
+            }
+            Some(c) => c
+                .finish_leaving(user, &Self::mark_text(c, mark))
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "pending departure not checked");
+                    crate::metrics::redis_error("presence");
+                    true
+                }),
+        }
+    }
+
+    /// A socket of `user` came online: true when it cancelled a pending
+    /// departure, so the others, who never heard them go, need not hear
+    /// them come back either.
+    pub async fn cancel_leaving(&self, user: UserId) -> bool {
+        match &self.cluster {
+            None => self.lock_leaving().remove(&user).is_some(),
+            Some(c) => c.cancel_leaving(user).await.unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "pending departure not cancelled");
+                crate::metrics::redis_error("presence");
+                false
+            }),
+        }
+    }
+
     /// Which of `users` are online (on any node).
     pub async fn online(&self, users: &[UserId]) -> HashSet<UserId> {
         if let Some(c) = &self.cluster {
@@ -171,6 +264,28 @@ mod tests {
         assert!(p.leave(on(1, "b")).await);
         assert!(p.online(&[1]).await.is_empty());
         assert!(!p.leave(on(1, "b")).await, "already gone");
+    }
+
+    #[tokio::test]
+    async fn a_departure_is_cancelled_by_a_return_within_the_grace() {
+        let p = Presence::new(None);
+        // Left, came back: neither the offline nor the online is told.
+        let mark = p.start_leaving(1).await.expect("recorded");
+        assert!(p.cancel_leaving(1).await);
+        assert!(!p.finish_leaving(1, mark).await);
+        // Left and stayed away: the offline is told, once.
+        let mark = p.start_leaving(1).await.expect("recorded");
+        assert!(p.finish_leaving(1, mark).await);
+        assert!(!p.finish_leaving(1, mark).await);
+        assert!(
+            !p.cancel_leaving(1).await,
+            "nothing pending: the online is told"
+        );
+        // Left twice: only the later departure's grace counts.
+        let first = p.start_leaving(2).await.expect("recorded");
+        let second = p.start_leaving(2).await.expect("recorded");
+        assert!(!p.finish_leaving(2, first).await);
+        assert!(p.finish_leaving(2, second).await);
     }
 
     #[tokio::test]

@@ -17,6 +17,9 @@ pub struct SocketSession {
     /// The token's version: once the account's moves on (revocation), the
     /// socket is closed.
     pub token_version: i64,
+    /// The token's session (`sid` claim): once it is signed out, the
+    /// socket is closed.
+    pub session_id: String,
     /// The socket's id, as presence entries name it.
     sid: String,
     /// Chat rooms this socket joined (read without waiting; written only
@@ -56,16 +59,16 @@ impl SocketSession {
     /// `send_per_sec`: `JOBCHAT_SEND_LIMIT_PER_SEC`.
     pub fn new(
         user: AuthUser,
-        expires_at: i64,
-        token_version: i64,
+        claims: &crate::auth::Claims,
         sid: String,
         send_per_sec: u32,
         slot: SocketSlot,
     ) -> Self {
         Self {
             user,
-            expires_at,
-            token_version,
+            expires_at: claims.exp,
+            token_version: claims.ver,
+            session_id: claims.sid.clone(),
             sid,
             joined: Mutex::default(),
             typing: Mutex::default(),

@@ -4,6 +4,7 @@
 //! for one node, Redis for several). It also answers "who is online" from
 //! `Presence`, which the connection handlers keep.
 
+use super::in_flight::{InFlight, InFlightGuard};
 use super::presence::Presence;
 use super::session::SocketSession;
 use crate::cluster::Cluster;
@@ -17,6 +18,7 @@ use socketioxide::socket::Sid;
 use socketioxide::{BroadcastError, SocketError};
 use std::collections::HashSet;
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 pub fn chat_room(chat: ChatId) -> String {
     format!("chat:{chat}")
@@ -26,13 +28,22 @@ pub fn user_room(user: UserId) -> String {
     format!("user:{user}")
 }
 
+/// The room of every socket opened with a token of session `session` (a
+/// token's `sid`), closed when that session signs out.
+pub fn session_room(session: &str) -> String {
+    format!("session:{session}")
+}
+
 /// Room emits over a `SocketIo` of any adapter (object-safe, so the sink
 /// and the service do not depend on which one).
 #[async_trait::async_trait]
 pub(super) trait Rooms: Send + Sync {
     async fn emit(&self, rooms: Vec<String>, name: &'static str, payload: &Value);
-    /// Closes every socket of this node (shutdown).
-    async fn close_local(&self);
+    /// Closes every socket of this node (shutdown); returns their ids.
+    async fn close_local(&self) -> Vec<Sid>;
+    /// Whether this node still holds socket `sid` (a closed socket is
+    /// dropped once its disconnect handler has run).
+    fn holds(&self, sid: Sid) -> bool;
     /// Closes every socket in `room`, on every node.
     async fn disconnect_room(&self, room: String);
     /// Takes every socket in `room` out of room `leave`, on every node.
@@ -76,10 +87,17 @@ impl<A: Adapter> Rooms for SocketIo<A> {
         }
     }
 
-    async fn close_local(&self) {
+    async fn close_local(&self) -> Vec<Sid> {
+        let mut closed = Vec::new();
         for socket in self.local().sockets() {
+            closed.push(socket.id);
             let _ = socket.disconnect();
         }
+        closed
+    }
+
+    fn holds(&self, sid: Sid) -> bool {
+        self.get_socket(sid).is_some()
     }
 
     async fn disconnect_room(&self, room: String) {
@@ -156,6 +174,8 @@ pub struct SocketSink {
     // the Socket.IO layer, whose handlers need the service.
     rooms: OnceLock<Arc<dyn Rooms>>,
     presence: Arc<Presence>,
+    /// Offline announcements waiting out their grace (shutdown waits).
+    in_flight: Arc<InFlight>,
     /// `JOBCHAT_FAULT_DROP_EVERY` (tests only): drop the `new_message` of
     /// every message whose seq is a multiple of N.
     drop_every: Option<u64>,
@@ -166,6 +186,7 @@ impl SocketSink {
         Arc::new(Self {
             rooms: OnceLock::new(),
             presence: Arc::new(Presence::new(cluster)),
+            in_flight: Arc::default(),
             drop_every,
         })
     }
@@ -192,11 +213,34 @@ impl SocketSink {
         &self.presence
     }
 
-    /// Closes this node's sockets (their clients reconnect elsewhere).
-    pub async fn close_local(&self) {
-        if let Some(rooms) = self.rooms.get() {
-            rooms.close_local().await;
+    /// Closes this node's sockets (their clients reconnect elsewhere);
+    /// returns their ids, for `drained`.
+    pub async fn close_local(&self) -> Vec<Sid> {
+        match self.rooms.get() {
+            Some(rooms) => rooms.close_local().await,
+            None => Vec::new(),
         }
+    }
+
+    /// Marks work that shutdown must wait for (see `drained`).
+    pub(super) fn in_flight(&self) -> InFlightGuard {
+        self.in_flight.enter()
+    }
+
+    /// Waits, for at most `bound`, until each of the `closed` sockets has
+    /// run its disconnect handler (socketioxide drops a socket only after
+    /// it) and every offline announcement pending was made, so presence
+    /// reaches the others before the pool and Redis close. Sockets that
+    /// connected since (clients reconnecting at once) are not waited for.
+    /// False when the bound passed first.
+    pub async fn drained(&self, closed: &[Sid], bound: Duration) -> bool {
+        let handled = || match self.rooms.get() {
+            Some(rooms) => closed.iter().all(|sid| !rooms.holds(*sid)),
+            None => true,
+        };
+        tokio::time::timeout(bound, self.in_flight.wait_idle(handled))
+            .await
+            .is_ok()
     }
 
     /// This node's authenticated sockets with their sessions.
@@ -241,6 +285,12 @@ impl EventSink for SocketSink {
     async fn disconnect_user(&self, user: UserId) {
         if let Some(rooms) = self.rooms.get() {
             rooms.disconnect_room(user_room(user)).await;
+        }
+    }
+
+    async fn disconnect_session(&self, session: &str) {
+        if let Some(rooms) = self.rooms.get() {
+            rooms.disconnect_room(session_room(session)).await;
         }
     }
 

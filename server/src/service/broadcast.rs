@@ -32,6 +32,10 @@ pub trait EventSink: Send + Sync + 'static {
     /// revoked). Best effort: a failure is the sink's to log.
     async fn disconnect_user(&self, user: UserId);
 
+    /// Closes every socket opened with a token of session `session` (a
+    /// token's `sid`), on every node (it signed out). Best effort.
+    async fn disconnect_session(&self, session: &str);
+
     /// Takes every socket of `user` out of the chat's room, on every node
     /// (they left the chat). Best effort: a failure is the sink's to log.
     async fn remove_from_chat(&self, user: UserId, chat: ChatId);
@@ -86,6 +90,11 @@ impl Broadcaster {
         self.sink.disconnect_user(user).await
     }
 
+    /// Closes every socket of one session (a token's `sid`), on every node.
+    pub async fn disconnect_session(&self, session: &str) {
+        self.sink.disconnect_session(session).await
+    }
+
     /// Takes every socket of `user` out of the chat's room, on every node.
     pub async fn remove_from_chat(&self, user: UserId, chat: ChatId) {
         self.sink.remove_from_chat(user, chat).await
@@ -101,5 +110,6 @@ impl EventSink for Nowhere {
         HashSet::new()
     }
     async fn disconnect_user(&self, _: UserId) {}
+    async fn disconnect_session(&self, _: &str) {}
     async fn remove_from_chat(&self, _: UserId, _: ChatId) {}
 }

@@ -92,6 +92,23 @@ impl<K: Hash + Eq + Clone + Display> Keyed<K> {
     }
 }
 
+/// The key an address is counted under. One IPv6 subscriber is routinely
+/// given a whole /64 (and picks addresses from it at will, privacy
+/// extensions rotate them by themselves), so an IPv6 client is its /64; an
+/// IPv4-mapped IPv6 address (`::ffff:a.b.c.d`, what a dual-stack socket
+/// reports for an IPv4 peer) is that IPv4 address.
+pub fn client_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(std::net::Ipv6Addr::from(
+                u128::from(v6) & !u128::from(u64::MAX),
+            )),
+        },
+    }
+}
+
 pub struct Limiters {
     login_email: Keyed<String>,
     login_ip: Keyed<IpAddr>,
@@ -102,6 +119,8 @@ pub struct Limiters {
     reads: Keyed<UserId>,
     /// How long a settled chat waits before its next dispute.
     dispute_reopen_cooldown: Duration,
+    handshake_user: Keyed<UserId>,
+    handshake_ip: Keyed<IpAddr>,
     cluster: Option<Cluster>,
 }
 
@@ -122,6 +141,12 @@ impl Limiters {
             dispute_reopen_cooldown: Duration::from_secs(u64::from(
                 limits.dispute_reopen_cooldown_secs,
             )),
+            handshake_user: Keyed::new(
+                "handshake-user",
+                limits.handshakes_per_user_per_min,
+                MINUTE,
+            ),
+            handshake_ip: Keyed::new("handshake-ip", limits.handshakes_per_ip_per_min, MINUTE),
             cluster: None,
         }
     }
@@ -141,20 +166,22 @@ impl Limiters {
     /// length-checked, so the key is bounded) from `ip`.
     pub async fn login(&self, email: &str, ip: IpAddr) -> Result<(), ServiceError> {
         let cluster = self.cluster.as_ref();
-        self.login_ip.check(cluster, &ip).await?;
+        self.login_ip.check(cluster, &client_key(ip)).await?;
         self.login_email.check(cluster, &email.to_owned()).await
     }
 
     /// One sign-up from `ip`.
     pub async fn register(&self, ip: IpAddr) -> Result<(), ServiceError> {
-        self.register_ip.check(self.cluster.as_ref(), &ip).await
+        self.register_ip
+            .check(self.cluster.as_ref(), &client_key(ip))
+            .await
     }
 
     /// One booking by `user` from `ip`.
     pub async fn book(&self, user: UserId, ip: IpAddr) -> Result<(), ServiceError> {
         let cluster = self.cluster.as_ref();
         self.book_user.check(cluster, &user).await?;
-        self.book_ip.check(cluster, &ip).await
+        self.book_ip.check(cluster, &client_key(ip)).await
     }
 
     /// One socket event other than a send (join, leave, mark_read, an
@@ -167,6 +194,16 @@ impl Limiters {
     /// node: each can be 200 rows, so a loop of them is bounded.
     pub fn read(&self, user: UserId) -> Result<(), ServiceError> {
         self.reads.check_local(&user)
+    /// One socket handshake from `ip`, counted before its token is read
+    /// (on this node: a Redis round trip per handshake would add to what
+    /// the limit saves).
+    pub fn handshake_from(&self, ip: IpAddr) -> Result<(), ServiceError> {
+        self.handshake_ip.check_local(&client_key(ip))
+    }
+
+    /// One socket handshake by `user` (authenticated), on this node.
+    pub fn handshake_by(&self, user: UserId) -> Result<(), ServiceError> {
+        self.handshake_user.check_local(&user)
     }
 
     /// Drops counters that are back to full. Returns how many keys remain.
@@ -178,6 +215,8 @@ impl Limiters {
         self.book_ip.prune();
         self.socket_events.prune();
         self.reads.prune();
+        self.handshake_user.prune();
+        self.handshake_ip.prune();
         self.login_email.keys()
             + self.login_ip.keys()
             + self.register_ip.keys()
@@ -185,6 +224,8 @@ impl Limiters {
             + self.book_ip.keys()
             + self.socket_events.keys()
             + self.reads.keys()
+            + self.handshake_user.keys()
+            + self.handshake_ip.keys()
     }
 }
 
@@ -203,6 +244,8 @@ mod tests {
             sockets_per_user: 4,
             reads_per_user_per_min: 2,
             dispute_reopen_cooldown_secs: 0,
+            handshakes_per_user_per_min: 2,
+            handshakes_per_ip_per_min: 3,
         }
     }
 
@@ -246,6 +289,67 @@ mod tests {
         l.read(1).expect("second read");
         assert!(l.read(1).is_err(), "third read in the same minute");
         l.read(2).expect("another user's read");
+    }
+
+    #[test]
+    fn handshakes_are_limited_per_user_and_per_address() {
+        let l = Limiters::new(&limits());
+        let ip: IpAddr = "2001:db8::1".parse().expect("ip");
+        l.handshake_by(1).expect("first");
+        l.handshake_by(1).expect("second");
+        assert!(matches!(
+            l.handshake_by(1),
+            Err(ServiceError::RateLimited { .. })
+        ));
+        l.handshake_by(2).expect("another user");
+        for _ in 0..3 {
+            l.handshake_from(ip).expect("within the burst");
+        }
+        assert!(
+            l.handshake_from("2001:db8::2".parse().expect("ip"))
+                .is_err(),
+            "the same /64"
+        );
+        l.handshake_from("10.0.0.1".parse().expect("ip"))
+            .expect("another address");
+    }
+
+    #[test]
+    fn ipv6_clients_are_their_64_and_mapped_ipv4_is_ipv4() {
+        let key = |s: &str| client_key(s.parse().expect("ip")).to_string();
+        assert_eq!(key("10.0.0.1"), "10.0.0.1");
+        assert_eq!(key("::ffff:10.0.0.1"), "10.0.0.1");
+        assert_eq!(key("2001:db8:1:2:aaaa:bbbb:cccc:dddd"), "2001:db8:1:2::");
+        assert_eq!(key("2001:db8:1:2::1"), key("2001:db8:1:2:ffff::9"));
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+        assert_eq!(key("::1"), "::");
+    }
+
+    #[tokio::test]
+    async fn addresses_of_one_ipv6_64_share_a_count() {
+        let l = Limiters::new(&limits());
+        l.register("2001:db8::1".parse().expect("ip"))
+            .await
+            .expect("first");
+        l.register("2001:db8::2:3".parse().expect("ip"))
+            .await
+            .expect("second");
+        assert!(
+            l.register("2001:db8::ffff:1".parse().expect("ip"))
+                .await
+                .is_err(),
+            "a third address of the same /64 is the same client"
+        );
+        l.register("2001:db8:0:1::1".parse().expect("ip"))
+            .await
+            .expect("another /64");
+        l.register("::ffff:10.9.9.9".parse().expect("ip"))
+            .await
+            .expect("mapped");
+        l.register("10.9.9.9".parse().expect("ip"))
+            .await
+            .expect("the same IPv4 client, second");
+        assert!(l.register("10.9.9.9".parse().expect("ip")).await.is_err());
     }
 
     #[tokio::test]

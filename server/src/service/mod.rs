@@ -225,6 +225,33 @@ fn least_busy(loads: Vec<LsmLoad>) -> Option<UserRef> {
         .map(|l| l.lsm)
 }
 
+/// Revoked sessions deleted per statement, and statements per sweep: a
+/// sweep stays short however many sign-outs expired at once, and the rest
+/// wait for the next minute (an expired row is harmless, only kept).
+const PRUNE_BATCH: i64 = 1000;
+const PRUNE_BATCHES: usize = 10;
+
+/// Forgets signed-out sessions whose tokens have expired.
+async fn prune_revoked_sessions(db: &Db) {
+    let now = Utc::now().timestamp();
+    let mut pruned = 0;
+    for _ in 0..PRUNE_BATCHES {
+        match db.prune_revoked_sessions(now, PRUNE_BATCH).await {
+            Ok(n) => {
+                pruned += n;
+                if n < PRUNE_BATCH as u64 {
+                    break;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "revoked sessions not pruned");
+                break;
+            }
+        }
+    }
+    tracing::debug!(pruned, "expired revoked sessions pruned");
+}
+
 #[derive(Clone)]
 pub struct Service {
     inner: Arc<Inner>,
@@ -265,6 +292,7 @@ impl Service {
                 let Some(inner) = weak.upgrade() else { break };
                 let kept = inner.limits.prune();
                 tracing::debug!(kept, "rate-limit counters pruned");
+                prune_revoked_sessions(&inner.db).await;
             }
         });
         Self { inner }
@@ -328,21 +356,55 @@ impl Service {
             .verify(token)
             .map_err(|_| ServiceError::Unauthorized)?;
         let id = claims.user_id().ok_or(ServiceError::Unauthorized)?;
-        let (user, version) = self
+        let found = self
             .inner
             .db
-            .active_user(id)
+            .session_user(id, &claims.sid)
             .await?
             .ok_or(ServiceError::Unauthorized)?;
-        if version != claims.ver {
+        if found.token_version != claims.ver || found.revoked {
             return Err(ServiceError::Unauthorized);
         }
         let user = AuthUser {
             id,
-            role: user.role,
-            name: user.name,
+            role: found.user.role,
+            name: found.user.name,
         };
         Ok((user, claims))
+    }
+
+    /// Signs one session out: the token's session is revoked (its tokens
+    /// are refused from now on, by every node, until they would have
+    /// expired anyway) and its open sockets are closed; the user's other
+    /// sessions go on. A token that is no longer valid has nothing left to
+    /// end: that is not an error.
+    #[tracing::instrument(skip_all)]
+    pub async fn sign_out(&self, token: &str) -> Result<()> {
+        let Ok(claims) = self.inner.keys.verify(token) else {
+            return Ok(());
+        };
+        let Some(user) = claims.user_id() else {
+            return Ok(());
+        };
+        if claims.sid.is_empty() {
+            return Ok(());
+        }
+        self.inner
+            .db
+            .revoke_session(&claims.sid, user, claims.exp)
+            .await?;
+        tracing::info!(user_id = user, "session signed out");
+        self.inner.broadcast.disconnect_session(&claims.sid).await;
+        Ok(())
+    }
+
+    /// Which of `sessions` (token `sid`s) were signed out (the gateway's
+    /// sweep closes their sockets).
+    pub async fn revoked_sessions(
+        &self,
+        sessions: &[String],
+    ) -> Result<std::collections::HashSet<String>> {
+        Ok(self.inner.db.revoked_among(sessions).await?)
     }
 
     fn session(&self, user: User, version: i64) -> Result<Session> {
@@ -410,6 +472,13 @@ impl Service {
         if !ok {
             return Err(wrong_current_password());
         }
+        auth::check_strength(
+            &new,
+            creds.user.role,
+            &[creds.user.email.as_str(), creds.user.name.as_str()],
+            "newPassword",
+        )
+        .await?;
         let hash = auth::hash_password(new.expose().to_owned())
             .await
             .map_err(ServiceError::Internal)?;
@@ -492,8 +561,10 @@ impl Service {
         self.session(user, 0)
     }
 
-    /// Creates an account of any role (the CLI and the demo seed use this).
-    /// A new LSM takes the open disputes no LSM could settle.
+    /// Creates an account of any role (registration and the operators'
+    /// CLI use this). A password too easy to guess for the role is refused
+    /// (`invalid`, field `password`, with the estimator's advice). A new
+    /// LSM takes the open disputes no LSM could settle.
     pub async fn create_user(
         &self,
         email: &Email,
@@ -501,15 +572,40 @@ impl Service {
         name: &Name,
         role: Role,
     ) -> Result<User> {
-        let user = self.insert_user(email, password, name, role).await?;
+        auth::check_strength(password, role, &[email.as_str(), name.as_str()], "password").await?;
+        self.insert_account(email, password, name, role).await
+    }
+
+    /// Creates a demo account (development only: `Application::build`
+    /// seeds only then) with the public demo password, which is weak on
+    /// purpose and so skips the strength check every real account passes.
+    pub(crate) async fn create_demo_user(
+        &self,
+        email: &Email,
+        password: &Password,
+        name: &Name,
+        role: Role,
+    ) -> Result<User> {
+        self.insert_account(email, password, name, role).await
+    }
+
+    /// Stores the account; a new LSM then takes the open disputes no LSM
+    /// could settle.
+    async fn insert_account(
+        &self,
+        email: &Email,
+        password: &Password,
+        name: &Name,
+        role: Role,
+    ) -> Result<User> {
+        let user = self.store_account(email, password, name, role).await?;
         if role == Role::Lsm {
             self.reassign_orphaned_disputes().await?;
         }
         Ok(user)
     }
 
-    async fn insert_user(
-        &self,
+    async fn store_account(        &self,
         email: &Email,
         password: &Password,
         name: &Name,

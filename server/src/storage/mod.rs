@@ -14,6 +14,7 @@ mod chats;
 mod disputes;
 mod messages;
 mod notifications;
+mod sessions;
 mod users;
 
 pub use batch::{Bell, StoredBatch};
@@ -21,6 +22,7 @@ pub use chats::*;
 pub use disputes::*;
 pub use messages::*;
 pub use notifications::*;
+pub use sessions::*;
 pub use users::*;
 
 use crate::config::DatabaseUrl;

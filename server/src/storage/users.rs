@@ -4,11 +4,11 @@ use super::{Db, Result, StorageError, now, on_pool};
 use app::model::{Role, User, UserId};
 
 #[derive(sqlx::FromRow)]
-struct UserRow {
-    id: i64,
-    email: String,
-    name: String,
-    role: String,
+pub(super) struct UserRow {
+    pub(super) id: i64,
+    pub(super) email: String,
+    pub(super) name: String,
+    pub(super) role: String,
 }
 
 impl TryFrom<UserRow> for User {

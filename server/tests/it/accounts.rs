@@ -1,7 +1,7 @@
 //! Accounts, health and the error format, over real HTTP.
 
 use crate::both_backends;
-use crate::helpers::TestApp;
+use crate::helpers::{TEST_PASSWORD, TestApp};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -17,7 +17,7 @@ both_backends!(healthz_checks_the_database, |app: TestApp| async move {
 
 both_backends!(register_login_me, |app: TestApp| async move {
     let (status, body) = app
-        .post("/api/auth/register", None, json!({ "email": "Pat@Example.Test", "password": "password123", "name": " Pat ", "role": "customer" }))
+        .post("/api/auth/register", None, json!({ "email": "Pat@Example.Test", "password": TEST_PASSWORD, "name": " Pat ", "role": "customer" }))
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["user"]["email"], "pat@example.test");
@@ -27,7 +27,7 @@ both_backends!(register_login_me, |app: TestApp| async move {
     let res = app
         .client
         .post(format!("{}/api/auth/login", app.addr))
-        .json(&json!({ "email": "PAT@example.test", "password": "password123" }))
+        .json(&json!({ "email": "PAT@example.test", "password": TEST_PASSWORD }))
         .send()
         .await
         .expect("login");
@@ -67,7 +67,7 @@ both_backends!(register_login_me, |app: TestApp| async move {
 });
 
 both_backends!(registration_rules, |app: TestApp| async move {
-    let ok = json!({ "email": "a@example.test", "password": "password123", "name": "A", "role": "provider" });
+    let ok = json!({ "email": "a@example.test", "password": TEST_PASSWORD, "name": "A", "role": "provider" });
     assert_eq!(
         app.post("/api/auth/register", None, ok.clone()).await.0,
         StatusCode::CREATED
@@ -77,17 +77,17 @@ both_backends!(registration_rules, |app: TestApp| async move {
     assert_eq!(body["error"]["code"], "conflict");
 
     let (status, body) = app
-        .post("/api/auth/register", None, json!({ "email": "l@example.test", "password": "password123", "name": "L", "role": "lsm" }))
+        .post("/api/auth/register", None, json!({ "email": "l@example.test", "password": TEST_PASSWORD, "name": "L", "role": "lsm" }))
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
 
     for bad in [
-        json!({ "email": "nope", "password": "password123", "name": "A", "role": "customer" }),
+        json!({ "email": "nope", "password": TEST_PASSWORD, "name": "A", "role": "customer" }),
         json!({ "email": "b@example.test", "password": "short", "name": "A", "role": "customer" }),
-        json!({ "email": "b@example.test", "password": "password123", "name": "  ", "role": "customer" }),
-        json!({ "email": "b@example.test", "password": "password123", "name": "x".repeat(81), "role": "customer" }),
-        json!({ "email": "b@example.test", "password": "password123", "name": "A", "role": "admin" }),
-        json!({ "email": 5, "password": "password123", "name": "A", "role": "customer" }),
+        json!({ "email": "b@example.test", "password": TEST_PASSWORD, "name": "  ", "role": "customer" }),
+        json!({ "email": "b@example.test", "password": TEST_PASSWORD, "name": "x".repeat(81), "role": "customer" }),
+        json!({ "email": "b@example.test", "password": TEST_PASSWORD, "name": "A", "role": "admin" }),
+        json!({ "email": 5, "password": TEST_PASSWORD, "name": "A", "role": "customer" }),
     ] {
         let (status, body) = app.post("/api/auth/register", None, bad.clone()).await;
         assert!(
@@ -335,7 +335,7 @@ mod metrics {
 }
 
 mod production_cookie {
-    use crate::helpers::{Backend, SocketOpts, TestSocket, spawn_app_configured};
+    use crate::helpers::{Backend, SocketOpts, TEST_PASSWORD, TestSocket, spawn_app_configured};
     use reqwest::StatusCode;
     use serde_json::json;
     use server::config::Environment;
@@ -352,7 +352,7 @@ mod production_cookie {
         let res = app
             .client
             .post(format!("{}/api/auth/register", app.addr))
-            .json(&json!({ "email": "prod@example.test", "password": "password123", "name": "P", "role": "customer" }))
+            .json(&json!({ "email": "prod@example.test", "password": TEST_PASSWORD, "name": "P", "role": "customer" }))
             .send()
             .await
             .expect("register");
@@ -405,3 +405,167 @@ mod production_cookie {
         assert!(refused.is_err(), "socket with the development name");
     }
 }
+
+/// Strength 3 of 4 (zxcvbn): enough for customers and providers, not for
+/// an LSM account.
+const FAIR_PASSWORD: &str = "loadgen-password";
+
+/// A refusal of the password strength check on `field`.
+fn too_weak(status: StatusCode, body: &serde_json::Value, field: &str, what: &str) {
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{what}: {body}");
+    assert_eq!(body["error"]["code"], "bad_request", "{what}: {body}");
+    assert_eq!(body["error"]["details"]["field"], field, "{what}: {body}");
+    let message = body["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("too easy to guess"), "{what}: {message}");
+}
+
+both_backends!(
+    weak_passwords_are_refused_with_advice,
+    |app: TestApp| async move {
+        let register = |email: &str, password: &str| json!({ "email": email, "password": password, "name": "Robin", "role": "customer" });
+        let (status, body) = app
+            .post(
+                "/api/auth/register",
+                None,
+                register("robin@example.test", "password123"),
+            )
+            .await;
+        too_weak(status, &body, "password", "a very common password");
+        let message = body["error"]["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("very common password"),
+            "zxcvbn's advice: {message}"
+        );
+        // The account's own name does not make a password.
+        let (status, body) = app
+            .post(
+                "/api/auth/register",
+                None,
+                register("robin@example.test", "robin-robin-robin"),
+            )
+            .await;
+        too_weak(status, &body, "password", "the account's name");
+        // The server function behind the sign-up form answers the same.
+        let res = app
+        .client
+        .post(format!("{}/sfn/register", app.addr))
+        .json(&json!({ "name": "Robin", "email": "robin@example.test", "password": "qwerty123", "role": "customer" }))
+        .send()
+        .await
+        .expect("sent");
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+        let body: serde_json::Value = res.json().await.expect("json");
+        assert_eq!(body["details"]["field"], "password", "{body}");
+        let message = body["message"].as_str().unwrap_or_default();
+        assert!(message.contains("too easy to guess"), "{message}");
+        // Nothing was created: a strong password signs up under that email.
+        let (status, body) = app
+            .post(
+                "/api/auth/register",
+                None,
+                register("robin@example.test", FAIR_PASSWORD),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let robin = body["token"].as_str().expect("token").to_owned();
+
+        // Changing to a weak password is refused on `newPassword`.
+        let change = |token: String, new: &'static str| {
+            let app = &app;
+            async move {
+                let body = json!({ "currentPassword": FAIR_PASSWORD, "newPassword": new });
+                let res = app
+                    .client
+                    .post(format!("{}/api/auth/password", app.addr))
+                    .bearer_auth(token)
+                    .json(&body)
+                    .send()
+                    .await
+                    .expect("sent");
+                let status = res.status();
+                (status, res.json::<serde_json::Value>().await.expect("json"))
+            }
+        };
+        let (status, body) = change(robin.clone(), "iloveyou1").await;
+        too_weak(status, &body, "newPassword", "changing to a weak password");
+        let (status, body) = change(robin, TEST_PASSWORD).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+);
+
+both_backends!(
+    lsm_accounts_need_a_stronger_password,
+    |app: TestApp| async move {
+        use app::model::Role;
+        use app::validate::{Email, Name, Password};
+        // The operators' path (`server user add`): strength 3 is refused…
+        let create = |email: &str, password: &str| {
+            let service = app.service.clone();
+            let (email, password) = (email.to_owned(), password.to_owned());
+            async move {
+                service
+                    .create_user(
+                        &Email::parse(&email).expect("email"),
+                        &Password::parse(&password).expect("password"),
+                        &Name::parse("Lee Manager").expect("name"),
+                        Role::Lsm,
+                    )
+                    .await
+            }
+        };
+        let err = create("lee@example.test", FAIR_PASSWORD)
+            .await
+            .expect_err("too weak for an LSM");
+        let err = app::error::AppError::from(err);
+        assert_eq!(err.code, app::error::ErrorCode::BadRequest);
+        assert!(
+            err.message.contains("for an LSM account"),
+            "{}",
+            err.message
+        );
+        // …the same password is fine for a customer…
+        let (status, body) = app
+        .post("/api/auth/register", None, json!({ "email": "cus@example.test", "password": FAIR_PASSWORD, "name": "C", "role": "customer" }))
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        // …and an LSM with a strong one can sign in, but not weaken it.
+        create("lee@example.test", TEST_PASSWORD)
+            .await
+            .expect("strong");
+        let lsm = app.login("lee@example.test").await;
+        let res = app
+            .client
+            .post(format!("{}/api/auth/password", app.addr))
+            .bearer_auth(&lsm.token)
+            .json(&json!({ "currentPassword": TEST_PASSWORD, "newPassword": FAIR_PASSWORD }))
+            .send()
+            .await
+            .expect("sent");
+        let status = res.status();
+        let body: serde_json::Value = res.json().await.expect("json");
+        too_weak(status, &body, "newPassword", "an LSM's fair password");
+
+        // The CLI itself prints the reason and fails.
+        if let server::config::DatabaseUrl::Sqlite(url) = &app.config.database {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let out = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+                .args([
+                    "user",
+                    "add",
+                    "--role",
+                    "lsm",
+                    "--email",
+                    "kim@example.test",
+                ])
+                .args(["--name", "Kim", "--password", FAIR_PASSWORD])
+                .env("DATABASE_URL", url)
+                .env("JOBCHAT_DATA_DIR", dir.path())
+                .env("RUST_LOG", "error")
+                .output()
+                .expect("ran");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(!out.status.success(), "{stderr}");
+            assert!(stderr.contains("too easy to guess"), "{stderr}");
+        }
+    }
+);

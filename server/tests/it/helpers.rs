@@ -8,6 +8,11 @@ use server::storage::Db;
 use server::{Application, Tuning};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+/// Every test account's password: strong enough for the strength check
+/// (zxcvbn score 4, what LSM accounts need), so tests of other things never
+/// trip it.
+pub const TEST_PASSWORD: &str = "plum-orbit-velvet-42";
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -355,7 +360,7 @@ impl TestApp {
             .post(
                 "/api/auth/register",
                 None,
-                json!({ "email": email, "password": "password123", "name": name, "role": role }),
+                json!({ "email": email, "password": TEST_PASSWORD, "name": name, "role": role }),
             )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
@@ -376,7 +381,7 @@ impl TestApp {
         self.service
             .create_user(
                 &Email::parse(&email).expect("email"),
-                &Password::parse("password123").expect("password"),
+                &Password::parse(TEST_PASSWORD).expect("password"),
                 &Name::parse(&name).expect("name"),
                 app::model::Role::Lsm,
             )
@@ -390,7 +395,7 @@ impl TestApp {
             .post(
                 "/api/auth/login",
                 None,
-                json!({ "email": email, "password": "password123" }),
+                json!({ "email": email, "password": TEST_PASSWORD }),
             )
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
@@ -482,6 +487,9 @@ impl TestApp {
             .env("JOBCHAT_BOOK_LIMIT_PER_USER_PER_HOUR", "100000")
             .env("JOBCHAT_DISPUTE_REOPEN_COOLDOWN_SECS", "0")
             .env("JOBCHAT_READ_LIMIT_PER_USER_PER_MIN", "100000")
+            // Every test's sockets come from 127.0.0.1, and reconnect a lot.
+            .env("JOBCHAT_HANDSHAKE_LIMIT_PER_USER_PER_MIN", "100000")
+            .env("JOBCHAT_HANDSHAKE_LIMIT_PER_IP_PER_MIN", "100000")
             .env(
                 "RUST_LOG",
                 std::env::var("TEST_LOG").unwrap_or_else(|_| "error".into()),
@@ -1014,13 +1022,16 @@ impl TestApp {
         exp_offset: i64,
         secret: Option<&[u8]>,
     ) -> String {
-        use server::auth::{Claims, Keys};
+        use server::auth::{AUDIENCE, Claims, ISSUER, Keys};
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
             sub: user.id.to_string(),
             role,
             name: user.name.clone(),
             ver: 0,
+            sid: uuid::Uuid::new_v4().simple().to_string(),
+            iss: ISSUER.to_owned(),
+            aud: AUDIENCE.to_owned(),
             iat: now,
             exp: now + exp_offset,
         };

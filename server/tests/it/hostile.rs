@@ -221,7 +221,7 @@ mod limits {
     fn signup(n: u32) -> serde_json::Value {
         json!({
             "email": format!("flood{n}-{}@example.test", uuid_like()),
-            "password": "password123",
+            "password": TEST_PASSWORD,
             "name": "Flood",
             "role": "customer",
         })
@@ -255,7 +255,7 @@ mod limits {
             .post(
                 "/api/auth/login",
                 None,
-                json!({"email": "nobody@example.test", "password": "password123"}),
+                json!({"email": "nobody@example.test", "password": TEST_PASSWORD}),
             )
             .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);

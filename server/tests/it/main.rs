@@ -7,6 +7,7 @@ mod helpers;
 mod accounts;
 mod bells;
 mod chats;
+mod churn;
 mod cluster;
 mod disputes;
 mod faults;

@@ -1392,7 +1392,10 @@ both_backends!(
             let _ = s.next_of(&[EV_OPEN], Duration::from_secs(5)).await;
             s.close().await;
         }
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        // Their departure is announced after its grace, once every
+        // disconnect handler has run: wait for it, then ask.
+        p.expect_event_where(|v: &PresenceChanged| v.user_id == customer.id && !v.online)
+            .await;
         let ack = p.request(&join(chat)).await.expect("joined");
         let online = ack
             .presence

@@ -3,7 +3,9 @@
 //! security headers on every response.
 
 use crate::both_backends;
-use crate::helpers::{Backend, SocketOpts, TestApp, TestSocket, pair, spawn_app_configured};
+use crate::helpers::{
+    Backend, SocketOpts, TEST_PASSWORD, TestApp, TestSocket, pair, spawn_app_configured,
+};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use server::config::WebOrigin;
@@ -100,7 +102,7 @@ both_backends!(
         let e: app::error::AppError = serde_json::from_str(&body).expect("an AppError");
         assert_eq!(e.code, app::error::ErrorCode::Forbidden);
         // Signing in from another site's page (login CSRF) as well.
-        let creds = json!({ "email": customer.email, "password": "password123" });
+        let creds = json!({ "email": customer.email, "password": TEST_PASSWORD });
         let (status, _) =
             with_cookie(&app, "/api/auth/login", "", Some(EVIL), None, creds.clone()).await;
         assert_eq!(status, StatusCode::FORBIDDEN);

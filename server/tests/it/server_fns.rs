@@ -5,7 +5,7 @@
 //! says 422 for a rule broken by well-formed input).
 
 use crate::both_backends;
-use crate::helpers::{TestApp, TestUser};
+use crate::helpers::{TEST_PASSWORD, TestApp, TestUser};
 use app::api::{Booking, DisputeOpened};
 use app::error::{AppError, ErrorCode};
 use app::model::{ChatSummary, Me, MessageKind, MessagePage, Notification, Role, User, UserRef};
@@ -69,7 +69,7 @@ async fn login(app: &TestApp, user: &TestUser) -> String {
         app,
         "login",
         None,
-        json!({ "email": user.email, "password": "password123" }),
+        json!({ "email": user.email, "password": TEST_PASSWORD }),
     )
     .await;
     let set = answer.set_cookie.clone().expect("login sets a cookie");
@@ -96,7 +96,7 @@ both_backends!(
             &app,
             "login",
             None,
-            json!({ "email": user.email.to_uppercase(), "password": "password123" }),
+            json!({ "email": user.email.to_uppercase(), "password": TEST_PASSWORD }),
         )
         .await;
         let set = answer.set_cookie.clone().expect("cookie set");
@@ -145,7 +145,7 @@ both_backends!(
         assert_eq!(e.code, ErrorCode::Unauthorized);
 
         // Registration signs in too; the REST rules hold.
-        let reg = json!({ "name": "Sam", "email": "sam@example.test", "password": "password123", "role": "provider" });
+        let reg = json!({ "name": "Sam", "email": "sam@example.test", "password": TEST_PASSWORD, "role": "provider" });
         let answer = call(&app, "register", None, reg.clone()).await;
         assert!(answer.set_cookie.is_some());
         assert_eq!(answer.ok::<Me>().role, Role::Provider);
@@ -154,7 +154,7 @@ both_backends!(
             (status, e.code),
             (StatusCode::CONFLICT, ErrorCode::Conflict)
         );
-        let lsm = json!({ "name": "L", "email": "l@example.test", "password": "password123", "role": "lsm" });
+        let lsm = json!({ "name": "L", "email": "l@example.test", "password": TEST_PASSWORD, "role": "lsm" });
         let (status, e) = call(&app, "register", None, lsm).await.err();
         assert_eq!(
             (status, e.code),
@@ -510,16 +510,16 @@ both_backends!(validation_errors_match_rest, |app: TestApp| async move {
     // Sign-up checks, without a session.
     for (args, rest_body) in [
         (
-            json!({ "name": "A", "email": "nope", "password": "password123", "role": "customer" }),
-            json!({ "name": "A", "email": "nope", "password": "password123", "role": "customer" }),
+            json!({ "name": "A", "email": "nope", "password": TEST_PASSWORD, "role": "customer" }),
+            json!({ "name": "A", "email": "nope", "password": TEST_PASSWORD, "role": "customer" }),
         ),
         (
             json!({ "name": "A", "email": "a@example.test", "password": "short", "role": "customer" }),
             json!({ "name": "A", "email": "a@example.test", "password": "short", "role": "customer" }),
         ),
         (
-            json!({ "name": "  ", "email": "a@example.test", "password": "password123", "role": "customer" }),
-            json!({ "name": "  ", "email": "a@example.test", "password": "password123", "role": "customer" }),
+            json!({ "name": "  ", "email": "a@example.test", "password": TEST_PASSWORD, "role": "customer" }),
+            json!({ "name": "  ", "email": "a@example.test", "password": TEST_PASSWORD, "role": "customer" }),
         ),
     ] {
         let (status, e) = call(&app, "register", None, args.clone()).await.err();

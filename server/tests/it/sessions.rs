@@ -5,7 +5,7 @@
 //! Socket.IO handshake, and the user's open sockets are closed.
 
 use crate::both_backends;
-use crate::helpers::{EV_CLOSE, SocketOpts, TestApp, TestSocket, TestUser, pair};
+use crate::helpers::{EV_CLOSE, SocketOpts, TEST_PASSWORD, TestApp, TestSocket, TestUser, pair};
 use app::model::Role;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -171,21 +171,21 @@ both_backends!(
 
         // A wrong current password or a bad new one changes nothing and
         // ends nothing (and is not `unauthorized`: the session is fine).
-        let res = change("not-my-password", "a-new-password").await;
+        let res = change("not-my-password", "Tr4ck-kettle-Marble-9").await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let body: Value = res.json().await.expect("json");
         assert_eq!(
             body["error"]["details"]["field"], "currentPassword",
             "{body}"
         );
-        let res = change("password123", "short").await;
+        let res = change(TEST_PASSWORD, "short").await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let body: Value = res.json().await.expect("json");
         assert_eq!(body["error"]["details"]["field"], "newPassword", "{body}");
         assert_eq!(me(&app, &customer.token).await, StatusCode::OK);
         assert_eq!(me(&app, &other_device.token).await, StatusCode::OK);
 
-        let res = change("password123", "a-new-password").await;
+        let res = change(TEST_PASSWORD, "Tr4ck-kettle-Marble-9").await;
         assert_eq!(res.status(), StatusCode::OK);
         let set = res.headers()["set-cookie"]
             .to_str()
@@ -221,7 +221,7 @@ both_backends!(
             .post(
                 "/api/auth/login",
                 None,
-                json!({ "email": customer.email, "password": "password123" }),
+                json!({ "email": customer.email, "password": TEST_PASSWORD }),
             )
             .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -229,7 +229,7 @@ both_backends!(
             .post(
                 "/api/auth/login",
                 None,
-                json!({ "email": customer.email, "password": "a-new-password" }),
+                json!({ "email": customer.email, "password": "Tr4ck-kettle-Marble-9" }),
             )
             .await;
         assert_eq!(status, StatusCode::OK);
@@ -276,7 +276,7 @@ both_backends!(
             .post(
                 "/api/auth/login",
                 None,
-                json!({ "email": customer.email, "password": "password123" }),
+                json!({ "email": customer.email, "password": TEST_PASSWORD }),
             )
             .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
@@ -335,3 +335,127 @@ async fn changes_made_without_sockets_reach_open_sockets_by_the_sweep() {
     )
     .await;
 }
+
+/// Signs `token`'s session out through REST (`sfn: false`) or the server
+/// function behind the UI's "Log out" (`sfn: true`); the cookie is cleared.
+async fn sign_out(app: &TestApp, token: &str, sfn: bool) {
+    let res = if sfn {
+        app.client
+            .post(format!("{}/sfn/logout", app.addr))
+            .header("cookie", cookie(token))
+            .json(&json!({}))
+    } else {
+        app.client
+            .post(format!("{}/api/auth/logout", app.addr))
+            .bearer_auth(token)
+    }
+    .send()
+    .await
+    .expect("sent");
+    assert!(res.status().is_success(), "sign out: {}", res.status());
+    let cleared = res.headers()["set-cookie"].to_str().expect("ascii");
+    assert!(cleared.contains("Max-Age=0"), "{cleared}");
+}
+
+/// A token copied before its session signed out is refused afterwards
+/// everywhere, its socket closes, and the user's other session goes on.
+async fn signing_out_ends_only_that_session(app: TestApp, sfn: bool) {
+    let (customer, provider, chat) = pair(&app).await;
+    let laptop = customer.token.clone();
+    let phone = app.login(&customer.email).await;
+    let mut laptop_socket = app.socket_with(with_cookie(&laptop)).await;
+    laptop_socket.join(chat).await;
+    let mut phone_socket = app.socket(&phone).await;
+    phone_socket.join(chat).await;
+
+    sign_out(&app, &laptop, sfn).await;
+
+    closed(
+        &mut laptop_socket,
+        PROMPTLY,
+        "the signed-out session's socket",
+    )
+    .await;
+    revoked(
+        &app,
+        &laptop,
+        &customer,
+        "the signed-out session's copied token",
+    )
+    .await;
+    // The other session of the same user is untouched.
+    assert_eq!(me(&app, &phone.token).await, StatusCode::OK);
+    assert_eq!(sfn_me(&app, &phone.token).await, StatusCode::OK);
+    assert!(page_signed_in(&app, &phone.token, &customer).await);
+    phone_socket
+        .send(chat, "still signed in on the phone")
+        .await;
+    let mut again = app.socket(&phone).await;
+    again.join(chat).await;
+    assert_eq!(me(&app, &provider.token).await, StatusCode::OK);
+    // Signing out again, or with a dead token, is no error.
+    sign_out(&app, &laptop, sfn).await;
+    sign_out(&app, "not-a-token", sfn).await;
+}
+
+both_backends!(signing_out_over_rest_ends_only_that_session, |app| {
+    signing_out_ends_only_that_session(app, false)
+});
+
+both_backends!(signing_out_in_the_ui_ends_only_that_session, |app| {
+    signing_out_ends_only_that_session(app, true)
+});
+
+both_backends!(
+    the_sweep_closes_sockets_of_sessions_signed_out_elsewhere,
+    |app: TestApp| async move {
+        // Signed out in the database without the sink's disconnect (as
+        // when the broadcast to other nodes was lost): the sweep closes it.
+        let (customer, _provider, chat) = pair(&app).await;
+        let mut s = app.socket(&customer).await;
+        s.join(chat).await;
+        let claims = app
+            .service
+            .authenticate(&customer.token)
+            .await
+            .expect("valid")
+            .1;
+        app.service
+            .db()
+            .revoke_session(&claims.sid, customer.id, claims.exp)
+            .await
+            .expect("revoked");
+        closed(
+            &mut s,
+            server::realtime::REVOCATION_SWEEP * 3,
+            "swept socket",
+        )
+        .await;
+    }
+);
+
+both_backends!(
+    expired_signed_out_sessions_are_pruned,
+    |app: TestApp| async move {
+        let db = app.service.db();
+        let now = chrono::Utc::now().timestamp();
+        db.revoke_session("expired", 1, now - 10)
+            .await
+            .expect("revoke");
+        db.revoke_session("live", 1, now + 600)
+            .await
+            .expect("revoke");
+        db.revoke_session("live", 1, now + 600)
+            .await
+            .expect("twice is fine");
+        assert_eq!(
+            db.prune_revoked_sessions(now, 1000).await.expect("prune"),
+            1
+        );
+        let left = db
+            .revoked_among(&["expired".into(), "live".into()])
+            .await
+            .expect("read");
+        assert_eq!(left, std::collections::HashSet::from(["live".to_owned()]));
+    }
+);
