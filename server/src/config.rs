@@ -269,12 +269,10 @@ fn positive(name: &'static str) -> Result<Option<u64>, ConfigError> {
 fn non_negative(name: &'static str) -> Result<Option<u64>, ConfigError> {
     var(name)
         .map(|v| {
-            v.trim()
-                .parse::<u64>()
-                .map_err(|_| ConfigError::Invalid {
-                    name,
-                    reason: format!("{v:?} is not a whole number"),
-                })
+            v.trim().parse::<u64>().map_err(|_| ConfigError::Invalid {
+                name,
+                reason: format!("{v:?} is not a whole number"),
+            })
         })
         .transpose()
 }

@@ -194,6 +194,8 @@ impl Limiters {
     /// node: each can be 200 rows, so a loop of them is bounded.
     pub fn read(&self, user: UserId) -> Result<(), ServiceError> {
         self.reads.check_local(&user)
+    }
+
     /// One socket handshake from `ip`, counted before its token is read
     /// (on this node: a Redis round trip per handshake would add to what
     /// the limit saves).

@@ -605,7 +605,8 @@ impl Service {
         Ok(user)
     }
 
-    async fn store_account(        &self,
+    async fn store_account(
+        &self,
         email: &Email,
         password: &Password,
         name: &Name,
