@@ -14,6 +14,7 @@
 
 mod handlers;
 mod in_flight;
+mod membership;
 mod presence;
 mod revocation;
 mod session;

@@ -15,7 +15,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// How often each node checks its sockets' tokens.
+/// How often each node checks its sockets' tokens (and, `membership`,
+/// their chat rooms).
 pub const SWEEP: Duration = Duration::from_secs(5);
 
 pub fn start(service: Service, sink: Arc<SocketSink>) {
@@ -25,6 +26,7 @@ pub fn start(service: Service, sink: Arc<SocketSink>) {
         loop {
             tick.tick().await;
             sweep(&service, &sink).await;
+            super::membership::sweep(&service, &sink).await;
         }
     });
 }

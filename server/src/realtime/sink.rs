@@ -10,7 +10,7 @@ use super::session::SocketSession;
 use crate::cluster::Cluster;
 use crate::service::{Audience, EventSink};
 use app::model::{ChatId, UserId};
-use app::protocol::{NewMessage, Resync, ServerEvent};
+use app::protocol::{ChatUser, NewMessage, Resync, ServerEvent, UserLeft};
 use serde_json::Value;
 use socketioxide::SocketIo;
 use socketioxide::adapter::Adapter;
@@ -52,6 +52,11 @@ pub(super) trait Rooms: Send + Sync {
     fn local_sessions(&self) -> Vec<(Sid, Arc<SocketSession>)>;
     /// Closes one of this node's sockets.
     fn disconnect_local(&self, sid: Sid);
+    /// The chats whose rooms one of this node's sockets is in.
+    fn chat_rooms_of(&self, sid: Sid) -> Vec<ChatId>;
+    /// Takes one of this node's sockets out of `room` and sends it one
+    /// event (what happened).
+    fn leave_local(&self, sid: Sid, room: String, name: &'static str, payload: &Value);
 }
 
 #[async_trait::async_trait]
@@ -138,6 +143,24 @@ impl<A: Adapter> Rooms for SocketIo<A> {
     fn disconnect_local(&self, sid: Sid) {
         if let Some(socket) = self.get_socket(sid) {
             let _ = socket.disconnect();
+        }
+    }
+
+    fn chat_rooms_of(&self, sid: Sid) -> Vec<ChatId> {
+        self.get_socket(sid)
+            .map(|s| {
+                s.rooms()
+                    .iter()
+                    .filter_map(|r| r.strip_prefix("chat:")?.parse().ok())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn leave_local(&self, sid: Sid, room: String, name: &'static str, payload: &Value) {
+        if let Some(socket) = self.get_socket(sid) {
+            socket.leave(room);
+            let _ = socket.emit(name, payload);
         }
     }
 }
@@ -256,6 +279,35 @@ impl SocketSink {
         if let Some(rooms) = self.rooms.get() {
             rooms.disconnect_local(sid);
         }
+    }
+
+    /// The chats whose rooms one of this node's sockets is in.
+    pub(super) fn chat_rooms_of(&self, sid: Sid) -> Vec<ChatId> {
+        self.rooms
+            .get()
+            .map(|rooms| rooms.chat_rooms_of(sid))
+            .unwrap_or_default()
+    }
+
+    /// Takes one of this node's sockets out of a chat whose user is no
+    /// longer in it, and tells that socket (`user_left` naming its own
+    /// user: its client shows the chat as left).
+    pub(super) async fn evict(&self, sid: Sid, sess: &SocketSession, chat: ChatId) {
+        if let Some(rooms) = self.rooms.get() {
+            let left = UserLeft {
+                chat_id: chat,
+                user: ChatUser {
+                    id: sess.user.id,
+                    name: sess.user.name.clone(),
+                    role: sess.user.role,
+                },
+            };
+            match serde_json::to_value(&left) {
+                Ok(payload) => rooms.leave_local(sid, chat_room(chat), UserLeft::NAME, &payload),
+                Err(e) => tracing::error!(error = %e, "user_left not encoded"),
+            }
+        }
+        let _ = sess.leave_room(&self.presence, chat).await;
     }
 }
 

@@ -825,6 +825,15 @@ impl Service {
         self.history_authorized(chat, query).await
     }
 
+    /// Which of the `(chat, user)` pairs are in their chat now (the live
+    /// rooms' sweep).
+    pub async fn current_members(
+        &self,
+        pairs: &[(ChatId, UserId)],
+    ) -> Result<std::collections::HashSet<(ChatId, UserId)>> {
+        Ok(self.inner.db.current_members(pairs).await?)
+    }
+
     /// Everyone in a chat with their online flag and read marker (the join
     /// ack's `presence`).
     pub async fn chat_presence(&self, chat: ChatId) -> Result<Vec<ParticipantState>> {

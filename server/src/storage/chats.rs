@@ -333,3 +333,47 @@ fn participant(p: ParticipantRow) -> Result<Participant> {
         last_read_seq: p.last_read_seq,
     })
 }
+
+impl Db {
+    /// Which of the `(chat, user)` pairs are participants now (not left):
+    /// the live rooms' sweep takes everyone else out of them. One query
+    /// per call; the caller passes at most a few hundred pairs.
+    pub async fn current_members(
+        &self,
+        pairs: &[(ChatId, UserId)],
+    ) -> Result<std::collections::HashSet<(ChatId, UserId)>> {
+        if pairs.is_empty() {
+            return Ok(Default::default());
+        }
+        let json = serde_json::Value::from(
+            pairs
+                .iter()
+                .map(|(c, u)| serde_json::json!({ "c": c, "u": u }))
+                .collect::<Vec<_>>(),
+        )
+        .to_string();
+        let rows: Vec<(i64, i64)> = match self {
+            Db::Sqlite(pool) => {
+                sqlx::query_as(
+                    "SELECT p.chat_id, p.user_id FROM json_each($1) AS x \
+                     JOIN chat_participants p ON p.chat_id = x.value->>'c' AND p.user_id = x.value->>'u' \
+                     WHERE p.left_seq IS NULL",
+                )
+                .bind(json)
+                .fetch_all(pool)
+                .await?
+            }
+            Db::Postgres(pool) => {
+                sqlx::query_as(
+                    "SELECT p.chat_id, p.user_id FROM jsonb_to_recordset(CAST($1 AS JSONB)) AS x(c BIGINT, u BIGINT) \
+                     CROSS JOIN LATERAL (SELECT q.chat_id, q.user_id FROM chat_participants q \
+                       WHERE q.chat_id = x.c AND q.user_id = x.u AND q.left_seq IS NULL OFFSET 0) AS p",
+                )
+                .bind(json)
+                .fetch_all(pool)
+                .await?
+            }
+        };
+        Ok(rows.into_iter().collect())
+    }
+}

@@ -12,6 +12,7 @@ mod cluster;
 mod disputes;
 mod faults;
 mod hostile;
+mod left_rooms;
 mod migrations;
 mod openapi;
 mod realtime;
