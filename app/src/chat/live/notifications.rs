@@ -1,7 +1,7 @@
 //! The bell: the list (`list_notifications`), live additions, read marks.
 
 use super::socket::Socket;
-use super::{chats, session_ended};
+use super::{chats, session_ended, threads};
 use crate::api;
 use crate::chat::ChatContext;
 use crate::protocol::NewNotification;
@@ -20,7 +20,11 @@ pub fn listen(ctx: ChatContext, s: &Socket) {
         {
             chats::refresh_soon(ctx);
         }
-        ctx.announcement.set(n.title.clone());
+        // A chat the user is looking at reads its messages out in its own
+        // log; its notification would repeat them.
+        if !n.chat_id.is_some_and(|c| threads::is_visible(ctx, c)) {
+            ctx.announcement.set(n.title.clone());
+        }
         ctx.notifications.update(|list| {
             list.retain(|x| x.id != n.id);
             list.insert(0, n);
