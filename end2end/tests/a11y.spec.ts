@@ -103,7 +103,7 @@ test('the message list is a live log: each new message is added once', async () 
     await expect(popup(p).locator('.msg').first()).toBeVisible();
   }
   const page = customer.page;
-  const log = popup(page).getByRole('log');
+  const log = popup(page).getByRole('log', { name: 'Conversation' });
   await expect(log).toHaveAttribute('aria-live', 'polite');
   await expect(log.locator('.msg', { hasText: 'Perfect, see you then.' })).toBeVisible();
   // Record every message row put into the log, and what the page-wide
@@ -132,7 +132,10 @@ test('the message list is a live log: each new message is added once', async () 
   await expect(mine).toHaveAttribute('data-state', 'read');
   await expect(popup(provider.page).locator('.msg.theirs', { hasText: 'Pong from Alice' })).toBeVisible();
 
-  const { added, announced } = await page.evaluate(() => window as unknown as { added: string[]; announced: string[] });
+  const { added, announced } = await page.evaluate(() => {
+    const w = window as unknown as { added: string[]; announced: string[] };
+    return { added: w.added, announced: w.announced };
+  });
   expect(added.filter((t) => t.includes('Ping from Bob'))).toHaveLength(1);
   expect(added.filter((t) => t.includes('Pong from Alice'))).toHaveLength(1);
   // Not read out a second time by the page's own live region.

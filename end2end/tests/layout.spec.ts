@@ -47,7 +47,7 @@ test.beforeAll(async ({ browser }) => {
   // Two more chats, one with a dispute for the LSM.
   const page = customer.page;
   for (const title of [LONG, JOB]) {
-    await page.getByLabel('Bob Plumber').check();
+    await page.getByRole('radio', { name: 'Bob Plumber' }).check();
     await page.getByLabel('What do you need done?').fill(title);
     await page.getByRole('button', { name: 'Book and open chat' }).click();
     await expect(popup(page, title).locator('.msg.system')).toContainText(`Job booked: ${title}`);

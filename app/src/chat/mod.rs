@@ -25,7 +25,9 @@ mod live;
 
 pub use thread::{Delivery, Line, Thread};
 
-use crate::components::focus::{self, Focused};
+#[cfg(feature = "hydrate")]
+use crate::components::focus;
+use crate::components::focus::Focused;
 use crate::error::AppError;
 use crate::model::{
     ChatId, ChatSummary, ConnectionStatus, Me, MessagePage, Notification, UserId, UserRef,
@@ -70,8 +72,10 @@ pub struct ChatContext {
     /// so its window arrives with the messages in it.
     pub first_page: Option<(ChatId, Resource<Result<MessagePage, AppError>>)>,
     /// What had the focus when the user opened a chat (to give it back when
-    /// the window closes), by chat.
-    pub openers: StoredValue<HashMap<ChatId, Focused>, LocalStorage>,
+    /// the window closes), by chat. Browser only: elements stay on the
+    /// page's one thread (the server's renders move between threads).
+    #[cfg(feature = "hydrate")]
+    openers: StoredValue<HashMap<ChatId, Focused>, LocalStorage>,
     /// A window the user just opened (or brought forward): it takes the
     /// focus, then clears this.
     pub focus_request: RwSignal<Option<ChatId>>,
@@ -126,6 +130,7 @@ pub fn provide_chat_context(me: Option<Me>) {
         first_chats,
         first_providers,
         first_page,
+        #[cfg(feature = "hydrate")]
         openers: StoredValue::new_local(HashMap::new()),
         focus_request: RwSignal::new(None),
         #[cfg(feature = "hydrate")]
@@ -281,14 +286,33 @@ impl ChatContext {
     /// (focus is on it, not on the page as after a load), the window takes
     /// the focus and gives it back to that control when it closes.
     pub fn open_chat(&self, chat_id: ChatId) {
-        if let Some(by) = focus::current() {
-            self.openers.update_value(|o| {
-                o.insert(chat_id, by);
-            });
-            self.focus_request.set(Some(chat_id));
-        }
         #[cfg(feature = "hydrate")]
-        live::open_chat(*self, chat_id);
+        {
+            if let Some(by) = focus::current() {
+                self.openers.update_value(|o| {
+                    o.insert(chat_id, by);
+                });
+                self.focus_request.set(Some(chat_id));
+            }
+            live::open_chat(*self, chat_id);
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = chat_id;
+    }
+
+    /// What opened the chat's window (see `open_chat`), once.
+    pub fn take_opener(&self, chat_id: ChatId) -> Option<Focused> {
+        #[cfg(feature = "hydrate")]
+        {
+            self.openers
+                .try_update_value(|o| o.remove(&chat_id))
+                .flatten()
+        }
+        #[cfg(not(feature = "hydrate"))]
+        {
+            let _ = chat_id;
+            None
+        }
     }
 
     pub fn close_chat(&self, chat_id: ChatId) {

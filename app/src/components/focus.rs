@@ -47,6 +47,7 @@ mod dom {
 
 /// The focused element, unless nothing is (the page itself has focus, as
 /// after a load): a window restored at load must not take the focus.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 pub fn current() -> Option<Focused> {
     #[cfg(feature = "hydrate")]
     {

@@ -140,7 +140,7 @@ pub fn MessageList(chat_id: ChatId, pinned: RwSignal<bool>) -> impl IntoView {
                 // A live log: each row is inserted once (stable keys), so
                 // the newest message is read out once; not while a page of
                 // history is being put in.
-                <div role="log" aria-live="polite" aria-label="Messages"
+                <div role="log" aria-live="polite" aria-label="Conversation"
                     aria-busy=move || { let (loaded, _, older) = paging.get(); (!loaded || older).to_string() }>
                 <ol class="messages">
                     <For

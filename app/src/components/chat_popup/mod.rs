@@ -78,10 +78,7 @@ fn ChatPopup(chat_id: ChatId) -> impl IntoView {
         }
     });
     let close = Callback::new(move |()| {
-        let back = chat
-            .openers
-            .try_update_value(|o| o.remove(&chat_id))
-            .flatten();
+        let back = chat.take_opener(chat_id);
         chat.close_chat(chat_id);
         // What opened it may be gone (a notification in the closed bell, a
         // row redrawn since): then the chat's row in the list.
