@@ -140,7 +140,9 @@ pub fn App() -> impl IntoView {
         <components::TabTitle/>
         <Router>
             <Header/>
-            <main>
+            // With a chat window open the page makes room for it on wide
+            // screens (see `main.docked`), so nothing lies under it.
+            <main class:docked=move || chat.open.with(|o| o.iter().any(|o| !o.minimized))>
                 <Routes fallback=|| view! { <p class="not-found">"Page not found. " <a href="/">"Go home"</a></p> }.into_view()>
                     // Async: the response waits for every resource (chat list,
                     // providers, a linked chat's page: one quick query each),

@@ -147,7 +147,6 @@ test('a three-person chat says who has seen my latest message', async () => {
 
   await send(page, 'Could you both look at the photos, please?');
   const mine = popup(page).locator('.msg.mine', { hasText: 'look at the photos' });
-  await expect(mine).toHaveAttribute('data-state', 'read');
   const seen = popup(page).locator('.seen-by');
   await expect(seen).toHaveCount(1);
   await expect(seen).toHaveText('Seen by Bob Plumber, Lena Manager');
@@ -169,6 +168,42 @@ test('a three-person chat says who has seen my latest message', async () => {
   await expect(seen).toHaveAttribute('data-message-id', (await mine.getAttribute('data-id'))!);
   // The LSM sees the same, with the other two.
   await expect(popup(lsm.page).locator('.seen-by')).toHaveText('Seen by Alice Customer, Bob Plumber');
+  // With three, no bare "Read": the line says who.
+  await expect(mine).toHaveAttribute('data-state', 'sent');
+  await expect(mine.locator('.msg-state')).toHaveText('Sent');
+});
+
+test('in a group chat one reader never makes my message "Read"', async () => {
+  // Bob closes the chat; only Lena is looking when Alice writes.
+  await popup(provider.page).getByRole('button', { name: 'Close chat' }).click();
+  await expect(popup(provider.page)).toHaveCount(0);
+  const page = customer.page;
+  await send(page, 'Lena, the left bracket is the problem.');
+  await expect(popup(lsm.page).locator('.msg.theirs', { hasText: 'left bracket' })).toBeVisible();
+  const mine = popup(page).locator('.msg.mine', { hasText: 'left bracket' });
+  const seen = popup(page).locator('.seen-by');
+  await expect(seen).toHaveText('Seen by Lena Manager');
+  await expect(seen).toHaveAttribute('data-message-id', (await mine.getAttribute('data-id'))!);
+  await expect(mine).toHaveAttribute('data-state', 'sent');
+  await expect(popup(page).locator('.msg.mine[data-state="read"]')).toHaveCount(0);
+  await expect(popup(page).getByText('Read', { exact: true })).toHaveCount(0);
+  await shot(page, 'ui-07-seen-by-lsm-only');
+  // Bob reads it: now both are named.
+  await row(provider.page).click();
+  await expect(popup(provider.page).locator('.msg.theirs', { hasText: 'left bracket' })).toBeVisible();
+  await expect(seen).toHaveText('Seen by Bob Plumber, Lena Manager');
+  await expect(mine).toHaveAttribute('data-state', 'sent');
+});
+
+test('chat rows say "You:" for my own last message, with its time', async () => {
+  const mine = row(customer.page);
+  await expect(mine.locator('.chat-preview')).toHaveText('You: Lena, the left bracket is the problem.');
+  await expect(mine).not.toContainText('Alice Customer:');
+  await expect(row(provider.page).locator('.chat-preview')).toHaveText('Alice Customer: Lena, the left bracket is the problem.');
+  // Today's: the time, as the message shows it.
+  const last = popup(customer.page).locator('.msg.mine', { hasText: 'left bracket' }).locator('time');
+  await expect(mine.locator('.chat-time')).toHaveText(/^\d\d:\d\d$/);
+  await expect(mine.locator('.chat-time')).toHaveText((await last.textContent())!);
 });
 
 test('the tab title counts unread messages and clears when the chat is read', async () => {
@@ -176,14 +211,8 @@ test('the tab title counts unread messages and clears when the chat is read', as
   await phone.context.close();
   phone = undefined as unknown as Actor;
   const page = customer.page;
-  // The demo chat comes with unread messages: they count, until read.
-  const demo = page.locator('.chat-row', { hasText: 'Fix the kitchen sink' });
-  await expect(page).toHaveTitle(/^\(\d+\) jobchat$/);
-  await demo.click();
-  const demoPopup = page.locator('.popup', { hasText: 'Fix the kitchen sink' });
-  await expect(demoPopup.locator('.msg').first()).toBeVisible();
-  await expect(page).toHaveTitle('jobchat');
-  await demoPopup.getByRole('button', { name: 'Close chat' }).click();
+  // The demo conversation ends with Alice's own reply: she has read all
+  // of it, so nothing counts.
   await expect(page).toHaveTitle('jobchat');
 
   // Minimised: still in the chat's room, but not read.
@@ -213,6 +242,15 @@ function dayLabel(utcMillis: number, offsetMinutes: number): string {
   return `${days[d.getUTCDay()]} ${d.getUTCDate()} ${months[d.getUTCMonth()]} ${d.getUTCFullYear()}`;
 }
 
+/// "23 Nov" (with the year when not the viewer's current one) at a fixed offset.
+function shortDate(utcMillis: number, offsetMinutes: number): string {
+  const d = new Date(utcMillis + offsetMinutes * 60_000);
+  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  const year = new Date(Date.now() + offsetMinutes * 60_000).getUTCFullYear();
+  const y = d.getUTCFullYear() === year ? '' : ` ${d.getUTCFullYear()}`;
+  return `${d.getUTCDate()} ${months[d.getUTCMonth()]}${y}`;
+}
+
 test('days and times are the viewer\'s: local clock and time zone', async ({ browser }) => {
   // Kathmandu is UTC+05:45 all year: no DST, and a quarter-hour offset.
   const KATHMANDU = 5 * 60 + 45;
@@ -227,6 +265,9 @@ test('days and times are the viewer\'s: local clock and time zone', async ({ bro
     const times = popup(viewer.page).locator('.msg time');
     await expect(popup(viewer.page).locator('.msg', { hasText: 'Friday option 3' })).toBeVisible();
     const first = Date.parse((await times.first().getAttribute('datetime'))!);
+    // The chat's row shows the last message's date, not a time.
+    const lastAt = Date.parse((await times.last().getAttribute('datetime'))!);
+    await expect(row(viewer.page).locator('.chat-time')).toHaveText(shortDate(lastAt, KATHMANDU));
     const sep = popup(viewer.page).getByRole('separator');
     await expect(sep).toHaveCount(1);
     await expect(sep).toHaveText(expected(first));

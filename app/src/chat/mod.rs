@@ -27,6 +27,9 @@ mod live;
 
 pub use thread::{Delivery, Line, Thread};
 
+#[cfg(feature = "hydrate")]
+use crate::components::focus;
+use crate::components::focus::Focused;
 use crate::error::AppError;
 use crate::model::{
     ChatId, ChatSummary, ConnectionStatus, Me, MessagePage, Notification, UserId, UserRef,
@@ -70,6 +73,14 @@ pub struct ChatContext {
     /// The newest page of the chat a `/?chat=ID` link opens, read during SSR
     /// so its window arrives with the messages in it.
     pub first_page: Option<(ChatId, Resource<Result<MessagePage, AppError>>)>,
+    /// What had the focus when the user opened a chat (to give it back when
+    /// the window closes), by chat. Browser only: elements stay on the
+    /// page's one thread (the server's renders move between threads).
+    #[cfg(feature = "hydrate")]
+    openers: StoredValue<HashMap<ChatId, Focused>, LocalStorage>,
+    /// A window the user just opened (or brought forward): it takes the
+    /// focus, then clears this.
+    pub focus_request: RwSignal<Option<ChatId>>,
     /// The page's live state no view renders (socket, outbox runner).
     #[cfg(feature = "hydrate")]
     live: live::RuntimeCell,
@@ -122,6 +133,9 @@ pub fn provide_chat_context(me: Option<Me>) {
         first_providers,
         first_page,
         #[cfg(feature = "hydrate")]
+        openers: StoredValue::new_local(HashMap::new()),
+        focus_request: RwSignal::new(None),
+        #[cfg(feature = "hydrate")]
         live: live::new_runtime(),
     };
     provide_context(ctx);
@@ -162,6 +176,43 @@ fn chat_param(query: &str) -> Option<ChatId> {
         .find_map(|pair| pair.strip_prefix("chat="))
         .and_then(|v| v.parse::<ChatId>().ok())
         .filter(|id| *id > 0)
+}
+
+/// Whether the screen is as narrow as a phone's: the stylesheet's 600 px
+/// breakpoint, where one chat window fills the screen. Never on the server.
+pub fn small_screen() -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        web_sys::window()
+            .and_then(|w| w.inner_width().ok())
+            .and_then(|w| w.as_f64())
+            .is_some_and(|w| w <= 600.0)
+    }
+    #[cfg(not(feature = "hydrate"))]
+    false
+}
+
+/// Windows on screen at most: side by side on wide screens; one on small
+/// ones, where it fills the screen and a second would sit out of sight.
+pub fn max_open(small: bool) -> usize {
+    if small { 1 } else { 3 }
+}
+
+/// Puts `chat` first among the open windows (newest first) and keeps at
+/// most `max`; returns the chats that no longer fit (to be closed).
+pub fn put_first(open: &mut Vec<OpenChat>, chat: ChatId, max: usize) -> Vec<ChatId> {
+    open.retain(|o| o.chat_id != chat);
+    open.insert(
+        0,
+        OpenChat {
+            chat_id: chat,
+            minimized: false,
+        },
+    );
+    open.split_off(max.min(open.len()))
+        .into_iter()
+        .map(|o| o.chat_id)
+        .collect()
 }
 
 pub fn use_chat() -> ChatContext {
@@ -234,11 +285,37 @@ impl ChatContext {
         self.notifications.with(|n| bell::count(n))
     }
 
+    /// Opens a chat's window for the user. When they did it from a control
+    /// (focus is on it, not on the page as after a load), the window takes
+    /// the focus and gives it back to that control when it closes.
     pub fn open_chat(&self, chat_id: ChatId) {
         #[cfg(feature = "hydrate")]
-        live::open_chat(*self, chat_id);
+        {
+            if let Some(by) = focus::current() {
+                self.openers.update_value(|o| {
+                    o.insert(chat_id, by);
+                });
+                self.focus_request.set(Some(chat_id));
+            }
+            live::open_chat(*self, chat_id);
+        }
         #[cfg(not(feature = "hydrate"))]
         let _ = chat_id;
+    }
+
+    /// What opened the chat's window (see `open_chat`), once.
+    pub fn take_opener(&self, chat_id: ChatId) -> Option<Focused> {
+        #[cfg(feature = "hydrate")]
+        {
+            self.openers
+                .try_update_value(|o| o.remove(&chat_id))
+                .flatten()
+        }
+        #[cfg(not(feature = "hydrate"))]
+        {
+            let _ = chat_id;
+            None
+        }
     }
 
     pub fn close_chat(&self, chat_id: ChatId) {
@@ -374,7 +451,31 @@ impl ChatContext {
 
 #[cfg(test)]
 mod tests {
-    use super::chat_param;
+    use super::{OpenChat, chat_param, max_open, put_first};
+
+    fn ids(open: &[OpenChat]) -> Vec<i64> {
+        open.iter().map(|o| o.chat_id).collect()
+    }
+
+    #[test]
+    fn one_window_at_a_time_on_small_screens() {
+        let mut open = Vec::new();
+        assert!(put_first(&mut open, 1, max_open(true)).is_empty());
+        assert_eq!(put_first(&mut open, 2, max_open(true)), vec![1]);
+        assert_eq!(ids(&open), vec![2], "only the latest");
+        // Wide: three side by side, the newest first; a fourth closes the
+        // oldest, and reopening one brings it to the front expanded.
+        let mut wide = Vec::new();
+        for chat in 1..=3 {
+            assert!(put_first(&mut wide, chat, max_open(false)).is_empty());
+        }
+        wide[2].minimized = true;
+        assert!(put_first(&mut wide, 1, max_open(false)).is_empty());
+        assert_eq!(ids(&wide), vec![1, 3, 2]);
+        assert_eq!(put_first(&mut wide, 4, max_open(false)), vec![2]);
+        assert_eq!(ids(&wide), vec![4, 1, 3]);
+        assert!(!wide[0].minimized);
+    }
 
     #[test]
     fn chat_links() {

@@ -32,12 +32,14 @@ pub struct Line {
 }
 
 impl Line {
-    /// Stable key: the stored id once known, else the client id.
+    /// Stable key: the sender's client id where there is one, so a message
+    /// keeps its key (and its element on screen) from "Sending…" through
+    /// its ack; else the stored id. A message re-inserted under a new key
+    /// would be read out again by screen readers (the list is a live log).
     pub fn key(&self) -> String {
-        if self.message.id > 0 {
-            format!("m{}", self.message.id)
-        } else {
-            format!("c{}", self.message.client_id.clone().unwrap_or_default())
+        match &self.message.client_id {
+            Some(cid) => format!("c{}:{cid}", self.message.sender_id.unwrap_or(0)),
+            None => format!("m{}", self.message.id),
         }
     }
 
@@ -347,14 +349,23 @@ impl Thread {
         *e = (*e).max(seq);
     }
 
-    /// The furthest seq anyone but `me` has read ("Read" on mine).
-    pub fn read_by_others(&self, me: Option<UserId>) -> Seq {
-        self.read_up_to
-            .iter()
-            .filter(|(u, _)| Some(**u) != me)
-            .map(|(_, m)| *m)
-            .max()
-            .unwrap_or(0)
+    /// `user`'s read marker (0: nothing read yet).
+    pub fn read_marker(&self, user: UserId) -> Seq {
+        self.read_up_to.get(&user).copied().unwrap_or(0)
+    }
+
+    /// How far the plain "Read" under the user's own messages reaches, given
+    /// the chat's other current participants. Between two people it is the
+    /// other person's marker: "Read" means they read it. With two or more
+    /// others it reaches nowhere: one reader must never stand for all (an
+    /// LSM reading says nothing about the provider), so "Seen by …" names
+    /// who has (see `timeline::seen_by`). Markers of people no longer in the
+    /// chat (a settled LSM) never count.
+    pub fn read_receipt_through(&self, others: &[UserId]) -> Seq {
+        match others {
+            [other] => self.read_marker(*other),
+            _ => 0,
+        }
     }
 }
 
@@ -462,9 +473,14 @@ pub(crate) mod tests {
         let line = t.pending("abc").expect("still pending");
         assert_eq!(line.delivery, Delivery::Failed);
         assert_eq!(line.error.as_deref(), Some("no"));
-        assert_eq!(line.key(), "cabc");
-        assert_eq!(t.lines[0].key(), "m1");
-        assert_eq!(t.stored().len(), 1);
+        assert_eq!(line.key(), "c7:abc");
+        assert_eq!(t.lines[0].key(), "c7:old");
+        // The ack keeps the pending line's key.
+        t.merge(msg(2, Some("abc")));
+        assert_eq!(t.lines[1].key(), "c7:abc");
+        t.merge(at_seq(3, 3, None));
+        assert_eq!(t.lines[2].key(), "m3", "no client id: the stored id");
+        assert_eq!(t.stored().len(), 3);
     }
 
     #[test]
@@ -483,7 +499,7 @@ pub(crate) mod tests {
         assert_eq!(ids(&t), vec![0]);
         assert!(t.pending("b").is_some());
         assert!(!t.loaded);
-        assert_eq!(t.read_by_others(None), 2);
+        assert_eq!(t.read_marker(9), 2, "read markers stay");
     }
 
     #[test]
@@ -737,9 +753,32 @@ pub(crate) mod tests {
         t.note_read(1, 5);
         t.note_read(1, 3);
         t.note_read(2, 4);
-        assert_eq!(t.read_up_to.get(&1), Some(&5));
-        assert_eq!(t.read_by_others(Some(1)), 4);
-        assert_eq!(t.read_by_others(Some(2)), 5);
-        assert_eq!(Thread::default().read_by_others(None), 0);
+        assert_eq!(t.read_marker(1), 5);
+        assert_eq!(t.read_marker(2), 4);
+        assert_eq!(t.read_marker(3), 0);
+    }
+
+    #[test]
+    fn read_means_the_other_person_read_it() {
+        // Alice (1) and Bob (2); Lena (3), an LSM, was in the chat for a
+        // dispute and read further than Bob before she left.
+        let mut t = Thread::default();
+        t.note_read(1, 9);
+        t.note_read(2, 4);
+        t.note_read(3, 8);
+        assert_eq!(t.read_receipt_through(&[2]), 4, "Bob's marker, not Lena's");
+        assert_eq!(t.read_receipt_through(&[3]), 8);
+        assert_eq!(t.read_receipt_through(&[4]), 0, "never read anything");
+    }
+
+    #[test]
+    fn with_three_or_more_no_reader_stands_for_all() {
+        // Lena read everything, Bob nothing: nothing of Alice's is "Read".
+        let mut t = Thread::default();
+        t.note_read(3, 8);
+        assert_eq!(t.read_receipt_through(&[2, 3]), 0);
+        t.note_read(2, 8);
+        assert_eq!(t.read_receipt_through(&[2, 3]), 0, "Seen by names them");
+        assert_eq!(t.read_receipt_through(&[]), 0, "nobody else");
     }
 }

@@ -1,18 +1,37 @@
-//! The list of the user's chats.
+//! The list of the user's chats: title, people, the newest message with its
+//! time, unread count.
 
+use super::clock::Clock;
 use crate::chat::use_chat;
-use crate::model::{ChatSummary, DisputeStatus, MessageKind, Role};
+use crate::model::{ChatSummary, DisputeStatus, MessageKind, Role, UserId};
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use leptos::prelude::*;
 
-fn preview(c: &ChatSummary) -> String {
+/// The newest message in a line: the user's own as "You: …" (their own
+/// name would read as someone else's), others' with their name.
+fn preview(c: &ChatSummary, me: Option<UserId>) -> String {
     match &c.last_message {
         None => "No messages yet".into(),
         Some(m) if m.kind == MessageKind::System => m.content.clone(),
+        Some(m) if me.is_some() && m.sender_id == me => format!("You: {}", m.content),
         Some(m) => format!(
             "{}: {}",
             m.sender_name.clone().unwrap_or_default(),
             m.content
         ),
+    }
+}
+
+/// When the newest message was sent, as chat lists show it: the time for
+/// today's ("14:05"), the date for earlier ones ("23 Nov"), with the year
+/// when it is not this year's ("23 Nov 2025").
+fn row_time(at: NaiveDateTime, today: NaiveDate) -> String {
+    if at.date() == today {
+        at.format("%H:%M").to_string()
+    } else if at.year() == today.year() {
+        at.format("%-d %b").to_string()
+    } else {
+        at.format("%-d %b %Y").to_string()
     }
 }
 
@@ -24,6 +43,7 @@ pub fn ChatList(
 ) -> impl IntoView {
     let chat = use_chat();
     let me = chat.me().map(|m| m.id);
+    let clock = Clock::new();
     let chats = move || {
         let mut list = chat.chat_list().unwrap_or_default();
         if disputes_only {
@@ -55,7 +75,8 @@ pub fn ChatList(
                             let id = c.id;
                             let others: Vec<_> = c.participants.iter().filter(|p| Some(p.id) != me).cloned().collect();
                             let names = others.iter().map(|p| p.name.clone()).collect::<Vec<_>>().join(", ");
-                            let text = preview(&c);
+                            let text = preview(&c, me);
+                            let sent_at = c.last_message.as_ref().map(|m| m.created_at);
                             let unread = c.unread_count;
                             let open_dispute = c.dispute.as_ref().is_some_and(|d| d.status == DisputeStatus::Open);
                             let resolved = c.dispute.as_ref().is_some_and(|d| d.status == DisputeStatus::Resolved);
@@ -84,9 +105,15 @@ pub fn ChatList(
                                             </span>
                                             <span class="chat-preview">{text}</span>
                                         </span>
-                                        <Show when=move || { unread > 0 }>
-                                            <span class="badge"><span aria-hidden="true">{unread}</span><span class="sr-only">{format!("{unread} unread")}</span></span>
-                                        </Show>
+                                        <span class="chat-row-side">
+                                            {sent_at.map(|at| {
+                                                let datetime = at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                                                view! { <time class="chat-time" datetime=datetime>{move || row_time(clock.local(at), clock.today())}</time> }
+                                            })}
+                                            <Show when=move || { unread > 0 }>
+                                                <span class="badge"><span aria-hidden="true">{unread}</span><span class="sr-only">{format!("{unread} unread")}</span></span>
+                                            </Show>
+                                        </span>
                                         <span class="sr-only">{format!("Chat with {names}")}</span>
                                     </button>
                                 </li>
@@ -97,5 +124,43 @@ pub fn ChatList(
             </Show>
         </Show>
         </Suspense>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chat::list::tests::summary;
+    use crate::chat::thread::tests::msg;
+
+    fn at(s: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").expect("test time")
+    }
+
+    #[test]
+    fn my_own_last_message_says_you() {
+        let mut c = summary(1);
+        assert_eq!(preview(&c, Some(7)), "No messages yet");
+        // `msg` is from user 7, "A".
+        c.last_message = Some(msg(3, None));
+        assert_eq!(preview(&c, Some(7)), "You: m3");
+        assert_eq!(preview(&c, Some(8)), "A: m3");
+        assert_eq!(preview(&c, None), "A: m3");
+        let mut system = msg(4, None);
+        system.kind = MessageKind::System;
+        system.sender_id = None;
+        system.content = "Job booked".into();
+        c.last_message = Some(system);
+        assert_eq!(preview(&c, Some(7)), "Job booked");
+    }
+
+    #[test]
+    fn rows_show_the_time_today_and_a_date_before() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 26).expect("date");
+        assert_eq!(row_time(at("2026-11-26 14:05"), today), "14:05");
+        assert_eq!(row_time(at("2026-11-26 00:00"), today), "00:00");
+        assert_eq!(row_time(at("2026-11-25 23:59"), today), "25 Nov");
+        assert_eq!(row_time(at("2026-01-02 09:00"), today), "2 Jan");
+        assert_eq!(row_time(at("2025-12-31 09:00"), today), "31 Dec 2025");
     }
 }

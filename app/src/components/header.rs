@@ -1,8 +1,13 @@
 //! The top bar: who is signed in, the connection, the notification bell.
 
+use super::focus;
 use crate::chat::use_chat;
 use crate::model::ConnectionStatus;
 use leptos::prelude::*;
+
+/// The bell's button and its dialog, for moving focus.
+const BUTTON: &str = ".bell-button";
+const PANEL: &str = ".bell-panel";
 
 #[component]
 pub fn ConnectionBadge() -> impl IntoView {
@@ -27,11 +32,33 @@ fn NotificationBell() -> impl IntoView {
     let chat = use_chat();
     let open = RwSignal::new(false);
     let unread = move || chat.unread_notifications();
+    // A dialog: focus moves into it when it opens, Tab and Shift+Tab stay
+    // inside, Escape closes it and focus goes back to the bell.
+    Effect::new(move |_| {
+        if open.get() {
+            // Once the panel is on the page.
+            request_animation_frame(|| focus::focus_first_in(PANEL));
+        }
+    });
+    let close = move || {
+        open.set(false);
+        focus::focus(BUTTON);
+    };
+    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Escape" {
+            ev.prevent_default();
+            // Not the chat window's Escape too.
+            ev.stop_propagation();
+            close();
+        } else {
+            focus::trap_tab(PANEL, &ev);
+        }
+    };
     view! {
         <div class="bell">
             <button
-                class="icon-button"
-                aria-haspopup="true"
+                class="icon-button bell-button"
+                aria-haspopup="dialog"
                 aria-expanded=move || open.get().to_string()
                 aria-label=move || format!("Notifications, {} unread", unread())
                 on:click=move |_| open.update(|o| *o = !*o)
@@ -44,7 +71,7 @@ fn NotificationBell() -> impl IntoView {
                 </Show>
             </button>
             <Show when=move || open.get()>
-                <div class="bell-panel" role="dialog" aria-label="Notifications">
+                <div class="bell-panel" role="dialog" aria-modal="true" aria-label="Notifications" on:keydown=on_keydown>
                     <div class="bell-head">
                         <strong>"Notifications"</strong>
                         <button class="link" on:click=move |_| chat.read_all_notifications()>"Mark all read"</button>

@@ -1,8 +1,11 @@
-//! UI building blocks: chat list, chat windows, header, tab title. They
+//! UI building blocks: chat list, chat windows, header, tab title (and
+//! `clock`, the viewer's days and times, hydration-safe). They
 //! read and change chat state only through `use_chat()`.
 
 mod chat_list;
 mod chat_popup;
+mod clock;
+pub(crate) mod focus;
 mod header;
 mod tab_title;
 mod text;

@@ -1,7 +1,7 @@
 //! The bell: the list (`list_notifications`), live additions, read marks.
 
 use super::socket::Socket;
-use super::{chats, session_ended};
+use super::{chats, session_ended, threads};
 use crate::api;
 use crate::chat::ChatContext;
 use crate::chat::bell;
@@ -30,9 +30,7 @@ pub fn listen(ctx: ChatContext, s: &Socket) {
         });
         // A chat in view is read as its messages arrive (`threads::arrived`):
         // its bell is not rung, only settled by the read that follows.
-        let in_view = n
-            .chat_id
-            .is_some_and(|chat| super::threads::is_visible(ctx, chat));
+        let in_view = n.chat_id.is_some_and(|chat| threads::is_visible(ctx, chat));
         if !in_view {
             ctx.announcement.set(n.title.clone());
         }

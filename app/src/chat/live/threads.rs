@@ -5,14 +5,11 @@
 use super::connection::connected;
 use super::{ACK_TIMEOUT_MS, backup, chats, history, me_id, presence, socket::Socket};
 use crate::chat::outgoing::{JoinRetry, after_join_failure, retry_delay_ms};
-use crate::chat::{ChatContext, OpenChat, Thread, typing};
+use crate::chat::{ChatContext, Thread, typing};
 use crate::model::{ChatId, Message, MessageId, UserId};
 use crate::protocol::{JoinChat, JoinReply, LeaveChat, MarkRead, NewMessage, ReadMarker};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-
-/// Windows on screen at most; opening another closes the oldest.
-const MAX_OPEN: usize = 3;
 
 pub fn listen(ctx: ChatContext, s: &Socket) {
     s.on(move |NewMessage(m)| on_new_message(ctx, m));
@@ -24,7 +21,8 @@ pub fn listen(ctx: ChatContext, s: &Socket) {
 
 /// Opens the windows that were open before the reload.
 pub fn restore_open(ctx: ChatContext, me: UserId) {
-    for chat in backup::load_open(me) {
+    // Saved newest first: opened oldest first, so the newest ends up first.
+    for chat in backup::load_open(me).into_iter().rev() {
         open_chat(ctx, chat);
     }
 }
@@ -98,17 +96,15 @@ fn persist_open(ctx: ChatContext) {
 }
 
 pub fn open_chat(ctx: ChatContext, chat: ChatId) {
-    ctx.open.update(|open| {
-        open.retain(|o| o.chat_id != chat);
-        open.insert(
-            0,
-            OpenChat {
-                chat_id: chat,
-                minimized: false,
-            },
-        );
-        open.truncate(MAX_OPEN);
-    });
+    let max = crate::chat::max_open(crate::chat::small_screen());
+    let evicted = ctx
+        .open
+        .try_update(|open| crate::chat::put_first(open, chat, max))
+        .unwrap_or_default();
+    // Windows that no longer fit are closed for good: out of their rooms.
+    for gone in evicted {
+        close_chat(ctx, gone);
+    }
     persist_open(ctx);
     let fresh = ctx
         .threads
@@ -285,7 +281,9 @@ pub fn arrived(ctx: ChatContext, chat: ChatId, fresh: &[Message]) {
         let mine = m.sender_id.is_some() && m.sender_id == me;
         if !mine {
             from_others = true;
-            if let Some(name) = &m.sender_name {
+            // An open window's message list is a live log that reads the
+            // message out itself: announcing it here too would say it twice.
+            if !visible && let Some(name) = &m.sender_name {
                 ctx.announcement
                     .set(format!("New message from {name}: {}", m.content));
             }

@@ -1,8 +1,10 @@
 //! A chat window's header: the job and the people in the chat (with
 //! presence) on a button that minimises, then the window's actions.
 
-use crate::chat::use_chat;
+use crate::chat::{small_screen, use_chat};
+use crate::components::focus;
 use crate::model::{ChatId, DisputeStatus, Participant, Role, UserId};
+use leptos::html;
 use leptos::prelude::*;
 
 #[component]
@@ -12,6 +14,8 @@ pub fn PopupHead(
     /// Shows the "Add LSM" form.
     dispute_open: RwSignal<bool>,
     title_id: String,
+    /// Closes the window (and puts the focus back).
+    close: Callback<()>,
 ) -> impl IntoView {
     let chat = use_chat();
     let me = chat.me();
@@ -42,20 +46,56 @@ pub fn PopupHead(
                 .and_then(|s| s.dispute)
                 .is_some_and(|d| d.status == DisputeStatus::Open)
     };
+    // A title too long for the header is cut with "…"; then the whole of it
+    // is a tooltip. Measured when it changes and again on hover or focus,
+    // since the window's width may have changed since.
+    let job_ref = NodeRef::<html::Span>::new();
+    let cut = RwSignal::new(false);
+    let measure = move || {
+        if let Some(el) = job_ref.get_untracked() {
+            cut.set(el.scroll_width() > el.client_width());
+        }
+    };
+    Effect::new(move |_| {
+        summary.track();
+        measure();
+    });
+    let tooltip = move || cut.get().then(title);
+    // The LSM's way to the settlement: beside the window on wide screens,
+    // in place of it on small ones (one window fills the screen there).
+    let settle = move || {
+        (my_role == Some(Role::Lsm))
+            .then(|| summary.get().and_then(|s| s.dispute))
+            .flatten()
+            .filter(|d| d.status == DisputeStatus::Open)
+            .map(|d| d.id)
+    };
+    let to_settlement = move |_| {
+        let Some(dispute) = settle() else { return };
+        if small_screen() {
+            close.run(());
+        }
+        focus::focus(&format!("#resolution-{dispute}"));
+    };
     view! {
         <header class="popup-head">
-            <button class="popup-title" id=title_id on:click=move |_| chat.toggle_minimized(chat_id) aria-expanded=move || (!minimized.get()).to_string()>
-                <span class="popup-job">{title}</span>
+            <button class="icon-button popup-back" aria-label="Back to chats" on:click=move |_| close.run(())>"←"</button>
+            <button class="popup-title" id=title_id on:click=move |_| chat.toggle_minimized(chat_id) aria-expanded=move || (!minimized.get()).to_string()
+                on:mouseenter=move |_| measure() on:focus=move |_| measure()>
+                <span class="popup-job" node_ref=job_ref title=tooltip>{title}</span>
                 <span class="popup-people">{others}</span>
             </button>
             <div class="popup-actions">
+                <Show when=move || settle().is_some()>
+                    <button class="small" on:click=to_settlement>"Write resolution"</button>
+                </Show>
                 <Show when=can_add_lsm>
                     <button class="small" on:click=move |_| dispute_open.set(true) title="Bring in a local service manager to settle a disagreement">"Add LSM"</button>
                 </Show>
                 <button class="icon-button" aria-label=move || if minimized.get() { "Expand chat" } else { "Minimise chat" } on:click=move |_| chat.toggle_minimized(chat_id)>
                     {move || if minimized.get() { "▴" } else { "▾" }}
                 </button>
-                <button class="icon-button" aria-label="Close chat" on:click=move |_| chat.close_chat(chat_id)>"×"</button>
+                <button class="icon-button popup-close" aria-label="Close chat" on:click=move |_| close.run(())>"×"</button>
             </div>
         </header>
     }

@@ -1,13 +1,16 @@
 //! One message: sender (for others' messages), text, local time, and for the
 //! user's own its delivery state (Sending… → Sent → Read, or Not sent with
-//! Retry and Discard).
+//! Retry and Discard). "Read" only between two people; in a group chat
+//! "Seen by …" under the messages names the readers instead.
 
-use super::clock::Clock;
 use super::system_line::SystemLine;
+use super::timeline::LineState;
 use crate::chat::{Delivery, Line, use_chat};
 use crate::components::MessageText;
+use crate::components::clock::Clock;
 use crate::model::{ChatId, MessageKind, Role, Seq, UserId};
 use leptos::prelude::*;
+use std::collections::HashMap;
 
 /// The `data-state` test hook and the words shown for it.
 fn state_of(delivery: Delivery, seq: Seq, read_up_to: Seq) -> (&'static str, &'static str) {
@@ -24,50 +27,62 @@ pub fn MessageItem(
     chat_id: ChatId,
     line: Line,
     my_id: Option<UserId>,
-    /// The furthest seq the others have read.
-    others_read: Memo<Seq>,
+    /// Own messages up to this seq say "Read" (see
+    /// `Thread::read_receipt_through`).
+    receipt: Memo<Seq>,
+    /// Every line's current state by key: the row stays, its state moves.
+    states: Memo<HashMap<String, LineState>>,
     clock: Clock,
 ) -> impl IntoView {
     let chat = use_chat();
-    let Line {
-        message,
-        delivery,
-        error,
-    } = line;
-    let id = message.id;
+    let key = line.key();
+    let initial = LineState::of(&line);
+    let message = line.message;
     if message.kind == MessageKind::System {
-        return view! { <SystemLine id event=message.event content=message.content/> }.into_any();
+        return view! { <SystemLine id=message.id event=message.event content=message.content/> }
+            .into_any();
     }
+    let current = Memo::new(move |_| {
+        states
+            .with(|m| m.get(&key).cloned())
+            .unwrap_or_else(|| initial.clone())
+    });
     let mine = message.sender_id == my_id;
-    let seq = message.seq;
-    let state = move || state_of(delivery, seq, others_read.get());
-    let created_at = message.created_at;
-    let time = move || clock.time_of(created_at);
-    let datetime = created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let state = move || current.with(|c| state_of(c.delivery, c.seq, receipt.get()));
+    let time = move || clock.time_of(current.with(|c| c.created_at));
+    let datetime = move || {
+        current.with(|c| {
+            c.created_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        })
+    };
     let sender = (!mine).then(|| {
         let lsm = (message.sender_role == Some(Role::Lsm)).then_some(" · LSM");
         view! { <span class="msg-sender">{message.sender_name.clone().unwrap_or_default()}{lsm}</span> }
     });
-    let failed = (delivery == Delivery::Failed).then(|| {
-        let client_id = message.client_id.clone().unwrap_or_default();
-        let discard_id = client_id.clone();
-        view! {
-            <span class="msg-failed">
-                {error}
-                <button class="link" on:click=move |_| chat.retry(chat_id, client_id.clone())>"Retry"</button>
-                <button class="link" on:click=move |_| chat.discard(chat_id, discard_id.clone())>"Discard"</button>
-            </span>
-        }
-    });
+    let client_id = message.client_id.clone().unwrap_or_default();
+    let failed = move || current.with(|c| c.delivery == Delivery::Failed);
     view! {
-        <li class="msg" class:mine=mine class:theirs=!mine data-id=id data-state=move || state().0>
+        <li class="msg" class:mine=mine class:theirs=!mine data-id=move || current.with(|c| c.id) data-state=move || state().0>
             {sender}
             <span class="msg-text"><MessageText text=message.content/></span>
             <span class="msg-meta">
                 <time datetime=datetime>{time}</time>
                 {mine.then(|| view! { <span class="msg-state">{move || state().1}</span> })}
             </span>
-            {failed}
+            <Show when=failed>
+                {
+                    let retry_id = client_id.clone();
+                    let discard_id = client_id.clone();
+                    view! {
+                        <span class="msg-failed">
+                            {move || current.with(|c| c.error.clone())}
+                            <button class="link" on:click=move |_| chat.retry(chat_id, retry_id.clone())>"Retry"</button>
+                            <button class="link" on:click=move |_| chat.discard(chat_id, discard_id.clone())>"Discard"</button>
+                        </span>
+                    }
+                }
+            </Show>
         </li>
     }
     .into_any()

@@ -3,10 +3,10 @@
 //! pages at the top, marks the newest read at the bottom. Day separators and
 //! "Seen by …" come from `timeline`.
 
-use super::clock::Clock;
 use super::message::MessageItem;
 use super::timeline::{self, Row};
 use crate::chat::{Line, Thread, use_chat};
+use crate::components::clock::Clock;
 use crate::model::{ChatId, Seq};
 use leptos::html;
 use leptos::prelude::*;
@@ -28,14 +28,7 @@ pub fn MessageList(chat_id: ChatId, pinned: RwSignal<bool>) -> impl IntoView {
                 .unwrap_or_default()
         })
     });
-    let others_read = Memo::new(move |_| {
-        chat.threads.with(|t| {
-            t.get(&chat_id)
-                .map(|th| th.read_by_others(my_id))
-                .unwrap_or(0)
-        })
-    });
-    // The other participants, for "Seen by".
+    // The other participants now in the chat, for "Read" and "Seen by".
     let others = Memo::new(move |_| {
         chat.chat(chat_id)
             .map(|s| {
@@ -47,6 +40,15 @@ pub fn MessageList(chat_id: ChatId, pinned: RwSignal<bool>) -> impl IntoView {
             })
             .unwrap_or_default()
     });
+    let receipt = Memo::new(move |_| {
+        let ids: Vec<_> = others.with(|o| o.iter().map(|(id, _)| *id).collect());
+        chat.threads.with(|t| {
+            t.get(&chat_id)
+                .map(|th| th.read_receipt_through(&ids))
+                .unwrap_or(0)
+        })
+    });
+    let states = Memo::new(move |_| lines.with(|l| timeline::line_states(l)));
     let seen = Memo::new(move |_| {
         let others = others.get();
         chat.threads.with(|t| {
@@ -125,7 +127,8 @@ pub fn MessageList(chat_id: ChatId, pinned: RwSignal<bool>) -> impl IntoView {
 
     view! {
         <div class="popup-scroll">
-            <div class="popup-body" node_ref=body_ref on:scroll=on_scroll>
+            // Focusable, so the history scrolls from the keyboard too.
+            <div class="popup-body" node_ref=body_ref on:scroll=on_scroll tabindex="0">
                 <Show when=move || paging.get().1>
                     <button class="link older" on:click=move |_| chat.load_older(chat_id)>
                         {move || if paging.get().2 { "Loading…" } else { "Load older messages" }}
@@ -134,6 +137,11 @@ pub fn MessageList(chat_id: ChatId, pinned: RwSignal<bool>) -> impl IntoView {
                 <Show when=move || !paging.get().0 && lines.with(|l| l.is_empty())>
                     <p class="muted center">"Loading messages…"</p>
                 </Show>
+                // A live log: each row is inserted once (stable keys), so
+                // the newest message is read out once; not while a page of
+                // history is being put in.
+                <div role="log" aria-live="polite" aria-label="Conversation"
+                    aria-busy=move || { let (loaded, _, older) = paging.get(); (!loaded || older).to_string() }>
                 <ol class="messages">
                     <For
                         each=move || rows.get()
@@ -149,7 +157,7 @@ pub fn MessageList(chat_id: ChatId, pinned: RwSignal<bool>) -> impl IntoView {
                                 .into_any()
                             }
                             Row::Message(line) => {
-                                view! { <MessageItem chat_id line my_id others_read clock/> }.into_any()
+                                view! { <MessageItem chat_id line my_id receipt states clock/> }.into_any()
                             }
                             Row::SeenBy { after, names } => {
                                 view! {
@@ -160,6 +168,7 @@ pub fn MessageList(chat_id: ChatId, pinned: RwSignal<bool>) -> impl IntoView {
                         }
                     />
                 </ol>
+                </div>
             </div>
             <Show when=move || { unseen.get() > 0 }>
                 <button class="jump-new" on:click=jump_to_newest

@@ -7,13 +7,11 @@
 //! * `messages` — the scrolling history: paging older messages, pinning,
 //!   "↓ N new"
 //! * `timeline` — day separators, "Seen by …", the new-message count (pure)
-//! * `clock` — the viewer's days and times, hydration-safe
 //! * `message` — one message with its delivery state and Retry
 //! * `system_line` — a system line from its typed event, typed parts set apart
 //! * `composer` — who is typing, the message box, Enter to send
 
 mod add_lsm;
-mod clock;
 mod composer;
 mod head;
 mod message;
@@ -21,6 +19,7 @@ mod messages;
 mod system_line;
 mod timeline;
 
+use super::focus;
 use crate::chat::use_chat;
 use crate::model::ChatId;
 use add_lsm::{AddLsmForm, AddLsmState};
@@ -63,9 +62,46 @@ fn ChatPopup(chat_id: ChatId) -> impl IntoView {
     let left = Memo::new(move |_| chat.chat(chat_id).is_some_and(|c| c.left));
     let label_id = format!("chat-{chat_id}-title");
     let title_id = label_id.clone();
+
+    // Opened by the user from a control: focus moves into the window, to
+    // its message box (its title when it has none), and goes back to that
+    // control when it closes. A window restored at load leaves it alone.
+    let here = format!(".popup[data-chat-id=\"{chat_id}\"]");
+    Effect::new(move |_| {
+        if chat.focus_request.get() == Some(chat_id) {
+            chat.focus_request.set(None);
+            let here = here.clone();
+            // Once the window is on the page.
+            request_animation_frame(move || {
+                if !focus::focus(&format!("{here} textarea[aria-label=\"Message\"]")) {
+                    focus::focus(&format!("{here} .popup-title"));
+                }
+            });
+        }
+    });
+    let close = Callback::new(move |()| {
+        let back = chat.take_opener(chat_id);
+        chat.close_chat(chat_id);
+        // What opened it may be gone (a notification in the closed bell, a
+        // row redrawn since): then the chat's row in the list.
+        if !back.is_some_and(|f| f.restore()) {
+            focus::focus(&format!(".chat-row[data-chat-id=\"{chat_id}\"]"));
+        }
+    });
+    // Escape closes the dispute form if open, else the window.
+    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Escape" {
+            ev.prevent_default();
+            if add_lsm.open.get_untracked() {
+                add_lsm.open.set(false);
+            } else {
+                close.run(());
+            }
+        }
+    };
     view! {
-        <section class="popup" class:minimized=move || minimized.get() data-chat-id=chat_id aria-labelledby=label_id>
-            <PopupHead chat_id minimized dispute_open=add_lsm.open title_id/>
+        <section class="popup" class:minimized=move || minimized.get() data-chat-id=chat_id aria-labelledby=label_id on:keydown=on_keydown>
+            <PopupHead chat_id minimized dispute_open=add_lsm.open title_id close/>
             <Show when=move || !minimized.get()>
                 <AddLsmForm chat_id state=add_lsm/>
                 <MessageList chat_id pinned/>

@@ -6,7 +6,7 @@
 
 use crate::chat::{Delivery, Line};
 use crate::model::{MessageId, MessageKind, Seq, UserId};
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::HashMap;
 
 /// One row of the history list.
@@ -22,12 +22,15 @@ pub enum Row {
     },
 }
 
-/// Keys rows for `<For>`: a message row is rebuilt when its delivery state
-/// changes, a "Seen by" row when its names do.
+/// Keys rows for `<For>`. A message row keeps its key (and its element)
+/// for life, from "Sending…" through its ack to "Read": the list is a live
+/// log, and a row inserted again would be read out again. What changes in
+/// it (delivery, id, seq) it reads from [`line_states`]. A "Seen by" row is
+/// rebuilt when its names change.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum RowKey {
     Day(NaiveDate),
-    Message(String, Delivery, Option<String>),
+    Message(String),
     SeenBy(MessageId, String),
 }
 
@@ -35,15 +38,37 @@ impl Row {
     pub fn key(&self) -> RowKey {
         match self {
             Row::Day(d) => RowKey::Day(*d),
-            Row::Message(l) => RowKey::Message(l.key(), l.delivery, l.error.clone()),
+            Row::Message(l) => RowKey::Message(l.key()),
             Row::SeenBy { after, names } => RowKey::SeenBy(*after, names.join(", ")),
         }
     }
 }
 
-/// The calendar day `at` falls on in `zone` (the viewer's, in the browser).
-pub fn day_in<Tz: TimeZone>(at: DateTime<Utc>, zone: &Tz) -> NaiveDate {
-    at.with_timezone(zone).date_naive()
+/// What may change in a message's row while it stays on screen.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LineState {
+    pub id: MessageId,
+    pub seq: Seq,
+    pub delivery: Delivery,
+    pub error: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl LineState {
+    pub fn of(line: &Line) -> Self {
+        Self {
+            id: line.message.id,
+            seq: line.message.seq,
+            delivery: line.delivery,
+            error: line.error.clone(),
+            created_at: line.message.created_at,
+        }
+    }
+}
+
+/// Each line's current state by its row key.
+pub fn line_states(lines: &[Line]) -> HashMap<String, LineState> {
+    lines.iter().map(|l| (l.key(), LineState::of(l))).collect()
 }
 
 /// "Today", "Yesterday", or e.g. "Mon 23 Nov 2026".
@@ -130,6 +155,7 @@ pub fn arrived_since(lines: &[Line], since: Seq, me: Option<UserId>) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::components::clock::day_in;
     use crate::model::Message;
     use chrono::FixedOffset;
 
@@ -291,6 +317,27 @@ mod tests {
             render(&r),
             vec!["D2026-11-26", "M10", "M11", "M12", "M13", "S13:Bob Plumber"]
         );
+    }
+
+    #[test]
+    fn a_message_keeps_its_row_from_sending_to_read() {
+        let mut pending = line(0, 1, "2026-11-26T07:05:00Z");
+        pending.message.client_id = Some("abc".into());
+        pending.delivery = Delivery::Sending;
+        let mut acked = line(12, 1, "2026-11-26T07:05:01Z");
+        acked.message.client_id = Some("abc".into());
+        let day = |t| day_in(t, &Utc);
+        let before = rows(std::slice::from_ref(&pending), day, None);
+        let after = rows(std::slice::from_ref(&acked), day, None);
+        assert_eq!(
+            before.iter().map(Row::key).collect::<Vec<_>>(),
+            after.iter().map(Row::key).collect::<Vec<_>>(),
+            "same rows: nothing is inserted again"
+        );
+        // What changed is in its state.
+        let states = line_states(&[acked.clone()]);
+        let st = &states[&acked.key()];
+        assert_eq!((st.id, st.seq, st.delivery), (12, 12, Delivery::Sent));
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! The viewer's calendar for a chat window: which day a message falls on
-//! and what time it shows, in the browser's time zone.
+//! The viewer's calendar for chat windows and the chat list: which day a
+//! message falls on and what time it shows, in the browser's time zone.
 //!
 //! Hydration-safe: the server renders in UTC and so does the first client
 //! frame; an effect (browser only) then switches to the local zone, so the
@@ -7,8 +7,7 @@
 //! it true if they are ever rendered on the server.) A timer moves "today"
 //! on at midnight.
 
-use super::timeline::day_in;
-use chrono::{DateTime, Local, NaiveDate, Utc};
+use chrono::{DateTime, Local, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use leptos::prelude::*;
 
 #[derive(Clone, Copy)]
@@ -43,6 +42,15 @@ impl Clock {
         clock
     }
 
+    /// `at` on the viewer's calendar and clock (tracked).
+    pub fn local(&self, at: DateTime<Utc>) -> NaiveDateTime {
+        if self.local.get() {
+            local_in(at, &Local)
+        } else {
+            local_in(at, &Utc)
+        }
+    }
+
     /// The viewer's calendar day of `at` (tracked).
     pub fn day_of(&self, at: DateTime<Utc>) -> NaiveDate {
         if self.local.get() {
@@ -54,15 +62,21 @@ impl Clock {
 
     /// "14:05" in the viewer's zone (tracked).
     pub fn time_of(&self, at: DateTime<Utc>) -> String {
-        if self.local.get() {
-            at.with_timezone(&Local).format("%H:%M").to_string()
-        } else {
-            at.format("%H:%M").to_string()
-        }
+        self.local(at).format("%H:%M").to_string()
     }
 
     /// Today in the viewer's zone (tracked).
     pub fn today(&self) -> NaiveDate {
         self.today.get()
     }
+}
+
+/// `at` on the calendar and clock of `zone` (the viewer's, in the browser).
+pub fn local_in<Tz: TimeZone>(at: DateTime<Utc>, zone: &Tz) -> NaiveDateTime {
+    at.with_timezone(zone).naive_local()
+}
+
+/// The calendar day `at` falls on in `zone`.
+pub fn day_in<Tz: TimeZone>(at: DateTime<Utc>, zone: &Tz) -> NaiveDate {
+    local_in(at, zone).date()
 }
