@@ -167,9 +167,10 @@ pub struct Message {
     pub content: String,
     pub client_id: Option<String>,
     pub kind: MessageKind,
-    /// A system line's event (system messages only).
+    /// A system line's event (system messages only). Boxed: most messages
+    /// have none, and it would double the size of every one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub event: Option<SystemEvent>,
+    pub event: Option<Box<SystemEvent>>,
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 

@@ -32,10 +32,11 @@ impl TryFrom<MessageRow> for Message {
             other => return Err(StorageError::Corrupt(format!("message kind {other:?}"))),
         };
         let event = match (&kind, r.event.as_deref()) {
-            (MessageKind::System, Some(json)) => Some(
-                serde_json::from_str(json)
-                    .map_err(|e| StorageError::Corrupt(format!("system event {json:?}: {e}")))?,
-            ),
+            (MessageKind::System, Some(json)) => {
+                Some(Box::new(serde_json::from_str(json).map_err(|e| {
+                    StorageError::Corrupt(format!("system event {json:?}: {e}"))
+                })?))
+            }
             _ => None,
         };
         Ok(Message {

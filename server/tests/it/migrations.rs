@@ -110,7 +110,7 @@ async fn system_lines_become_events(backend: Backend) {
     let (messages, _) = db.list_messages(chat, query, None).await.expect("history");
     let events: Vec<SystemEvent> = messages
         .into_iter()
-        .map(|m| m.event.expect("every system line has its event"))
+        .map(|m| *m.event.expect("every system line has its event"))
         .collect();
     assert_eq!(
         events,

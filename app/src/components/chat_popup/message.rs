@@ -39,7 +39,7 @@ pub fn MessageItem(
     let initial = LineState::of(&line);
     let message = line.message;
     if message.kind == MessageKind::System {
-        return view! { <SystemLine id=message.id event=message.event content=message.content/> }
+        return view! { <SystemLine id=message.id event=message.event.map(|e| *e) content=message.content/> }
             .into_any();
     }
     let current = Memo::new(move |_| {
