@@ -361,14 +361,18 @@ impl Db {
             after = NEW_MESSAGES.chars().count() + 1,
         );
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+            // A message's seq never changes: read it before the
+            // transaction, whose first statement must be its write (on
+            // SQLite a transaction that reads first cannot wait for the
+            // write lock later; it fails "database is locked" at once).
             let seq: Option<(i64,)> =
                 sqlx::query_as("SELECT seq FROM messages WHERE id = $1 AND chat_id = $2")
                     .bind(message_id)
                     .bind(chat_id)
-                    .fetch_optional(&mut *tx)
+                    .fetch_optional(pool)
                     .await?;
             let Some((seq,)) = seq else { return Ok(None) };
+            let mut tx = pool.begin().await?;
             let moved = sqlx::query(
                 "UPDATE chat_participants SET last_read_message_id = $3, last_read_seq = $4 \
                  WHERE chat_id = $1 AND user_id = $2 AND last_read_seq < $4",
