@@ -76,7 +76,10 @@ test('opening a chat never misses a message that lands while it joins', async ()
 
   await expect(lines(page, SEEDED, 'Sent while Alice was joining')).toHaveCount(1);
   await expect(lines(page, SEEDED, 'Hi Bob').first()).toBeVisible();
-  await page.waitForTimeout(500);
+  // A later message arriving proves that a second copy of the earlier one
+  // (from the join's catch-up or the live room) would have come first.
+  await send(provider.page, SEEDED, 'After Alice joined');
+  await expect(lines(page, SEEDED, 'After Alice joined')).toHaveCount(1);
   await expect(lines(page, SEEDED, 'Sent while Alice was joining')).toHaveCount(1);
 });
 
@@ -133,12 +136,14 @@ test('a message sent while the customer is offline arrives once she is back', as
   await ensureOpen(provider.page, SEEDED);
   await customer.context.setOffline(true);
   await expect(page.locator('.connection')).toHaveAttribute('data-status', 'offline');
+  // Stored (the provider saw "Sent") while Alice is offline.
   await send(provider.page, SEEDED, 'Sent while Alice was offline');
-  await page.waitForTimeout(1_000);
   await customer.context.setOffline(false);
   await expect(page.locator('.connection')).toHaveAttribute('data-status', 'connected', { timeout: 20_000 });
   await expect(lines(page, SEEDED, 'Sent while Alice was offline')).toHaveCount(1);
-  await page.waitForTimeout(500);
+  // A later message proves a second copy of the earlier one would be in.
+  await send(provider.page, SEEDED, 'After Alice came back');
+  await expect(lines(page, SEEDED, 'After Alice came back')).toHaveCount(1);
   await expect(lines(page, SEEDED, 'Sent while Alice was offline')).toHaveCount(1);
 });
 
