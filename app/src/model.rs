@@ -120,6 +120,7 @@ pub enum SystemEvent {
     /// The chat opened with a booking.
     JobBooked { title: String },
     /// "Add LSM": `raised_by` opened a dispute and `lsm` joined.
+    #[serde(rename_all = "camelCase")]
     DisputeOpened {
         #[serde(default)]
         raised_by: Option<UserId>,
@@ -130,6 +131,7 @@ pub enum SystemEvent {
         reason: String,
     },
     /// The LSM settled the dispute (and left the chat).
+    #[serde(rename_all = "camelCase")]
     DisputeResolved {
         #[serde(default)]
         lsm: Option<UserId>,
@@ -138,6 +140,7 @@ pub enum SystemEvent {
     },
     /// The dispute's LSM was deleted or is no longer an LSM: another took
     /// it over.
+    #[serde(rename_all = "camelCase")]
     DisputeReassigned {
         #[serde(default)]
         from: Option<UserId>,

@@ -356,6 +356,39 @@ mod tests {
         }
     }
 
+    /// System events are camelCase on the wire, like every other payload
+    /// (and as the OpenAPI document says).
+    #[test]
+    fn system_events_round_trip_in_camel_case() {
+        let event = crate::model::SystemEvent::DisputeOpened {
+            raised_by: Some(2),
+            raised_by_name: "Alice".into(),
+            lsm: Some(5),
+            lsm_name: "Lena".into(),
+            reason: "drips".into(),
+        };
+        round_trip(
+            event,
+            &[
+                "type",
+                "raisedBy",
+                "raisedByName",
+                "lsm",
+                "lsmName",
+                "reason",
+            ],
+        );
+        round_trip(
+            crate::model::SystemEvent::DisputeReassigned {
+                from: None,
+                from_name: "A".into(),
+                to: Some(3),
+                to_name: "B".into(),
+            },
+            &["type", "fromName", "toName"],
+        );
+    }
+
     /// Serialises, checks the JSON keys the other side reads, decodes back.
     fn round_trip<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(
         value: T,

@@ -134,25 +134,28 @@ both_backends!(
 // chat: every read and every send goes through (on SQLite a read that
 // began its transaction with a read could not wait for the write lock and
 // failed "database is locked").
-both_backends!(concurrent_reads_and_sends_all_go_through, |app: TestApp| async move {
-    let (customer, provider, chat) = pair(&app).await;
-    let first = app.say(&customer, chat, "first").await;
-    let db = app.service.db().clone();
-    let mut tasks = Vec::new();
-    for i in 0..16 {
-        let db = db.clone();
-        let (customer, provider) = (customer.id, provider.id);
-        tasks.push(tokio::spawn(async move {
-            if i % 2 == 0 {
-                db.insert_user_message(chat, customer, &format!("m{i}"), &format!("c{i}"))
-                    .await
-                    .map(|_| ())
-            } else {
-                db.mark_read(chat, provider, first.id).await.map(|_| ())
-            }
-        }));
+both_backends!(
+    concurrent_reads_and_sends_all_go_through,
+    |app: TestApp| async move {
+        let (customer, provider, chat) = pair(&app).await;
+        let first = app.say(&customer, chat, "first").await;
+        let db = app.service.db().clone();
+        let mut tasks = Vec::new();
+        for i in 0..16 {
+            let db = db.clone();
+            let (customer, provider) = (customer.id, provider.id);
+            tasks.push(tokio::spawn(async move {
+                if i % 2 == 0 {
+                    db.insert_user_message(chat, customer, &format!("m{i}"), &format!("c{i}"))
+                        .await
+                        .map(|_| ())
+                } else {
+                    db.mark_read(chat, provider, first.id).await.map(|_| ())
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.expect("task").expect("went through");
+        }
     }
-    for t in tasks {
-        t.await.expect("task").expect("went through");
-    }
-});
+);
