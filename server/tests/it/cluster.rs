@@ -457,7 +457,7 @@ async fn logging_out_everywhere_closes_sockets_on_every_node() {
 
 /// A Redis of this test's own (a restart must not disturb the other tests).
 pub(crate) struct PrivateRedis {
-    port: u16,
+    pub(crate) port: u16,
     child: Option<std::process::Child>,
 }
 
@@ -514,19 +514,26 @@ impl Drop for PrivateRedis {
     }
 }
 
-#[tokio::test]
-async fn redis_down_then_back() {
-    if test_redis().is_none() {
-        return; // no redis-server on this machine
-    }
+/// A redis-server of the test's own on a free port, and node A of a
+/// cluster on it (PostgreSQL); `None` (skipped) outside CI when Redis or
+/// PostgreSQL is missing.
+pub(crate) async fn private_cluster() -> Option<(PrivateRedis, TestApp)> {
+    test_redis()?;
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("free port")
         .port();
-    let mut redis = PrivateRedis::start(port);
-    let Some(a) = spawn_clustered(Backend::Postgres, &redis.url()).await else {
+    let redis = PrivateRedis::start(port);
+    let a = spawn_clustered(Backend::Postgres, &redis.url()).await?;
+    Some((redis, a))
+}
+
+#[tokio::test]
+async fn redis_down_then_back() {
+    let Some((mut redis, a)) = private_cluster().await else {
         return;
     };
+    let port = redis.port;
     let b = a.spawn_node().await;
     let (customer, provider, chat) = pair(&a).await;
     let mut c = a.socket(&customer).await;

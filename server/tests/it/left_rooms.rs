@@ -4,8 +4,8 @@
 //! out (telling it with a `user_left` naming its own user); once Redis is
 //! back, nothing of the chat reaches that socket.
 
-use crate::cluster::PrivateRedis;
-use crate::helpers::{Backend, pair, spawn_clustered, test_redis};
+use crate::cluster::{PrivateRedis, private_cluster};
+use crate::helpers::pair;
 use app::protocol::{NewMessage, UserLeft};
 use reqwest::StatusCode;
 use serde_json::json;
@@ -13,17 +13,10 @@ use std::time::{Duration, Instant};
 
 #[tokio::test]
 async fn a_settled_lsm_on_another_node_is_taken_out_of_the_room_though_redis_failed() {
-    if test_redis().is_none() {
-        return; // no redis-server on this machine
-    }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
-    let mut redis = PrivateRedis::start(port);
-    let Some(a) = spawn_clustered(Backend::Postgres, &redis.url()).await else {
+    let Some((mut redis, a)) = private_cluster().await else {
         return;
     };
+    let port = redis.port;
     let b = a.spawn_node().await;
     let (customer, provider, chat) = pair(&a).await;
     let lsm = a.create_lsm().await;

@@ -4,8 +4,8 @@
 //! answers again the other node hears new messages within 5 s, and nothing
 //! is lost (what it missed, its clients fetch by seq).
 
-use crate::cluster::PrivateRedis;
-use crate::helpers::{Backend, pair, spawn_clustered, test_redis};
+use crate::cluster::private_cluster;
+use crate::helpers::pair;
 use app::protocol::NewMessage;
 use reqwest::StatusCode;
 use serde_json::json;
@@ -15,15 +15,7 @@ const PAUSE: Duration = Duration::from_secs(10);
 
 #[tokio::test]
 async fn a_paused_redis_holds_up_neither_local_delivery_nor_requests() {
-    if test_redis().is_none() {
-        return; // no redis-server on this machine
-    }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
-    let redis = PrivateRedis::start(port);
-    let Some(a) = spawn_clustered(Backend::Postgres, &redis.url()).await else {
+    let Some((redis, a)) = private_cluster().await else {
         return;
     };
     let b = a.spawn_node().await;
