@@ -5,7 +5,7 @@ use super::{history, presence, report, runtime, threads};
 use crate::api;
 use crate::chat::{ChatContext, list};
 use crate::model::{ChatId, Message};
-use crate::protocol::{ChatCreated, DisputeResolved, LsmInvited, Resync, UserJoined};
+use crate::protocol::{ChatCreated, DisputeResolved, LsmInvited, Resync, UserJoined, UserLeft};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -24,6 +24,14 @@ pub fn listen(ctx: ChatContext, s: &Socket) {
         if known {
             presence::note_online(ctx, [(j.user.id, true)]);
         } else {
+            refresh(ctx);
+        }
+    });
+    // This user taken out of a chat's room by the server (its sweep found
+    // they left, e.g. an LSM settled on another node while Redis failed):
+    // the list marks the chat left, and its window turns into the transcript.
+    s.on(move |l: UserLeft| {
+        if Some(l.user.id) == super::me_id(ctx) {
             refresh(ctx);
         }
     });
