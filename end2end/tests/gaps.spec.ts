@@ -53,3 +53,17 @@ test('lost broadcasts leave no hole: each browser fetches the gap at once', asyn
     expect(order).toEqual([1, 2, 3, 4, 5, 6, 7]);
   }
 });
+
+test('the last message of a conversation, lost on the way, arrives when the window gets focus', async () => {
+  // Seqs so far: the booking line, three demo lines and seven numbered
+  // ones; this is seq 12, and every even seq's broadcast is dropped, so no
+  // later message will ever reveal the gap.
+  const text = 'the last word, lost on the way';
+  const box = popup(provider.page).getByLabel('Message');
+  await box.fill(text);
+  await box.press('Enter');
+  await expect(popup(provider.page).locator('.msg.mine', { hasText: text })).toHaveAttribute('data-state', /sent|read/);
+  // Coming back to the window resyncs its open chats by seq.
+  await customer.page.evaluate(() => window.dispatchEvent(new Event('focus')));
+  await expect(popup(customer.page).locator('.msg', { hasText: text })).toHaveCount(1);
+});

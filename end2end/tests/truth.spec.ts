@@ -10,21 +10,21 @@ const server = new Server(Number(process.env.E2E_PORT ?? 3100) + 20, 'truth');
 test.describe.configure({ mode: 'serial' });
 
 const JOB = 'Fix the kitchen sink';
-let alice: Actor, bob: Actor;
+let alice: Actor, bob: Actor, aliceElsewhere: Actor;
 let aliceTab2: Page;
 
 test.beforeAll(async ({ browser }) => {
   await server.start();
   alice = await signIn(browser, server, 'alice@demo.test');
   bob = await signIn(browser, server, 'bob@demo.test');
-  // A second tab of Alice's, in the same browser.
-  aliceTab2 = await alice.context.newPage();
-  await aliceTab2.goto('/');
-  await expect(aliceTab2.locator('.connection')).toHaveAttribute('data-status', 'connected');
+  // A second window of Alice's, signed in on its own (as on another
+  // device): what one window reads, the other must drop too.
+  aliceElsewhere = await signIn(browser, server, 'alice@demo.test');
+  aliceTab2 = aliceElsewhere.page;
 });
 
 test.afterAll(async () => {
-  for (const a of [alice, bob]) await a?.context.close();
+  for (const a of [alice, bob, aliceElsewhere]) await a?.context.close();
   await server.stop();
 });
 
