@@ -761,14 +761,7 @@ impl Service {
     /// The caller's newest chats (the browser's list: at most
     /// `MAX_CHAT_PAGE`).
     pub async fn list_chats(&self, actor: &AuthUser) -> Result<Vec<ChatSummary>> {
-        self.list_chats_page(
-            actor,
-            ChatPage {
-                before: None,
-                limit: MAX_CHAT_PAGE,
-            },
-        )
-        .await
+        self.list_chats_page(actor, ChatPage::newest()).await
     }
 
     /// A page of the caller's chats, with everyone's online flag.

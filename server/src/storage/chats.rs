@@ -73,6 +73,16 @@ pub struct ChatPage {
     pub limit: i64,
 }
 
+impl ChatPage {
+    /// The newest chats, as many as a page holds (the browser's list).
+    pub fn newest() -> Self {
+        Self {
+            before: None,
+            limit: MAX_CHAT_PAGE,
+        }
+    }
+}
+
 impl Db {
     /// Books a job: the job, its chat, both participants and the opening
     /// system message (`opening`, written by the caller), all or nothing.
@@ -195,14 +205,7 @@ impl Db {
 
     /// The caller's newest chats (`MAX_CHAT_PAGE`), as `list_chats_page`.
     pub async fn list_chats(&self, user_id: UserId) -> Result<Vec<ChatSummary>> {
-        self.list_chats_page(
-            user_id,
-            ChatPage {
-                before: None,
-                limit: MAX_CHAT_PAGE,
-            },
-        )
-        .await
+        self.list_chats_page(user_id, ChatPage::newest()).await
     }
 
     /// A page of the caller's chats, most recent activity first (by the
