@@ -238,6 +238,25 @@ pub struct ChatSummary {
     pub unread_count: i64,
 }
 
+/// Where one page of the chat list ends: the last row's newest message id
+/// (0 for a chat without one) and its chat id. The next page starts after it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatCursor {
+    pub message_id: MessageId,
+    pub chat_id: ChatId,
+}
+
+impl ChatSummary {
+    /// This row's place in the list's order (newest activity first).
+    pub fn cursor(&self) -> ChatCursor {
+        ChatCursor {
+            message_id: self.last_message.as_ref().map_or(0, |m| m.id),
+            chat_id: self.id,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]

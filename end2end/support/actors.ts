@@ -2,7 +2,10 @@
 import { Browser, BrowserContext, Page, expect } from '@playwright/test';
 import { Server } from './server';
 
-export type Actor = { context: BrowserContext; page: Page; dialogs: string[] };
+/** One Socket.IO frame over the page's WebSocket, in the order the page saw it. */
+export type Frame = { dir: 'in' | 'out'; payload: string };
+
+export type Actor = { context: BrowserContext; page: Page; dialogs: string[]; frames: Frame[] };
 
 export type SignInOptions = {
   viewport?: { width: number; height: number };
@@ -32,6 +35,11 @@ export async function signIn(browser: Browser, server: Server, email: string, op
   await opts.prepare?.(context);
   const page = await context.newPage();
   const dialogs: string[] = [];
+  const frames: Frame[] = [];
+  page.on('websocket', (ws) => {
+    ws.on('framereceived', (f) => frames.push({ dir: 'in', payload: String(f.payload) }));
+    ws.on('framesent', (f) => frames.push({ dir: 'out', payload: String(f.payload) }));
+  });
   page.on('console', (m) => {
     if (m.text().startsWith('jobchat') || m.type() === 'error') console.log(`[${email}] ${m.text().slice(0, 300)}`);
   });
@@ -46,5 +54,29 @@ export async function signIn(browser: Browser, server: Server, email: string, op
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL(server.baseURL + '/');
   await expect(page.locator('.connection')).toHaveAttribute('data-status', 'connected');
-  return { context, page, dialogs };
+  return { context, page, dialogs, frames };
+}
+
+/** Frames after `from` (an index into `actor.frames`). */
+export function framesSince(actor: Actor, from: number): Frame[] {
+  return actor.frames.slice(from);
+}
+
+/**
+ * Proves that nothing more is on its way to this page: brings the window to
+ * the front (the app then marks its open chats read, a request with an ack)
+ * and waits for an ack ("43…") that left the server after this call. One
+ * socket's frames arrive in the order the server queued them, so an event
+ * for this page that was queued before the ack has arrived by now; an
+ * absence checked after this is an absence, not a slow delivery.
+ */
+export async function drained(actor: Actor): Promise<void> {
+  await expect(actor.page.locator('.connection')).toHaveAttribute('data-transport', 'websocket');
+  const from = actor.frames.length;
+  await actor.page.evaluate(() => window.dispatchEvent(new Event('focus')));
+  await expect
+    .poll(() => framesSince(actor, from).some((f) => f.dir === 'in' && f.payload.startsWith('43')), {
+      message: 'an ack over the WebSocket after the focus',
+    })
+    .toBe(true);
 }

@@ -4,7 +4,7 @@ import { test, expect, Browser, Page } from '@playwright/test';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Server } from '../support/server';
-import { Actor, signIn as signInAs } from '../support/actors';
+import { Actor, drained, signIn as signInAs } from '../support/actors';
 
 const server = new Server(Number(process.env.E2E_PORT ?? 3100) + 1, 'chat');
 const shots = path.resolve(__dirname, '..', 'artifacts');
@@ -214,7 +214,10 @@ test('the LSM settles the dispute and leaves: the transcript stays, read-only', 
   await send(customer.page, 'Friday works, thanks');
   await expect(popup(provider.page).locator('.msg', { hasText: 'Friday works, thanks' })).toBeVisible();
   await expect(popup(customer.page).locator('.popup-people .person', { hasText: 'Lena Manager' })).toHaveCount(0);
-  await lsm.page.waitForTimeout(500);
+  // The provider has it; anything queued for the LSM's socket with it has
+  // arrived once a later ack has.
+  await drained(lsm);
+  expect(lsm.frames.filter((f) => f.payload.includes('Friday works, thanks'))).toEqual([]);
   await expect(popup(lsm.page).locator('.msg', { hasText: 'Friday works, thanks' })).toHaveCount(0);
   await shot(lsm.page, '11-lsm-left');
 
@@ -224,7 +227,7 @@ test('the LSM settles the dispute and leaves: the transcript stays, read-only', 
   await expect(popup(lsm.page).locator('.msg', { hasText: 'I will help settle this' })).toBeVisible();
   await expect(popup(lsm.page).locator('.left-note')).toBeVisible();
   await expect(popup(lsm.page).locator('.msg', { hasText: 'Friday works, thanks' })).toHaveCount(0);
-  await lsm.page.waitForTimeout(500);
+  await drained(lsm);
   await expect(lsm.page.locator('.toast')).toHaveCount(0);
 });
 

@@ -65,8 +65,6 @@ async function signInAgain(actor: Actor, email: string) {
   const page = actor.page;
   await page.getByRole('button', { name: 'Log out' }).click();
   await page.waitForURL(/\/login/);
-  // Tokens are issued per second: the same second would give the same one.
-  await page.waitForTimeout(1_100);
   await page.locator('body[data-hydrated]').waitFor();
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill('demo-password');

@@ -4,7 +4,7 @@
 // PostgreSQL cluster of this spec's own, which it stops and starts.
 import { test, expect, Page } from '@playwright/test';
 import { Server } from '../support/server';
-import { Actor, signIn } from '../support/actors';
+import { Actor, framesSince, signIn } from '../support/actors';
 import { PrivatePostgres } from '../support/postgres';
 
 const base = Number(process.env.E2E_PORT ?? 3100);
@@ -37,15 +37,21 @@ test('a message sent while the database is down waits, then arrives once', async
     await a.page.locator('.chat-row', { hasText: SEEDED }).click();
     await expect(popup(a.page)).toBeVisible();
   }
+  await expect(customer.page.locator('.connection')).toHaveAttribute('data-transport', 'websocket');
   pg.stop();
   const text = 'Sent while the database was down';
+  const from = customer.frames.length;
   const box = popup(customer.page).getByLabel('Message');
   await box.fill(text);
   await box.press('Enter');
   const mine = popup(customer.page).locator('.msg.mine', { hasText: text });
-  // Refused `unavailable` (after ~3 s) and retried with backoff: still
+  // Refused `unavailable` (after ~3 s) and sent again with backoff: still
   // queued, never given up.
-  await customer.page.waitForTimeout(7_000);
+  const sends = () => framesSince(customer, from).filter((f) => f.dir === 'out' && f.payload.includes(text));
+  const refusals = () =>
+    framesSince(customer, from).filter((f) => f.dir === 'in' && f.payload.startsWith('43') && f.payload.includes('"unavailable"'));
+  await expect.poll(() => refusals().length, { timeout: 20_000 }).toBeGreaterThanOrEqual(1);
+  await expect.poll(() => sends().length, { timeout: 20_000 }).toBeGreaterThanOrEqual(2);
   await expect(mine).toHaveAttribute('data-state', 'sending');
   await expect(popup(customer.page).getByRole('button', { name: 'Retry' })).toHaveCount(0);
   expect(

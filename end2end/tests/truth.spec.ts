@@ -3,14 +3,16 @@
 // side of the chat), and a system line sets apart what people typed.
 import { test, expect, Page } from '@playwright/test';
 import { Server } from '../support/server';
-import { Actor, signIn } from '../support/actors';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { Actor, drained, signIn } from '../support/actors';
 
 const server = new Server(Number(process.env.E2E_PORT ?? 3100) + 20, 'truth');
 
 test.describe.configure({ mode: 'serial' });
 
 const JOB = 'Fix the kitchen sink';
-let alice: Actor, bob: Actor, aliceElsewhere: Actor;
+let alice: Actor, bob: Actor, aliceElsewhere: Actor, lena: Actor | undefined;
 let aliceTab2: Page;
 
 test.beforeAll(async ({ browser }) => {
@@ -24,7 +26,7 @@ test.beforeAll(async ({ browser }) => {
 });
 
 test.afterAll(async () => {
-  for (const a of [alice, bob, aliceElsewhere]) await a?.context.close();
+  for (const a of [alice, bob, aliceElsewhere, lena]) await a?.context.close();
   await server.stop();
 });
 
@@ -105,4 +107,38 @@ test('a system line sets apart what people typed', async () => {
     return copy.textContent ?? '';
   });
   expect(outside).not.toContain('resolved');
+});
+
+test('an LSM taken out of a chat behind the node\'s back sees the window turn into the transcript', async ({ browser }) => {
+  // The dispute the test before opened is Lena's.
+  lena = await signIn(browser, server, 'lena@demo.test');
+  await lena.page.locator('.chat-row', { hasText: JOB }).click();
+  await expect(popup(lena.page).getByLabel('Message')).toBeVisible();
+
+  // The database says Lena left (as when a settlement on another node
+  // never reached this one through Redis): only this node's membership
+  // sweep can find out, and it tells her browser with a `user_left` of her
+  // own, which turns the window into the transcript.
+  const db = path.join(server.dataDir, 'jobchat.db');
+  const sql = `UPDATE chat_participants SET left_seq = (SELECT last_seq FROM chats WHERE id = chat_id)
+    WHERE user_id = (SELECT id FROM users WHERE email = 'lena@demo.test') AND left_seq IS NULL`;
+  const script = 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1], timeout=10); c.execute(sys.argv[2]); c.commit(); print(c.total_changes)';
+  const run = spawnSync('python3', ['-c', script, db, sql], { encoding: 'utf8' });
+  expect(run.status, run.stderr).toBe(0);
+  expect(Number(run.stdout.trim())).toBe(1);
+  await expect(popup(lena.page).locator('.left-note')).toBeVisible({ timeout: 15_000 });
+  await expect(popup(lena.page).getByLabel('Message')).toHaveCount(0);
+
+  // What the two say next does not reach her.
+  const text = 'between the two of us now';
+  for (const a of [alice, bob]) {
+    if ((await popup(a.page).count()) === 0) await a.page.locator('.chat-row', { hasText: JOB }).click();
+  }
+  const box = popup(alice.page).getByLabel('Message');
+  await box.fill(text);
+  await box.press('Enter');
+  await expect(popup(bob.page).locator('.msg', { hasText: text })).toHaveCount(1);
+  await drained(lena);
+  expect(lena.frames.filter((f) => f.payload.includes(text))).toEqual([]);
+  await expect(popup(lena.page).locator('.msg', { hasText: text })).toHaveCount(0);
 });

@@ -284,3 +284,43 @@ test('days and times are the viewer\'s: local clock and time zone', async ({ bro
     await viewer.context.close();
   }
 });
+
+test('the chat list shows the newest 200 and pages older ones in, kept across reloads', async ({ browser, request }) => {
+  test.setTimeout(120_000);
+  const login = async (email: string) => {
+    const res = await request.post(`${server.baseURL}/api/auth/login`, { data: { email, password: 'demo-password' } });
+    expect(res.status()).toBe(200);
+    return (await res.json()) as { token: string; user: { id: number } };
+  };
+  const carol = await login('carol@demo.test');
+  const dave = await login('dave@demo.test');
+  // 201 chats: one more than a page. The first is the oldest.
+  const book = async (title: string) => {
+    const res = await request.post(`${server.baseURL}/api/jobs`, {
+      headers: { Authorization: `Bearer ${carol.token}` },
+      data: { providerId: dave.user.id, title },
+    });
+    expect(res.status(), await res.text()).toBe(201);
+  };
+  const OLDEST = `Oldest job ${Date.now() % 100000}`;
+  await book(OLDEST);
+  for (let i = 1; i <= 200; i++) await book(`Paged job ${i}`);
+
+  const a = await signIn(browser, 'carol@demo.test');
+  const rows = a.page.locator('.chat-row');
+  const older = a.page.getByRole('button', { name: 'Show older chats' });
+  await expect(rows).toHaveCount(200);
+  await expect(a.page.locator('.chat-row', { hasText: OLDEST })).toHaveCount(0);
+  await older.click();
+  await expect(rows).toHaveCount(201);
+  await expect(a.page.locator('.chat-row', { hasText: OLDEST })).toHaveCount(1);
+  await expect(older).toHaveCount(0);
+
+  // A new chat reloads the list's newest page: the row paged in stays, once.
+  await book('One more job');
+  await expect(a.page.locator('.chat-row').first()).toContainText('One more job');
+  await expect(rows).toHaveCount(202);
+  await expect(a.page.locator('.chat-row', { hasText: OLDEST })).toHaveCount(1);
+  await expect(older).toHaveCount(0);
+  await a.context.close();
+});

@@ -5,12 +5,14 @@
 //! with the same codes and messages as REST bodies and socket acks.
 
 use crate::auth::SessionCookie;
-use crate::service::{Service, ServiceError, Session, cursor, history_page};
+use crate::service::{Service, ServiceError, Session, chat_page, cursor, history_page};
 use app::api::{
     Backend, BackendHandle, Booking, DisputeOpened, PageRequest, Registration, SignedIn,
 };
 use app::error::AppError;
-use app::model::{ChatId, ChatSummary, Me, MessagePage, Notification, User, UserId, UserRef};
+use app::model::{
+    ChatCursor, ChatId, ChatSummary, Me, MessagePage, Notification, User, UserId, UserRef,
+};
 use app::validate::{Description, Email, Name, Password, Reason, Resolution, Title};
 use axum::http::{HeaderName, request::Parts};
 use std::net::IpAddr;
@@ -38,7 +40,7 @@ impl ServiceBackend {
     }
 
     fn client_ip(&self, request: &Parts) -> IpAddr {
-        crate::http::client_ip::resolve(request, self.client_ip_header.as_ref())
+        crate::client_ip::resolve(request, self.client_ip_header.as_ref())
     }
 }
 
@@ -142,8 +144,21 @@ impl Backend for ServiceBackend {
             .map_err(fail)
     }
 
-    async fn chats(&self, caller: &Me) -> Result<Vec<ChatSummary>, AppError> {
-        self.service.list_chats(&caller.into()).await.map_err(fail)
+    async fn chats(
+        &self,
+        caller: &Me,
+        before: Option<ChatCursor>,
+    ) -> Result<Vec<ChatSummary>, AppError> {
+        let page = chat_page(
+            before.map(|b| b.message_id),
+            before.map(|b| b.chat_id),
+            None,
+        )
+        .map_err(fail)?;
+        self.service
+            .list_chats_page(&caller.into(), page)
+            .await
+            .map_err(fail)
     }
 
     async fn messages(

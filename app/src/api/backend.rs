@@ -8,7 +8,7 @@
 use super::{Booking, DisputeOpened, PageRequest};
 use crate::error::AppError;
 use crate::model::{
-    ChatId, ChatSummary, Me, MessagePage, Notification, Role, User, UserId, UserRef,
+    ChatCursor, ChatId, ChatSummary, Me, MessagePage, Notification, Role, User, UserId, UserRef,
 };
 use http::request::Parts;
 use std::sync::Arc;
@@ -85,7 +85,12 @@ pub trait Backend: Send + Sync + 'static {
         description: String,
     ) -> Result<Booking, AppError>;
 
-    async fn chats(&self, caller: &Me) -> Result<Vec<ChatSummary>, AppError>;
+    /// The newest page of the caller's chats, or the page after `before`.
+    async fn chats(
+        &self,
+        caller: &Me,
+        before: Option<ChatCursor>,
+    ) -> Result<Vec<ChatSummary>, AppError>;
 
     async fn messages(
         &self,

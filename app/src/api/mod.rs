@@ -16,7 +16,8 @@ pub use backend::{Backend, BackendHandle, Registration, SignedIn};
 
 use crate::error::AppError;
 use crate::model::{
-    ChatId, ChatSummary, Me, MessageId, MessagePage, Notification, Role, Seq, User, UserId, UserRef,
+    ChatCursor, ChatId, ChatSummary, Me, MessageId, MessagePage, Notification, Role, Seq, User,
+    UserId, UserRef,
 };
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -176,12 +177,17 @@ pub async fn book_job(
         .map_err(context::fail)
 }
 
-/// The caller's chats, most recent activity first.
+/// The caller's chats, most recent activity first: the newest page
+/// (`CHAT_PAGE` of them), or the page after `before`.
 #[server(prefix = "/sfn", endpoint = "chats", input = Json)]
-pub async fn list_chats() -> Result<Vec<ChatSummary>, AppError> {
+pub async fn list_chats(before: Option<ChatCursor>) -> Result<Vec<ChatSummary>, AppError> {
     let (backend, me) = context::signed_in().await?;
-    backend.chats(&me).await.map_err(context::fail)
+    backend.chats(&me, before).await.map_err(context::fail)
 }
+
+/// Most chats one page of the list holds (the server's `MAX_CHAT_PAGE`): a
+/// full page means there may be older ones.
+pub const CHAT_PAGE: usize = 200;
 
 /// A page of a chat's history, oldest first.
 #[server(prefix = "/sfn", endpoint = "messages", input = Json)]

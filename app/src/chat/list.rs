@@ -1,7 +1,7 @@
 //! The chat list's live updates (newest activity first, unread counts).
 //! Pure, so the rules are unit-tested.
 
-use crate::model::{ChatId, ChatSummary, Message};
+use crate::model::{ChatCursor, ChatId, ChatSummary, Message};
 
 /// A message new to the browser arrived: it counts as unread when `unread`,
 /// and when it is the chat's newest (by seq) the chat moves to the top with
@@ -31,6 +31,62 @@ pub fn clear_unread(chats: &mut [ChatSummary], visible: &[ChatId]) {
     for c in chats.iter_mut().filter(|c| visible.contains(&c.id)) {
         c.unread_count = 0;
     }
+}
+
+/// Where the next page starts when `page` came back full (there may be
+/// more), `None` when it holds the last chats there are.
+pub fn next_page(page: &[ChatSummary], full_page: usize) -> Option<ChatCursor> {
+    if page.len() < full_page {
+        return None;
+    }
+    page.last().map(ChatSummary::cursor)
+}
+
+/// The newest page arrived again (a reload). It replaces the rows it
+/// covers; rows below its last one stay, because the user paged them in (or
+/// new activity pushed them off the page: they are still the user's chats).
+/// A chat that moved up is taken from the page, never kept twice. `more` is
+/// where the list's next page starts, as it was before the reload. Returns
+/// the list and where its next page starts now.
+pub fn merge_newest(
+    old: &[ChatSummary],
+    more: Option<ChatCursor>,
+    newest: Vec<ChatSummary>,
+    full_page: usize,
+) -> (Vec<ChatSummary>, Option<ChatCursor>) {
+    let Some(boundary) = next_page(&newest, full_page) else {
+        // Not full: the page is every chat the user has.
+        return (newest, None);
+    };
+    let kept: Vec<ChatSummary> = old
+        .iter()
+        .filter(|o| o.cursor() < boundary && !newest.iter().any(|n| n.id == o.id))
+        .cloned()
+        .collect();
+    let more = if kept.is_empty() {
+        Some(boundary)
+    } else {
+        more
+    };
+    let mut list = newest;
+    list.extend(kept);
+    (list, more)
+}
+
+/// An older page arrived ("Show older chats"): its rows go below, any the
+/// list already holds are skipped. Returns where the next page starts.
+pub fn append_older(
+    chats: &mut Vec<ChatSummary>,
+    page: Vec<ChatSummary>,
+    full_page: usize,
+) -> Option<ChatCursor> {
+    let more = next_page(&page, full_page);
+    for c in page {
+        if !chats.iter().any(|o| o.id == c.id) {
+            chats.push(c);
+        }
+    }
+    more
 }
 
 #[cfg(test)]
@@ -86,6 +142,94 @@ pub(crate) mod tests {
             (c1.last_seq, c1.last_message.as_ref().map(|m| m.id)),
             (6, Some(16))
         );
+    }
+
+    /// A chat whose newest message has id `message`.
+    fn active(id: ChatId, message: i64) -> ChatSummary {
+        let mut c = summary(id);
+        let mut m = msg(message, None);
+        m.chat_id = id;
+        c.last_message = Some(m);
+        c
+    }
+
+    fn ids(chats: &[ChatSummary]) -> Vec<ChatId> {
+        chats.iter().map(|c| c.id).collect()
+    }
+
+    #[test]
+    fn a_full_page_has_a_next_one_a_short_page_is_the_end() {
+        let page = vec![active(3, 30), active(2, 20)];
+        let last = ChatCursor {
+            message_id: 20,
+            chat_id: 2,
+        };
+        assert_eq!(next_page(&page, 2), Some(last));
+        assert_eq!(next_page(&page, 3), None);
+        assert_eq!(next_page(&[], 2), None);
+        // A chat without messages sorts last, by id.
+        assert_eq!(
+            summary(9).cursor(),
+            ChatCursor {
+                message_id: 0,
+                chat_id: 9
+            }
+        );
+        assert!(summary(9).cursor() < last);
+    }
+
+    #[test]
+    fn paging_older_appends_once_and_stops_at_a_short_page() {
+        let mut chats = vec![active(4, 40), active(3, 30)];
+        let more = append_older(&mut chats, vec![active(3, 30), active(2, 20)], 2);
+        assert_eq!(ids(&chats), [4, 3, 2], "3 is not listed twice");
+        assert_eq!(
+            more,
+            Some(ChatCursor {
+                message_id: 20,
+                chat_id: 2
+            })
+        );
+        assert_eq!(append_older(&mut chats, vec![active(1, 10)], 2), None);
+        assert_eq!(ids(&chats), [4, 3, 2, 1]);
+    }
+
+    #[test]
+    fn a_reload_keeps_the_pages_the_user_paged_in() {
+        // Paged to the end: 4 3 | 2 1.
+        let old = vec![active(4, 40), active(3, 30), active(2, 20), active(1, 10)];
+        // Chat 1 got a message: the newest page is now 1 4.
+        let (list, more) = merge_newest(&old, None, vec![active(1, 50), active(4, 40)], 2);
+        assert_eq!(ids(&list), [1, 4, 3, 2], "1 moved up, none lost or doubled");
+        assert_eq!(more, None, "still at the end");
+        assert_eq!(list[0].last_message.as_ref().map(|m| m.id), Some(50));
+
+        // Not paged: the newest page and where it ends.
+        let old = vec![active(4, 40), active(3, 30)];
+        let (list, more) = merge_newest(
+            &old,
+            Some(old[1].cursor()),
+            vec![active(5, 50), active(4, 40)],
+            2,
+        );
+        assert_eq!(
+            ids(&list),
+            [5, 4, 3],
+            "3 fell off the page, not out of the list"
+        );
+        assert_eq!(
+            more,
+            Some(ChatCursor {
+                message_id: 30,
+                chat_id: 3
+            }),
+            "the next page starts where it did"
+        );
+
+        // A page that is not full is every chat there is.
+        let (list, more) = merge_newest(&old, Some(old[1].cursor()), vec![active(4, 40)], 2);
+        assert_eq!(ids(&list), [4]);
+        assert_eq!(more, None);
     }
 
     #[test]

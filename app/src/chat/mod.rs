@@ -32,7 +32,8 @@ use crate::components::focus;
 use crate::components::focus::Focused;
 use crate::error::AppError;
 use crate::model::{
-    ChatId, ChatSummary, ConnectionStatus, Me, MessagePage, Notification, UserId, UserRef,
+    ChatCursor, ChatId, ChatSummary, ConnectionStatus, Me, MessagePage, Notification, UserId,
+    UserRef,
 };
 use leptos::prelude::*;
 use std::collections::HashMap;
@@ -50,6 +51,9 @@ pub struct ChatContext {
     pub status: RwSignal<ConnectionStatus>,
     pub chats: RwSignal<Vec<ChatSummary>>,
     pub chats_loaded: RwSignal<bool>,
+    /// Where the list's next (older) page starts; `None` when the list
+    /// holds every chat.
+    pub chats_more: RwSignal<Option<ChatCursor>>,
     pub threads: RwSignal<HashMap<ChatId, Thread>>,
     pub open: RwSignal<Vec<OpenChat>>,
     /// Who is typing, per chat.
@@ -91,7 +95,7 @@ pub fn provide_chat_context(me: Option<Me>) {
     // Blocking: the HTML is sent with the list in it, never a placeholder.
     let first_chats = me
         .is_some()
-        .then(|| Resource::new_blocking(|| (), |_| crate::api::list_chats()));
+        .then(|| Resource::new_blocking(|| (), |_| crate::api::list_chats(None)));
     let first_providers = me
         .as_ref()
         .filter(|m| m.role == crate::model::Role::Customer)
@@ -109,6 +113,7 @@ pub fn provide_chat_context(me: Option<Me>) {
         status: RwSignal::new(ConnectionStatus::Connecting),
         chats: RwSignal::new(Vec::new()),
         chats_loaded: RwSignal::new(false),
+        chats_more: RwSignal::new(None),
         threads: RwSignal::new(HashMap::new()),
         // The linked chat's window is open from the first frame, on the
         // server and at hydration alike.
@@ -233,6 +238,24 @@ impl ChatContext {
             return Some(self.chats.get());
         }
         self.first_chats.and_then(|r| r.get()).and_then(Result::ok)
+    }
+
+    /// Whether older chats can be shown (tracked): the list ends at a full
+    /// page, live or server-rendered.
+    pub fn has_older_chats(&self) -> bool {
+        if self.chats_loaded.get() {
+            return self.chats_more.get().is_some();
+        }
+        self.first_chats
+            .and_then(|r| r.get())
+            .and_then(Result::ok)
+            .is_some_and(|page| list::next_page(&page, crate::api::CHAT_PAGE).is_some())
+    }
+
+    /// "Show older chats": the next page goes below the list.
+    pub fn show_older_chats(&self) {
+        #[cfg(feature = "hydrate")]
+        live::show_older_chats(*self);
     }
 
     /// Providers a customer can book (tracked), live or server-rendered.

@@ -121,6 +121,9 @@ pub fn ChatList(
                         }
                     />
                 </ul>
+                <Show when=move || chat.has_older_chats()>
+                    <button class="secondary older-chats" on:click=move |_| chat.show_older_chats()>"Show older chats"</button>
+                </Show>
             </Show>
         </Show>
         </Suspense>

@@ -46,8 +46,11 @@ pub fn listen(ctx: ChatContext, s: &Socket) {
 /// Reloads the list, with each participant's presence and read marker.
 pub fn refresh(ctx: ChatContext) {
     spawn_local(async move {
-        match api::list_chats().await {
-            Ok(mut chats) => {
+        match api::list_chats(None).await {
+            Ok(newest) => {
+                let (mut chats, more) = ctx.chats.with_untracked(|old| {
+                    list::merge_newest(old, ctx.chats_more.get_untracked(), newest, api::CHAT_PAGE)
+                });
                 presence::note_online(
                     ctx,
                     chats
@@ -87,10 +90,41 @@ pub fn refresh(ctx: ChatContext) {
                         .collect()
                 });
                 ctx.chats.set(chats);
+                ctx.chats_more.set(more);
                 for chat in back {
                     threads::rejoin(ctx, chat);
                 }
                 ctx.chats_loaded.set(true);
+            }
+            Err(e) => report(ctx, &e),
+        }
+    });
+}
+
+/// "Show older chats": the page after the list's last row goes below it.
+/// Live events then keep those rows as they do the newest page (a message
+/// moves its chat to the top); a reload keeps them (`list::merge_newest`).
+pub fn show_older(ctx: ChatContext) {
+    let Some(before) = ctx.chats_more.get_untracked() else {
+        return;
+    };
+    spawn_local(async move {
+        match api::list_chats(Some(before)).await {
+            Ok(page) => {
+                presence::note_online(
+                    ctx,
+                    page.iter()
+                        .flat_map(|c| c.participants.iter().map(|p| (p.id, p.online))),
+                );
+                // A reload may have moved the list's end meanwhile: a page
+                // for an end that is no longer the list's is dropped.
+                if ctx.chats_more.get_untracked() != Some(before) {
+                    return;
+                }
+                let mut more = None;
+                ctx.chats
+                    .update(|chats| more = list::append_older(chats, page, api::CHAT_PAGE));
+                ctx.chats_more.set(more);
             }
             Err(e) => report(ctx, &e),
         }

@@ -27,6 +27,7 @@ mod socket;
 mod threads;
 
 pub use actions::{add_lsm, book_job, logout, resolve_dispute};
+pub use chats::show_older as show_older_chats;
 pub use history::load_older;
 pub use notifications::read as read_notification;
 pub use outbox::{discard, retry, send};
