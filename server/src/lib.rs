@@ -1,25 +1,28 @@
 //! The jobchat server: axum + Leptos SSR + Socket.IO over one storage layer.
 //!
 //! * `config` — every setting, from the environment
-//! * `storage` — SQLite / PostgreSQL persistence
+//! * `storage` — SQLite / PostgreSQL persistence; stores what it is given
 //! * `auth` — JWT, password hashing, the session cookie / bearer token
-//! * `service` — the product's rules; everything else calls it
+//! * `client_ip` — the caller's address (the peer, or a trusted proxy's header)
+//! * `service` — the product's rules, one module per resource, and what the
+//!   product says (`service::texts`); everything else calls it
 //! * `http` — the REST API and its OpenAPI document
 //! * `backend` — `app::api::Backend` over the service, for server functions
 //! * `realtime` — the Socket.IO gateway; delivers the service's events
-//!
-//! Dependencies point one way: `http`, `backend` and `realtime` call
-//! `service`; `service` calls `storage` and `auth` and announces events
-//! through `service::Broadcaster`, which `realtime` implements.
+//! * `cluster` — the Redis side of several nodes (adapter, registry)
+//! * `metrics`, `telemetry` — Prometheus metrics, tracing
 //! * `application` — wiring, start-up and graceful shutdown
 //! * `seed` — development demo data
-//! * `texts` — what the product says (system messages, bell texts), used
-//!   by `service` and by `storage` (which writes a message's bells in the
-//!   message's own transaction)
+//!
+//! Dependencies point one way: `http`, `backend` and `realtime` call
+//! `service` (none of the three imports another); `service` calls
+//! `storage` and `auth` and announces events through
+//! `service::Broadcaster`, which `realtime` implements.
 
 pub mod application;
 pub mod auth;
 pub mod backend;
+pub mod client_ip;
 pub mod cluster;
 pub mod config;
 pub mod http;
@@ -29,6 +32,5 @@ pub mod seed;
 pub mod service;
 pub mod storage;
 pub mod telemetry;
-pub mod texts;
 
 pub use application::{Application, Tuning};

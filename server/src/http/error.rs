@@ -141,44 +141,38 @@ fn json_rejection(r: JsonRejection) -> Response {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
-/// Query-string parameters that fail in our error format.
-pub struct ApiQuery<T>(pub T);
+/// An axum extractor whose rejection answers in our error format (400
+/// `bad_request` with axum's explanation), instead of axum's plain text.
+macro_rules! bad_request_on_rejection {
+    ($(#[$doc:meta])* $name:ident wraps $inner:ident) => {
+        $(#[$doc])*
+        pub struct $name<T>(pub T);
 
-impl<S, T> axum::extract::FromRequestParts<S> for ApiQuery<T>
-where
-    T: serde::de::DeserializeOwned,
-    S: Send + Sync,
-{
-    type Rejection = Response;
+        impl<S, T> axum::extract::FromRequestParts<S> for $name<T>
+        where
+            T: serde::de::DeserializeOwned + Send,
+            S: Send + Sync,
+        {
+            type Rejection = Response;
 
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        state: &S,
-    ) -> Result<Self, Self::Rejection> {
-        axum::extract::Query::<T>::from_request_parts(parts, state)
-            .await
-            .map(|q| Self(q.0))
-            .map_err(|r| error_response(StatusCode::BAD_REQUEST, bad_request(r.body_text())))
-    }
+            async fn from_request_parts(
+                parts: &mut axum::http::request::Parts,
+                state: &S,
+            ) -> Result<Self, Self::Rejection> {
+                axum::extract::$inner::<T>::from_request_parts(parts, state)
+                    .await
+                    .map(|v| Self(v.0))
+                    .map_err(|r| error_response(StatusCode::BAD_REQUEST, bad_request(r.body_text())))
+            }
+        }
+    };
 }
 
-/// Path parameters that fail in our error format (`/api/chats/abc` → 400).
-pub struct ApiPath<T>(pub T);
-
-impl<S, T> axum::extract::FromRequestParts<S> for ApiPath<T>
-where
-    T: serde::de::DeserializeOwned + Send,
-    S: Send + Sync,
-{
-    type Rejection = Response;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        state: &S,
-    ) -> Result<Self, Self::Rejection> {
-        axum::extract::Path::<T>::from_request_parts(parts, state)
-            .await
-            .map(|p| Self(p.0))
-            .map_err(|r| error_response(StatusCode::BAD_REQUEST, bad_request(r.body_text())))
-    }
-}
+bad_request_on_rejection!(
+    /// Query-string parameters that fail in our error format.
+    ApiQuery wraps Query
+);
+bad_request_on_rejection!(
+    /// Path parameters that fail in our error format (`/api/chats/abc` → 400).
+    ApiPath wraps Path
+);

@@ -22,7 +22,7 @@
 //! messages are retried one by one, so one bad message never fails the
 //! others.
 
-use super::FanOut;
+use super::{FanOut, texts};
 use crate::metrics;
 use crate::storage::{Db, NewUserMessage, SentMessage, StorageError};
 use app::model::ChatId;
@@ -243,11 +243,14 @@ async fn store_within_deadline(
     db: &Db,
     messages: &[NewUserMessage],
 ) -> Result<crate::storage::StoredBatch, StorageError> {
-    tokio::time::timeout(COMMIT_DEADLINE, db.insert_user_messages(messages))
-        .await
-        .unwrap_or(Err(StorageError::Unavailable(
-            "the database did not answer in time",
-        )))
+    tokio::time::timeout(
+        COMMIT_DEADLINE,
+        db.insert_user_messages(messages, texts::BELLS),
+    )
+    .await
+    .unwrap_or(Err(StorageError::Unavailable(
+        "the database did not answer in time",
+    )))
 }
 
 async fn commit(

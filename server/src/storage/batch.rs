@@ -10,9 +10,8 @@
 //! chain of hundreds of `OR`s, for every batch size.
 
 use super::messages::{MESSAGE_SELECT, MessageRow, NewUserMessage, SentMessage};
-use super::notifications::{NOTIFICATION_COLUMNS, NotificationRow};
+use super::notifications::{BellWording, NOTIFICATION_COLUMNS, NotificationRow};
 use super::{Db, Result, StorageError, now, on_pool};
-use crate::texts;
 use app::model::{ChatId, Message, MessageKind, Seq, UserId};
 use serde_json::json;
 use std::collections::HashMap;
@@ -162,7 +161,11 @@ impl Db {
     /// nodes committing batches at once cannot deadlock, and no other writer
     /// can add a message to these chats until the commit: the seqs handed
     /// out here are the next ones and the duplicate check cannot race.
-    pub async fn insert_user_messages(&self, batch: &[NewUserMessage]) -> Result<StoredBatch> {
+    pub async fn insert_user_messages(
+        &self,
+        batch: &[NewUserMessage],
+        wording: BellWording,
+    ) -> Result<StoredBatch> {
         if batch.is_empty() {
             return Ok(StoredBatch {
                 results: Vec::new(),
@@ -378,7 +381,7 @@ impl Db {
                     }
                     let job = job_titles.get(&g.chat).map_or("", String::as_str);
                     let sender = g.newest.sender_name.as_deref().unwrap_or_default();
-                    let text = texts::message_bell(sender, job, g.count, &g.newest.content);
+                    let text = (wording.compose)(sender, job, g.count, &g.newest.content);
                     rounds[*round].push(json!({
                         "c": g.chat, "s": g.sender, "n": g.count, "q": g.newest.seq,
                         "t": text.title, "sfx": text.suffix, "b": text.body,

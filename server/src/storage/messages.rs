@@ -1,9 +1,8 @@
 //! Chat messages: idempotent inserts, each numbered with its chat's next
 //! `seq` under the chat row's lock, and keyset paging by seq.
 
-use super::notifications::{NOTIFICATION_COLUMNS, NotificationRow};
+use super::notifications::{BellWording, NOTIFICATION_COLUMNS, NotificationRow};
 use super::{Db, Result, StorageError, now, on_pool};
-use crate::texts::NEW_MESSAGES;
 use app::model::{ChatId, Message, MessageId, MessageKind, Notification, Role, Seq, UserId};
 use chrono::{DateTime, Utc};
 
@@ -247,6 +246,7 @@ impl Db {
         sender_id: UserId,
         content: &str,
         client_id: &str,
+        wording: BellWording,
     ) -> Result<Option<SentMessage>> {
         let one = NewUserMessage {
             chat_id,
@@ -255,7 +255,7 @@ impl Db {
             client_id: client_id.to_owned(),
         };
         let mut stored = self
-            .insert_user_messages(std::slice::from_ref(&one))
+            .insert_user_messages(std::slice::from_ref(&one), wording)
             .await?;
         Ok(stored.results.pop().flatten())
     }
@@ -346,19 +346,20 @@ impl Db {
         chat_id: ChatId,
         user_id: UserId,
         message_id: MessageId,
+        wording: BellWording,
     ) -> Result<Option<ReadOutcome>> {
         let bells = format!(
             "UPDATE notifications SET \
                read_at = CASE WHEN seq IS NULL OR seq <= $3 OR $4 = 0 THEN $5 ELSE read_at END, \
                count = CASE WHEN seq IS NULL OR seq <= $3 OR $4 = 0 THEN count ELSE $4 END, \
                title = CASE WHEN seq IS NULL OR seq <= $3 OR $4 = 0 OR title_suffix IS NULL THEN title \
-                 WHEN $4 = 1 THEN 'New message' || SUBSTR(title_suffix, {after}) \
+                 WHEN $4 = 1 THEN $6 || SUBSTR(title_suffix, {after}) \
                  ELSE CAST($4 AS TEXT) || title_suffix END \
              WHERE user_id = $1 AND chat_id = $2 AND kind = 'new_message' AND read_at IS NULL \
              RETURNING {NOTIFICATION_COLUMNS}",
             // `title_suffix` is " new messages from …": what follows "N"
             // in a count's title; after " new messages" it fits "New message".
-            after = NEW_MESSAGES.chars().count() + 1,
+            after = wording.many.chars().count() + 1,
         );
         on_pool!(self, pool => {
             // A message's seq never changes: read it before the
@@ -405,6 +406,7 @@ impl Db {
                 .bind(seq)
                 .bind(unread)
                 .bind(now())
+                .bind(wording.one)
                 .fetch_all(&mut *tx)
                 .await?;
             tx.commit().await?;

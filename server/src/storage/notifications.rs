@@ -115,3 +115,26 @@ impl Db {
         Ok(n)
     }
 }
+
+/// A new-message bell's texts: its title, what follows the count in a
+/// recounted title ("3 new messages from …"), and its body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BellText {
+    pub title: String,
+    pub suffix: String,
+    pub body: String,
+}
+
+/// How new-message bells are worded. The service chooses the words
+/// (`service::texts::BELLS`); storage stores them, and recounts a title in
+/// SQL from its stored suffix, but words nothing itself.
+#[derive(Clone, Copy, Debug)]
+pub struct BellWording {
+    /// A bell's texts for `count` messages from `sender` in the chat of
+    /// `job_title`, the newest one's `content` quoted.
+    pub compose: fn(sender: &str, job_title: &str, count: i64, content: &str) -> BellText,
+    /// A one-message title before " from …" ("New message").
+    pub one: &'static str,
+    /// What a stored suffix starts with, before " from …" (" new messages").
+    pub many: &'static str,
+}

@@ -8,6 +8,7 @@ use crate::helpers::{TestApp, TestUser, pair};
 use app::model::{ChatSummary, Notification};
 use app::protocol::{ChatRead, MarkRead};
 use reqwest::StatusCode;
+use server::service::texts::BELLS;
 
 async fn bell(app: &TestApp, user: &TestUser) -> Vec<Notification> {
     let (status, body) = app
@@ -146,11 +147,19 @@ both_backends!(
             let (customer, provider) = (customer.id, provider.id);
             tasks.push(tokio::spawn(async move {
                 if i % 2 == 0 {
-                    db.insert_user_message(chat, customer, &format!("m{i}"), &format!("c{i}"))
+                    db.insert_user_message(
+                        chat,
+                        customer,
+                        &format!("m{i}"),
+                        &format!("c{i}"),
+                        BELLS,
+                    )
+                    .await
+                    .map(|_| ())
+                } else {
+                    db.mark_read(chat, provider, first.id, BELLS)
                         .await
                         .map(|_| ())
-                } else {
-                    db.mark_read(chat, provider, first.id).await.map(|_| ())
                 }
             }));
         }

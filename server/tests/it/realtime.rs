@@ -23,6 +23,7 @@ use app::protocol::{
 use reqwest::StatusCode;
 use rust_socketio::Payload;
 use serde_json::{Value, json};
+use server::service::texts::BELLS;
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
@@ -942,7 +943,13 @@ both_backends!(rejoin_catches_up_after_a_gap, |app: TestApp| async move {
     for i in 0..203 {
         app.service
             .db()
-            .insert_user_message(chat, provider.id, &format!("long gap {i}"), &uuid_like())
+            .insert_user_message(
+                chat,
+                provider.id,
+                &format!("long gap {i}"),
+                &uuid_like(),
+                BELLS,
+            )
             .await
             .expect("stored")
             .expect("a participant");

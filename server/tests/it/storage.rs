@@ -2,6 +2,7 @@
 
 use crate::helpers::{Backend, test_storage};
 use app::model::{MessageKind, Role, SystemEvent, UserId};
+use server::service::texts::BELLS;
 use server::storage::{
     Cursor, Db, DisputeError, Membership, NewDispute, NewUser, NewUserMessage, Notice, PageQuery,
     Settlement, StorageError,
@@ -117,12 +118,12 @@ storage_case!(sends_are_idempotent_per_client_id, |db: Db| async move {
         .expect("book")
         .chat_id;
     let first = db
-        .insert_user_message(chat, c, "hello", "abc")
+        .insert_user_message(chat, c, "hello", "abc", BELLS)
         .await
         .expect("send")
         .expect("a participant");
     let again = db
-        .insert_user_message(chat, c, "hello (resent)", "abc")
+        .insert_user_message(chat, c, "hello (resent)", "abc", BELLS)
         .await
         .expect("resend")
         .expect("a participant");
@@ -131,7 +132,7 @@ storage_case!(sends_are_idempotent_per_client_id, |db: Db| async move {
     assert_eq!(first.message, again.message);
     // The same client id from another sender is another message.
     let other = db
-        .insert_user_message(chat, p, "hi", "abc")
+        .insert_user_message(chat, p, "hi", "abc", BELLS)
         .await
         .expect("send")
         .expect("a participant");
@@ -159,7 +160,7 @@ storage_case!(paging_has_no_gaps_or_duplicates, |db: Db| async move {
         .expect("book")
         .chat_id;
     for i in 0..120 {
-        db.insert_user_message(chat, c, &format!("m{i}"), &format!("k{i}"))
+        db.insert_user_message(chat, c, &format!("m{i}"), &format!("k{i}"), BELLS)
             .await
             .expect("send")
             .expect("a participant");
@@ -253,14 +254,14 @@ storage_case!(read_marker_only_moves_forward, |db: Db| async move {
         .expect("book")
         .chat_id;
     let m1 = db
-        .insert_user_message(chat, c, "one", "1")
+        .insert_user_message(chat, c, "one", "1", BELLS)
         .await
         .expect("send")
         .expect("a participant")
         .message
         .id;
     let m2 = db
-        .insert_user_message(chat, c, "two", "2")
+        .insert_user_message(chat, c, "two", "2", BELLS)
         .await
         .expect("send")
         .expect("a participant")
@@ -269,15 +270,15 @@ storage_case!(read_marker_only_moves_forward, |db: Db| async move {
     assert_eq!(db.list_chats(p).await.expect("l")[0].unread_count, 2);
     let read = |r: Option<server::storage::ReadOutcome>| r.map(|r| (r.moved, r.seq));
     assert_eq!(
-        read(db.mark_read(chat, p, m2).await.expect("read")),
+        read(db.mark_read(chat, p, m2, BELLS).await.expect("read")),
         Some((true, 3))
     );
     assert_eq!(
-        read(db.mark_read(chat, p, m1).await.expect("read back")),
+        read(db.mark_read(chat, p, m1, BELLS).await.expect("read back")),
         Some((false, 2))
     );
     assert!(
-        db.mark_read(chat, p, i64::MAX)
+        db.mark_read(chat, p, i64::MAX, BELLS)
             .await
             .expect("no such")
             .is_none()
@@ -425,7 +426,7 @@ storage_case!(
             "a departed LSM is not among the chat's people"
         );
         // What the others say next is not theirs to read, nor to be rung for.
-        db.insert_user_message(chat1, c, "between us", "after-lsm")
+        db.insert_user_message(chat1, c, "between us", "after-lsm", BELLS)
             .await
             .expect("send")
             .expect("a participant");
@@ -448,7 +449,7 @@ storage_case!(
             "no bell for a chat they left"
         );
         assert!(
-            db.insert_user_message(chat1, l1, "still here?", "lsm-after")
+            db.insert_user_message(chat1, l1, "still here?", "lsm-after", BELLS)
                 .await
                 .expect("send")
                 .is_none(),
@@ -489,7 +490,7 @@ storage_case!(message_notifications_coalesce, |db: Db| async move {
         .chat_id;
     // The bell is written with the message, in its transaction.
     for i in 0..3 {
-        db.insert_user_message(chat, c, &format!("msg {i}"), &format!("k{i}"))
+        db.insert_user_message(chat, c, &format!("msg {i}"), &format!("k{i}"), BELLS)
             .await
             .expect("send")
             .expect("a participant");
@@ -508,7 +509,7 @@ storage_case!(message_notifications_coalesce, |db: Db| async move {
         "no bell for the sender"
     );
     // A resend stores nothing and bumps nothing.
-    db.insert_user_message(chat, c, "msg 2 again", "k2")
+    db.insert_user_message(chat, c, "msg 2 again", "k2", BELLS)
         .await
         .expect("resend");
     assert_eq!(
@@ -525,7 +526,7 @@ storage_case!(message_notifications_coalesce, |db: Db| async move {
             .await
             .expect("not theirs")
     );
-    db.insert_user_message(chat, c, "after read", "k3")
+    db.insert_user_message(chat, c, "after read", "k3", BELLS)
         .await
         .expect("send");
     assert_eq!(db.count_notifications(p).await.expect("count"), 2);
@@ -566,7 +567,7 @@ storage_case!(
             msg(one, outsider, "x"),
             msg(two, c, "c"),
         ];
-        let stored = db.insert_user_messages(&batch).await.expect("batch");
+        let stored = db.insert_user_messages(&batch, BELLS).await.expect("batch");
         let out = &stored.results;
         let seq = |i: usize| out[i].as_ref().map(|s| (s.message.seq, s.created));
         assert_eq!(seq(0), Some((2, true)));
@@ -576,7 +577,7 @@ storage_case!(
         assert_eq!(seq(4), Some((2, true)), "each chat has its own seqs");
         // The resend and the refusal left no gap: the next message is 4.
         let next = db
-            .insert_user_message(one, p, "after", "d")
+            .insert_user_message(one, p, "after", "d", BELLS)
             .await
             .expect("send")
             .expect("a participant");
@@ -617,7 +618,7 @@ storage_case!(the_chat_list_comes_in_pages, |db: Db| async move {
         );
     }
     // The oldest chat gets the newest message: it comes first.
-    db.insert_user_message(chats[0], c, "bump", "b")
+    db.insert_user_message(chats[0], c, "bump", "b", BELLS)
         .await
         .expect("send")
         .expect("a participant");

@@ -1,6 +1,8 @@
 //! What the product says in chats and on the bell: system messages and
 //! notification texts, in one place.
 
+use crate::storage::{BellText, BellWording};
+
 use app::model::SystemEvent;
 
 /// A system line's words in English: what previews, bells and older
@@ -70,8 +72,11 @@ pub fn dispute_resolved_title(job_title: &str) -> String {
 
 /// The first new-message notification of a chat.
 pub fn new_message_title(sender: &str, job_title: &str) -> String {
-    format!("New message from {sender} — {job_title}")
+    format!("{NEW_MESSAGE} from {sender} — {job_title}")
 }
+
+/// A one-message bell's title, before " from …".
+pub const NEW_MESSAGE: &str = "New message";
 
 /// What a count's title says after the number; a stored title suffix
 /// starts with it (`storage::messages` recounts titles in SQL).
@@ -98,13 +103,13 @@ pub fn message_bell(sender: &str, job_title: &str, count: i64, content: &str) ->
     }
 }
 
-/// See `message_bell`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BellText {
-    pub title: String,
-    pub suffix: String,
-    pub body: String,
-}
+/// How new-message bells are worded, handed to storage with every write
+/// that rings or recounts one.
+pub const BELLS: BellWording = BellWording {
+    compose: message_bell,
+    one: NEW_MESSAGE,
+    many: NEW_MESSAGES,
+};
 
 pub fn preview(content: &str) -> String {
     content.chars().take(PREVIEW_CHARS).collect()
