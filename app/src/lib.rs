@@ -1,11 +1,9 @@
 #![recursion_limit = "256"]
 //! The jobchat UI and the types shared by the server and the browser.
 //!
-//! * `model` — the data types both sides share (messages, chats, users)
-//! * `protocol` — the Socket.IO contract: each event's name with its payload
-//! * `error` — `AppError`, the one error shape of REST, acks and server functions
+//! * `model`, `protocol`, `error`, `validate` — the `contract` crate's,
+//!   re-exported: what the browser, the server and `loadgen` agree on
 //! * `api` — Leptos server functions, over the server's service layer
-//! * `validate` — input rules, parsed once at the boundary (both sides)
 //! * `chat` — the browser's `ChatContext`: socket, status, chats, outbox
 //! * `components` — chat list, chat popup, header
 //! * `pages` — routed pages
@@ -13,11 +11,9 @@
 pub mod api;
 pub mod chat;
 pub mod components;
-pub mod error;
-pub mod model;
 pub mod pages;
-pub mod protocol;
-pub mod validate;
+
+pub use contract::{error, model, protocol, validate};
 
 use components::{ChatDock, Header};
 use leptos::prelude::*;

@@ -18,9 +18,9 @@ use crate::service::{Broadcaster, Limiters, Service};
 use crate::storage::Db;
 use crate::{realtime, seed};
 use anyhow::Context;
-use app::model::Session;
 use axum::serve::ListenerExt;
 use axum::{Router, extract::DefaultBodyLimit, http::Request};
+use contract::model::Session;
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use std::net::SocketAddr;
@@ -167,6 +167,9 @@ impl Application {
             .route_layer(axum::middleware::from_fn_with_state(
                 (service.clone(), cookie),
                 page_session,
+            ))
+            .route_layer(axum::middleware::from_fn(
+                http::server_fns::status_from_code,
             ));
         let router = http::router()
             .merge(pages)

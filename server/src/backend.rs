@@ -1,6 +1,6 @@
 //! `app::api::Backend` for the Leptos server functions: a thin adapter over
 //! `crate::service`, like the REST handlers. Raw arguments are parsed into
-//! `app::validate` newtypes here, in the same order as REST, and every
+//! `contract::validate` newtypes here, in the same order as REST, and every
 //! failure is `AppError::from(ServiceError)`, so server functions answer
 //! with the same codes and messages as REST bodies and socket acks.
 
@@ -9,12 +9,12 @@ use crate::service::{Service, ServiceError, Session, chat_page, cursor, history_
 use app::api::{
     Backend, BackendHandle, Booking, DisputeOpened, PageRequest, Registration, SignedIn,
 };
-use app::error::AppError;
-use app::model::{
+use axum::http::{HeaderName, request::Parts};
+use contract::error::AppError;
+use contract::model::{
     ChatCursor, ChatId, ChatSummary, Me, MessagePage, Notification, User, UserId, UserRef,
 };
-use app::validate::{Description, Email, Name, Password, Reason, Resolution, Title};
-use axum::http::{HeaderName, request::Parts};
+use contract::validate::{Description, Email, Name, Password, Reason, Resolution, Title};
 use std::net::IpAddr;
 use std::sync::Arc;
 

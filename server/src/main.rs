@@ -12,8 +12,8 @@
 //! a revocation sweep (5 s).
 
 use anyhow::Context;
-use app::model::Role;
-use app::validate::{Email, Name, Password};
+use contract::model::Role;
+use contract::validate::{Email, Name, Password};
 use server::auth::Keys;
 use server::config::Config;
 use server::service::{Broadcaster, Limiters, Service};
@@ -124,7 +124,7 @@ async fn offline_service() -> anyhow::Result<Service> {
 }
 
 /// The live account with the `--email` given.
-async fn account(service: &Service, args: &[String]) -> anyhow::Result<app::model::User> {
+async fn account(service: &Service, args: &[String]) -> anyhow::Result<contract::model::User> {
     let email = Email::parse(flag(args, "--email")?)?;
     service
         .account(&email)

@@ -3,8 +3,8 @@
 //! Never runs in production (`Application::build` checks).
 
 use crate::service::{AuthUser, Service};
-use app::model::Role;
-use app::validate::{ClientId, Description, Email, MessageText, Name, Password, Title};
+use contract::model::Role;
+use contract::validate::{ClientId, Description, Email, MessageText, Name, Password, Title};
 
 /// Every demo account's password (listed in README).
 pub const DEMO_PASSWORD: &str = "demo-password";

@@ -8,7 +8,7 @@
 //! names this one session, so signing out can revoke it alone.
 
 use crate::config::JwtSecret;
-use app::model::{Role, UserId};
+use contract::model::{Role, UserId};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;

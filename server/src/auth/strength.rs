@@ -8,8 +8,8 @@
 //! than 10^10. LSMs settle disputes and see every disputed chat, so they
 //! need 4.
 
-use app::model::Role;
-use app::validate::{Invalid, Password};
+use contract::model::Role;
+use contract::validate::{Invalid, Password};
 
 /// The lowest score accepted for customers and providers…
 pub const MIN_SCORE: u8 = 3;

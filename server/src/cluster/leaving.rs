@@ -6,7 +6,7 @@
 //! so a node that dies while waiting leaves nothing behind for long.
 
 use super::{Cluster, Result};
-use app::model::UserId;
+use contract::model::UserId;
 use redis::Script;
 use std::sync::LazyLock;
 use std::time::Duration;

@@ -15,7 +15,7 @@
 //! that left offline or out of a room.
 
 use super::{Cluster, Result};
-use app::model::{ChatId, UserId};
+use contract::model::{ChatId, UserId};
 use redis::Script;
 use std::collections::HashSet;
 use std::sync::LazyLock;

@@ -4,14 +4,14 @@
 use super::client_ip::ClientIp;
 use super::{ApiError, ApiJson, ApiResult, AppState, ErrorBody};
 use crate::service::{AuthUser, Session};
-use app::model::{Role, User, UserRef};
-use app::validate::{Email, Name, Password};
 use axum::{
     Json,
     extract::State,
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
+use contract::model::{Role, User, UserRef};
+use contract::validate::{Email, Name, Password};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};

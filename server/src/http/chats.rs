@@ -2,9 +2,9 @@
 
 use super::{ApiJson, ApiPath, ApiQuery, ApiResult, AppState, ErrorBody};
 use crate::service::{AuthUser, chat_page, cursor, history_page};
-use app::model::{ChatId, ChatSummary, MessageId, MessagePage, Seq, UserRef};
-use app::validate::Reason;
 use axum::{Json, extract::State, http::StatusCode};
+use contract::model::{ChatId, ChatSummary, MessageId, MessagePage, Seq, UserRef};
+use contract::validate::Reason;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};

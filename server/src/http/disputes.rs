@@ -2,9 +2,9 @@
 
 use super::{ApiJson, ApiPath, ApiResult, AppState, ErrorBody};
 use crate::service::AuthUser;
-use app::model::ChatId;
-use app::validate::Resolution;
 use axum::{Json, extract::State};
+use contract::model::ChatId;
+use contract::validate::Resolution;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};

@@ -1,17 +1,17 @@
 //! How errors look over HTTP: a status code and `{"error":{code,message,details}}`,
-//! where the inner object is the `app::error::AppError` every transport
+//! where the inner object is the `contract::error::AppError` every transport
 //! sends (`AppError::from(ServiceError)`); internal detail is logged, never
 //! sent. Only the status is HTTP's own: input that parsed but broke a rule is
 //! 422, and a rate limit adds `Retry-After`.
 
 use crate::service::ServiceError;
-use app::error::{AppError, ErrorCode};
 use axum::{
     Json,
     extract::rejection::JsonRejection,
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
+use contract::error::{AppError, ErrorCode};
 use serde::Serialize;
 use utoipa::ToSchema;
 

@@ -13,7 +13,6 @@
 
 use super::error_response;
 use crate::auth::{OriginPolicy, has_bearer};
-use app::error::{AppError, ErrorCode};
 use axum::{
     Json,
     extract::{Request, State},
@@ -21,6 +20,7 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Response},
 };
+use contract::error::{AppError, ErrorCode};
 
 /// What a refused request is told.
 pub const CROSS_ORIGIN: &str = "cross-origin request refused";

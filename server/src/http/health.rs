@@ -2,13 +2,13 @@
 //! when several nodes share it), for load balancers and operators.
 
 use super::{AppState, ErrorBody, error_response};
-use app::error::{AppError, ErrorCode};
 use axum::{
     Json,
     extract::State,
     http::StatusCode,
     response::{IntoResponse, Response},
 };
+use contract::error::{AppError, ErrorCode};
 use serde::Serialize;
 use std::time::Duration;
 use utoipa::ToSchema;

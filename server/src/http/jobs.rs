@@ -3,9 +3,9 @@
 use super::client_ip::ClientIp;
 use super::{ApiJson, ApiResult, AppState, ErrorBody};
 use crate::service::AuthUser;
-use app::model::{ChatId, UserId};
-use app::validate::{Description, Title};
 use axum::{Json, extract::State, http::StatusCode};
+use contract::model::{ChatId, UserId};
+use contract::validate::{Description, Title};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};

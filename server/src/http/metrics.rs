@@ -5,13 +5,13 @@
 
 use super::{AppState, error_response};
 use crate::metrics;
-use app::error::{AppError, ErrorCode};
 use axum::{
     extract::{MatchedPath, Request, State},
     http::{HeaderMap, StatusCode, header},
     middleware::Next,
     response::{IntoResponse, Response},
 };
+use contract::error::{AppError, ErrorCode};
 
 pub async fn render(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let Some(expected) = state.metrics_token.as_deref() else {

@@ -15,6 +15,7 @@ mod health;
 mod jobs;
 pub mod metrics;
 mod notifications;
+pub mod server_fns;
 
 pub use error::{
     ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, ErrorBody, ErrorDetail, error_response,
@@ -24,10 +25,10 @@ pub use headers::{HeaderPolicy, NON_PAGE_POLICY, page_policy, security_headers};
 
 use crate::auth::SessionCookie;
 use crate::service::Service;
-use app::error::{AppError, ErrorCode};
 use axum::{
     Json, Router, extract::FromRef, http::StatusCode, response::IntoResponse, routing::get,
 };
+use contract::error::{AppError, ErrorCode};
 use leptos::prelude::LeptosOptions;
 use utoipa::{
     Modify, OpenApi,

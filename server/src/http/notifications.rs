@@ -2,8 +2,8 @@
 
 use super::{ApiPath, ApiQuery, ApiResult, AppState, ErrorBody};
 use crate::service::AuthUser;
-use app::model::Notification;
 use axum::{Json, extract::State, http::StatusCode};
+use contract::model::Notification;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};

@@ -10,7 +10,7 @@
 
 use super::SocketSink;
 use crate::service::Service;
-use app::model::{ChatId, UserId};
+use contract::model::{ChatId, UserId};
 
 pub(super) async fn sweep(service: &Service, sink: &SocketSink) {
     let mut held = Vec::new();

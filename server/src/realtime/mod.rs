@@ -1,9 +1,9 @@
 //! The Socket.IO gateway (`/socket.io/`, namespace `/`): authentication on
 //! the handshake, rooms (`user:{id}`, `chat:{id}`), messages, typing, read
 //! markers and presence. Every handler parses its payload into its
-//! `app::protocol` request type, calls the service, and acks with
-//! `app::protocol::encode_ack` (`{ok:true,…}` or `{ok:false,error:{…}}`);
-//! none panics. It emits only `app::protocol::ServerEvent` types, and it
+//! `contract::protocol` request type, calls the service, and acks with
+//! `contract::protocol::encode_ack` (`{ok:true,…}` or `{ok:false,error:{…}}`);
+//! none panics. It emits only `contract::protocol::ServerEvent` types, and it
 //! delivers the service's events as the service's `EventSink` (`sink`).
 //!
 //! One node runs socketioxide's in-memory adapter. With a cluster (Redis),

@@ -8,7 +8,7 @@
 //! (`upkeep`) writes its facts back once Redis answers again.
 
 use crate::cluster::{Cluster, ClusterError, Entry};
-use app::model::{ChatId, UserId};
+use contract::model::{ChatId, UserId};
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

@@ -10,7 +10,7 @@
 
 use super::SocketSink;
 use crate::service::Service;
-use app::model::UserId;
+use contract::model::UserId;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;

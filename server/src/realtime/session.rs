@@ -3,7 +3,7 @@
 use super::presence::Presence;
 use crate::cluster::Entry;
 use crate::service::AuthUser;
-use app::model::{ChatId, UserId};
+use contract::model::{ChatId, UserId};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use std::collections::{HashMap, HashSet};
 use std::num::NonZeroU32;

@@ -6,8 +6,8 @@
 use super::sink::SocketSink;
 use crate::cluster::{Cluster, Departed, Entry, HEARTBEAT_EVERY};
 use crate::service::{EventSink, Service};
-use app::model::{ChatId, UserId};
-use app::protocol::{ChatUser, ServerEvent, UserJoined, UserLeft};
+use contract::model::{ChatId, UserId};
+use contract::protocol::{ChatUser, ServerEvent, UserJoined, UserLeft};
 use std::sync::Arc;
 
 pub fn start(cluster: Cluster, service: Service, sink: Arc<SocketSink>) {

@@ -6,14 +6,14 @@ use super::Session;
 use super::{AuthUser, ConflictDetails, Result, Service, ServiceError};
 use crate::auth::{self, Claims};
 use crate::storage::{NewUser, StorageError};
-use app::model::{Role, User, UserId, UserRef};
-use app::validate::{Email, Name, Password};
+use contract::model::{Role, User, UserId, UserRef};
+use contract::validate::{Email, Name, Password};
 use std::net::IpAddr;
 
 /// A wrong current password on a password change: a field error, not
 /// `unauthorized` (the session is fine; clients must not sign the user out).
 fn wrong_current_password() -> ServiceError {
-    ServiceError::Invalid(app::validate::Invalid {
+    ServiceError::Invalid(contract::validate::Invalid {
         field: "currentPassword",
         message: "is not the account's password".into(),
     })

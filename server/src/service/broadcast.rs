@@ -2,10 +2,10 @@
 //! service never depends on it: deliver an event to a chat's room or to
 //! users' sockets, and tell which users are online. `realtime` implements
 //! [`EventSink`]; the service holds a [`Broadcaster`] and only emits
-//! `app::protocol` event types through it.
+//! `contract::protocol` event types through it.
 
-use app::model::{ChatId, UserId};
-use app::protocol::ServerEvent;
+use contract::model::{ChatId, UserId};
+use contract::protocol::ServerEvent;
 use std::collections::HashSet;
 use std::sync::Arc;
 

@@ -3,7 +3,7 @@
 
 use super::{AuthUser, Result, Service, ServiceError};
 use crate::storage::{ChatPage, MAX_CHAT_PAGE, Membership};
-use app::model::{ChatId, ChatSummary, MessageId, Role, UserId};
+use contract::model::{ChatId, ChatSummary, MessageId, Role, UserId};
 
 /// The refusal for an LSM acting in a chat they left.
 const LEFT_CHAT: &str =

@@ -7,10 +7,10 @@ use super::{AuthUser, Result, Service, ServiceError};
 use crate::metrics;
 use crate::storage::{LsmLoad, NewDispute, Notice, Reassignment, Settlement};
 use app::api::DisputeOpened;
-use app::model::{ChatId, Role, SystemEvent, UserId, UserRef};
-use app::protocol::{ChatUser, DisputeResolved, LsmInvited, NewNotification, UserLeft};
-use app::validate::{Reason, Resolution};
 use chrono::Utc;
+use contract::model::{ChatId, Role, SystemEvent, UserId, UserRef};
+use contract::protocol::{ChatUser, DisputeResolved, LsmInvited, NewNotification, UserLeft};
+use contract::validate::{Reason, Resolution};
 
 /// The LSM a new dispute goes to: the one with the fewest open disputes,
 /// ties to the lowest id.
@@ -265,7 +265,7 @@ impl Service {
 mod tests {
     use super::*;
     use crate::storage::LsmLoad;
-    use app::model::{UserId, UserRef};
+    use contract::model::{UserId, UserRef};
 
     fn load(id: UserId, open: i64) -> LsmLoad {
         LsmLoad {

@@ -1,13 +1,13 @@
 //! The service layer's one error type, and its one translation into
-//! `app::error::AppError`: REST bodies, Socket.IO acks and server-function
+//! `contract::error::AppError`: REST bodies, Socket.IO acks and server-function
 //! errors all come from `AppError::from(ServiceError)`, so they carry the
 //! same code, message and details. Transports add only their framing (HTTP
 //! status, `Retry-After`, `{"ok":false,…}`).
 
 use crate::storage::{DisputeError, StorageError};
-use app::error::{AppError, ErrorCode};
-use app::model::DisputeRef;
-use app::validate::Invalid;
+use contract::error::{AppError, ErrorCode};
+use contract::model::DisputeRef;
+use contract::validate::Invalid;
 use serde::Serialize;
 
 #[derive(Debug, thiserror::Error)]
@@ -123,7 +123,7 @@ impl From<DisputeError> for ServiceError {
                 details: Some(ConflictDetails::Dispute {
                     dispute: DisputeRef {
                         id,
-                        status: app::model::DisputeStatus::Open,
+                        status: contract::model::DisputeStatus::Open,
                     },
                 }),
             },

@@ -4,9 +4,9 @@ use super::texts;
 use super::{AuthUser, Result, Service, ServiceError};
 use crate::metrics;
 use app::api::Booking;
-use app::model::{Role, SystemEvent, UserId};
-use app::protocol::ChatCreated;
-use app::validate::{Description, Title};
+use contract::model::{Role, SystemEvent, UserId};
+use contract::protocol::ChatCreated;
+use contract::validate::{Description, Title};
 use std::net::IpAddr;
 
 impl Service {
@@ -29,7 +29,7 @@ impl Service {
         };
         let provider = self.inner.db.active_user(provider_id).await?;
         if provider.map(|(p, _)| p.role) != Some(Role::Provider) {
-            return Err(ServiceError::Invalid(app::validate::Invalid {
+            return Err(ServiceError::Invalid(contract::validate::Invalid {
                 field: "providerId",
                 message: "is not a provider".into(),
             }));

@@ -14,7 +14,7 @@
 use super::ServiceError;
 use crate::cluster::Cluster;
 use crate::config::RateLimits;
-use app::model::UserId;
+use contract::model::UserId;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter, clock::Clock};
 use std::fmt::Display;
 use std::hash::Hash;

@@ -5,9 +5,9 @@ use super::texts;
 use super::{AuthUser, Result, Service, ServiceError};
 use crate::metrics;
 use crate::storage::{Cursor, NewUserMessage, PageQuery};
-use app::model::{ChatId, Message, MessageId, MessagePage, Seq};
-use app::protocol::{ChatRead, ReadMarker};
-use app::validate::{ClientId, MessageText};
+use contract::model::{ChatId, Message, MessageId, MessagePage, Seq};
+use contract::protocol::{ChatRead, ReadMarker};
+use contract::validate::{ClientId, MessageText};
 
 /// History pages: this many messages unless asked otherwise…
 pub const DEFAULT_PAGE: i64 = 50;

@@ -33,9 +33,9 @@ pub use messages::{CATCH_UP_LIMIT, DEFAULT_PAGE, MAX_PAGE, cursor, history_page}
 
 use crate::auth::Keys;
 use crate::storage::{Bell, Db};
-use app::model::{Me, Message, Role, User, UserId};
-use app::protocol::{NewMessage, NewNotification};
 use chrono::Utc;
+use contract::model::{Me, Message, Role, User, UserId};
+use contract::protocol::{NewMessage, NewNotification};
 use std::sync::Arc;
 
 /// The authenticated caller: a verified token whose version is still the

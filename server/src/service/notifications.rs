@@ -1,7 +1,7 @@
 //! The bell: a user's notifications, read one by one or all at once.
 
 use super::{AuthUser, Result, Service, ServiceError};
-use app::model::Notification;
+use contract::model::Notification;
 
 impl Service {
     pub async fn notifications(

@@ -1,9 +1,9 @@
 //! Who is online in a chat, and telling a user's contacts when that changes.
 
 use super::{Result, Service};
-use app::model::{ChatId, UserId};
-use app::protocol::{ParticipantState, PresenceChanged};
 use chrono::{DateTime, Utc};
+use contract::model::{ChatId, UserId};
+use contract::protocol::{ParticipantState, PresenceChanged};
 
 impl Service {
     /// Everyone in a chat with their online flag and read marker (the join

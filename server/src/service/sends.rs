@@ -25,7 +25,7 @@
 use super::{FanOut, texts};
 use crate::metrics;
 use crate::storage::{Db, NewUserMessage, SentMessage, StorageError};
-use app::model::ChatId;
+use contract::model::ChatId;
 use std::collections::{HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

@@ -3,7 +3,7 @@
 
 use crate::storage::{BellText, BellWording};
 
-use app::model::SystemEvent;
+use contract::model::SystemEvent;
 
 /// A system line's words in English: what previews, bells and older
 /// clients show. The browser renders the typed event instead, with what

@@ -12,7 +12,7 @@
 use super::messages::{MESSAGE_SELECT, MessageRow, NewUserMessage, SentMessage};
 use super::notifications::{BellWording, NOTIFICATION_COLUMNS, NotificationRow};
 use super::{Db, Result, StorageError, now, on_pool};
-use app::model::{ChatId, Message, MessageKind, Seq, UserId};
+use contract::model::{ChatId, Message, MessageKind, Seq, UserId};
 use serde_json::json;
 use std::collections::HashMap;
 
@@ -20,7 +20,7 @@ use std::collections::HashMap;
 #[derive(Clone, Debug)]
 pub struct Bell {
     pub user_id: UserId,
-    pub notification: app::model::Notification,
+    pub notification: contract::model::Notification,
 }
 
 /// What `insert_user_messages` stored: per message (in the batch's order)

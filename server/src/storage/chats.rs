@@ -3,11 +3,11 @@
 
 use super::messages::{MessageRow, fetch_message_tx, insert_system_message_tx};
 use super::{Db, Result, StorageError, now, on_pool};
-use app::model::{
+use chrono::{DateTime, Utc};
+use contract::model::{
     ChatId, ChatSummary, DisputeRef, DisputeStatus, Message, MessageId, Participant, Role, Seq,
     UserId,
 };
-use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 
 /// Someone's place in a chat.
@@ -93,7 +93,7 @@ impl Db {
         title: &str,
         description: &str,
         opening: &str,
-        opening_event: &app::model::SystemEvent,
+        opening_event: &contract::model::SystemEvent,
     ) -> Result<BookedJob> {
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;

@@ -7,8 +7,8 @@
 use super::messages::{fetch_message_tx, insert_system_message_tx};
 use super::notifications::{insert_notification_tx, kind};
 use super::{Db, Result, StorageError, now, on_pool};
-use app::model::{ChatId, Message, Notification, SystemEvent, UserId, UserRef};
 use chrono::{DateTime, Utc};
+use contract::model::{ChatId, Message, Notification, SystemEvent, UserId, UserRef};
 
 /// A dispute to open, as the service decided it.
 pub struct NewDispute<'a> {

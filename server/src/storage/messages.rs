@@ -3,8 +3,8 @@
 
 use super::notifications::{BellWording, NOTIFICATION_COLUMNS, NotificationRow};
 use super::{Db, Result, StorageError, now, on_pool};
-use app::model::{ChatId, Message, MessageId, MessageKind, Notification, Role, Seq, UserId};
 use chrono::{DateTime, Utc};
+use contract::model::{ChatId, Message, MessageId, MessageKind, Notification, Role, Seq, UserId};
 
 #[derive(sqlx::FromRow)]
 pub(super) struct MessageRow {
@@ -149,8 +149,8 @@ pub(super) use insert_message_tx;
 /// id. A missing chat is `NotFound`.
 macro_rules! insert_system_message_tx {
     ($tx:expr, $chat:expr, $content:expr, $event:expr) => {{
-        let event: &app::model::SystemEvent = $event;
-        let kind = app::model::MessageKind::System.as_str();
+        let event: &contract::model::SystemEvent = $event;
+        let kind = contract::model::MessageKind::System.as_str();
         match $crate::storage::messages::insert_message_tx!(
             $tx,
             $chat,
@@ -194,7 +194,7 @@ macro_rules! fetch_message_tx {
         );
         let row: $crate::storage::messages::MessageRow =
             sqlx::query_as(&sql).bind($id).fetch_one(&mut *$tx).await?;
-        app::model::Message::try_from(row)?
+        contract::model::Message::try_from(row)?
     }};
 }
 pub(super) use fetch_message_tx;

@@ -4,8 +4,8 @@
 //! (`Db::insert_user_messages`).
 
 use super::{Db, Result, now, on_pool};
-use app::model::{Notification, UserId};
 use chrono::{DateTime, Utc};
+use contract::model::{Notification, UserId};
 
 #[derive(sqlx::FromRow)]
 pub(super) struct NotificationRow {
@@ -58,7 +58,7 @@ macro_rules! insert_notification_tx {
         let row: $crate::storage::notifications::NotificationRow =
             sqlx::query_as(&sql).bind($user).bind($kind).bind($chat).bind($title).bind($body).bind(at)
                 .fetch_one(&mut *$tx).await?;
-        app::model::Notification::from(row)
+        contract::model::Notification::from(row)
     }};
 }
 pub(super) use insert_notification_tx;

@@ -4,7 +4,7 @@
 
 use super::users::UserRow;
 use super::{Db, Result, on_pool};
-use app::model::{User, UserId};
+use contract::model::{User, UserId};
 use std::collections::HashSet;
 
 /// A live account as authentication reads it for one token: the account,

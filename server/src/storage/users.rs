@@ -1,7 +1,7 @@
 //! Accounts.
 
 use super::{Db, Result, StorageError, now, on_pool};
-use app::model::{Role, User, UserId};
+use contract::model::{Role, User, UserId};
 
 #[derive(sqlx::FromRow)]
 pub(super) struct UserRow {

@@ -496,8 +496,8 @@ both_backends!(
 both_backends!(
     lsm_accounts_need_a_stronger_password,
     |app: TestApp| async move {
-        use app::model::Role;
-        use app::validate::{Email, Name, Password};
+        use contract::model::Role;
+        use contract::validate::{Email, Name, Password};
         // The operators' path (`server user add`): strength 3 is refused…
         let create = |email: &str, password: &str| {
             let service = app.service.clone();
@@ -516,8 +516,8 @@ both_backends!(
         let err = create("lee@example.test", FAIR_PASSWORD)
             .await
             .expect_err("too weak for an LSM");
-        let err = app::error::AppError::from(err);
-        assert_eq!(err.code, app::error::ErrorCode::BadRequest);
+        let err = contract::error::AppError::from(err);
+        assert_eq!(err.code, contract::error::ErrorCode::BadRequest);
         assert!(
             err.message.contains("for an LSM account"),
             "{}",

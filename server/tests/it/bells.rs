@@ -5,8 +5,8 @@
 
 use crate::both_backends;
 use crate::helpers::{TestApp, TestUser, pair};
-use app::model::{ChatSummary, Notification};
-use app::protocol::{ChatRead, MarkRead};
+use contract::model::{ChatSummary, Notification};
+use contract::protocol::{ChatRead, MarkRead};
 use reqwest::StatusCode;
 use server::service::texts::BELLS;
 

@@ -297,8 +297,13 @@ both_backends!(authorization_matrix, |app: TestApp| async move {
     let lsm = app.create_lsm().await;
     let chat = app.book(&customer, &provider).await;
     let msg = app.say(&customer, chat, "hello").await;
-    let expired = app.forge_token(&customer, app::model::Role::Customer, -10, None);
-    let forged = app.forge_token(&customer, app::model::Role::Customer, 600, Some(&[9u8; 40]));
+    let expired = app.forge_token(&customer, contract::model::Role::Customer, -10, None);
+    let forged = app.forge_token(
+        &customer,
+        contract::model::Role::Customer,
+        600,
+        Some(&[9u8; 40]),
+    );
 
     let history = format!("/api/chats/{chat}/messages");
     let read = format!("/api/chats/{chat}/read");

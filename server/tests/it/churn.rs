@@ -7,7 +7,7 @@
 use crate::helpers::{
     Backend, SocketOpts, TestApp, TestSocket, pair, spawn_clustered, spawn_with_limits, test_redis,
 };
-use app::protocol::{PresenceChanged, UserJoined, UserLeft};
+use contract::protocol::{PresenceChanged, UserJoined, UserLeft};
 use std::time::Duration;
 
 /// The handshake is refused as `rate_limited`.

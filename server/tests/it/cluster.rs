@@ -8,9 +8,9 @@ use crate::helpers::{
     Backend, Node, TestApp, TestSocket, TestUser, pair, spawn_clustered, test_redis,
 };
 use app::api::DisputeOpened;
-use app::error::ErrorCode;
-use app::model::{Message, MessagePage};
-use app::protocol::{
+use contract::error::ErrorCode;
+use contract::model::{Message, MessagePage};
+use contract::protocol::{
     DisputeResolved, JoinChat, LsmInvited, NewMessage, NewNotification, PresenceChanged, SetTyping,
     Typing, UserJoined, UserLeft,
 };
@@ -374,7 +374,7 @@ async fn a_killed_node_s_users_go_offline_and_its_clients_lose_nothing() {
     drop(p);
     let p = a.socket(&provider).await;
     let back = p
-        .request(&app::protocol::JoinChat {
+        .request(&contract::protocol::JoinChat {
             chat_id: chat,
             after_seq: Some(before.seq),
             after_message_id: None,
@@ -626,7 +626,7 @@ async fn joins_and_leaves_are_announced_once_per_user_across_nodes() {
     assert_eq!(joined.len(), 1, "one user_joined for two tabs: {joined:?}");
 
     tab_a
-        .request(&app::protocol::LeaveChat { chat_id: chat })
+        .request(&contract::protocol::LeaveChat { chat_id: chat })
         .await
         .expect("left");
     assert!(

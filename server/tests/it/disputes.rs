@@ -4,7 +4,7 @@
 
 use crate::both_backends;
 use crate::helpers::{Backend, TestApp, TestUser, pair, retry_after, spawn_with_limits};
-use app::model::Role;
+use contract::model::Role;
 use reqwest::StatusCode;
 use serde_json::json;
 

@@ -16,9 +16,9 @@ use crate::helpers::{
     Backend, Node, SocketOpts, TestApp, TestDb, TestSocket, TestUser, pair, spawn_app,
     spawn_app_on, spawn_clustered, test_redis,
 };
-use app::error::ErrorCode;
-use app::model::{Message, MessageKind};
-use app::protocol::{JoinChat, NewMessage, SendMessage};
+use contract::error::ErrorCode;
+use contract::model::{Message, MessageKind};
+use contract::protocol::{JoinChat, NewMessage, SendMessage};
 use reqwest::StatusCode;
 use server::Tuning;
 use server::config::DatabaseUrl;

@@ -334,7 +334,7 @@ impl TestApp {
                 )
                 .await;
             assert_eq!(status, StatusCode::OK, "{body}");
-            let page: app::model::MessagePage = serde_json::from_value(body).expect("a page");
+            let page: contract::model::MessagePage = serde_json::from_value(body).expect("a page");
             after = page.messages.last().map_or(after, |m| m.seq);
             all.extend(page.messages);
             if !page.has_more {
@@ -374,7 +374,7 @@ impl TestApp {
 
     /// Creates an LSM the way operators do (the CLI's path), then logs in.
     pub async fn create_lsm(&self) -> TestUser {
-        use app::validate::{Email, Name, Password};
+        use contract::validate::{Email, Name, Password};
         let n = USER_SEQ.fetch_add(1, Ordering::Relaxed);
         let email = format!("lsm{n}@example.test");
         let name = format!("LSM {n}");
@@ -383,7 +383,7 @@ impl TestApp {
                 &Email::parse(&email).expect("email"),
                 &Password::parse(TEST_PASSWORD).expect("password"),
                 &Name::parse(&name).expect("name"),
-                app::model::Role::Lsm,
+                contract::model::Role::Lsm,
             )
             .await
             .expect("create lsm");
@@ -418,7 +418,7 @@ impl TestApp {
 
     /// Stores a message through the service (the socket's path), and waits
     /// until it is broadcast and the others' bells are bumped.
-    pub async fn say(&self, user: &TestUser, chat: i64, text: &str) -> app::model::Message {
+    pub async fn say(&self, user: &TestUser, chat: i64, text: &str) -> contract::model::Message {
         let (actor, _) = self
             .service
             .authenticate(&user.token)
@@ -429,8 +429,8 @@ impl TestApp {
             .post_message(
                 &actor,
                 chat,
-                app::validate::MessageText::parse(text).expect("text"),
-                app::validate::ClientId::parse(&uuid_like()).expect("client id"),
+                contract::validate::MessageText::parse(text).expect("text"),
+                contract::validate::ClientId::parse(&uuid_like()).expect("client id"),
             )
             .await
             .expect("message stored");
@@ -592,9 +592,9 @@ pub fn uuid_like() -> String {
 
 // ---- Socket.IO clients ------------------------------------------------------
 
-use app::error::AppError;
-use app::model::{ChatId, Message};
-use app::protocol::{
+use contract::error::AppError;
+use contract::model::{ChatId, Message};
+use contract::protocol::{
     ChatCreated, ChatRead, Connected, DisputeResolved, JoinChat, JoinReply, JoinedChat, LsmInvited,
     NewMessage, NewNotification, PresenceChanged, ReadMarker, Request, Resync, SendMessage,
     ServerEvent, Typing, UserJoined, UserLeft, decode_ack,
@@ -613,7 +613,7 @@ pub const EV_OPEN: &str = "$open";
 pub const EV_CLOSE: &str = "$close";
 pub const EV_ERROR: &str = "$error";
 
-/// Checks that an event the server pushed is one of `app::protocol`'s and
+/// Checks that an event the server pushed is one of `contract::protocol`'s and
 /// decodes into its type: the wire contract, enforced on every test socket.
 pub fn check_server_event(name: &str, payload: &Value) -> Result<(), String> {
     fn decodes<E: ServerEvent>(v: &Value) -> Result<(), String> {
@@ -693,7 +693,7 @@ impl SocketOpts {
 }
 
 /// A real Socket.IO client (rust_socketio) whose received events, acks aside,
-/// are collected in arrival order; each is checked against `app::protocol`
+/// are collected in arrival order; each is checked against `contract::protocol`
 /// as it is taken from the wire (`check_server_event`). Acks run through
 /// `ack`, one at a time per socket: rust_socketio 0.6 draws ack ids at
 /// random from 0..999, so many outstanding acks on one client could collide.
@@ -1018,7 +1018,7 @@ impl TestApp {
     pub fn forge_token(
         &self,
         user: &TestUser,
-        role: app::model::Role,
+        role: contract::model::Role,
         exp_offset: i64,
         secret: Option<&[u8]>,
     ) -> String {

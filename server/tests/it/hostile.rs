@@ -471,7 +471,7 @@ mod limits {
         let (customer, provider, chat) = pair(&app).await;
         let mut watcher = app.socket(&provider).await;
         watcher
-            .request(&app::protocol::JoinChat {
+            .request(&contract::protocol::JoinChat {
                 chat_id: chat,
                 after_seq: None,
                 after_message_id: None,

@@ -6,7 +6,7 @@
 
 use crate::cluster::{PrivateRedis, private_cluster};
 use crate::helpers::pair;
-use app::protocol::{NewMessage, UserLeft};
+use contract::protocol::{NewMessage, UserLeft};
 use reqwest::StatusCode;
 use serde_json::json;
 use std::time::{Duration, Instant};

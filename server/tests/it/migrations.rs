@@ -2,7 +2,7 @@
 //! the schema before them.
 
 use crate::helpers::{Backend, test_db};
-use app::model::SystemEvent;
+use contract::model::SystemEvent;
 use server::storage::{Db, PageQuery};
 use sqlx::migrate::Migrator;
 use std::borrow::Cow;

@@ -1,7 +1,7 @@
 //! The Socket.IO gateway with real clients (rust_socketio) against the real
 //! server: handshake, rooms, access, idempotency, ordering, typing, presence,
 //! the LSM flow, catch-up, token expiry, bad payloads, polling, rate limits.
-//! Wire contract: docs/realtime.md and `app::protocol`; every event a test
+//! Wire contract: docs/realtime.md and `contract::protocol`; every event a test
 //! socket receives is decoded into its protocol type (see `helpers`), and
 //! requests and acks go through the same types. Only the bad-payload cases
 //! send raw JSON. Every wait is bounded (`SOCKET_WAIT` or shorter), so a
@@ -13,9 +13,9 @@ use crate::helpers::{
     uuid_like,
 };
 use app::api::DisputeOpened;
-use app::error::ErrorCode;
-use app::model::{ChatSummary, Message, MessageKind, MessagePage, Role, UserRef};
-use app::protocol::{
+use contract::error::ErrorCode;
+use contract::model::{ChatSummary, Message, MessageKind, MessagePage, Role, UserRef};
+use contract::protocol::{
     ChatUser, Connected, DisputeResolved, Empty, JoinChat, JoinedChat, LeaveChat, LeaveReply,
     LsmInvited, MarkRead, NewMessage, NewNotification, PresenceChanged, ReadMarker, Request,
     SendMessage, ServerEvent, SetTyping, Typing, UserJoined, UserLeft,
@@ -54,7 +54,7 @@ fn new_ids(events: &[NewMessage]) -> Vec<i64> {
 }
 
 /// The code of a refused request (panics when it succeeded).
-fn refused_with<T: std::fmt::Debug>(result: Result<T, app::error::AppError>) -> ErrorCode {
+fn refused_with<T: std::fmt::Debug>(result: Result<T, contract::error::AppError>) -> ErrorCode {
     match result {
         Ok(reply) => panic!("expected a refusal, got {reply:?}"),
         Err(e) => {

@@ -99,8 +99,8 @@ both_backends!(
         )
         .await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
-        let e: app::error::AppError = serde_json::from_str(&body).expect("an AppError");
-        assert_eq!(e.code, app::error::ErrorCode::Forbidden);
+        let e: contract::error::AppError = serde_json::from_str(&body).expect("an AppError");
+        assert_eq!(e.code, contract::error::ErrorCode::Forbidden);
         // Signing in from another site's page (login CSRF) as well.
         let creds = json!({ "email": customer.email, "password": TEST_PASSWORD });
         let (status, _) =

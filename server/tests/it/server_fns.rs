@@ -7,8 +7,10 @@
 use crate::both_backends;
 use crate::helpers::{TEST_PASSWORD, TestApp, TestUser};
 use app::api::{Booking, DisputeOpened};
-use app::error::{AppError, ErrorCode};
-use app::model::{ChatSummary, Me, MessageKind, MessagePage, Notification, Role, User, UserRef};
+use contract::error::{AppError, ErrorCode};
+use contract::model::{
+    ChatSummary, Me, MessageKind, MessagePage, Notification, Role, User, UserRef,
+};
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};

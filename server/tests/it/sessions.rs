@@ -6,7 +6,7 @@
 
 use crate::both_backends;
 use crate::helpers::{EV_CLOSE, SocketOpts, TEST_PASSWORD, TestApp, TestSocket, TestUser, pair};
-use app::model::Role;
+use contract::model::Role;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::time::Duration;

@@ -6,7 +6,7 @@
 
 use crate::cluster::private_cluster;
 use crate::helpers::pair;
-use app::protocol::NewMessage;
+use contract::protocol::NewMessage;
 use reqwest::StatusCode;
 use serde_json::json;
 use std::time::{Duration, Instant};
@@ -98,7 +98,7 @@ async fn a_paused_redis_holds_up_neither_local_delivery_nor_requests() {
     }
     let late = b.socket(&provider).await;
     let reply = late
-        .request(&app::protocol::JoinChat {
+        .request(&contract::protocol::JoinChat {
             chat_id: chat,
             after_seq: Some(before.seq),
             after_message_id: None,

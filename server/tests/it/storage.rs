@@ -1,7 +1,7 @@
 //! The storage layer's conformance cases, run against both backends.
 
 use crate::helpers::{Backend, test_storage};
-use app::model::{MessageKind, Role, SystemEvent, UserId};
+use contract::model::{MessageKind, Role, SystemEvent, UserId};
 use server::service::texts::BELLS;
 use server::storage::{
     Cursor, Db, DisputeError, Membership, NewDispute, NewUser, NewUserMessage, Notice, PageQuery,

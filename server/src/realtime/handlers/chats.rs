@@ -6,8 +6,10 @@ use super::{Limit, chat_user, emit_to_others, emit_to_socket, reply, respond, ru
 use crate::realtime::session::SocketSession;
 use crate::realtime::{SocketSink, chat_room};
 use crate::service::{Service, ServiceError, cursor, history_page};
-use app::model::ChatId;
-use app::protocol::{JoinChat, JoinReply, JoinedChat, LeaveChat, LeaveReply, UserJoined, UserLeft};
+use contract::model::ChatId;
+use contract::protocol::{
+    JoinChat, JoinReply, JoinedChat, LeaveChat, LeaveReply, UserJoined, UserLeft,
+};
 use serde_json::Value;
 use socketioxide::adapter::Adapter;
 use socketioxide::extract::{AckSender, SocketRef, State, TryData};

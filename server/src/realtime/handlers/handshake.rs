@@ -12,8 +12,8 @@ use crate::realtime::presence::OFFLINE_GRACE;
 use crate::realtime::session::{SocketCounts, SocketSession};
 use crate::realtime::{SocketSink, session_room, user_room};
 use crate::service::{Service, ServiceError};
-use app::model::UserId;
-use app::protocol::{
+use contract::model::UserId;
+use contract::protocol::{
     Connected, JoinChat, LeaveChat, MarkRead, Request, SendMessage, SetTyping, UserLeft,
 };
 use serde::Deserialize;

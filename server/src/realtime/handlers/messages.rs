@@ -2,8 +2,8 @@
 
 use super::{Limit, respond};
 use crate::service::Service;
-use app::protocol::{Empty, MarkRead, SendMessage, SendReply};
-use app::validate::{ClientId, MessageText};
+use contract::protocol::{Empty, MarkRead, SendMessage, SendReply};
+use contract::validate::{ClientId, MessageText};
 use serde_json::Value;
 use socketioxide::adapter::Adapter;
 use socketioxide::extract::{AckSender, SocketRef, State, TryData};

@@ -1,11 +1,11 @@
 //! Socket.IO event handlers, one module per resource: the handshake
 //! (`handshake`: who may connect, presence on connect and disconnect),
 //! `chats` (join and leave a chat's room), `messages` (send, mark read),
-//! `typing`. Each request parses its payload into its `app::protocol`
+//! `typing`. Each request parses its payload into its `contract::protocol`
 //! request type, calls the service and acks with `encode_ack`, through one
 //! wrapper (`respond`: session, rate limit, parse, deadline, reply);
 //! failures are acks, never panics. Everything emitted is an
-//! `app::protocol::ServerEvent`.
+//! `contract::protocol::ServerEvent`.
 
 mod chats;
 mod handshake;
@@ -17,9 +17,9 @@ pub use handshake::{authenticate, on_connect};
 use super::chat_room;
 use super::session::SocketSession;
 use crate::service::{AuthUser, Service, ServiceError};
-use app::error::AppError;
-use app::model::ChatId;
-use app::protocol::{ChatUser, Request, ServerEvent, encode_ack};
+use contract::error::AppError;
+use contract::model::ChatId;
+use contract::protocol::{ChatUser, Request, ServerEvent, encode_ack};
 use governor::DefaultDirectRateLimiter;
 use serde::Serialize;
 use serde_json::Value;
@@ -101,7 +101,7 @@ fn chat_user(user: &AuthUser) -> ChatUser {
     }
 }
 
-/// Acks a request with its outcome, in the shape `app::protocol` defines.
+/// Acks a request with its outcome, in the shape `contract::protocol` defines.
 fn reply<A: Adapter, R: Request>(ack: AckSender<A>, result: Result<R::Reply, ServiceError>) {
     match &result {
         Ok(_) => tracing::info!("ok"),

@@ -4,8 +4,8 @@
 use super::{Limit, emit_from, respond};
 use crate::realtime::{chat_room, user_room};
 use crate::service::{AuthUser, Service};
-use app::model::ChatId;
-use app::protocol::{Empty, ServerEvent, SetTyping, Typing};
+use contract::model::ChatId;
+use contract::protocol::{Empty, ServerEvent, SetTyping, Typing};
 use serde_json::Value;
 use socketioxide::adapter::Adapter;
 use socketioxide::extract::{AckSender, SocketRef, State, TryData};

@@ -121,12 +121,16 @@ impl From<crate::validate::Invalid> for AppError {
 /// Server functions fail with `AppError` too. Transport failures (no
 /// network, a body that does not decode) become `unavailable`,
 /// `bad_request` or `internal`, so callers handle one type.
-impl leptos::server_fn::error::FromServerFnError for AppError {
-    type Encoder = leptos::server_fn::codec::JsonEncoding;
+#[cfg(feature = "server-fn")]
+impl server_fn::error::FromServerFnError for AppError {
+    type Encoder = server_fn::codec::JsonEncoding;
 
-    fn from_server_fn_error(value: leptos::server_fn::error::ServerFnErrorErr) -> Self {
-        use leptos::server_fn::error::ServerFnErrorErr as E;
-        let error = match value {
+    fn from_server_fn_error(value: server_fn::error::ServerFnErrorErr) -> Self {
+        use server_fn::error::ServerFnErrorErr as E;
+        // The server function never ran, so nothing set the status: the
+        // server answers with the code's (400 for bad arguments) rather
+        // than a bare 500 (`server/src/http/server_fns.rs`).
+        match value {
             E::Request(_) => Self::new(
                 ErrorCode::Unavailable,
                 "Cannot reach the server. Check your connection.",
@@ -148,16 +152,7 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
                 Self::new(ErrorCode::Internal, format!("unreadable request: {m}"))
             }
             other => Self::new(ErrorCode::Internal, other.to_string()),
-        };
-        // The server function never ran, so nothing set the status: answer
-        // with the code's (400 for bad arguments) rather than a bare 500.
-        #[cfg(feature = "ssr")]
-        if let Some(res) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>()
-            && let Ok(status) = http::StatusCode::from_u16(error.code.http_status())
-        {
-            res.set_status(status);
         }
-        error
     }
 }
 
