@@ -238,6 +238,49 @@ pub struct ChatSummary {
     pub unread_count: i64,
 }
 
+/// A booked job and the chat that opened with it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Booking {
+    pub job_id: i64,
+    pub chat_id: ChatId,
+}
+
+/// A dispute that brought an LSM into a chat.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct DisputeOpened {
+    pub dispute_id: i64,
+    pub lsm: UserRef,
+}
+
+/// Which page of a chat's history: the newest `limit` (default 50, at most
+/// 200), or those before/after a seq (`beforeSeq`/`afterSeq`). `before` and
+/// `after` take message ids, for clients written before seqs.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+#[serde(rename_all = "camelCase")]
+pub struct PageRequest {
+    /// The newest messages below this seq (scrolling back).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before_seq: Option<Seq>,
+    /// The oldest messages above this seq (catching up, filling a gap).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_seq: Option<Seq>,
+    /// As `beforeSeq`, given as a message id (clients written before seqs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<MessageId>,
+    /// As `afterSeq`, given as a message id (clients written before seqs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<MessageId>,
+    /// Page size, 1–200 (default 50).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+}
+
 /// Where one page of the chat list ends: the last row's newest message id
 /// (0 for a chat without one) and its chat id. The next page starts after it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]

@@ -5,7 +5,7 @@
 //! with the same codes and messages as REST bodies and socket acks.
 
 use crate::auth::SessionCookie;
-use crate::service::{Service, ServiceError, Session, chat_page, cursor, history_page};
+use crate::service::{Service, ServiceError, Session, chat_page, page_query};
 use app::api::{
     Backend, BackendHandle, Booking, DisputeOpened, PageRequest, Registration, SignedIn,
 };
@@ -167,9 +167,7 @@ impl Backend for ServiceBackend {
         chat: ChatId,
         page: PageRequest,
     ) -> Result<MessagePage, AppError> {
-        let before = cursor(page.before_seq, page.before, "before").map_err(fail)?;
-        let after = cursor(page.after_seq, page.after, "after").map_err(fail)?;
-        let query = history_page(before, after, page.limit).map_err(fail)?;
+        let query = page_query(&page).map_err(fail)?;
         self.service
             .history(&caller.into(), chat, query)
             .await

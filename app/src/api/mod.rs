@@ -16,46 +16,14 @@ pub use backend::{Backend, BackendHandle, Registration, SignedIn};
 
 use crate::error::AppError;
 use crate::model::{
-    ChatCursor, ChatId, ChatSummary, Me, MessageId, MessagePage, Notification, Role, Seq, User,
-    UserId, UserRef,
+    ChatCursor, ChatId, ChatSummary, Me, MessagePage, Notification, Role, User, UserId, UserRef,
 };
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
-use serde::{Deserialize, Serialize};
 
-/// A booked job and the chat that opened with it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Booking {
-    pub job_id: i64,
-    pub chat_id: ChatId,
-}
-
-/// A dispute that brought an LSM into a chat.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DisputeOpened {
-    pub dispute_id: i64,
-    pub lsm: UserRef,
-}
-
-/// Which page of a chat's history: the newest `limit` (default 50, at most
-/// 200), or those before/after a seq (`beforeSeq`/`afterSeq`). `before` and
-/// `after` take message ids, for clients written before seqs.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PageRequest {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub before_seq: Option<Seq>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub after_seq: Option<Seq>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub before: Option<MessageId>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub after: Option<MessageId>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<i64>,
-}
+/// What booking, "Add LSM" and a history page answer: the contract's own
+/// types, which REST answers with too.
+pub use contract::model::{Booking, DisputeOpened, PageRequest};
 
 #[cfg(feature = "ssr")]
 mod context {

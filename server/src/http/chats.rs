@@ -1,11 +1,11 @@
 //! The caller's chats, their history, read markers and disputes.
 
 use super::{ApiJson, ApiPath, ApiQuery, ApiResult, AppState, ErrorBody};
-use crate::service::{AuthUser, chat_page, cursor, history_page};
+use crate::service::{AuthUser, chat_page, page_query};
 use axum::{Json, extract::State, http::StatusCode};
-use contract::model::{ChatId, ChatSummary, MessageId, MessagePage, Seq, UserRef};
+use contract::model::{ChatId, ChatSummary, DisputeOpened, MessageId, MessagePage, PageRequest};
 use contract::validate::Reason;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -52,28 +52,9 @@ async fn list_chats(
     Ok(Json(state.service.list_chats_page(&user, page).await?))
 }
 
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct HistoryParams {
-    /// The newest messages below this seq (scrolling back).
-    #[serde(rename = "beforeSeq")]
-    #[param(rename = "beforeSeq")]
-    before_seq: Option<Seq>,
-    /// The oldest messages above this seq (catching up, filling a gap).
-    #[serde(rename = "afterSeq")]
-    #[param(rename = "afterSeq")]
-    after_seq: Option<Seq>,
-    /// As `beforeSeq`, given as a message id (clients written before seqs).
-    before: Option<MessageId>,
-    /// As `afterSeq`, given as a message id (clients written before seqs).
-    after: Option<MessageId>,
-    /// Page size, 1–200 (default 50).
-    limit: Option<i64>,
-}
-
 /// A page of history, oldest first. Participants only.
 #[utoipa::path(get, path = "/api/chats/{chat_id}/messages", tag = "chats", security(("bearer" = [])),
-    params(("chat_id" = i64, Path, description = "Chat id"), HistoryParams),
+    params(("chat_id" = i64, Path, description = "Chat id"), PageRequest),
     responses(
         (status = 200, body = MessagePage),
         (status = 400, description = "chat_id is not an integer, or a bad query parameter", body = ErrorBody),
@@ -85,11 +66,9 @@ async fn list_messages(
     State(state): State<AppState>,
     user: AuthUser,
     ApiPath(chat_id): ApiPath<ChatId>,
-    ApiQuery(params): ApiQuery<HistoryParams>,
+    ApiQuery(page): ApiQuery<PageRequest>,
 ) -> ApiResult<Json<MessagePage>> {
-    let before = cursor(params.before_seq, params.before, "before")?;
-    let after = cursor(params.after_seq, params.after, "after")?;
-    let query = history_page(before, after, params.limit)?;
+    let query = page_query(&page)?;
     Ok(Json(state.service.history(&user, chat_id, query).await?))
 }
 
@@ -129,18 +108,11 @@ pub struct DisputeRequest {
     reason: String,
 }
 
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct DisputeResponse {
-    dispute_id: i64,
-    lsm: UserRef,
-}
-
 /// "Add LSM": open a dispute; the least busy LSM joins the chat.
 #[utoipa::path(post, path = "/api/chats/{chat_id}/dispute", tag = "disputes", security(("bearer" = [])),
     params(("chat_id" = i64, Path, description = "Chat id")), request_body = DisputeRequest,
     responses(
-        (status = 201, body = DisputeResponse),
+        (status = 201, body = DisputeOpened),
         (status = 400, description = "chat_id is not an integer, or malformed JSON", body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 404, description = "No such chat, or the caller is not in it (one answer for both)", body = ErrorBody),
@@ -156,14 +128,8 @@ async fn open_dispute(
     user: AuthUser,
     ApiPath(chat_id): ApiPath<ChatId>,
     ApiJson(req): ApiJson<DisputeRequest>,
-) -> ApiResult<(StatusCode, Json<DisputeResponse>)> {
+) -> ApiResult<(StatusCode, Json<DisputeOpened>)> {
     let reason = Reason::parse(&req.reason)?;
     let opened = state.service.open_dispute(&user, chat_id, reason).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(DisputeResponse {
-            dispute_id: opened.dispute_id,
-            lsm: opened.lsm,
-        }),
-    ))
+    Ok((StatusCode::CREATED, Json(opened)))
 }

@@ -4,9 +4,9 @@ use super::client_ip::ClientIp;
 use super::{ApiJson, ApiResult, AppState, ErrorBody};
 use crate::service::AuthUser;
 use axum::{Json, extract::State, http::StatusCode};
-use contract::model::{ChatId, UserId};
+use contract::model::{Booking, UserId};
 use contract::validate::{Description, Title};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -22,18 +22,11 @@ pub struct CreateJobRequest {
     description: Option<String>,
 }
 
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct CreateJobResponse {
-    job_id: i64,
-    chat_id: ChatId,
-}
-
 /// Book a job with a provider. Customers only. The job, its chat, both
 /// participants and a "Job booked" system message are created together.
 #[utoipa::path(post, path = "/api/jobs", tag = "jobs", request_body = CreateJobRequest, security(("bearer" = [])),
     responses(
-        (status = 201, body = CreateJobResponse),
+        (status = 201, body = Booking),
         (status = 400, description = "Malformed JSON", body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 403, description = "Caller is not a customer", body = ErrorBody),
@@ -47,18 +40,12 @@ async fn create_job(
     user: AuthUser,
     ClientIp(ip): ClientIp,
     ApiJson(req): ApiJson<CreateJobRequest>,
-) -> ApiResult<(StatusCode, Json<CreateJobResponse>)> {
+) -> ApiResult<(StatusCode, Json<Booking>)> {
     let title = Title::parse(&req.title)?;
     let description = Description::parse(req.description.as_deref())?;
     let booked = state
         .service
         .book_job(&user, req.provider_id, title, description, ip)
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(CreateJobResponse {
-            job_id: booked.job_id,
-            chat_id: booked.chat_id,
-        }),
-    ))
+    Ok((StatusCode::CREATED, Json(booked)))
 }

@@ -3,7 +3,7 @@
 use super::texts;
 use super::{AuthUser, Result, Service, ServiceError};
 use crate::metrics;
-use app::api::Booking;
+use contract::model::Booking;
 use contract::model::{Role, SystemEvent, UserId};
 use contract::protocol::ChatCreated;
 use contract::validate::{Description, Title};

@@ -5,7 +5,7 @@ use super::texts;
 use super::{AuthUser, Result, Service, ServiceError};
 use crate::metrics;
 use crate::storage::{Cursor, NewUserMessage, PageQuery};
-use contract::model::{ChatId, Message, MessageId, MessagePage, Seq};
+use contract::model::{ChatId, Message, MessageId, MessagePage, PageRequest, Seq};
 use contract::protocol::{ChatRead, ReadMarker};
 use contract::validate::{ClientId, MessageText};
 
@@ -60,6 +60,14 @@ pub fn history_page(
         after,
         limit,
     })
+}
+
+/// A client's page request (REST query or server-function argument),
+/// checked once: `cursor` for each end, then `history_page`.
+pub fn page_query(page: &PageRequest) -> Result<PageQuery> {
+    let before = cursor(page.before_seq, page.before, "before")?;
+    let after = cursor(page.after_seq, page.after, "after")?;
+    history_page(before, after, page.limit)
 }
 
 impl Service {

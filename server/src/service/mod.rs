@@ -29,7 +29,7 @@ pub use broadcast::{Audience, Broadcaster, EventSink};
 pub use chats::chat_page;
 pub use error::{ConflictDetails, Result, ServiceError};
 pub use limits::Limiters;
-pub use messages::{CATCH_UP_LIMIT, DEFAULT_PAGE, MAX_PAGE, cursor, history_page};
+pub use messages::{CATCH_UP_LIMIT, DEFAULT_PAGE, MAX_PAGE, cursor, history_page, page_query};
 
 use crate::auth::Keys;
 use crate::storage::{Bell, Db};
