@@ -318,8 +318,64 @@ pub fn decode_ack<T: DeserializeOwned>(
     }
 }
 
+/// Why the server refused a Socket.IO handshake: the client gets it as the
+/// `connect_error` message (`as_str`) and reads it back with `parse`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refused {
+    /// No valid session (the browser then asks to sign in again).
+    Unauthorized,
+    /// A cookie-authenticated handshake from another site's page.
+    ForeignOrigin,
+    /// The user already has `JOBCHAT_MAX_SOCKETS_PER_USER` sockets there.
+    TooManySockets,
+    /// Too many handshakes from this user or address
+    /// (`JOBCHAT_HANDSHAKE_LIMIT_PER_…_PER_MIN`): the client's reconnection
+    /// backoff tries again later.
+    RateLimited,
+}
+
+impl Refused {
+    pub const ALL: [Self; 4] = [
+        Self::Unauthorized,
+        Self::ForeignOrigin,
+        Self::TooManySockets,
+        Self::RateLimited,
+    ];
+
+    /// The `connect_error` message.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unauthorized => "unauthorized",
+            Self::TooManySockets => "too_many_sockets",
+            Self::RateLimited => "rate_limited",
+            Self::ForeignOrigin => "forbidden: cross-origin request refused",
+        }
+    }
+
+    /// The reason a `connect_error` message names; `None` for any other
+    /// (a network failure, a proxy's answer).
+    pub fn parse(message: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == message)
+    }
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn handshake_refusals_read_back() {
+        for r in Refused::ALL {
+            assert_eq!(Refused::parse(r.as_str()), Some(r));
+            assert_eq!(r.to_string(), r.as_str());
+        }
+        assert_eq!(Refused::parse("xhr poll error"), None);
+    }
+
     use super::*;
     use crate::error::ErrorCode;
     use crate::model::MessageKind;

@@ -6,6 +6,7 @@ use super::socket::{self, Socket};
 use super::{SESSION_ENDED, chats, go_to, notifications, outbox, runtime, threads};
 use crate::chat::ChatContext;
 use crate::model::ConnectionStatus;
+use crate::protocol::Refused;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
@@ -57,7 +58,7 @@ pub fn open(ctx: ChatContext) -> Socket {
         }
     });
     s.on_connect_error(move |message| {
-        if message == "unauthorized" {
+        if Refused::parse(&message) == Some(Refused::Unauthorized) {
             // The session ended (expired or logged out elsewhere).
             go_to(SESSION_ENDED);
             return;

@@ -14,7 +14,7 @@ use crate::realtime::{SocketSink, session_room, user_room};
 use crate::service::{Service, ServiceError};
 use contract::model::UserId;
 use contract::protocol::{
-    Connected, JoinChat, LeaveChat, MarkRead, Request, SendMessage, SetTyping, UserLeft,
+    Connected, JoinChat, LeaveChat, MarkRead, Refused, Request, SendMessage, SetTyping, UserLeft,
 };
 use serde::Deserialize;
 use socketioxide::SocketIo;
@@ -23,33 +23,6 @@ use socketioxide::extract::{AckSender, Event, SocketRef, State, TryData};
 use std::sync::Arc;
 use std::time::Duration;
 use tracing::Instrument;
-
-/// Why a handshake was refused; the client sees it as the `connect_error`
-/// message.
-#[derive(Debug)]
-pub enum Refused {
-    /// No valid session (the browser then asks to sign in again).
-    Unauthorized,
-    /// A cookie-authenticated handshake from another site's page.
-    ForeignOrigin,
-    /// The user already has `JOBCHAT_MAX_SOCKETS_PER_USER` sockets here.
-    TooManySockets,
-    /// Too many handshakes from this user or address
-    /// (`JOBCHAT_HANDSHAKE_LIMIT_PER_…_PER_MIN`): the client's reconnection
-    /// backoff tries again later.
-    RateLimited,
-}
-
-impl std::fmt::Display for Refused {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Self::Unauthorized => "unauthorized",
-            Self::TooManySockets => "too_many_sockets",
-            Self::RateLimited => "rate_limited",
-            Self::ForeignOrigin => "forbidden: cross-origin request refused",
-        })
-    }
-}
 
 /// The handshake's auth payload: `io(url, { auth: { token } })`.
 #[derive(Deserialize)]
