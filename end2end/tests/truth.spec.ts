@@ -133,6 +133,9 @@ test('an LSM taken out of a chat behind the node\'s back sees the window turn in
   const text = 'between the two of us now';
   for (const a of [alice, bob]) {
     if ((await popup(a.page).count()) === 0) await a.page.locator('.chat-row', { hasText: JOB }).click();
+    // The first test left Alice's window minimized.
+    const expand = popup(a.page).getByRole('button', { name: 'Expand chat' });
+    if ((await expand.count()) > 0) await expand.click();
   }
   const box = popup(alice.page).getByLabel('Message');
   await box.fill(text);

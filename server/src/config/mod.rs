@@ -19,6 +19,13 @@
 //! | `LEPTOS_SITE_ROOT` | `target/site`           | the built site (WASM, CSS, assets)                  |
 //! | `RUST_LOG`      | `info,server=debug`        | log filter                                          |
 
+mod limits;
+mod values;
+
+pub use limits::RateLimits;
+use values::allowed_origins;
+pub use values::{DatabaseUrl, JwtSecret, WebOrigin, redact_url};
+
 use rand::RngCore;
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
@@ -39,106 +46,6 @@ pub enum ConfigError {
 pub enum Environment {
     Development,
     Production,
-}
-
-/// Which database backend, chosen from the URL scheme. Its `Debug` (and
-/// [`DatabaseUrl::redacted`]) hide the password, so it can be logged.
-#[derive(Clone, PartialEq, Eq)]
-pub enum DatabaseUrl {
-    Sqlite(String),
-    Postgres(String),
-}
-
-impl DatabaseUrl {
-    pub fn parse(url: &str) -> Result<Self, ConfigError> {
-        if url.starts_with("sqlite:") {
-            Ok(Self::Sqlite(url.to_owned()))
-        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Ok(Self::Postgres(url.to_owned()))
-        } else {
-            Err(ConfigError::Invalid {
-                name: "DATABASE_URL",
-                reason: format!(
-                    "unsupported scheme in {:?}: use sqlite://path or postgres://…",
-                    redact_url(url)
-                ),
-            })
-        }
-    }
-
-    /// The URL with its password replaced, for logs and errors.
-    pub fn redacted(&self) -> String {
-        match self {
-            Self::Sqlite(url) | Self::Postgres(url) => redact_url(url),
-        }
-    }
-}
-
-impl std::fmt::Debug for DatabaseUrl {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let name = match self {
-            Self::Sqlite(_) => "Sqlite",
-            Self::Postgres(_) => "Postgres",
-        };
-        f.debug_tuple(name).field(&self.redacted()).finish()
-    }
-}
-
-/// `url` with any password replaced by `***`: the one in the userinfo
-/// (`scheme://user:password@host`) and a `password=` query parameter
-/// (libpq accepts both). Works on text that is not a valid URL too, since
-/// a malformed URL is exactly what ends up in an error message.
-pub fn redact_url(url: &str) -> String {
-    let mut out = url.to_owned();
-    if let Some(start) = out.find("://").map(|i| i + 3) {
-        // The authority ends at the first `/`, `?` or `#`; its userinfo at
-        // its last `@` (a password may itself contain `@`).
-        let end = out[start..]
-            .find(['/', '?', '#'])
-            .map_or(out.len(), |i| start + i);
-        if let Some(at) = out[start..end].rfind('@').map(|i| start + i)
-            && let Some(colon) = out[start..at].find(':').map(|i| start + i)
-        {
-            out.replace_range(colon + 1..at, "***");
-        }
-    }
-    if let Some(q) = out.find('?') {
-        let (head, query) = out.split_at(q + 1);
-        let query: Vec<String> = query
-            .split('&')
-            .map(|pair| match pair.split_once('=') {
-                Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
-                _ => pair.to_owned(),
-            })
-            .collect();
-        out = format!("{head}{}", query.join("&"));
-    }
-    out
-}
-
-/// The HS256 signing key. Not `Debug`/`Serialize` so it never reaches a log.
-#[derive(Clone)]
-pub struct JwtSecret(Vec<u8>);
-
-impl JwtSecret {
-    pub fn new(bytes: Vec<u8>) -> Result<Self, ConfigError> {
-        if bytes.len() < 32 {
-            return Err(ConfigError::Invalid {
-                name: "JWT_SECRET",
-                reason: "must be at least 32 bytes".into(),
-            });
-        }
-        Ok(Self(bytes))
-    }
-    pub fn expose(&self) -> &[u8] {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for JwtSecret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("JwtSecret(..)")
-    }
 }
 
 #[derive(Clone, Debug)]
@@ -171,86 +78,12 @@ pub struct Config {
     pub site_root: PathBuf,
 }
 
-/// A web origin as browsers write it in `Origin`: `http(s)://host[:port]`,
-/// lower-case, without the scheme's default port.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct WebOrigin {
-    scheme: String,
-    /// `host[:port]`, the port only when it is not the scheme's default.
-    authority: String,
-}
-
-impl WebOrigin {
-    /// The origin of an absolute http(s) URL (an `Origin` header, or a
-    /// `Referer`, whose path and query are dropped); `None` for anything
-    /// else, `Origin: null` included.
-    pub fn of_url(raw: &str) -> Option<Self> {
-        let uri: axum::http::Uri = raw.trim().parse().ok()?;
-        let scheme = uri.scheme_str()?.to_ascii_lowercase();
-        let default = match scheme.as_str() {
-            "http" => 80,
-            "https" => 443,
-            _ => return None,
-        };
-        let host = uri.host()?.to_ascii_lowercase();
-        let authority = match uri.port_u16() {
-            Some(port) if port != default => format!("{host}:{port}"),
-            _ => host,
-        };
-        Some(Self { scheme, authority })
-    }
-
-    pub fn scheme(&self) -> &str {
-        &self.scheme
-    }
-
-    /// `host[:port]`, as a `Host` header names the same server.
-    pub fn authority(&self) -> &str {
-        &self.authority
-    }
-
-    /// The scheme's default port, which `Host` may or may not spell out.
-    pub fn default_port(&self) -> u16 {
-        if self.scheme == "https" { 443 } else { 80 }
-    }
-}
-
-impl std::fmt::Display for WebOrigin {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}://{}", self.scheme, self.authority)
-    }
-}
-
-/// `JOBCHAT_ALLOWED_ORIGINS`: comma-separated origins, each written as its
-/// canonical form (no path, no default port), so a typo cannot widen it.
-fn allowed_origins(raw: Option<String>) -> Result<Vec<WebOrigin>, ConfigError> {
-    let Some(raw) = raw else {
-        return Ok(Vec::new());
-    };
-    raw.split(',')
-        .map(str::trim)
-        .filter(|item| !item.is_empty())
-        .map(|item| {
-            let origin = WebOrigin::of_url(item).filter(|o| {
-                item.trim_end_matches('/')
-                    .eq_ignore_ascii_case(&o.to_string())
-            });
-            origin.ok_or_else(|| ConfigError::Invalid {
-                name: "JOBCHAT_ALLOWED_ORIGINS",
-                reason: format!(
-                    "{item:?} is not an origin (write scheme://host[:port], no path, no default port)"
-                ),
-            })
-        })
-        .collect()
-}
-
 fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
 /// A positive whole number from the environment, if set.
-fn positive(name: &'static str) -> Result<Option<u64>, ConfigError> {
+pub(super) fn positive(name: &'static str) -> Result<Option<u64>, ConfigError> {
     var(name)
         .map(|v| {
             v.trim()
@@ -266,7 +99,7 @@ fn positive(name: &'static str) -> Result<Option<u64>, ConfigError> {
 }
 
 /// A whole number (0 or more) from the environment, if set.
-fn non_negative(name: &'static str) -> Result<Option<u64>, ConfigError> {
+pub(super) fn non_negative(name: &'static str) -> Result<Option<u64>, ConfigError> {
     var(name)
         .map(|v| {
             v.trim().parse::<u64>().map_err(|_| ConfigError::Invalid {
@@ -275,130 +108,6 @@ fn non_negative(name: &'static str) -> Result<Option<u64>, ConfigError> {
             })
         })
         .transpose()
-}
-
-/// Rate limits, each from its own environment variable (README lists them).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RateLimits {
-    /// `JOBCHAT_LOGIN_LIMIT_PER_EMAIL_PER_MIN` (10)
-    pub login_per_email_per_min: u32,
-    /// `JOBCHAT_LOGIN_LIMIT_PER_IP_PER_MIN` (60)
-    pub login_per_ip_per_min: u32,
-    /// `JOBCHAT_REGISTER_LIMIT_PER_IP_PER_HOUR` (20)
-    pub register_per_ip_per_hour: u32,
-    /// `JOBCHAT_BOOK_LIMIT_PER_USER_PER_HOUR` (30)
-    pub book_per_user_per_hour: u32,
-    /// `JOBCHAT_BOOK_LIMIT_PER_IP_PER_HOUR` (120)
-    pub book_per_ip_per_hour: u32,
-    /// `JOBCHAT_EVENT_LIMIT_PER_SEC` (30, bursts of 30): join, leave,
-    /// mark_read and unknown events per user per node. Ten tabs that
-    /// reconnect at once rejoin three chats each.
-    pub events_per_sec: u32,
-    /// `JOBCHAT_MAX_SOCKETS_PER_USER` (32): open sockets per user per node.
-    pub sockets_per_user: u32,
-    /// `JOBCHAT_READ_LIMIT_PER_USER_PER_MIN` (120, bursts of 120): chat
-    /// list and history pages per user per node, REST and server
-    /// functions alike (a page is up to 200 messages).
-    pub reads_per_user_per_min: u32,
-    /// `JOBCHAT_DISPUTE_REOPEN_COOLDOWN_SECS` (300; 0 = none): how long
-    /// after a settlement the same chat's next dispute waits, so a party
-    /// cannot page an LSM straight back in.
-    pub dispute_reopen_cooldown_secs: u32,
-    /// `JOBCHAT_HANDSHAKE_LIMIT_PER_USER_PER_MIN` (60): socket handshakes
-    /// per user per node. Each costs a database read, a contacts query and
-    /// presence events to every contact: a connect/close loop must not.
-    pub handshakes_per_user_per_min: u32,
-    /// `JOBCHAT_HANDSHAKE_LIMIT_PER_IP_PER_MIN` (600): socket handshakes per
-    /// client address (an IPv6 /64) per node, counted before the token is
-    /// even read.
-    pub handshakes_per_ip_per_min: u32,
-}
-
-impl Default for RateLimits {
-    fn default() -> Self {
-        Self {
-            login_per_email_per_min: 10,
-            login_per_ip_per_min: 60,
-            register_per_ip_per_hour: 20,
-            book_per_user_per_hour: 30,
-            book_per_ip_per_hour: 120,
-            events_per_sec: 30,
-            sockets_per_user: 32,
-            reads_per_user_per_min: 120,
-            dispute_reopen_cooldown_secs: 300,
-            // Ten tabs reconnecting after a restart, several times over.
-            handshakes_per_user_per_min: 60,
-            // An office behind one NAT address.
-            handshakes_per_ip_per_min: 600,
-        }
-    }
-}
-
-impl RateLimits {
-    fn from_env() -> Result<Self, ConfigError> {
-        let d = Self::default();
-        let get = |name: &'static str, default: u32| -> Result<u32, ConfigError> {
-            Ok(positive(name)?.map_or(default, |n| n.min(u64::from(u32::MAX)) as u32))
-        };
-        Ok(Self {
-            login_per_email_per_min: get(
-                "JOBCHAT_LOGIN_LIMIT_PER_EMAIL_PER_MIN",
-                d.login_per_email_per_min,
-            )?,
-            login_per_ip_per_min: get(
-                "JOBCHAT_LOGIN_LIMIT_PER_IP_PER_MIN",
-                d.login_per_ip_per_min,
-            )?,
-            register_per_ip_per_hour: get(
-                "JOBCHAT_REGISTER_LIMIT_PER_IP_PER_HOUR",
-                d.register_per_ip_per_hour,
-            )?,
-            book_per_user_per_hour: get(
-                "JOBCHAT_BOOK_LIMIT_PER_USER_PER_HOUR",
-                d.book_per_user_per_hour,
-            )?,
-            book_per_ip_per_hour: get(
-                "JOBCHAT_BOOK_LIMIT_PER_IP_PER_HOUR",
-                d.book_per_ip_per_hour,
-            )?,
-            events_per_sec: get("JOBCHAT_EVENT_LIMIT_PER_SEC", d.events_per_sec)?,
-            sockets_per_user: get("JOBCHAT_MAX_SOCKETS_PER_USER", d.sockets_per_user)?,
-            reads_per_user_per_min: get(
-                "JOBCHAT_READ_LIMIT_PER_USER_PER_MIN",
-                d.reads_per_user_per_min,
-            )?,
-            dispute_reopen_cooldown_secs: non_negative("JOBCHAT_DISPUTE_REOPEN_COOLDOWN_SECS")?
-                .map_or(d.dispute_reopen_cooldown_secs, |n| {
-                    n.min(u64::from(u32::MAX)) as u32
-                }),
-            handshakes_per_user_per_min: get(
-                "JOBCHAT_HANDSHAKE_LIMIT_PER_USER_PER_MIN",
-                d.handshakes_per_user_per_min,
-            )?,
-            handshakes_per_ip_per_min: get(
-                "JOBCHAT_HANDSHAKE_LIMIT_PER_IP_PER_MIN",
-                d.handshakes_per_ip_per_min,
-            )?,
-        })
-    }
-
-    /// Nothing a test suite does from one address trips these; the tests
-    /// of the limits themselves set low ones.
-    pub fn generous() -> Self {
-        Self {
-            login_per_email_per_min: 1000,
-            login_per_ip_per_min: 100_000,
-            register_per_ip_per_hour: 100_000,
-            book_per_user_per_hour: 100_000,
-            book_per_ip_per_hour: 100_000,
-            events_per_sec: 1000,
-            sockets_per_user: 1000,
-            reads_per_user_per_min: 100_000,
-            dispute_reopen_cooldown_secs: 0,
-            handshakes_per_user_per_min: 100_000,
-            handshakes_per_ip_per_min: 100_000,
-        }
-    }
 }
 
 impl Config {
