@@ -238,6 +238,72 @@ pub struct ChatSummary {
     pub unread_count: i64,
 }
 
+/// A sign-up, as the form (server function) or a REST client sends it.
+/// `parse` checks it, once, for every entry point.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Registration {
+    #[cfg_attr(feature = "openapi", schema(format = Email))]
+    pub email: String,
+    /// 8–128 characters, and not easy to guess (zxcvbn's estimate; a
+    /// refusal's message says why and what would help).
+    #[cfg_attr(feature = "openapi", schema(min_length = 8, max_length = 128))]
+    pub password: String,
+    pub name: String,
+    /// `customer` or `provider` (LSMs are created by operators).
+    pub role: Role,
+}
+
+/// Never prints the password (logs, panics).
+impl std::fmt::Debug for Registration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registration")
+            .field("email", &self.email)
+            .field("password", &"<redacted>")
+            .field("name", &self.name)
+            .field("role", &self.role)
+            .finish()
+    }
+}
+
+impl Registration {
+    /// The fields checked in the order the form shows their errors.
+    pub fn parse(&self) -> Result<crate::validate::SignUp, crate::validate::Invalid> {
+        use crate::validate::{Email, Name, Password, SignUp};
+        Ok(SignUp {
+            email: Email::parse(&self.email)?,
+            password: Password::parse(&self.password)?,
+            name: Name::parse(&self.name)?,
+            role: self.role,
+        })
+    }
+}
+
+/// A job to book, as the booking form or a REST client sends it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct NewJob {
+    pub provider_id: UserId,
+    pub title: String,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+impl NewJob {
+    /// The title and the description (empty when none), checked.
+    pub fn parse(
+        &self,
+    ) -> Result<(crate::validate::Title, crate::validate::Description), crate::validate::Invalid>
+    {
+        use crate::validate::{Description, Title};
+        Ok((
+            Title::parse(&self.title)?,
+            Description::parse(self.description.as_deref())?,
+        ))
+    }
+}
+
 /// A booked job and the chat that opened with it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -348,3 +414,47 @@ pub struct Me {
 /// Context value: the signed-in user, or `None`.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Session(pub Option<Me>);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn registration() -> Registration {
+        Registration {
+            email: " Ana@Example.test ".into(),
+            password: "correct horse battery".into(),
+            name: "Ana".into(),
+            role: Role::Customer,
+        }
+    }
+
+    #[test]
+    fn a_registration_is_checked_field_by_field_and_never_prints_its_password() {
+        let ok = registration().parse().expect("valid");
+        assert_eq!(ok.email.as_str(), "ana@example.test");
+        let mut bad = registration();
+        bad.email = "nope".into();
+        bad.name = "".into();
+        // The first field the form shows is the one named.
+        assert_eq!(bad.parse().expect_err("refused").field, "email");
+        assert!(!format!("{:?}", registration()).contains("horse"));
+        // The REST body and the form's arguments are the same JSON.
+        let json = r#"{"email":"a@b.test","password":"x","name":"A","role":"provider"}"#;
+        let r: Registration = serde_json::from_str(json).expect("decodes");
+        assert_eq!(r.role, Role::Provider);
+    }
+
+    #[test]
+    fn a_new_job_without_a_description_has_an_empty_one() {
+        let job: NewJob =
+            serde_json::from_str(r#"{"providerId":3,"title":"Fix the tap"}"#).expect("decodes");
+        let (title, description) = job.parse().expect("valid");
+        assert_eq!(title.as_str(), "Fix the tap");
+        assert_eq!(description.as_str(), "");
+        let long = NewJob {
+            description: Some("x".repeat(4_001)),
+            ..job
+        };
+        assert_eq!(long.parse().expect_err("refused").field, "description");
+    }
+}

@@ -12,9 +12,9 @@ use app::api::{
 use axum::http::{HeaderName, request::Parts};
 use contract::error::AppError;
 use contract::model::{
-    ChatCursor, ChatId, ChatSummary, Me, MessagePage, Notification, User, UserId, UserRef,
+    ChatCursor, ChatId, ChatSummary, Me, MessagePage, NewJob, Notification, User, UserRef,
 };
-use contract::validate::{Description, Email, Name, Password, Reason, Resolution, Title};
+use contract::validate::{Reason, Resolution};
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -84,17 +84,9 @@ impl Backend for ServiceBackend {
         request: &Parts,
         registration: Registration,
     ) -> Result<SignedIn, AppError> {
-        let email = Email::parse(&registration.email).map_err(fail)?;
-        let password = Password::parse(&registration.password).map_err(fail)?;
-        let name = Name::parse(&registration.name).map_err(fail)?;
+        let sign_up = registration.parse().map_err(fail)?;
         self.service
-            .register(
-                email,
-                password,
-                name,
-                registration.role,
-                self.client_ip(request),
-            )
+            .register(sign_up, self.client_ip(request))
             .await
             .map(signed_in)
             .map_err(fail)
@@ -126,16 +118,13 @@ impl Backend for ServiceBackend {
         &self,
         request: &Parts,
         caller: &Me,
-        provider_id: UserId,
-        title: String,
-        description: String,
+        job: NewJob,
     ) -> Result<Booking, AppError> {
-        let title = Title::parse(&title).map_err(fail)?;
-        let description = Description::parse(Some(&description)).map_err(fail)?;
+        let (title, description) = job.parse().map_err(fail)?;
         self.service
             .book_job(
                 &caller.into(),
-                provider_id,
+                job.provider_id,
                 title,
                 description,
                 self.client_ip(request),

@@ -8,22 +8,14 @@
 use super::{Booking, DisputeOpened, PageRequest};
 use crate::error::AppError;
 use crate::model::{
-    ChatCursor, ChatId, ChatSummary, Me, MessagePage, Notification, Role, User, UserId, UserRef,
+    ChatCursor, ChatId, ChatSummary, Me, MessagePage, NewJob, Notification, Registration, User,
+    UserRef,
 };
 use http::request::Parts;
 use std::sync::Arc;
 
 /// The server's side of the server functions.
 pub type BackendHandle = Arc<dyn Backend>;
-
-/// A new account as the sign-up form sent it.
-#[derive(Clone, Debug)]
-pub struct Registration {
-    pub name: String,
-    pub email: String,
-    pub password: String,
-    pub role: Role,
-}
 
 /// A session just issued: the token (for the cookie) and who it is for.
 #[derive(Clone, Debug)]
@@ -80,9 +72,7 @@ pub trait Backend: Send + Sync + 'static {
         &self,
         request: &Parts,
         caller: &Me,
-        provider_id: UserId,
-        title: String,
-        description: String,
+        job: NewJob,
     ) -> Result<Booking, AppError>;
 
     /// The newest page of the caller's chats, or the page after `before`.

@@ -12,7 +12,7 @@
 #[cfg(feature = "ssr")]
 mod backend;
 #[cfg(feature = "ssr")]
-pub use backend::{Backend, BackendHandle, Registration, SignedIn};
+pub use backend::{Backend, BackendHandle, SignedIn};
 
 use crate::error::AppError;
 use crate::model::{
@@ -23,7 +23,7 @@ use leptos::server_fn::codec::Json;
 
 /// What booking, "Add LSM" and a history page answer: the contract's own
 /// types, which REST answers with too.
-pub use contract::model::{Booking, DisputeOpened, PageRequest};
+pub use contract::model::{Booking, DisputeOpened, NewJob, PageRequest, Registration};
 
 #[cfg(feature = "ssr")]
 mod context {
@@ -139,8 +139,13 @@ pub async fn book_job(
 ) -> Result<Booking, AppError> {
     let (backend, me) = context::signed_in().await?;
     let parts = context::parts()?;
+    let job = NewJob {
+        provider_id,
+        title,
+        description: Some(description),
+    };
     backend
-        .book_job(&parts, &me, provider_id, title, description)
+        .book_job(&parts, &me, job)
         .await
         .map_err(context::fail)
 }

@@ -10,8 +10,8 @@ use axum::{
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use contract::model::{Role, User, UserRef};
-use contract::validate::{Email, Name, Password};
+use contract::model::{Registration, User, UserRef};
+use contract::validate::Password;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -25,19 +25,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(change_password))
         .routes(routes!(me))
         .routes(routes!(providers))
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct RegisterRequest {
-    #[schema(format = Email)]
-    email: String,
-    /// 8–128 characters, and not easy to guess (zxcvbn's estimate; a
-    /// refusal's message says why and what would help).
-    #[schema(min_length = 8, max_length = 128)]
-    password: String,
-    name: String,
-    /// `customer` or `provider` (LSMs are created by operators).
-    role: Role,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -80,7 +67,7 @@ fn with_session(state: &AppState, status: StatusCode, session: Session) -> Respo
 }
 
 /// Create a customer or provider account and sign in.
-#[utoipa::path(post, path = "/api/auth/register", tag = "accounts", request_body = RegisterRequest,
+#[utoipa::path(post, path = "/api/auth/register", tag = "accounts", request_body = Registration,
     responses(
         (status = 201, description = "Account created; also sets the session cookie", body = SessionResponse),
         (status = 403, description = "Role `lsm` cannot self-register", body = ErrorBody),
@@ -94,15 +81,9 @@ fn with_session(state: &AppState, status: StatusCode, session: Session) -> Respo
 async fn register(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
-    ApiJson(req): ApiJson<RegisterRequest>,
+    ApiJson(req): ApiJson<Registration>,
 ) -> ApiResult<Response> {
-    let email = Email::parse(&req.email)?;
-    let password = Password::parse(&req.password)?;
-    let name = Name::parse(&req.name)?;
-    let session = state
-        .service
-        .register(email, password, name, req.role, ip)
-        .await?;
+    let session = state.service.register(req.parse()?, ip).await?;
     Ok(with_session(&state, StatusCode::CREATED, session))
 }
 

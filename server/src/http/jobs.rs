@@ -4,27 +4,16 @@ use super::client_ip::ClientIp;
 use super::{ApiJson, ApiResult, AppState, ErrorBody};
 use crate::service::AuthUser;
 use axum::{Json, extract::State, http::StatusCode};
-use contract::model::{Booking, UserId};
-use contract::validate::{Description, Title};
-use serde::Deserialize;
-use utoipa::ToSchema;
+use contract::model::{Booking, NewJob};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(create_job))
 }
 
-#[derive(Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct CreateJobRequest {
-    provider_id: UserId,
-    title: String,
-    description: Option<String>,
-}
-
 /// Book a job with a provider. Customers only. The job, its chat, both
 /// participants and a "Job booked" system message are created together.
-#[utoipa::path(post, path = "/api/jobs", tag = "jobs", request_body = CreateJobRequest, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/jobs", tag = "jobs", request_body = NewJob, security(("bearer" = [])),
     responses(
         (status = 201, body = Booking),
         (status = 400, description = "Malformed JSON", body = ErrorBody),
@@ -39,10 +28,9 @@ async fn create_job(
     State(state): State<AppState>,
     user: AuthUser,
     ClientIp(ip): ClientIp,
-    ApiJson(req): ApiJson<CreateJobRequest>,
+    ApiJson(req): ApiJson<NewJob>,
 ) -> ApiResult<(StatusCode, Json<Booking>)> {
-    let title = Title::parse(&req.title)?;
-    let description = Description::parse(req.description.as_deref())?;
+    let (title, description) = req.parse()?;
     let booked = state
         .service
         .book_job(&user, req.provider_id, title, description, ip)

@@ -7,7 +7,7 @@ use super::{AuthUser, ConflictDetails, Result, Service, ServiceError};
 use crate::auth::{self, Claims};
 use crate::storage::{NewUser, StorageError};
 use contract::model::{Role, User, UserId, UserRef};
-use contract::validate::{Email, Name, Password};
+use contract::validate::{Email, Name, Password, SignUp};
 use std::net::IpAddr;
 
 /// A wrong current password on a password change: a field error, not
@@ -215,15 +215,14 @@ impl Service {
 
     /// Self-registration, for customers and providers. LSMs are created by
     /// operators with the CLI (`server user add`), never through the API.
-    #[tracing::instrument(skip_all, fields(email = %email.as_str(), role = %role))]
-    pub async fn register(
-        &self,
-        email: Email,
-        password: Password,
-        name: Name,
-        role: Role,
-        ip: IpAddr,
-    ) -> Result<Session> {
+    #[tracing::instrument(skip_all, fields(email = %sign_up.email.as_str(), role = %sign_up.role))]
+    pub async fn register(&self, sign_up: SignUp, ip: IpAddr) -> Result<Session> {
+        let SignUp {
+            email,
+            password,
+            name,
+            role,
+        } = sign_up;
         if role == Role::Lsm {
             return Err(ServiceError::Forbidden(
                 "LSM accounts are created by operators, not by registration",
