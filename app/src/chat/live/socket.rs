@@ -1,5 +1,5 @@
 //! wasm-bindgen binding to the official socket.io-client (global `io`, loaded
-//! by a script tag in the shell), with typed helpers over `app::protocol`:
+//! by a script tag in the shell), with typed helpers over `contract::protocol`:
 //! events are listened to and requests sent by their payload type, never by
 //! a name string or a JSON key.
 
