@@ -268,8 +268,8 @@ impl std::fmt::Debug for Registration {
 
 impl Registration {
     /// The fields checked in the order the form shows their errors.
-    pub fn parse(&self) -> Result<crate::validate::SignUp, crate::validate::Invalid> {
-        use crate::validate::{Email, Name, Password, SignUp};
+    pub fn parse(&self) -> Result<SignUp, crate::validate::Invalid> {
+        use crate::validate::{Email, Name, Password};
         Ok(SignUp {
             email: Email::parse(&self.email)?,
             password: Password::parse(&self.password)?,
@@ -277,6 +277,16 @@ impl Registration {
             role: self.role,
         })
     }
+}
+
+/// A sign-up whose fields are checked (`Registration::parse`); the
+/// password's strength is the server's to judge.
+#[derive(Clone, Debug)]
+pub struct SignUp {
+    pub email: crate::validate::Email,
+    pub password: crate::validate::Password,
+    pub name: crate::validate::Name,
+    pub role: Role,
 }
 
 /// A job to book, as the booking form or a REST client sends it.

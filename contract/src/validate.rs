@@ -198,16 +198,6 @@ impl ClientId {
     }
 }
 
-/// A sign-up whose fields are checked (`model::Registration::parse`); the
-/// password's strength is the server's to judge.
-#[derive(Clone, Debug)]
-pub struct SignUp {
-    pub email: Email,
-    pub password: Password,
-    pub name: Name,
-    pub role: crate::model::Role,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

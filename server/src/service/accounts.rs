@@ -6,8 +6,9 @@ use super::Session;
 use super::{AuthUser, ConflictDetails, Result, Service, ServiceError};
 use crate::auth::{self, Claims};
 use crate::storage::{NewUser, StorageError};
+use contract::model::SignUp;
 use contract::model::{Role, User, UserId, UserRef};
-use contract::validate::{Email, Name, Password, SignUp};
+use contract::validate::{Email, Name, Password};
 use std::net::IpAddr;
 
 /// A wrong current password on a password change: a field error, not
