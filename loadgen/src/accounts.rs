@@ -7,6 +7,7 @@
 use crate::api::{Api, PASSWORD};
 use crate::scenario::Opts;
 use crate::stats::{CpuWindow, Samples, round2, rss_mib};
+use contract::model::Role;
 use futures_util::{StreamExt, stream};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -112,7 +113,7 @@ pub async fn accounts(opts: &Opts) -> anyhow::Result<Value> {
         let api = api.clone();
         let email = email(i);
         async move {
-            api.register(&email, &format!("Account {i}"), "customer")
+            api.register(&email, &format!("Account {i}"), Role::Customer)
                 .await
                 .map(|_| ())
         }

@@ -1,10 +1,13 @@
 //! The REST calls the benchmark makes: sign-up, booking (which opens a
-//! chat) and reading a chat's stored history back.
+//! chat) and reading a chat's stored history back. Bodies are the
+//! contract's types where it has them, else `rest`'s.
 
+use crate::rest::{Login, Session};
 use anyhow::{Context, bail};
+use contract::model::{
+    Booking, ChatId, Message, MessagePage, NewJob, PageRequest, Registration, Role, Seq, UserId,
+};
 use futures_util::{StreamExt, stream};
-use serde::Deserialize;
-use serde_json::json;
 use std::time::Instant;
 
 /// Every account's password: strong enough for the server's strength check
@@ -15,48 +18,16 @@ pub const PASSWORD: &str = "quartz-lantern-orbit-41";
 /// A signed-up user and their JWT.
 #[derive(Clone, Debug)]
 pub struct Account {
-    pub id: i64,
+    pub id: UserId,
     pub token: String,
 }
 
 /// A booked job's chat: a customer and a provider.
 #[derive(Clone, Debug)]
 pub struct Pair {
-    pub chat_id: i64,
+    pub chat_id: ChatId,
     pub customer: Account,
     pub provider: Account,
-}
-
-/// A stored message, the fields the checks need.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Stored {
-    pub seq: i64,
-    pub client_id: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct SessionBody {
-    token: String,
-    user: UserBody,
-}
-
-#[derive(Deserialize)]
-struct UserBody {
-    id: i64,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Booked {
-    chat_id: i64,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Page {
-    messages: Vec<Stored>,
-    has_more: bool,
 }
 
 #[derive(Clone)]
@@ -76,11 +47,16 @@ impl Api {
     }
 
     /// `POST /api/auth/register` (argon2 on the server: slow by design).
-    pub async fn register(&self, email: &str, name: &str, role: &str) -> anyhow::Result<Account> {
+    pub async fn register(&self, email: &str, name: &str, role: Role) -> anyhow::Result<Account> {
         let res = self
             .http
             .post(format!("{}/api/auth/register", self.base))
-            .json(&json!({ "email": email, "password": PASSWORD, "name": name, "role": role }))
+            .json(&Registration {
+                email: email.to_owned(),
+                password: PASSWORD.to_owned(),
+                name: name.to_owned(),
+                role,
+            })
             .send()
             .await
             .context("register")?;
@@ -91,7 +67,7 @@ impl Api {
                 res.text().await.unwrap_or_default()
             );
         }
-        let body: SessionBody = res.json().await.context("register response")?;
+        let body: Session = res.json().await.context("register response")?;
         Ok(Account {
             id: body.user.id,
             token: body.token,
@@ -103,7 +79,7 @@ impl Api {
         let res = self
             .http
             .post(format!("{}/api/auth/login", self.base))
-            .json(&json!({ "email": email, "password": password }))
+            .json(&Login { email, password })
             .send()
             .await
             .context("login")?;
@@ -114,21 +90,21 @@ impl Api {
                 res.text().await.unwrap_or_default()
             );
         }
-        res.json::<SessionBody>().await.context("login response")?;
+        res.json::<Session>().await.context("login response")?;
         Ok(())
     }
 
     /// `POST /api/jobs` as the customer: books the provider, opens a chat.
-    pub async fn book(&self, customer: &Account, provider_id: i64) -> anyhow::Result<i64> {
+    pub async fn book(&self, customer: &Account, provider_id: UserId) -> anyhow::Result<ChatId> {
         let res = self
             .http
             .post(format!("{}/api/jobs", self.base))
             .bearer_auth(&customer.token)
-            .json(&json!({
-                "providerId": provider_id,
-                "title": "Load test job",
-                "description": "booked by loadgen",
-            }))
+            .json(&NewJob {
+                provider_id,
+                title: "Load test job".to_owned(),
+                description: Some("booked by loadgen".to_owned()),
+            })
             .send()
             .await
             .context("book")?;
@@ -139,7 +115,11 @@ impl Api {
                 res.text().await.unwrap_or_default()
             );
         }
-        Ok(res.json::<Booked>().await.context("book response")?.chat_id)
+        Ok(res
+            .json::<Booking>()
+            .await
+            .context("book response")?
+            .chat_id)
     }
 
     /// One page of a chat's stored messages after `after_seq`, oldest first
@@ -147,16 +127,18 @@ impl Api {
     pub async fn page(
         &self,
         token: &str,
-        chat_id: i64,
-        after_seq: i64,
-        limit: u32,
-    ) -> anyhow::Result<(Vec<Stored>, bool)> {
+        chat_id: ChatId,
+        after_seq: Seq,
+        limit: i64,
+    ) -> anyhow::Result<MessagePage> {
         let res = self
             .http
-            .get(format!(
-                "{}/api/chats/{chat_id}/messages?afterSeq={after_seq}&limit={limit}",
-                self.base
-            ))
+            .get(format!("{}/api/chats/{chat_id}/messages", self.base))
+            .query(&PageRequest {
+                after_seq: Some(after_seq),
+                limit: Some(limit),
+                ..PageRequest::default()
+            })
             .bearer_auth(token)
             .send()
             .await
@@ -168,19 +150,18 @@ impl Api {
                 res.text().await.unwrap_or_default()
             );
         }
-        let page: Page = res.json().await.context("history page")?;
-        Ok((page.messages, page.has_more))
+        res.json().await.context("history page")
     }
 
     /// Every stored message of a chat, oldest first: pages of 200 by
     /// `afterSeq` while `hasMore`.
-    pub async fn history(&self, token: &str, chat_id: i64) -> anyhow::Result<Vec<Stored>> {
-        let mut all: Vec<Stored> = Vec::new();
+    pub async fn history(&self, token: &str, chat_id: ChatId) -> anyhow::Result<Vec<Message>> {
+        let mut all: Vec<Message> = Vec::new();
         loop {
             let after = all.last().map_or(0, |m| m.seq);
-            let (messages, has_more) = self.page(token, chat_id, after, 200).await?;
-            let more = has_more && !messages.is_empty();
-            all.extend(messages);
+            let page = self.page(token, chat_id, after, 200).await?;
+            let more = page.has_more && !page.messages.is_empty();
+            all.extend(page.messages);
             if !more {
                 return Ok(all);
             }
@@ -226,9 +207,9 @@ pub async fn setup_chats(
             let api = api.clone();
             async move {
                 let (role, n) = if i % 2 == 0 {
-                    ("customer", i / 2)
+                    (Role::Customer, i / 2)
                 } else {
-                    ("provider", i / 2)
+                    (Role::Provider, i / 2)
                 };
                 api.register(
                     &format!("lg-{run}-{role}-{n}@load.test"),

@@ -13,8 +13,10 @@
 
 mod accounts;
 mod api;
+mod rest;
 mod scenario;
 mod sio;
+mod socket;
 mod stats;
 mod storm;
 

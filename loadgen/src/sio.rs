@@ -18,10 +18,13 @@
 //! callback, and writes the frames the [`Client`] queues. Every ack and event
 //! carries the [`Instant`] its frame was read, so latencies are not skewed by
 //! how long a waiting task takes to be scheduled.
+//!
+//! This module knows packets, not jobchat's events: `socket` sends the
+//! contract's requests through it and reads its acks and events back.
 
 use futures_util::{SinkExt, StreamExt};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -84,6 +87,19 @@ pub struct OpenInfo {
     pub ping_interval: u64,
     /// Milliseconds the server waits for our pong.
     pub ping_timeout: u64,
+}
+
+/// The data of the namespace's CONNECT answer (Socket.IO's own).
+#[derive(Debug, Deserialize)]
+struct ConnectAccepted {
+    #[allow(dead_code)] // only checked for: an answer without one is not a CONNECT
+    sid: String,
+}
+
+/// The data of a CONNECT_ERROR: why the connect middleware refused us.
+#[derive(Debug, Deserialize)]
+struct ConnectRefused {
+    message: String,
 }
 
 /// A Socket.IO v5 packet on the main namespace.
@@ -190,17 +206,22 @@ pub fn decode_sio(packet: &str) -> Result<SioPacket, PacketError> {
 }
 
 /// The Engine.IO frame that CONNECTs to `/` with an auth payload.
-pub fn encode_connect(auth: &Value) -> String {
-    format!("40{auth}")
+pub fn encode_connect<T: Serialize + ?Sized>(auth: &T) -> Result<String, serde_json::Error> {
+    Ok(format!("40{}", serde_json::to_string(auth)?))
 }
 
-/// The Engine.IO frame of an EVENT, asking for an ack when `ack_id` is set.
-pub fn encode_event(ack_id: Option<u64>, name: &str, data: &Value) -> String {
-    let args = json!([name, data]);
-    match ack_id {
+/// The Engine.IO frame of an EVENT, asking for an ack when `ack_id` is set:
+/// its arguments are the JSON array `[name, data]`.
+pub fn encode_event<T: Serialize + ?Sized>(
+    ack_id: Option<u64>,
+    name: &str,
+    data: &T,
+) -> Result<String, serde_json::Error> {
+    let args = serde_json::to_string(&(name, data))?;
+    Ok(match ack_id {
         Some(id) => format!("42{id}{args}"),
         None => format!("42{args}"),
-    }
+    })
 }
 
 // ---- the client ---------------------------------------------------------------
@@ -214,17 +235,6 @@ pub type OnEvent = Arc<dyn Fn(&str, &Value, Instant) + Send + Sync>;
 pub struct Ack {
     pub data: Value,
     pub at: Instant,
-}
-
-impl Ack {
-    /// A refusal's `error.code` (`unknown` when the ack has none).
-    pub fn error_code(&self) -> String {
-        self.data
-            .pointer("/error/code")
-            .and_then(Value::as_str)
-            .unwrap_or("unknown")
-            .to_owned()
-    }
 }
 
 #[derive(Debug)]
@@ -275,11 +285,11 @@ pub struct Client {
 
 impl Client {
     /// Opens `ws_url` (`ws://host/socket.io/?EIO=4&transport=websocket`),
-    /// CONNECTs to `/` with `{token}` and waits for the server to accept.
-    /// Events from then on go to `on_event`.
-    pub async fn connect(
+    /// CONNECTs to `/` with the `auth` payload and waits for the server to
+    /// accept. Events from then on go to `on_event`.
+    pub async fn connect<A: Serialize + ?Sized>(
         ws_url: &str,
-        token: &str,
+        auth: &A,
         on_event: Option<OnEvent>,
     ) -> Result<Self, SioError> {
         // Nagle off: we write many small frames and measure their latency.
@@ -298,9 +308,10 @@ impl Client {
             return Err(SioError::Protocol("pingInterval is 0".into()));
         }
 
-        // 2. Socket.IO CONNECT to `/` with the auth payload (HandshakeAuth).
-        ws.send(Frame::text(encode_connect(&json!({ "token": token }))))
-            .await?;
+        // 2. Socket.IO CONNECT to `/` with the auth payload.
+        let connect =
+            encode_connect(auth).map_err(|e| SioError::Protocol(format!("auth payload: {e}")))?;
+        ws.send(Frame::text(connect)).await?;
 
         // 3. Wait for the namespace's answer, answering pings meanwhile.
         loop {
@@ -309,14 +320,15 @@ impl Client {
                 Some(EioPacket::Ping(data)) => ws.send(Frame::text(encode_pong(data))).await?,
                 Some(EioPacket::Message(packet)) => match decode_sio(packet) {
                     Ok(SioPacket::Connect(v)) => {
-                        if v.get("sid").and_then(Value::as_str).is_none() {
+                        if ConnectAccepted::deserialize(&v).is_err() {
                             return Err(SioError::Protocol(format!("CONNECT without sid: {v}")));
                         }
                         break;
                     }
                     Ok(SioPacket::ConnectError(v)) => {
-                        let message = v.get("message").and_then(Value::as_str).unwrap_or("?");
-                        return Err(SioError::Refused(message.to_owned()));
+                        let message = ConnectRefused::deserialize(&v)
+                            .map_or_else(|_| "?".to_owned(), |r| r.message);
+                        return Err(SioError::Refused(message));
                     }
                     _ => {}
                 },
@@ -337,16 +349,17 @@ impl Client {
 
     /// Emits `name` with `data` and returns where its ack will arrive. The
     /// receiver errs if the socket closes first.
-    pub fn emit_with_ack(
+    pub fn emit_with_ack<T: Serialize + ?Sized>(
         &self,
         name: &str,
-        data: &Value,
+        data: &T,
     ) -> Result<oneshot::Receiver<Ack>, SioError> {
         let id = self.next_ack_id.fetch_add(1, Ordering::Relaxed);
+        let frame = encode_event(Some(id), name, data).map_err(|e| encode_error(name, &e))?;
         let (tx, rx) = oneshot::channel();
         self.out
             .send(Outgoing {
-                frame: encode_event(Some(id), name, data),
+                frame,
                 ack: Some((id, tx)),
             })
             .map_err(|_| SioError::Closed)?;
@@ -355,20 +368,18 @@ impl Client {
 
     /// Emits without asking for an ack.
     #[allow(dead_code)] // part of the client; the scenarios all want acks
-    pub fn emit(&self, name: &str, data: &Value) -> Result<(), SioError> {
+    pub fn emit<T: Serialize + ?Sized>(&self, name: &str, data: &T) -> Result<(), SioError> {
+        let frame = encode_event(None, name, data).map_err(|e| encode_error(name, &e))?;
         self.out
-            .send(Outgoing {
-                frame: encode_event(None, name, data),
-                ack: None,
-            })
+            .send(Outgoing { frame, ack: None })
             .map_err(|_| SioError::Closed)
     }
 
     /// Emits and waits for the ack, at most `timeout`.
-    pub async fn request(
+    pub async fn request_raw<T: Serialize + ?Sized>(
         &self,
         name: &str,
-        data: &Value,
+        data: &T,
         timeout: Duration,
     ) -> Result<Ack, SioError> {
         let rx = self.emit_with_ack(name, data)?;
@@ -390,6 +401,11 @@ impl Client {
         // An error means the task is gone without saying so: closed too.
         let _ = closed.wait_for(|c| *c).await;
     }
+}
+
+/// A payload that would not serialise (none of the contract's do).
+fn encode_error(name: &str, e: &serde_json::Error) -> SioError {
+    SioError::Protocol(format!("cannot encode {name}: {e}"))
 }
 
 /// The next text frame (WebSocket pings are answered by tungstenite itself).
@@ -479,6 +495,9 @@ async fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::socket::HandshakeAuth;
+    use contract::protocol::{JoinChat, Request, SendMessage, SetTyping};
+    use serde_json::json;
 
     #[test]
     fn engine_io_packets_decode() {
@@ -523,10 +542,10 @@ mod tests {
             Ok(SioPacket::ConnectError(json!({"message":"unauthorized"})))
         );
         assert_eq!(
-            decode_sio(r#"2["new_message",{"id":7,"seq":2}]"#),
+            decode_sio(r#"2["news",{"id":7,"seq":2}]"#),
             Ok(SioPacket::Event {
                 id: None,
-                name: "new_message".into(),
+                name: "news".into(),
                 data: json!({"id":7,"seq":2})
             })
         );
@@ -588,37 +607,51 @@ mod tests {
     #[test]
     fn frames_encode() {
         assert_eq!(
-            encode_connect(&json!({"token":"t.j.w"})),
+            encode_connect(&HandshakeAuth { token: "t.j.w" }).expect("encodes"),
             r#"40{"token":"t.j.w"}"#
         );
-        // Object key order depends on serde_json's features: compare the JSON.
-        let data = json!({"chatId":3,"content":"hi \"you\"","clientId":"c-1"});
-        let frame = encode_event(Some(7), "send_message", &data);
+        let send = SendMessage {
+            chat_id: 3,
+            content: "hi \"you\"".into(),
+            client_id: "c-1".into(),
+        };
+        let frame = encode_event(Some(7), SendMessage::NAME, &send).expect("encodes");
         let args = frame.strip_prefix("427").expect("event with ack id 7");
         assert_eq!(
             serde_json::from_str::<Value>(args).expect("JSON args"),
-            json!(["send_message", data])
+            json!([SendMessage::NAME, {"chatId": 3, "content": "hi \"you\"", "clientId": "c-1"}])
         );
+        let typing = SetTyping {
+            chat_id: 3,
+            is_typing: true,
+        };
         assert_eq!(
-            encode_event(None, "typing", &json!({"chatId":3})),
-            r#"42["typing",{"chatId":3}]"#
+            encode_event(None, SetTyping::NAME, &typing).expect("encodes"),
+            format!(
+                r#"42["{}",{{"chatId":3,"isTyping":true}}]"#,
+                SetTyping::NAME
+            )
         );
     }
 
     #[test]
     fn encoded_event_decodes_back() {
-        let data = json!({"chatId": 12, "afterSeq": 41});
-        let frame = encode_event(Some(99), "join_chat", &data);
+        let join = JoinChat {
+            chat_id: 12,
+            after_seq: Some(41),
+            after_message_id: None,
+        };
+        let frame = encode_event(Some(99), JoinChat::NAME, &join).expect("encodes");
         let Some(EioPacket::Message(packet)) = decode_eio(&frame) else {
             panic!("not a message: {frame}");
         };
+        let Ok(SioPacket::Event { id, name, data }) = decode_sio(packet) else {
+            panic!("not an event: {packet}");
+        };
+        assert_eq!((id, name.as_str()), (Some(99), JoinChat::NAME));
         assert_eq!(
-            decode_sio(packet),
-            Ok(SioPacket::Event {
-                id: Some(99),
-                name: "join_chat".into(),
-                data
-            })
+            serde_json::from_value::<JoinChat>(data).expect("a join"),
+            join
         );
     }
 }
