@@ -4,8 +4,9 @@
 //! back and caught up or the grace period is over.
 
 use super::Cluster;
+use super::life::run_tab;
 use super::nodes::{Node, Rss, sample_rss};
-use super::tab::{Ctx, Tab, run_tab};
+use super::tab::{Ctx, Tab};
 use crate::scenario::{Opts, lock};
 use crate::sio::Client;
 use crate::stats::{CpuWindow, cpu_seconds, rss_mib};

@@ -36,6 +36,7 @@
 
 mod backoff;
 mod kill;
+mod life;
 mod nodes;
 mod report;
 mod session;
