@@ -238,6 +238,47 @@ pub struct ChatSummary {
     pub unread_count: i64,
 }
 
+/// A sign-in, as the form or a REST client sends it. Checked by the
+/// service against the stored hash (an unknown email and a wrong password
+/// get the same answer), so not parsed here.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Login {
+    pub email: String,
+    pub password: String,
+}
+
+/// Never prints the password (logs, panics).
+impl std::fmt::Debug for Login {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Login")
+            .field("email", &self.email)
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
+
+/// A session just issued: what sign-up, sign-in and a password change
+/// answer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SignedIn {
+    /// A JWT for `Authorization: Bearer …` and the socket handshake (the
+    /// browser uses the HttpOnly cookie instead).
+    pub token: String,
+    pub user: User,
+}
+
+impl SignedIn {
+    pub fn me(&self) -> Me {
+        Me {
+            id: self.user.id,
+            name: self.user.name.clone(),
+            role: self.user.role,
+        }
+    }
+}
+
 /// A sign-up, as the form (server function) or a REST client sends it.
 /// `parse` checks it, once, for every entry point.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]

@@ -318,6 +318,20 @@ pub fn decode_ack<T: DeserializeOwned>(
     }
 }
 
+/// The handshake's auth payload, `io(url, { auth: { token } })`: a bearer
+/// token instead of the session cookie (non-browser clients).
+#[derive(Clone, Serialize, Deserialize)]
+pub struct HandshakeAuth {
+    pub token: String,
+}
+
+/// Never prints the token.
+impl std::fmt::Debug for HandshakeAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HandshakeAuth { token: <redacted> }")
+    }
+}
+
 /// Why the server refused a Socket.IO handshake: the client gets it as the
 /// `connect_error` message (`as_str`) and reads it back with `parse`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -2,10 +2,10 @@
 //! chat) and reading a chat's stored history back. Bodies are the
 //! contract's types where it has them, else `rest`'s.
 
-use crate::rest::{Login, Session};
 use anyhow::{Context, bail};
 use contract::model::{
-    Booking, ChatId, Message, MessagePage, NewJob, PageRequest, Registration, Role, Seq, UserId,
+    Booking, ChatId, Login, Message, MessagePage, NewJob, PageRequest, Registration, Role, Seq,
+    SignedIn, UserId,
 };
 use futures_util::{StreamExt, stream};
 use std::time::Instant;
@@ -67,7 +67,7 @@ impl Api {
                 res.text().await.unwrap_or_default()
             );
         }
-        let body: Session = res.json().await.context("register response")?;
+        let body: SignedIn = res.json().await.context("register response")?;
         Ok(Account {
             id: body.user.id,
             token: body.token,
@@ -79,7 +79,10 @@ impl Api {
         let res = self
             .http
             .post(format!("{}/api/auth/login", self.base))
-            .json(&Login { email, password })
+            .json(&Login {
+                email: email.to_owned(),
+                password: password.to_owned(),
+            })
             .send()
             .await
             .context("login")?;
@@ -90,7 +93,7 @@ impl Api {
                 res.text().await.unwrap_or_default()
             );
         }
-        res.json::<Session>().await.context("login response")?;
+        res.json::<SignedIn>().await.context("login response")?;
         Ok(())
     }
 

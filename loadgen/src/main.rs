@@ -13,7 +13,6 @@
 
 mod accounts;
 mod api;
-mod rest;
 mod scenario;
 mod sio;
 mod socket;

@@ -495,7 +495,7 @@ async fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::socket::HandshakeAuth;
+    use contract::protocol::HandshakeAuth;
     use contract::protocol::{JoinChat, Request, SendMessage, SetTyping};
     use serde_json::json;
 
@@ -607,7 +607,10 @@ mod tests {
     #[test]
     fn frames_encode() {
         assert_eq!(
-            encode_connect(&HandshakeAuth { token: "t.j.w" }).expect("encodes"),
+            encode_connect(&HandshakeAuth {
+                token: "t.j.w".into()
+            })
+            .expect("encodes"),
             r#"40{"token":"t.j.w"}"#
         );
         let send = SendMessage {

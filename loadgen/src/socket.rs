@@ -9,18 +9,10 @@
 
 use crate::sio::{Client, OnEvent, SioError};
 use contract::error::AppError;
-use contract::protocol::{Request, ServerEvent, decode_ack};
-use serde::Serialize;
+use contract::protocol::{HandshakeAuth, Request, ServerEvent, decode_ack};
 use serde_json::Value;
 use std::fmt;
 use std::time::{Duration, Instant};
-
-/// The auth payload of the handshake, `io(url, { auth: { token } })`: the
-/// server's `HandshakeAuth`, which the contract does not hold.
-#[derive(Debug, Serialize)]
-pub struct HandshakeAuth<'a> {
-    pub token: &'a str,
-}
 
 /// A request's answer, and when its ack frame was read.
 #[derive(Debug)]
@@ -83,7 +75,14 @@ impl Client {
         token: &str,
         on_event: Option<OnEvent>,
     ) -> Result<Self, SioError> {
-        Self::connect(ws_url, &HandshakeAuth { token }, on_event).await
+        Self::connect(
+            ws_url,
+            &HandshakeAuth {
+                token: token.to_owned(),
+            },
+            on_event,
+        )
+        .await
     }
 
     /// Emits `request` under its name and waits for the ack, at most

@@ -8,31 +8,14 @@
 use super::{Booking, DisputeOpened, PageRequest};
 use crate::error::AppError;
 use crate::model::{
-    ChatCursor, ChatId, ChatSummary, Me, MessagePage, NewJob, Notification, Registration, User,
-    UserRef,
+    ChatCursor, ChatId, ChatSummary, Me, MessagePage, NewJob, Notification, Registration, SignedIn,
+    User, UserRef,
 };
 use http::request::Parts;
 use std::sync::Arc;
 
 /// The server's side of the server functions.
 pub type BackendHandle = Arc<dyn Backend>;
-
-/// A session just issued: the token (for the cookie) and who it is for.
-#[derive(Clone, Debug)]
-pub struct SignedIn {
-    pub token: String,
-    pub user: User,
-}
-
-impl SignedIn {
-    pub fn me(&self) -> Me {
-        Me {
-            id: self.user.id,
-            name: self.user.name.clone(),
-            role: self.user.role,
-        }
-    }
-}
 
 #[async_trait::async_trait]
 pub trait Backend: Send + Sync + 'static {

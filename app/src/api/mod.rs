@@ -12,7 +12,7 @@
 #[cfg(feature = "ssr")]
 mod backend;
 #[cfg(feature = "ssr")]
-pub use backend::{Backend, BackendHandle, SignedIn};
+pub use backend::{Backend, BackendHandle};
 
 use crate::error::AppError;
 use crate::model::{
@@ -23,7 +23,7 @@ use leptos::server_fn::codec::Json;
 
 /// What booking, "Add LSM" and a history page answer: the contract's own
 /// types, which REST answers with too.
-pub use contract::model::{Booking, DisputeOpened, NewJob, PageRequest, Registration};
+pub use contract::model::{Booking, DisputeOpened, NewJob, PageRequest, Registration, SignedIn};
 
 #[cfg(feature = "ssr")]
 mod context {

@@ -10,9 +10,9 @@ use axum::{
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use contract::model::{Registration, User, UserRef};
+use contract::model::{Login, Registration, SignedIn, User, UserRef};
 use contract::validate::Password;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -28,12 +28,6 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Deserialize, ToSchema)]
-pub struct LoginRequest {
-    email: String,
-    password: String,
-}
-
-#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PasswordChange {
     current_password: String,
@@ -43,18 +37,11 @@ pub struct PasswordChange {
     new_password: String,
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct SessionResponse {
-    /// A JWT for `Authorization: Bearer …` (the browser uses the cookie instead).
-    token: String,
-    user: User,
-}
-
 fn with_session(state: &AppState, status: StatusCode, session: Session) -> Response {
     let cookie = HeaderValue::from_str(&state.cookie.issue(&session.token));
     let mut res = (
         status,
-        Json(SessionResponse {
+        Json(SignedIn {
             token: session.token,
             user: session.user,
         }),
@@ -69,7 +56,7 @@ fn with_session(state: &AppState, status: StatusCode, session: Session) -> Respo
 /// Create a customer or provider account and sign in.
 #[utoipa::path(post, path = "/api/auth/register", tag = "accounts", request_body = Registration,
     responses(
-        (status = 201, description = "Account created; also sets the session cookie", body = SessionResponse),
+        (status = 201, description = "Account created; also sets the session cookie", body = SignedIn),
         (status = 403, description = "Role `lsm` cannot self-register", body = ErrorBody),
         (status = 400, description = "Malformed JSON", body = ErrorBody),
         (status = 409, description = "Email already taken", body = ErrorBody),
@@ -88,9 +75,9 @@ async fn register(
 }
 
 /// Sign in with email and password.
-#[utoipa::path(post, path = "/api/auth/login", tag = "accounts", request_body = LoginRequest,
+#[utoipa::path(post, path = "/api/auth/login", tag = "accounts", request_body = Login,
     responses(
-        (status = 200, description = "Signed in; also sets the session cookie", body = SessionResponse),
+        (status = 200, description = "Signed in; also sets the session cookie", body = SignedIn),
         (status = 400, description = "Malformed JSON", body = ErrorBody),
         (status = 401, description = "Wrong email or password", body = ErrorBody),
         (status = 413, description = "Body larger than 64 KiB", body = ErrorBody),
@@ -101,7 +88,7 @@ async fn register(
 async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
-    ApiJson(req): ApiJson<LoginRequest>,
+    ApiJson(req): ApiJson<Login>,
 ) -> ApiResult<Response> {
     let session = state.service.login(&req.email, &req.password, ip).await?;
     Ok(with_session(&state, StatusCode::OK, session))
@@ -154,7 +141,7 @@ async fn logout_all(State(state): State<AppState>, user: AuthUser) -> ApiResult<
 #[utoipa::path(post, path = "/api/auth/password", tag = "accounts", security(("bearer" = [])),
     request_body = PasswordChange,
     responses(
-        (status = 200, description = "Changed; the new session, also set as the cookie", body = SessionResponse),
+        (status = 200, description = "Changed; the new session, also set as the cookie", body = SignedIn),
         (status = 400, description = "Malformed JSON", body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 413, description = "Body larger than 64 KiB", body = ErrorBody),

@@ -14,21 +14,15 @@ use crate::realtime::{SocketSink, session_room, user_room};
 use crate::service::{Service, ServiceError};
 use contract::model::UserId;
 use contract::protocol::{
-    Connected, JoinChat, LeaveChat, MarkRead, Refused, Request, SendMessage, SetTyping, UserLeft,
+    Connected, HandshakeAuth, JoinChat, LeaveChat, MarkRead, Refused, Request, SendMessage,
+    SetTyping, UserLeft,
 };
-use serde::Deserialize;
 use socketioxide::SocketIo;
 use socketioxide::adapter::Adapter;
 use socketioxide::extract::{AckSender, Event, SocketRef, State, TryData};
 use std::sync::Arc;
 use std::time::Duration;
 use tracing::Instrument;
-
-/// The handshake's auth payload: `io(url, { auth: { token } })`.
-#[derive(Deserialize)]
-pub struct HandshakeAuth {
-    token: String,
-}
 
 /// Connect middleware: a token from the handshake's `auth.token`, else the
 /// HttpOnly session cookie. Anything missing, forged, expired or revoked
