@@ -311,6 +311,8 @@ test('the chat list shows the newest 200 and pages older ones in, kept across re
   const older = a.page.getByRole('button', { name: 'Show older chats' });
   await expect(rows).toHaveCount(200);
   await expect(a.page.locator('.chat-row', { hasText: OLDEST })).toHaveCount(0);
+  await older.scrollIntoViewIfNeeded();
+  await shot(a.page, '12-older-chats');
   await older.click();
   await expect(rows).toHaveCount(201);
   await expect(a.page.locator('.chat-row', { hasText: OLDEST })).toHaveCount(1);
