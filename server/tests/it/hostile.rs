@@ -418,9 +418,11 @@ mod limits {
         let mut ws = tx.reunite(rx).expect("one socket");
         // 10,000 events in a few ms outrun the socket's 128-packet send
         // queue: answers that do not fit are dropped (the flooding client
-        // sees timeouts for them), the rest are refusals.
+        // sees timeouts for them), the rest are refusals. How many fit
+        // depends on how fast this reader drains the socket (seen: 578 to
+        // several thousand on 2 busy cores); at least a full queue's worth.
         assert!(
-            acks.len() >= 1_000,
+            acks.len() >= 128,
             "the server answered the flood: {} acks (sent in {sent_in:?})",
             acks.len()
         );
