@@ -12,10 +12,8 @@ use std::collections::HashSet;
 /// token's own session was signed out.
 #[derive(sqlx::FromRow)]
 struct SessionRow {
-    id: i64,
-    email: String,
-    name: String,
-    role: String,
+    #[sqlx(flatten)]
+    user: UserRow,
     token_version: i64,
     revoked: bool,
 }
@@ -39,15 +37,8 @@ impl Db {
             sqlx::query_as(sql).bind(id).bind(sid).fetch_optional(pool).await?
         });
         row.map(|r| {
-            let user = UserRow {
-                id: r.id,
-                email: r.email,
-                name: r.name,
-                role: r.role,
-            }
-            .try_into()?;
             Ok(SessionUser {
-                user,
+                user: r.user.try_into()?,
                 token_version: r.token_version,
                 revoked: r.revoked,
             })

@@ -46,10 +46,8 @@ pub struct Credentials {
 /// valid token of theirs carries.
 #[derive(sqlx::FromRow)]
 struct ActiveRow {
-    id: i64,
-    email: String,
-    name: String,
-    role: String,
+    #[sqlx(flatten)]
+    user: UserRow,
     token_version: i64,
 }
 
@@ -136,17 +134,8 @@ impl Db {
         let row: Option<ActiveRow> = on_pool!(self, pool => {
             sqlx::query_as(sql).bind(id).fetch_optional(pool).await?
         });
-        row.map(|r| {
-            let user = UserRow {
-                id: r.id,
-                email: r.email,
-                name: r.name,
-                role: r.role,
-            }
-            .try_into()?;
-            Ok((user, r.token_version))
-        })
-        .transpose()
+        row.map(|r| Ok((r.user.try_into()?, r.token_version)))
+            .transpose()
     }
 
     /// The current token version of each live account among `ids`

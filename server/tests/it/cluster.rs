@@ -455,6 +455,31 @@ async fn logging_out_everywhere_closes_sockets_on_every_node() {
     bystander.send(chat, "still connected").await;
 }
 
+/// Sends `text` from `from` until `listener` (a socket on another node)
+/// hears one of the sends: cross-node delivery has resumed (Redis is back).
+/// Gives up after 30 s; returns the send that was heard.
+pub(crate) async fn send_until_heard(
+    from: &TestSocket,
+    chat: i64,
+    text: &str,
+    listener: &mut TestSocket,
+) -> Message {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let sent = from.send(chat, text).await;
+        let got = listener
+            .take_events::<NewMessage>(Duration::from_millis(500))
+            .await;
+        if got.iter().any(|m| m.0.id == sent.id) {
+            return sent;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "cross-node delivery did not resume"
+        );
+    }
+}
+
 /// A Redis of this test's own (a restart must not disturb the other tests).
 pub(crate) struct PrivateRedis {
     pub(crate) port: u16,
@@ -572,20 +597,7 @@ async fn redis_down_then_back() {
         assert!(Instant::now() < deadline, "healthz still failing");
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let last = loop {
-        let sent = c.send(chat, "is node B hearing again?").await;
-        let got = p_b
-            .take_events::<NewMessage>(Duration::from_millis(500))
-            .await;
-        if got.iter().any(|m| m.0.id == sent.id) {
-            break sent;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "cross-node delivery did not resume"
-        );
-    };
+    let last = send_until_heard(&c, chat, "is node B hearing again?", &mut p_b).await;
     // The provider's tab on B closes what it missed through seq.
     let all = history(&a, &customer, chat).await;
     assert_gap_free(&all);

@@ -4,12 +4,12 @@
 //! out (telling it with a `user_left` naming its own user); once Redis is
 //! back, nothing of the chat reaches that socket.
 
-use crate::cluster::{PrivateRedis, private_cluster};
+use crate::cluster::{PrivateRedis, private_cluster, send_until_heard};
 use crate::helpers::pair;
 use contract::protocol::{NewMessage, UserLeft};
 use reqwest::StatusCode;
 use serde_json::json;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[tokio::test]
 async fn a_settled_lsm_on_another_node_is_taken_out_of_the_room_though_redis_failed() {
@@ -55,20 +55,7 @@ async fn a_settled_lsm_on_another_node_is_taken_out_of_the_room_though_redis_fai
     // Redis is back: node B hears node A again (its provider socket
     // proves each delivery), and the LSM's socket hears none of it.
     let _redis = PrivateRedis::start(port);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let heard = loop {
-        let sent = c.send(chat, "just the two of us now").await;
-        let got = provider_b
-            .take_events::<NewMessage>(Duration::from_millis(500))
-            .await;
-        if got.iter().any(|m| m.0.id == sent.id) {
-            break sent;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "cross-node delivery did not resume"
-        );
-    };
+    let heard = send_until_heard(&c, chat, "just the two of us now", &mut provider_b).await;
     let to_lsm = lsm_b
         .take_events::<NewMessage>(Duration::from_millis(300))
         .await;
