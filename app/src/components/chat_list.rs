@@ -24,8 +24,13 @@ fn preview(c: &ChatSummary, me: Option<UserId>) -> String {
 
 /// When the newest message was sent, as chat lists show it: the time for
 /// today's ("14:05"), the date for earlier ones ("23 Nov"), with the year
-/// when it is not this year's ("23 Nov 2025").
-fn row_time(at: NaiveDateTime, today: NaiveDate) -> String {
+/// when it is not this year's ("23 Nov 2025"); before the viewer's day
+/// is known, the full date.
+fn row_time(at: NaiveDateTime, today: Option<NaiveDate>) -> String {
+    let Some(today) = today else {
+        // Before the browser knows the viewer's day: the date, in full.
+        return at.format("%-d %b %Y").to_string();
+    };
     if at.date() == today {
         at.format("%H:%M").to_string()
     } else if at.year() == today.year() {
@@ -159,11 +164,13 @@ mod tests {
 
     #[test]
     fn rows_show_the_time_today_and_a_date_before() {
-        let today = NaiveDate::from_ymd_opt(2026, 11, 26).expect("date");
+        let today = NaiveDate::from_ymd_opt(2026, 11, 26);
         assert_eq!(row_time(at("2026-11-26 14:05"), today), "14:05");
         assert_eq!(row_time(at("2026-11-26 00:00"), today), "00:00");
         assert_eq!(row_time(at("2026-11-25 23:59"), today), "25 Nov");
         assert_eq!(row_time(at("2026-01-02 09:00"), today), "2 Jan");
         assert_eq!(row_time(at("2025-12-31 09:00"), today), "31 Dec 2025");
+        // The server's HTML and the first frame: no "today" yet.
+        assert_eq!(row_time(at("2026-11-26 14:05"), None), "26 Nov 2026");
     }
 }

@@ -2,10 +2,14 @@
 //! message falls on and what time it shows, in the browser's time zone.
 //!
 //! Hydration-safe: the server renders in UTC and so does the first client
-//! frame; an effect (browser only) then switches to the local zone, so the
-//! two never disagree. (Windows open after hydration anyway, but this keeps
-//! it true if they are ever rendered on the server.) A timer moves "today"
-//! on at midnight.
+//! frame, and neither knows which day is "today" (the server's day and the
+//! browser's can differ: near midnight, or in a browser whose clock is
+//! another day's); an effect (browser only) then switches to the local zone
+//! and the local day, so the two never disagree. A first frame that said
+//! something else than the server's HTML would leave that HTML on screen
+//! for good whenever the effect's value equals the first frame's (hydration
+//! keeps the server's text and only writes on change). A timer moves
+//! "today" on at midnight.
 
 use chrono::{DateTime, Local, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use leptos::prelude::*;
@@ -14,23 +18,24 @@ use leptos::prelude::*;
 pub struct Clock {
     /// Local time zone in use (false: UTC, on the server and the first frame).
     local: RwSignal<bool>,
-    today: RwSignal<NaiveDate>,
+    /// The viewer's day; `None` on the server and the first frame.
+    today: RwSignal<Option<NaiveDate>>,
 }
 
 impl Clock {
     pub fn new() -> Self {
         let clock = Self {
             local: RwSignal::new(false),
-            today: RwSignal::new(Utc::now().date_naive()),
+            today: RwSignal::new(None),
         };
         Effect::new(move |_| {
             clock.local.set(true);
-            clock.today.set(Local::now().date_naive());
+            clock.today.set(Some(Local::now().date_naive()));
         });
         #[cfg(feature = "hydrate")]
         if let Ok(handle) = set_interval_with_handle(
             move || {
-                let now = Local::now().date_naive();
+                let now = Some(Local::now().date_naive());
                 if clock.today.get_untracked() != now {
                     clock.today.set(now);
                 }
@@ -65,8 +70,9 @@ impl Clock {
         self.local(at).format("%H:%M").to_string()
     }
 
-    /// Today in the viewer's zone (tracked).
-    pub fn today(&self) -> NaiveDate {
+    /// Today in the viewer's zone (tracked); `None` until the browser
+    /// has taken over from the server's HTML.
+    pub fn today(&self) -> Option<NaiveDate> {
         self.today.get()
     }
 }

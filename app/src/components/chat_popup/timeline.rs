@@ -71,8 +71,13 @@ pub fn line_states(lines: &[Line]) -> HashMap<String, LineState> {
     lines.iter().map(|l| (l.key(), LineState::of(l))).collect()
 }
 
-/// "Today", "Yesterday", or e.g. "Mon 23 Nov 2026".
-pub fn day_label(day: NaiveDate, today: NaiveDate) -> String {
+/// "Today", "Yesterday", or e.g. "Mon 23 Nov 2026" (always the date before
+/// the viewer's day is known).
+pub fn day_label(day: NaiveDate, today: Option<NaiveDate>) -> String {
+    let Some(today) = today else {
+        // Before the browser knows the viewer's day: the date, in full.
+        return day.format("%a %-d %b %Y").to_string();
+    };
     if day == today {
         "Today".to_owned()
     } else if today.pred_opt() == Some(day) {
@@ -202,14 +207,22 @@ mod tests {
 
     #[test]
     fn labels_today_yesterday_then_dates() {
-        let today = date(2026, 11, 26);
-        assert_eq!(day_label(today, today), "Today");
+        let today = Some(date(2026, 11, 26));
+        assert_eq!(day_label(date(2026, 11, 26), today), "Today");
         assert_eq!(day_label(date(2026, 11, 25), today), "Yesterday");
         assert_eq!(day_label(date(2026, 11, 23), today), "Mon 23 Nov 2026");
         assert_eq!(day_label(date(2025, 12, 31), today), "Wed 31 Dec 2025");
         // Across a month and a year boundary.
-        assert_eq!(day_label(date(2026, 2, 28), date(2026, 3, 1)), "Yesterday");
-        assert_eq!(day_label(date(2025, 12, 31), date(2026, 1, 1)), "Yesterday");
+        assert_eq!(
+            day_label(date(2026, 2, 28), Some(date(2026, 3, 1))),
+            "Yesterday"
+        );
+        assert_eq!(
+            day_label(date(2025, 12, 31), Some(date(2026, 1, 1))),
+            "Yesterday"
+        );
+        // The server's HTML and the first frame: no "today" yet.
+        assert_eq!(day_label(date(2026, 11, 26), None), "Thu 26 Nov 2026");
     }
 
     #[test]
