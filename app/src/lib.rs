@@ -155,7 +155,7 @@ pub fn App() -> impl IntoView {
             <Show when=move || chat.toast.get().is_some()>
                 <div class="toast" role="alert">
                     <span>{move || chat.toast.get()}</span>
-                    <button class="icon-button" aria-label="Dismiss" on:click=move |_| chat.toast.set(None)>"×"</button>
+                    <button class="icon-button" aria-label="Dismiss" on:click=move |_| chat.dismiss_toast()>"×"</button>
                 </div>
             </Show>
         </Router>

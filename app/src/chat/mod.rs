@@ -10,15 +10,21 @@
 //! no "Loading…" state. Everything live starts after hydration (`live`,
 //! browser only), and from then on the signals are the truth.
 //!
+//! Every change to the live state is a message (`state::Msg`) into one
+//! function (`state::update`); the operations below only send messages.
+//!
+//! * `state` — the live state, its messages and effects, `update`
 //! * `thread` — one chat's messages in seq order, their merge rules and gaps
 //! * `bell` — the bell's number and how reads settle it
 //! * `list` — live updates of the chat list
 //! * `typing` — typing indicators, their expiry and their throttle
 //! * `outgoing` — queued messages and what the outbox does with answers
+//! * `live` (browser only) — the runtime: socket, storage, timers
 
 pub mod bell;
 pub mod list;
 pub mod outgoing;
+pub mod state;
 pub mod thread;
 pub mod typing;
 
@@ -36,6 +42,7 @@ use crate::model::{
     UserRef,
 };
 use leptos::prelude::*;
+use state::{Form, Msg};
 use std::collections::HashMap;
 
 /// A chat window on screen.
@@ -85,7 +92,7 @@ pub struct ChatContext {
     /// A window the user just opened (or brought forward): it takes the
     /// focus, then clears this.
     pub focus_request: RwSignal<Option<ChatId>>,
-    /// The page's live state no view renders (socket, outbox runner).
+    /// The live state and what runs it (socket, queue of messages).
     #[cfg(feature = "hydrate")]
     live: live::RuntimeCell,
 }
@@ -108,7 +115,16 @@ pub fn provide_chat_context(me: Option<Me>) {
         );
         (id, page)
     });
+    let first_open: Vec<OpenChat> = linked
+        .map(|chat_id| OpenChat {
+            chat_id,
+            minimized: false,
+        })
+        .into_iter()
+        .collect();
     let ctx = ChatContext {
+        #[cfg(feature = "hydrate")]
+        live: live::new_runtime(me.clone(), first_open.clone()),
         me: StoredValue::new(me),
         status: RwSignal::new(ConnectionStatus::Connecting),
         chats: RwSignal::new(Vec::new()),
@@ -117,15 +133,7 @@ pub fn provide_chat_context(me: Option<Me>) {
         threads: RwSignal::new(HashMap::new()),
         // The linked chat's window is open from the first frame, on the
         // server and at hydration alike.
-        open: RwSignal::new(
-            linked
-                .map(|chat_id| OpenChat {
-                    chat_id,
-                    minimized: false,
-                })
-                .into_iter()
-                .collect(),
-        ),
+        open: RwSignal::new(first_open),
         typing: RwSignal::new(HashMap::new()),
         presence: RwSignal::new(HashMap::new()),
         notifications: RwSignal::new(Vec::new()),
@@ -140,8 +148,6 @@ pub fn provide_chat_context(me: Option<Me>) {
         #[cfg(feature = "hydrate")]
         openers: StoredValue::new_local(HashMap::new()),
         focus_request: RwSignal::new(None),
-        #[cfg(feature = "hydrate")]
-        live: live::new_runtime(),
     };
     provide_context(ctx);
 
@@ -254,8 +260,7 @@ impl ChatContext {
 
     /// "Show older chats": the next page goes below the list.
     pub fn show_older_chats(&self) {
-        #[cfg(feature = "hydrate")]
-        live::show_older_chats(*self);
+        self.dispatch(Msg::ShowOlderChats);
     }
 
     /// Providers a customer can book (tracked), live or server-rendered.
@@ -308,22 +313,38 @@ impl ChatContext {
         self.notifications.with(|n| bell::count(n))
     }
 
+    /// Hands `msg` to the live state (browser only: during SSR nothing
+    /// happens).
+    fn dispatch(&self, msg: Msg) {
+        #[cfg(feature = "hydrate")]
+        live::dispatch(*self, msg);
+        #[cfg(not(feature = "hydrate"))]
+        let _ = msg;
+    }
+
+    /// Sends a form once its callback is kept (`done` gets the server's
+    /// answer; its `message` is for the user).
+    fn submit(&self, done: impl FnOnce(Result<(), AppError>) + 'static, form: Form) {
+        #[cfg(feature = "hydrate")]
+        if let Some(ticket) = live::form(*self, Box::new(done)) {
+            self.dispatch(Msg::Submit { ticket, form });
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (done, form);
+    }
+
     /// Opens a chat's window for the user. When they did it from a control
     /// (focus is on it, not on the page as after a load), the window takes
     /// the focus and gives it back to that control when it closes.
     pub fn open_chat(&self, chat_id: ChatId) {
         #[cfg(feature = "hydrate")]
-        {
-            if let Some(by) = focus::current() {
-                self.openers.update_value(|o| {
-                    o.insert(chat_id, by);
-                });
-                self.focus_request.set(Some(chat_id));
-            }
-            live::open_chat(*self, chat_id);
+        if let Some(by) = focus::current() {
+            self.openers.update_value(|o| {
+                o.insert(chat_id, by);
+            });
+            self.focus_request.set(Some(chat_id));
         }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = chat_id;
+        self.dispatch(Msg::OpenChat(chat_id));
     }
 
     /// What opened the chat's window (see `open_chat`), once.
@@ -342,90 +363,78 @@ impl ChatContext {
     }
 
     pub fn close_chat(&self, chat_id: ChatId) {
-        #[cfg(feature = "hydrate")]
-        live::close_chat(*self, chat_id);
-        #[cfg(not(feature = "hydrate"))]
-        let _ = chat_id;
+        self.dispatch(Msg::CloseChat(chat_id));
     }
 
     pub fn toggle_minimized(&self, chat_id: ChatId) {
-        self.open.update(|open| {
-            if let Some(o) = open.iter_mut().find(|o| o.chat_id == chat_id) {
-                o.minimized = !o.minimized;
-            }
-        });
-        #[cfg(feature = "hydrate")]
-        live::mark_read_latest(*self, chat_id);
+        self.dispatch(Msg::ToggleMinimized(chat_id));
     }
 
     /// The user is looking at the newest messages of the chat.
     pub fn mark_seen(&self, chat_id: ChatId) {
-        #[cfg(feature = "hydrate")]
-        live::mark_read_latest(*self, chat_id);
-        #[cfg(not(feature = "hydrate"))]
-        let _ = chat_id;
+        self.dispatch(Msg::MarkSeen(chat_id));
     }
 
     pub fn send(&self, chat_id: ChatId, text: String) {
         #[cfg(feature = "hydrate")]
-        live::send(*self, chat_id, text);
+        let client_id = uuid::Uuid::new_v4().to_string();
         #[cfg(not(feature = "hydrate"))]
-        let _ = (chat_id, text);
+        let client_id = String::new();
+        self.dispatch(Msg::Send {
+            chat: chat_id,
+            text,
+            client_id,
+        });
     }
 
     pub fn retry(&self, chat_id: ChatId, client_id: String) {
-        #[cfg(feature = "hydrate")]
-        live::retry(*self, chat_id, client_id);
-        #[cfg(not(feature = "hydrate"))]
-        let _ = (chat_id, client_id);
+        self.dispatch(Msg::Retry {
+            chat: chat_id,
+            client_id,
+        });
     }
 
     /// Drops a "Not sent" message for good (the user pressed Discard).
     pub fn discard(&self, chat_id: ChatId, client_id: String) {
-        #[cfg(feature = "hydrate")]
-        live::discard(*self, chat_id, client_id);
-        #[cfg(not(feature = "hydrate"))]
-        let _ = (chat_id, client_id);
+        self.dispatch(Msg::Discard {
+            chat: chat_id,
+            client_id,
+        });
     }
 
     pub fn load_older(&self, chat_id: ChatId) {
-        #[cfg(feature = "hydrate")]
-        live::load_older(*self, chat_id);
-        #[cfg(not(feature = "hydrate"))]
-        let _ = chat_id;
+        self.dispatch(Msg::LoadOlder(chat_id));
     }
 
     pub fn set_typing(&self, chat_id: ChatId, typing: bool) {
-        #[cfg(feature = "hydrate")]
-        live::set_typing(*self, chat_id, typing);
-        #[cfg(not(feature = "hydrate"))]
-        let _ = (chat_id, typing);
-    }
-
-    pub fn set_draft(&self, chat_id: ChatId, text: String) {
-        self.drafts.update(|d| {
-            if text.is_empty() {
-                d.remove(&chat_id);
-            } else {
-                d.insert(chat_id, text);
-            }
+        self.dispatch(Msg::SetTyping {
+            chat: chat_id,
+            typing,
         });
-        #[cfg(feature = "hydrate")]
-        live::save_drafts(*self);
     }
 
-    /// "Add LSM": `done` gets the server's answer (its `message` is for
-    /// the user).
+    /// Drafts survive reloads.
+    pub fn set_draft(&self, chat_id: ChatId, text: String) {
+        self.dispatch(Msg::SetDraft {
+            chat: chat_id,
+            text,
+        });
+    }
+
+    /// "Add LSM": opens a dispute; the chat list shows the LSM once in.
     pub fn add_lsm(
         &self,
         chat_id: ChatId,
         reason: String,
         done: impl FnOnce(Result<(), AppError>) + 'static,
     ) {
-        #[cfg(feature = "hydrate")]
-        live::add_lsm(*self, chat_id, reason, Box::new(done));
-        #[cfg(not(feature = "hydrate"))]
-        let _ = (chat_id, reason, done);
+        self.submit(
+            done,
+            Form::AddLsm {
+                chat: chat_id,
+                reason,
+            },
+        );
     }
 
     pub fn resolve_dispute(
@@ -434,10 +443,13 @@ impl ChatContext {
         resolution: String,
         done: impl FnOnce(Result<(), AppError>) + 'static,
     ) {
-        #[cfg(feature = "hydrate")]
-        live::resolve_dispute(*self, dispute_id, resolution, Box::new(done));
-        #[cfg(not(feature = "hydrate"))]
-        let _ = (dispute_id, resolution, done);
+        self.submit(
+            done,
+            Form::ResolveDispute {
+                dispute: dispute_id,
+                resolution,
+            },
+        );
     }
 
     /// Books a job; its chat opens at once.
@@ -448,27 +460,32 @@ impl ChatContext {
         description: String,
         done: impl FnOnce(Result<(), AppError>) + 'static,
     ) {
-        #[cfg(feature = "hydrate")]
-        live::book_job(*self, provider_id, title, description, Box::new(done));
-        #[cfg(not(feature = "hydrate"))]
-        let _ = (provider_id, title, description, done);
+        self.submit(
+            done,
+            Form::BookJob {
+                provider: provider_id,
+                title,
+                description,
+            },
+        );
     }
 
     pub fn read_notification(&self, id: i64) {
-        #[cfg(feature = "hydrate")]
-        live::read_notification(*self, Some(id));
-        #[cfg(not(feature = "hydrate"))]
-        let _ = id;
+        self.dispatch(Msg::ReadNotification(Some(id)));
     }
 
     pub fn read_all_notifications(&self) {
-        #[cfg(feature = "hydrate")]
-        live::read_notification(*self, None);
+        self.dispatch(Msg::ReadNotification(None));
     }
 
+    pub fn dismiss_toast(&self) {
+        self.dispatch(Msg::DismissToast);
+    }
+
+    /// Closes the socket, forgets everything stored locally, ends the
+    /// session.
     pub fn logout(&self) {
-        #[cfg(feature = "hydrate")]
-        live::logout(*self);
+        self.dispatch(Msg::Logout);
     }
 }
 

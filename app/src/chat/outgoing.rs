@@ -1,6 +1,6 @@
 //! What the user sends and what becomes of it: the queued message, how a
 //! socket request can fail, and what the outbox does with each answer.
-//! Pure, so the outbox's rules are unit-tested; `live::outbox` acts on them.
+//! Pure, so the outbox's rules are unit-tested; `state::outbox` acts on them.
 
 use crate::error::AppError;
 use crate::model::{ChatId, Me, Message, MessageKind};
@@ -154,6 +154,42 @@ pub fn requeue(outbox: &mut Vec<Outgoing>, message: Outgoing) -> bool {
                 ..message
             });
             true
+        }
+    }
+}
+
+/// A change to the outbox, applied to the state's copy at once and to the
+/// one in localStorage by the runtime.
+#[derive(Clone, Debug, PartialEq)]
+pub enum OutboxChange {
+    /// A new message, last in line.
+    Push(Outgoing),
+    /// Stored by the server, or discarded by the user.
+    Remove(String),
+    /// Refused for good, with the reason.
+    Failed { client_id: String, reason: String },
+    /// The user pressed Retry.
+    Requeue(Outgoing),
+}
+
+impl OutboxChange {
+    /// Applies the change; returns whether the outbox changed.
+    pub fn apply(&self, outbox: &mut Vec<Outgoing>) -> bool {
+        match self {
+            Self::Push(o) => {
+                outbox.push(o.clone());
+                true
+            }
+            Self::Remove(client_id) => {
+                let before = outbox.len();
+                outbox.retain(|o| &o.client_id != client_id);
+                outbox.len() != before
+            }
+            Self::Failed { client_id, reason } => {
+                mark_failed(outbox, client_id, reason);
+                true
+            }
+            Self::Requeue(o) => requeue(outbox, o.clone()),
         }
     }
 }

@@ -1,0 +1,310 @@
+//! The one place the live state changes. `dispatch` queues a message;
+//! messages are handled one at a time, in order: `state::update` changes the
+//! state, the shown parts are published to `ChatContext`'s signals (each
+//! only when it changed), then the effects run. What an effect brings back
+//! (an ack, a server function's answer, a timer) is dispatched in turn, so
+//! nothing here decides anything: it only touches the world.
+
+use super::backup;
+use super::socket::Socket;
+use crate::api;
+use crate::chat::state::{self, Answer, Call, Effect, Env, Form, Msg, State, Ticket};
+use crate::chat::{ChatContext, OpenChat};
+use crate::error::AppError;
+use crate::model::Me;
+use crate::protocol::{JoinChat, LeaveChat, MarkRead};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use std::collections::{HashMap, VecDeque};
+
+/// How long a socket request may wait for its ack.
+const ACK_TIMEOUT_MS: u32 = 10_000;
+
+/// What a form hears back: done, or the error to show.
+pub type Done = Box<dyn FnOnce(Result<(), AppError>)>;
+
+/// The page's live state and what runs it.
+pub struct Runtime {
+    state: State,
+    queue: VecDeque<Msg>,
+    /// A message is being handled: new ones wait in the queue.
+    busy: bool,
+    socket: Option<Socket>,
+    /// Forms waiting for their answer (one per submitted form, each
+    /// answered once).
+    forms: HashMap<Ticket, Done>,
+    next_ticket: Ticket,
+}
+
+/// The runtime as `ChatContext` holds it (JS values: this thread only).
+pub type RuntimeCell = StoredValue<Runtime, LocalStorage>;
+
+pub fn new_runtime(me: Option<Me>, open: Vec<OpenChat>) -> RuntimeCell {
+    StoredValue::new_local(Runtime {
+        state: State::new(me, open),
+        queue: VecDeque::new(),
+        busy: false,
+        socket: None,
+        forms: HashMap::new(),
+        next_ticket: 0,
+    })
+}
+
+pub fn set_socket(ctx: ChatContext, s: Socket) {
+    ctx.live.update_value(|r| r.socket = Some(s));
+}
+
+/// Keeps a form's callback until its answer; the ticket names it.
+pub fn form(ctx: ChatContext, done: Done) -> Option<Ticket> {
+    ctx.live.try_update_value(|r| {
+        r.next_ticket += 1;
+        r.forms.insert(r.next_ticket, done);
+        r.next_ticket
+    })
+}
+
+fn tab_hidden() -> bool {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .is_some_and(|d| d.hidden())
+}
+
+/// Handles `msg` (after any queued before it), and what it brings about.
+/// Does nothing once the page is torn down.
+pub fn dispatch(ctx: ChatContext, msg: Msg) {
+    let first = ctx.live.try_update_value(|r| {
+        r.queue.push_back(msg);
+        !std::mem::replace(&mut r.busy, true)
+    });
+    if first != Some(true) {
+        return;
+    }
+    loop {
+        let step = ctx.live.try_update_value(|r| {
+            let Some(msg) = r.queue.pop_front() else {
+                r.busy = false;
+                return None;
+            };
+            let env = Env {
+                now: chrono::Utc::now(),
+                connected: r.socket.as_ref().is_some_and(Socket::connected),
+                tab_hidden: tab_hidden(),
+                small_screen: crate::chat::small_screen(),
+            };
+            let effects = state::update(&mut r.state, &env, msg);
+            publish(ctx, &r.state);
+            Some((effects, r.socket.clone()))
+        });
+        let Some(Some((effects, socket))) = step else {
+            return;
+        };
+        for e in effects {
+            run(ctx, socket.as_ref(), e);
+        }
+    }
+}
+
+/// Sets `signal` to `value` if it differs (views re-render only then).
+fn put<T: Clone + PartialEq + Send + Sync + 'static>(signal: RwSignal<T>, value: &T) {
+    signal.try_maybe_update(|v| {
+        let changed = v != value;
+        if changed {
+            *v = value.clone();
+        }
+        (changed, ())
+    });
+}
+
+fn publish(ctx: ChatContext, s: &State) {
+    put(ctx.status, &s.status);
+    put(ctx.transport, &s.transport);
+    put(ctx.chats, &s.chats);
+    put(ctx.chats_loaded, &s.chats_loaded);
+    put(ctx.chats_more, &s.chats_more);
+    put(ctx.threads, &s.threads);
+    put(ctx.open, &s.open);
+    put(ctx.typing, &s.typing);
+    put(ctx.presence, &s.presence);
+    put(ctx.notifications, &s.notifications);
+    put(ctx.providers, &s.providers);
+    put(ctx.drafts, &s.drafts);
+    put(ctx.announcement, &s.announcement);
+    put(ctx.toast, &s.toast);
+}
+
+fn me(ctx: ChatContext) -> Option<crate::model::UserId> {
+    ctx.me.get_value().map(|m| m.id)
+}
+
+fn run(ctx: ChatContext, socket: Option<&Socket>, e: Effect) {
+    match e {
+        Effect::Join {
+            chat,
+            after,
+            attempt,
+        } => {
+            let req = JoinChat {
+                chat_id: chat,
+                after_seq: after,
+                after_message_id: None,
+            };
+            if let Some(s) = socket {
+                s.request(&req, ACK_TIMEOUT_MS, move |result| {
+                    dispatch(
+                        ctx,
+                        Msg::Joined {
+                            chat,
+                            after,
+                            attempt,
+                            result,
+                        },
+                    )
+                });
+            }
+        }
+        Effect::Send(out) => {
+            if let Some(s) = socket {
+                let (chat, client_id) = (out.chat_id, out.client_id.clone());
+                s.request(&out.request(), ACK_TIMEOUT_MS, move |result| {
+                    dispatch(
+                        ctx,
+                        Msg::SendAnswered {
+                            chat,
+                            client_id,
+                            result,
+                        },
+                    )
+                });
+            }
+        }
+        Effect::Leave(chat) => {
+            if let Some(s) = socket {
+                s.request(&LeaveChat { chat_id: chat }, ACK_TIMEOUT_MS, |_| {});
+            }
+        }
+        Effect::MarkRead { chat, message } => {
+            if let Some(s) = socket {
+                let req = MarkRead {
+                    chat_id: chat,
+                    message_id: message,
+                };
+                s.request(&req, ACK_TIMEOUT_MS, |_| {});
+            }
+        }
+        Effect::Typing(req) => {
+            if let Some(s) = socket {
+                s.emit(&req);
+            }
+        }
+        Effect::Call(call) => spawn_local(async move {
+            let answer = call_server(call).await;
+            dispatch(ctx, Msg::Answered(answer));
+        }),
+        Effect::Outbox(change) => {
+            let Some(me) = me(ctx) else { return };
+            let mut outbox = backup::load_outbox(me);
+            change.apply(&mut outbox);
+            let saved = backup::save_outbox(me, &outbox);
+            dispatch(ctx, Msg::OutboxStored { change, saved });
+        }
+        Effect::SaveCache(chat, messages) => {
+            if let Some(me) = me(ctx) {
+                backup::save_cache(me, chat, &messages);
+            }
+        }
+        Effect::LoadCache(chat) => {
+            if let Some(me) = me(ctx) {
+                dispatch(ctx, Msg::CacheLoaded(chat, backup::load_cache(me, chat)));
+            }
+        }
+        Effect::SaveDrafts(drafts) => {
+            if let Some(me) = me(ctx) {
+                backup::save_drafts(me, &drafts);
+            }
+        }
+        Effect::SaveOpen(open) => {
+            if let Some(me) = me(ctx) {
+                backup::save_open(me, &open);
+            }
+        }
+        Effect::ClearStorage => backup::clear_all(),
+        Effect::Later { ms, msg } => spawn_local(async move {
+            gloo_timers::future::TimeoutFuture::new(ms).await;
+            dispatch(ctx, *msg);
+        }),
+        Effect::Reconnect => {
+            if let Some(s) = socket {
+                s.reconnect();
+            }
+        }
+        Effect::Disconnect => {
+            if let Some(s) = socket {
+                s.disconnect();
+            }
+        }
+        Effect::GoTo(path) => {
+            if let Some(w) = web_sys::window() {
+                let _ = w.location().assign(path);
+            }
+        }
+        Effect::Reply { ticket, result } => {
+            if let Some(done) = ctx
+                .live
+                .try_update_value(|r| r.forms.remove(&ticket))
+                .flatten()
+            {
+                done(result);
+            }
+        }
+    }
+}
+
+/// Calls the server function and says what the answer was for.
+async fn call_server(call: Call) -> Answer {
+    match call {
+        Call::ListChats(before) => Answer::ChatList {
+            before,
+            result: api::list_chats(before).await,
+        },
+        Call::Messages {
+            chat,
+            page,
+            purpose,
+        } => Answer::Messages {
+            chat,
+            purpose,
+            result: api::list_messages(chat, page).await,
+        },
+        Call::Notifications => Answer::Notifications(api::list_notifications(false).await),
+        Call::ReadNotification(id) => Answer::NotificationRead(match id {
+            Some(id) => api::read_notification(id).await,
+            None => api::read_all_notifications().await,
+        }),
+        Call::Providers => Answer::Providers(api::providers().await),
+        Call::Submit { ticket, form } => match form {
+            Form::BookJob {
+                provider,
+                title,
+                description,
+            } => Answer::Booked {
+                ticket,
+                result: api::book_job(provider, title, description).await,
+            },
+            Form::AddLsm { chat, reason } => Answer::Settled {
+                ticket,
+                result: api::open_dispute(chat, reason).await.map(|_| ()),
+            },
+            Form::ResolveDispute {
+                dispute,
+                resolution,
+            } => Answer::Settled {
+                ticket,
+                result: api::resolve_dispute(dispute, resolution).await,
+            },
+        },
+        Call::Logout => {
+            let _ = api::logout().await;
+            Answer::LoggedOut
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! The browser's live state as one value. Its shown parts are published to
+//! `ChatContext`'s signals after every message (each only when it changed);
+//! the rest is bookkeeping no view reads.
+
+use super::msg::{Effect, Env};
+use crate::chat::outgoing::Outgoing;
+use crate::chat::typing::{TypingThrottle, Typists};
+use crate::chat::{OpenChat, Thread};
+use crate::error::{AppError, ErrorCode};
+use crate::model::{
+    ChatCursor, ChatId, ChatSummary, ConnectionStatus, Me, Notification, UserId, UserRef,
+};
+use std::collections::HashMap;
+
+/// Where an ended session leads.
+pub const SESSION_ENDED: &str = "/login?expired=1";
+
+#[derive(Clone, Debug)]
+pub struct State {
+    pub me: Option<Me>,
+
+    // Shown: `ChatContext` has a signal of the same name for each.
+    pub status: ConnectionStatus,
+    /// The connection's transport (`websocket`, `polling`) once it opened.
+    pub transport: Option<String>,
+    pub chats: Vec<ChatSummary>,
+    pub chats_loaded: bool,
+    /// Where the list's next (older) page starts; `None` when the list
+    /// holds every chat.
+    pub chats_more: Option<ChatCursor>,
+    pub threads: HashMap<ChatId, Thread>,
+    pub open: Vec<OpenChat>,
+    pub typing: Typists,
+    /// Online state by user, from presence events, join acks and the list.
+    pub presence: HashMap<UserId, bool>,
+    pub notifications: Vec<Notification>,
+    pub providers: Vec<UserRef>,
+    pub drafts: HashMap<ChatId, String>,
+    /// Text for the screen-reader live region.
+    pub announcement: String,
+    /// A short message for the user (errors of actions).
+    pub toast: Option<String>,
+
+    // Not shown.
+    /// The server-rendered chat list: what the page knows of each chat
+    /// until the live list has loaded.
+    pub first_chats: Vec<ChatSummary>,
+    /// The outbox as last stored (see `outgoing`).
+    pub outbox: Vec<Outgoing>,
+    /// A send is in flight: they go out one at a time, in order.
+    pub flushing: bool,
+    /// Refused-for-now answers to the first queued message in a row.
+    pub send_attempts: u32,
+    /// A chat-list reload is already scheduled (bursts share one).
+    pub list_refresh_pending: bool,
+    pub typing_sent: TypingThrottle,
+}
+
+impl State {
+    /// The state before anything happened: `open` holds the window a
+    /// `/?chat=ID` link opened (as the server rendered it).
+    pub fn new(me: Option<Me>, open: Vec<OpenChat>) -> Self {
+        Self {
+            me,
+            status: ConnectionStatus::Connecting,
+            transport: None,
+            chats: Vec::new(),
+            chats_loaded: false,
+            chats_more: None,
+            threads: HashMap::new(),
+            open,
+            typing: HashMap::new(),
+            presence: HashMap::new(),
+            notifications: Vec::new(),
+            providers: Vec::new(),
+            drafts: HashMap::new(),
+            announcement: String::new(),
+            toast: None,
+            first_chats: Vec::new(),
+            outbox: Vec::new(),
+            flushing: false,
+            send_attempts: 0,
+            list_refresh_pending: false,
+            typing_sent: TypingThrottle::default(),
+        }
+    }
+
+    pub fn me_id(&self) -> Option<UserId> {
+        self.me.as_ref().map(|m| m.id)
+    }
+
+    /// The chat has a window on screen (minimised or not).
+    pub fn is_open(&self, chat: ChatId) -> bool {
+        self.open.iter().any(|o| o.chat_id == chat)
+    }
+
+    /// Whether the user is looking at the chat: open, not minimised, and
+    /// the tab itself in view (a chat open in a background tab is not read).
+    pub fn is_visible(&self, env: &Env, chat: ChatId) -> bool {
+        !env.tab_hidden && self.open.iter().any(|o| o.chat_id == chat && !o.minimized)
+    }
+
+    pub fn is_loaded(&self, chat: ChatId) -> bool {
+        self.threads.get(&chat).is_some_and(|th| th.loaded)
+    }
+
+    /// Whether the chat list says the user left this chat (the live list
+    /// once loaded, else the server-rendered one).
+    pub fn has_left(&self, chat: ChatId) -> bool {
+        let list = if self.chats_loaded {
+            &self.chats
+        } else {
+            &self.first_chats
+        };
+        list.iter().any(|c| c.id == chat && c.left)
+    }
+
+    pub fn note_online(&mut self, states: impl IntoIterator<Item = (UserId, bool)>) {
+        self.presence.extend(states);
+    }
+
+    /// A background call failed: an ended session leads to the sign-in
+    /// page, anything else but an unreachable server (the status badge
+    /// already says so) shows as a toast.
+    pub fn report(&mut self, fx: &mut Vec<Effect>, e: &AppError) {
+        if !session_ended(fx, e) && e.code != ErrorCode::Unavailable {
+            self.toast = Some(e.message.clone());
+        }
+    }
+}
+
+/// A server function refused because the session ended (expired, or
+/// logged out in another tab): the sign-in page says so. `true` if it did.
+pub fn session_ended(fx: &mut Vec<Effect>, e: &AppError) -> bool {
+    let ended = e.code == ErrorCode::Unauthorized;
+    if ended {
+        fx.push(Effect::GoTo(SESSION_ENDED));
+    }
+    ended
+}
