@@ -19,6 +19,7 @@
 //! * `list` — live updates of the chat list
 //! * `typing` — typing indicators, their expiry and their throttle
 //! * `outgoing` — queued messages and what the outbox does with answers
+//! * `windows` — chat windows on screen: how many fit, which a link opens
 //! * `live` (browser only) — the runtime: socket, storage, timers
 
 pub mod bell;
@@ -27,11 +28,13 @@ pub mod outgoing;
 pub mod state;
 pub mod thread;
 pub mod typing;
+pub mod windows;
 
 #[cfg(feature = "hydrate")]
 mod live;
 
 pub use thread::{Delivery, Line, Thread};
+pub use windows::{OpenChat, max_open, put_first, small_screen};
 
 #[cfg(feature = "hydrate")]
 use crate::components::focus;
@@ -44,13 +47,6 @@ use crate::model::{
 use leptos::prelude::*;
 use state::{Form, Msg};
 use std::collections::HashMap;
-
-/// A chat window on screen.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct OpenChat {
-    pub chat_id: ChatId,
-    pub minimized: bool,
-}
 
 #[derive(Clone, Copy)]
 pub struct ChatContext {
@@ -107,7 +103,7 @@ pub fn provide_chat_context(me: Option<Me>) {
         .as_ref()
         .filter(|m| m.role == crate::model::Role::Customer)
         .map(|_| Resource::new_blocking(|| (), |_| crate::api::providers()));
-    let linked = me.as_ref().and(linked_chat());
+    let linked = me.as_ref().and(windows::linked_chat());
     let first_page = linked.map(|id| {
         let page = Resource::new_blocking(
             || (),
@@ -160,70 +156,6 @@ pub fn provide_chat_context(me: Option<Me>) {
             }
         });
     }
-}
-
-/// The chat a `/?chat=ID` link asks to open: from the request on the
-/// server, from the address bar in the browser (the same URL, so both
-/// render the same first frame).
-fn linked_chat() -> Option<ChatId> {
-    #[cfg(feature = "ssr")]
-    let query = use_context::<http::request::Parts>()
-        .and_then(|p| p.uri.query().map(str::to_owned))
-        .unwrap_or_default();
-    #[cfg(feature = "hydrate")]
-    let query = web_sys::window()
-        .and_then(|w| w.location().search().ok())
-        .unwrap_or_default();
-    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
-    let query = String::new();
-    chat_param(&query)
-}
-
-/// `chat=ID` from a query string (with or without the leading `?`).
-fn chat_param(query: &str) -> Option<ChatId> {
-    query
-        .trim_start_matches('?')
-        .split('&')
-        .find_map(|pair| pair.strip_prefix("chat="))
-        .and_then(|v| v.parse::<ChatId>().ok())
-        .filter(|id| *id > 0)
-}
-
-/// Whether the screen is as narrow as a phone's: the stylesheet's 600 px
-/// breakpoint, where one chat window fills the screen. Never on the server.
-pub fn small_screen() -> bool {
-    #[cfg(feature = "hydrate")]
-    {
-        web_sys::window()
-            .and_then(|w| w.inner_width().ok())
-            .and_then(|w| w.as_f64())
-            .is_some_and(|w| w <= 600.0)
-    }
-    #[cfg(not(feature = "hydrate"))]
-    false
-}
-
-/// Windows on screen at most: side by side on wide screens; one on small
-/// ones, where it fills the screen and a second would sit out of sight.
-pub fn max_open(small: bool) -> usize {
-    if small { 1 } else { 3 }
-}
-
-/// Puts `chat` first among the open windows (newest first) and keeps at
-/// most `max`; returns the chats that no longer fit (to be closed).
-pub fn put_first(open: &mut Vec<OpenChat>, chat: ChatId, max: usize) -> Vec<ChatId> {
-    open.retain(|o| o.chat_id != chat);
-    open.insert(
-        0,
-        OpenChat {
-            chat_id: chat,
-            minimized: false,
-        },
-    );
-    open.split_off(max.min(open.len()))
-        .into_iter()
-        .map(|o| o.chat_id)
-        .collect()
 }
 
 pub fn use_chat() -> ChatContext {
@@ -486,44 +418,5 @@ impl ChatContext {
     /// session.
     pub fn logout(&self) {
         self.dispatch(Msg::Logout);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{OpenChat, chat_param, max_open, put_first};
-
-    fn ids(open: &[OpenChat]) -> Vec<i64> {
-        open.iter().map(|o| o.chat_id).collect()
-    }
-
-    #[test]
-    fn one_window_at_a_time_on_small_screens() {
-        let mut open = Vec::new();
-        assert!(put_first(&mut open, 1, max_open(true)).is_empty());
-        assert_eq!(put_first(&mut open, 2, max_open(true)), vec![1]);
-        assert_eq!(ids(&open), vec![2], "only the latest");
-        // Wide: three side by side, the newest first; a fourth closes the
-        // oldest, and reopening one brings it to the front expanded.
-        let mut wide = Vec::new();
-        for chat in 1..=3 {
-            assert!(put_first(&mut wide, chat, max_open(false)).is_empty());
-        }
-        wide[2].minimized = true;
-        assert!(put_first(&mut wide, 1, max_open(false)).is_empty());
-        assert_eq!(ids(&wide), vec![1, 3, 2]);
-        assert_eq!(put_first(&mut wide, 4, max_open(false)), vec![2]);
-        assert_eq!(ids(&wide), vec![4, 1, 3]);
-        assert!(!wide[0].minimized);
-    }
-
-    #[test]
-    fn chat_links() {
-        assert_eq!(chat_param("?chat=12"), Some(12));
-        assert_eq!(chat_param("a=1&chat=7&b=2"), Some(7));
-        assert_eq!(chat_param(""), None);
-        assert_eq!(chat_param("?chat=x"), None);
-        assert_eq!(chat_param("?chat=-3"), None);
-        assert_eq!(chat_param("?mychat=4"), None);
     }
 }

@@ -4,8 +4,8 @@
 //! socket events, acks, server-function answers, timers and clicks into
 //! messages, and effects into emits, fetches and writes.
 
-use crate::chat::OpenChat;
 use crate::chat::outgoing::{OutboxChange, Outgoing, RequestFailure};
+use crate::chat::windows::OpenChat;
 use crate::error::AppError;
 use crate::model::{Booking, PageRequest};
 use crate::model::{

@@ -3,9 +3,10 @@
 //! the rest is bookkeeping no view reads.
 
 use super::msg::{Effect, Env};
+use crate::chat::Thread;
 use crate::chat::outgoing::Outgoing;
 use crate::chat::typing::{TypingThrottle, Typists};
-use crate::chat::{OpenChat, Thread};
+use crate::chat::windows::OpenChat;
 use crate::error::{AppError, ErrorCode};
 use crate::model::{
     ChatCursor, ChatId, ChatSummary, ConnectionStatus, Me, Notification, UserId, UserRef,

@@ -7,7 +7,7 @@ use super::msg::{Effect, Env, Msg, open_ids};
 use super::outbox;
 use super::rooms;
 use super::store::State;
-use crate::chat::{max_open, put_first};
+use crate::chat::windows::{max_open, put_first};
 use crate::model::ChatId;
 
 /// How often the open chats are resynced by seq while the tab is in view.
