@@ -198,6 +198,82 @@ impl ClientId {
     }
 }
 
+/// What to search the messages for: the words of the query (letters and
+/// digits; everything else separates words), lower-cased. Parsed into words
+/// here so neither database ever sees the query's syntax characters (FTS5's
+/// quotes, `*`, `NEAR`, PostgreSQL's `&`, `|`, `!`): a search is always
+/// "messages containing every word, the last one also as a prefix".
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SearchQuery(Vec<String>);
+
+impl SearchQuery {
+    /// Characters a query may have.
+    pub const MAX: usize = 200;
+    /// Words a query may have.
+    pub const MAX_WORDS: usize = 8;
+
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        let text = bounded_text("q", raw, 1, Self::MAX, Lines::One)?;
+        let words: Vec<String> = text
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect();
+        if words.is_empty() {
+            return Err(invalid("q", "must contain a word (letters or digits)"));
+        }
+        if words.len() > Self::MAX_WORDS {
+            return Err(invalid(
+                "q",
+                format!("must have at most {} words", Self::MAX_WORDS),
+            ));
+        }
+        Ok(Self(words))
+    }
+
+    pub fn words(&self) -> &[String] {
+        &self.0
+    }
+
+    /// Where the query's words occur in `text`: each word of the text (split
+    /// as the query is) that equals one of them, or starts with the last
+    /// one, as a range of characters. Computed here, not by the database,
+    /// so both backends mark the same words and no markup passes through
+    /// message text.
+    pub fn highlights(&self, text: &str) -> Vec<crate::model::TextRange> {
+        let Some((last, rest)) = self.0.split_last() else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        let mut word = String::new();
+        let mut start = 0u32;
+        let mut at = 0u32;
+        let mut close = |word: &mut String, start: u32, end: u32| {
+            if word.is_empty() {
+                return;
+            }
+            let lower = word.to_lowercase();
+            if lower.starts_with(last.as_str()) || rest.contains(&lower) {
+                out.push(crate::model::TextRange { start, end });
+            }
+            word.clear();
+        };
+        for c in text.chars() {
+            if c.is_alphanumeric() {
+                if word.is_empty() {
+                    start = at;
+                }
+                word.push(c);
+            } else {
+                close(&mut word, start, at);
+            }
+            at += 1;
+        }
+        close(&mut word, start, at);
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -367,5 +443,37 @@ mod tests {
                 prop_assert_eq!(ClientId::parse(&raw).is_ok(), rule);
             }
         }
+    }
+
+    #[test]
+    fn search_queries_are_words_only() {
+        let q = SearchQuery::parse("  Kitchen-Sink \"NEAR(a b)\" 12*  ").expect("valid");
+        assert_eq!(q.words(), ["kitchen", "sink", "near", "a", "b", "12"]);
+        assert_eq!(
+            SearchQuery::parse("Größe").expect("valid").words(),
+            ["größe"]
+        );
+        assert!(SearchQuery::parse("").is_err());
+        assert!(SearchQuery::parse("  ").is_err());
+        assert!(SearchQuery::parse("*** & | !").is_err(), "no word in it");
+        assert!(
+            SearchQuery::parse("a b c d e f g h i").is_err(),
+            "nine words"
+        );
+        assert!(SearchQuery::parse(&"x".repeat(201)).is_err());
+        assert!(SearchQuery::parse("two\nlines").is_err());
+    }
+
+    #[test]
+    fn highlights_are_whole_words_in_characters() {
+        let q = SearchQuery::parse("sink kit").expect("valid");
+        let ranges: Vec<(u32, u32)> = q
+            .highlights("Größe: the Kitchen-SINK, sinks and kit.")
+            .iter()
+            .map(|r| (r.start, r.end))
+            .collect();
+        // "Kitchen" (prefix of the last word), "SINK"; not "sinks".
+        assert_eq!(ranges, vec![(11, 18), (19, 23), (35, 38)]);
+        assert!(q.highlights("nothing here").is_empty());
     }
 }

@@ -5,14 +5,15 @@
 //! with the same codes and messages as REST bodies and socket acks.
 
 use crate::auth::SessionCookie;
-use crate::service::{Service, ServiceError, Session, chat_page, page_query};
+use crate::service::{Search, Service, ServiceError, Session, chat_page, page_query};
 use app::api::{
     Backend, BackendHandle, Booking, DisputeOpened, PageRequest, Registration, SignedIn,
 };
 use axum::http::{HeaderName, request::Parts};
 use contract::error::AppError;
 use contract::model::{
-    ChatCursor, ChatId, ChatSummary, Me, MessagePage, NewJob, Notification, User, UserRef,
+    ChatCursor, ChatId, ChatSummary, Me, MessagePage, NewJob, Notification, SearchHit,
+    SearchRequest, User, UserRef,
 };
 use contract::validate::{Reason, Resolution};
 use std::net::IpAddr;
@@ -159,6 +160,18 @@ impl Backend for ServiceBackend {
         let query = page_query(&page).map_err(fail)?;
         self.service
             .history(&caller.into(), chat, query)
+            .await
+            .map_err(fail)
+    }
+
+    async fn search(
+        &self,
+        caller: &Me,
+        request: SearchRequest,
+    ) -> Result<Vec<SearchHit>, AppError> {
+        let search = Search::parse(&request).map_err(fail)?;
+        self.service
+            .search(&caller.into(), search)
             .await
             .map_err(fail)
     }

@@ -5,7 +5,7 @@
 //! Arguments arrive as the caller sent them; the implementation parses them
 //! into the validation newtypes (`crate::validate`), as REST does.
 
-use super::{Booking, DisputeOpened, PageRequest};
+use super::{Booking, DisputeOpened, PageRequest, SearchHit, SearchRequest};
 use crate::error::AppError;
 use crate::model::{
     ChatCursor, ChatId, ChatSummary, Me, MessagePage, NewJob, Notification, Registration, SignedIn,
@@ -71,6 +71,9 @@ pub trait Backend: Send + Sync + 'static {
         chat: ChatId,
         page: PageRequest,
     ) -> Result<MessagePage, AppError>;
+
+    async fn search(&self, caller: &Me, request: SearchRequest)
+    -> Result<Vec<SearchHit>, AppError>;
 
     async fn open_dispute(
         &self,

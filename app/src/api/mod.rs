@@ -23,7 +23,9 @@ use leptos::server_fn::codec::Json;
 
 /// What booking, "Add LSM" and a history page answer: the contract's own
 /// types, which REST answers with too.
-pub use contract::model::{Booking, DisputeOpened, NewJob, PageRequest, Registration, SignedIn};
+pub use contract::model::{
+    Booking, DisputeOpened, NewJob, PageRequest, Registration, SearchHit, SearchRequest, SignedIn,
+};
 
 #[cfg(feature = "ssr")]
 mod context {
@@ -170,6 +172,14 @@ pub async fn list_messages(chat_id: ChatId, page: PageRequest) -> Result<Message
         .messages(&me, chat_id, page)
         .await
         .map_err(context::fail)
+}
+
+/// Messages containing the words asked for, in the chats the caller may
+/// read, best first (see `/api/search`).
+#[server(prefix = "/sfn", endpoint = "search", input = Json)]
+pub async fn search_messages(request: SearchRequest) -> Result<Vec<SearchHit>, AppError> {
+    let (backend, me) = context::signed_in().await?;
+    backend.search(&me, request).await.map_err(context::fail)
 }
 
 /// "Add LSM": opens a dispute in the chat.

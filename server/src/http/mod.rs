@@ -15,6 +15,7 @@ mod health;
 mod jobs;
 pub mod metrics;
 mod notifications;
+mod search;
 pub mod server_fns;
 
 pub use error::{
@@ -60,11 +61,11 @@ impl FromRef<AppState> for LeptosOptions {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "jobchat API", description = "REST half of jobchat: accounts, jobs, chats, history, disputes, notifications. Real-time events are in docs/realtime.md."),
+    info(title = "jobchat API", description = "REST half of jobchat: accounts, jobs, chats, history, disputes, notifications, search. Real-time events are in docs/realtime.md."),
     modifiers(&BearerAuth),
     components(schemas(ErrorBody, ErrorDetail)),
     tags(
-        (name = "accounts"), (name = "jobs"), (name = "chats"), (name = "disputes"), (name = "notifications"), (name = "health")
+        (name = "accounts"), (name = "jobs"), (name = "chats"), (name = "disputes"), (name = "notifications"), (name = "search"), (name = "health")
     )
 )]
 struct ApiDoc;
@@ -94,6 +95,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(chats::router())
         .merge(disputes::router())
         .merge(notifications::router())
+        .merge(search::router())
         .merge(health::router())
         .split_for_parts()
 }

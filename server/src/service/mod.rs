@@ -8,7 +8,7 @@
 //!
 //! One module per resource, as in `http/` and `storage/`: `accounts`,
 //! `jobs`, `chats`, `messages` (with `sends`, the group commit), `disputes`,
-//! `notifications`, `presence`; each adds its methods to [`Service`]. This
+//! `notifications`, `presence`, `search`; each adds its methods to [`Service`]. This
 //! file holds the service itself, the caller (`AuthUser`) and the fan-out
 //! that broadcasts what was stored.
 
@@ -22,6 +22,7 @@ mod limits;
 mod messages;
 mod notifications;
 mod presence;
+mod search;
 mod sends;
 pub mod texts;
 
@@ -30,6 +31,7 @@ pub use chats::chat_page;
 pub use error::{ConflictDetails, Result, ServiceError};
 pub use limits::Limiters;
 pub use messages::{CATCH_UP_LIMIT, DEFAULT_PAGE, MAX_PAGE, cursor, history_page, page_query};
+pub use search::Search;
 
 use crate::auth::Keys;
 use crate::storage::{Bell, Db};

@@ -14,6 +14,7 @@ mod chats;
 mod disputes;
 mod messages;
 mod notifications;
+mod search;
 mod sessions;
 mod users;
 

@@ -23,6 +23,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/notifications"),
     ("post", "/api/notifications/{id}/read"),
     ("post", "/api/notifications/read-all"),
+    ("get", "/api/search"),
     ("get", "/healthz"),
 ];
 
