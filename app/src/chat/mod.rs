@@ -70,6 +70,10 @@ pub struct ChatContext {
     pub announcement: RwSignal<String>,
     /// A short message for the user (errors of actions).
     pub toast: RwSignal<Option<String>>,
+    /// The message search shown instead of the chat list, if any.
+    pub search: RwSignal<Option<state::Search>>,
+    /// A search hit a window should scroll to.
+    pub jump: RwSignal<Option<state::Jump>>,
     /// The connection's transport (`websocket`, `polling`) once it opened.
     pub transport: RwSignal<Option<String>>,
     /// The chat list and providers as the server rendered them (signed in
@@ -137,6 +141,8 @@ pub fn provide_chat_context(me: Option<Me>) {
         drafts: RwSignal::new(HashMap::new()),
         announcement: RwSignal::new(String::new()),
         toast: RwSignal::new(None),
+        search: RwSignal::new(None),
+        jump: RwSignal::new(None),
         transport: RwSignal::new(None),
         first_chats,
         first_providers,
@@ -408,6 +414,25 @@ impl ChatContext {
 
     pub fn read_all_notifications(&self) {
         self.dispatch(Msg::ReadNotification(None));
+    }
+
+    /// Searches the messages (an empty query shows the chat list again).
+    pub fn search(&self, query: String) {
+        self.dispatch(Msg::Search(query));
+    }
+
+    pub fn search_more(&self) {
+        self.dispatch(Msg::SearchMore);
+    }
+
+    /// Opens a search hit: its window, scrolled to it.
+    pub fn jump_to(&self, hit: &crate::model::SearchHit) {
+        self.dispatch(Msg::JumpTo(hit.chat_id, hit.message.id, hit.message.seq));
+    }
+
+    /// The window of `chat_id` scrolled to the hit.
+    pub fn jump_done(&self, chat_id: ChatId) {
+        self.dispatch(Msg::Jumped(chat_id));
     }
 
     pub fn dismiss_toast(&self) {

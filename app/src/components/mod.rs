@@ -1,4 +1,5 @@
-//! UI building blocks: chat list, chat windows, header, tab title (and
+//! UI building blocks: chat list, message search, chat windows, header,
+//! tab title (and
 //! `clock`, the viewer's days and times, hydration-safe). They
 //! read and change chat state only through `use_chat()`.
 
@@ -7,11 +8,13 @@ mod chat_popup;
 mod clock;
 pub(crate) mod focus;
 mod header;
+mod search;
 mod tab_title;
 mod text;
 
 pub use chat_list::ChatList;
 pub use chat_popup::ChatDock;
 pub use header::Header;
+pub use search::Searchable;
 pub use tab_title::TabTitle;
 pub use text::MessageText;

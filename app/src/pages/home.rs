@@ -1,7 +1,7 @@
 //! The signed-in home: a dashboard per role, with the chat list.
 
 use crate::chat::use_chat;
-use crate::components::ChatList;
+use crate::components::{ChatList, Searchable};
 use crate::model::{DisputeStatus, Role, UserId};
 use crate::validate::{Description, Resolution, Title};
 use leptos::prelude::*;
@@ -50,7 +50,7 @@ fn CustomerBoard() -> impl IntoView {
             </section>
             <section class="panel">
                 <h2>"Your chats"</h2>
-                <ChatList empty_text="Book a job and its chat opens here."/>
+                <Searchable><ChatList empty_text="Book a job and its chat opens here."/></Searchable>
             </section>
         </div>
     }
@@ -62,7 +62,7 @@ fn ProviderBoard() -> impl IntoView {
         <div class="board single">
             <section class="panel">
                 <h2>"Your jobs"</h2>
-                <ChatList empty_text="When a customer books you, the job's chat shows up here."/>
+                <Searchable><ChatList empty_text="When a customer books you, the job's chat shows up here."/></Searchable>
             </section>
         </div>
     }
@@ -87,7 +87,7 @@ fn LsmBoard() -> impl IntoView {
         <div class="board">
             <section class="panel">
                 <h2>"Disputes"</h2>
-                <ChatList disputes_only=true empty_text="No disputes yet. You will be notified when someone adds you to a chat."/>
+                <Searchable><ChatList disputes_only=true empty_text="No disputes yet. You will be notified when someone adds you to a chat."/></Searchable>
             </section>
             <section class="panel">
                 <h2>"Settle a dispute"</h2>

@@ -130,6 +130,8 @@ fn publish(ctx: ChatContext, s: &State) {
     put(ctx.drafts, &s.drafts);
     put(ctx.announcement, &s.announcement);
     put(ctx.toast, &s.toast);
+    put(ctx.search, &s.search);
+    put(ctx.jump, &s.jump);
 }
 
 fn me(ctx: ChatContext) -> Option<crate::model::UserId> {
@@ -281,6 +283,11 @@ async fn call_server(call: Call) -> Answer {
             None => api::read_all_notifications().await,
         }),
         Call::Providers => Answer::Providers(api::providers().await),
+        Call::Search(request) => Answer::Searched {
+            query: request.q.clone(),
+            offset: request.offset.unwrap_or(0),
+            result: api::search_messages(request).await,
+        },
         Call::Submit { ticket, form } => match form {
             Form::BookJob {
                 provider,

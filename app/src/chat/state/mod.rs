@@ -17,6 +17,7 @@
 //! * `outbox` — optimistic sends in order, one at a time; typing flags
 //! * `windows` — chat windows: open, close, minimise, restore, resync
 //! * `bell` — notifications
+//! * `search` — searching messages, and opening a hit in its window
 //! * `connection` — the status badge and what a (re)connect catches up
 //! * `update` — which message does what
 //!
@@ -29,6 +30,7 @@ mod connection;
 mod msg;
 mod outbox;
 mod rooms;
+mod search;
 mod store;
 mod update;
 mod windows;
@@ -37,5 +39,5 @@ mod windows;
 mod tests;
 
 pub use msg::{Answer, Call, Effect, Env, Form, Msg, PageFor, Pushed, Restored, Ticket};
-pub use store::State;
+pub use store::{Jump, Search, State};
 pub use update::update;

@@ -7,7 +7,7 @@
 use crate::chat::outgoing::{OutboxChange, Outgoing, RequestFailure};
 use crate::chat::windows::OpenChat;
 use crate::error::AppError;
-use crate::model::{Booking, PageRequest};
+use crate::model::{Booking, PageRequest, SearchHit, SearchRequest};
 use crate::model::{
     ChatCursor, ChatId, ChatSummary, Message, MessageId, MessagePage, Notification, Seq, UserId,
     UserRef,
@@ -147,6 +147,13 @@ pub enum Msg {
     },
     /// One notification read, or (`None`) all.
     ReadNotification(Option<i64>),
+    /// Search the messages (empty: back to the chat list).
+    Search(String),
+    SearchMore,
+    /// Open a search hit: `(chat, message, seq)`.
+    JumpTo(ChatId, MessageId, Seq),
+    /// The window scrolled to the hit.
+    Jumped(ChatId),
     DismissToast,
     Logout,
 }
@@ -190,6 +197,7 @@ pub enum Call {
     Notifications,
     ReadNotification(Option<i64>),
     Providers,
+    Search(SearchRequest),
     Submit {
         ticket: Ticket,
         form: Form,
@@ -232,6 +240,12 @@ pub enum Answer {
     Notifications(Result<Vec<Notification>, AppError>),
     NotificationRead(Result<(), AppError>),
     Providers(Result<Vec<UserRef>, AppError>),
+    /// Hits for `query` from `offset`.
+    Searched {
+        query: String,
+        offset: i64,
+        result: Result<Vec<SearchHit>, AppError>,
+    },
     Booked {
         ticket: Ticket,
         result: Result<Booking, AppError>,

@@ -9,7 +9,8 @@ use crate::chat::typing::{TypingThrottle, Typists};
 use crate::chat::windows::OpenChat;
 use crate::error::{AppError, ErrorCode};
 use crate::model::{
-    ChatCursor, ChatId, ChatSummary, ConnectionStatus, Me, Notification, UserId, UserRef,
+    ChatCursor, ChatId, ChatSummary, ConnectionStatus, Me, MessageId, Notification, SearchHit, Seq,
+    UserId, UserRef,
 };
 use std::collections::HashMap;
 
@@ -41,6 +42,10 @@ pub struct State {
     pub announcement: String,
     /// A short message for the user (errors of actions).
     pub toast: Option<String>,
+    /// The message search under way or shown; `None`: the chat list shows.
+    pub search: Option<Search>,
+    /// A search hit the user opened: its window scrolls to it once shown.
+    pub jump: Option<Jump>,
 
     // Not shown.
     /// The server-rendered chat list: what the page knows of each chat
@@ -55,6 +60,30 @@ pub struct State {
     /// A chat-list reload is already scheduled (bursts share one).
     pub list_refresh_pending: bool,
     pub typing_sent: TypingThrottle,
+}
+
+/// A search of the messages, as the page shows it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Search {
+    /// What was asked, as typed.
+    pub query: String,
+    pub hits: Vec<SearchHit>,
+    /// A page of hits is on its way.
+    pub loading: bool,
+    /// More hits may follow the ones shown.
+    pub more: bool,
+    /// Why the search was refused (for the user).
+    pub error: Option<String>,
+}
+
+/// Where a window should scroll to: a message found by a search.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Jump {
+    pub chat_id: ChatId,
+    pub message_id: MessageId,
+    pub seq: Seq,
+    /// Older pages read so far to reach it.
+    pub pages: u32,
 }
 
 impl State {
@@ -77,6 +106,8 @@ impl State {
             drafts: HashMap::new(),
             announcement: String::new(),
             toast: None,
+            search: None,
+            jump: None,
             first_chats: Vec::new(),
             outbox: Vec::new(),
             flushing: false,

@@ -5,7 +5,7 @@
 
 use super::msg::{Answer, Call, Effect, Env, Msg, Pushed};
 use super::store::{State, session_ended};
-use super::{bell, chat_list, connection, outbox, rooms, windows};
+use super::{bell, chat_list, connection, outbox, rooms, search, windows};
 use crate::chat::typing;
 use crate::model::Role;
 
@@ -93,6 +93,10 @@ pub fn update(s: &mut State, env: &Env, msg: Msg) -> Vec<Effect> {
         }
         Msg::Submit { ticket, form } => fx.push(Effect::Call(Call::Submit { ticket, form })),
         Msg::ReadNotification(id) => bell::read(s, env, fx, id),
+        Msg::Search(query) => search::start(s, fx, query),
+        Msg::SearchMore => search::more(s, fx),
+        Msg::JumpTo(chat, message, seq) => search::jump_to(s, env, fx, (chat, message, seq)),
+        Msg::Jumped(chat) => search::jumped(s, chat),
         Msg::DismissToast => s.toast = None,
         Msg::Logout => {
             // Closes the socket, forgets everything stored locally, ends
@@ -180,7 +184,11 @@ fn answered(s: &mut State, env: &Env, fx: &mut Vec<Effect>, a: Answer) {
             chat,
             purpose,
             result,
-        } => rooms::page_answered(s, env, fx, (chat, purpose), result),
+        } => {
+            rooms::page_answered(s, env, fx, (chat, purpose), result);
+            // A hit being opened may need the page before this one.
+            search::reach(s, fx);
+        }
         Answer::Notifications(result) => bell::loaded(s, fx, result),
         Answer::NotificationRead(result) => {
             if let Err(e) = result {
@@ -193,6 +201,11 @@ fn answered(s: &mut State, env: &Env, fx: &mut Vec<Effect>, a: Answer) {
                 session_ended(fx, &e);
             }
         },
+        Answer::Searched {
+            query,
+            offset,
+            result,
+        } => search::answered(s, fx, (query, offset), result),
         Answer::Booked { ticket, result } => {
             let chat = result.as_ref().ok().map(|b| b.chat_id);
             reply(fx, ticket, result.map(|_| ()));

@@ -101,6 +101,25 @@ pub fn MessageList(chat_id: ChatId, pinned: RwSignal<bool>) -> impl IntoView {
             prev_height.set_value(new_height);
         }
         prev_first.set_value(first);
+        // A search hit opened here: once its line is on screen, scroll to
+        // it (centred) and flash it; the state then forgets the jump.
+        if let Some(jump) = chat.jump.get().filter(|j| j.chat_id == chat_id) {
+            #[cfg(feature = "hydrate")]
+            if let Some(target) = body_ref.get().and_then(|el| {
+                el.query_selector(&format!("li[data-id=\"{}\"]", jump.message_id))
+                    .ok()
+                    .flatten()
+            }) {
+                pinned.set(false);
+                let opts = web_sys::ScrollIntoViewOptions::new();
+                opts.set_block(web_sys::ScrollLogicalPosition::Center);
+                target.scroll_into_view_with_scroll_into_view_options(&opts);
+                let _ = target.class_list().add_1("jumped");
+                chat.jump_done(chat_id);
+            }
+            #[cfg(not(feature = "hydrate"))]
+            let _ = jump;
+        }
     });
     let on_scroll = move |_| {
         if let Some(el) = body_ref.get() {
