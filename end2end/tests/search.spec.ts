@@ -82,6 +82,12 @@ test('a search shows the hits with the words marked, and opens the chat at the m
   expect(axe.violations.map((v) => v.id)).toEqual([]);
   await bob.page.screenshot({ path: path.join(shots, '13-search.png') });
 
+  // On a phone the hits fit the screen's width.
+  await bob.page.setViewportSize({ width: 375, height: 667 });
+  expect(await bob.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+  await bob.page.screenshot({ path: path.join(shots, '14-search-phone.png') });
+  await bob.page.setViewportSize({ width: 1280, height: 800 });
+
   await hits.first().click();
   const found = popup(bob.page).locator('.msg', { hasText: text });
   await expect(found).toHaveClass(/jumped/);
