@@ -1,6 +1,7 @@
 //! Search over the messages a user may read: SQLite's FTS5 index
-//! (`messages_fts`) or PostgreSQL's GIN index over `to_tsvector('simple',
-//! content)` (migrations 0009). Both get the query as words only
+//! (`messages_fts`) or PostgreSQL's stored `messages.search` tsvector (the
+//! 'simple' configuration, NULL for system lines) and its GIN index
+//! (migrations 0009). Both get the query as words only
 //! (`SearchQuery`): every word must occur, the last one also as a prefix.
 //!
 //! What a user may read is what `list_messages` serves them: the chats they
@@ -89,9 +90,9 @@ impl Db {
                 format!(
                     "SELECT {HIT_COLUMNS} FROM messages m {READABLE}, \
                        to_tsquery('simple', $2) query \
-                     WHERE to_tsvector('simple', m.content) @@ query AND m.kind = 'user' \
+                     WHERE m.search @@ query \
                        AND (p.left_seq IS NULL OR m.seq <= p.left_seq) \
-                     ORDER BY ts_rank(to_tsvector('simple', m.content), query) DESC, m.id DESC \
+                     ORDER BY ts_rank(m.search, query) DESC, m.id DESC \
                      LIMIT $3 OFFSET $4"
                 ),
                 tsquery(q),
