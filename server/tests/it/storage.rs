@@ -644,3 +644,55 @@ storage_case!(the_chat_list_comes_in_pages, |db: Db| async move {
     expected.extend(chats[1..].iter().rev());
     assert_eq!(seen, expected);
 });
+
+// A caller in more chats than SQLite names inside its FTS5 match (1,000)
+// is searched without naming them; the join still keeps only their chats.
+storage_case!(
+    search_for_a_caller_in_very_many_chats,
+    |db: Db| async move {
+        let c = user(&db, "many@x.test", Role::Customer).await;
+        let p = user(&db, "many-p@x.test", Role::Provider).await;
+        let other = user(&db, "other@x.test", Role::Customer).await;
+        let mut chats = Vec::new();
+        for _ in 0..1_001 {
+            let booked = db
+                .book_job(c, p, "Job", "", "opened", &NOTE)
+                .await
+                .expect("book");
+            chats.push(booked.chat_id);
+        }
+        let outside = db
+            .book_job(other, p, "Job", "", "opened", &NOTE)
+            .await
+            .expect("book")
+            .chat_id;
+        for (chat, text, key) in [
+            (chats[0], "the boiler warranty", "k1"),
+            (chats[1_000], "a new boiler", "k2"),
+            (outside, "boiler elsewhere", "k3"),
+        ] {
+            db.insert_user_message(
+                chat,
+                if chat == outside { other } else { c },
+                text,
+                key,
+                BELLS,
+            )
+            .await
+            .expect("send");
+        }
+        let q = contract::validate::SearchQuery::parse("boiler").expect("query");
+        let mut found: Vec<String> = db
+            .search_messages(c, &q, 20, 0)
+            .await
+            .expect("search")
+            .into_iter()
+            .map(|h| h.message.content)
+            .collect();
+        found.sort();
+        assert_eq!(found, vec!["a new boiler", "the boiler warranty"]);
+        let theirs = db.search_messages(other, &q, 20, 0).await.expect("search");
+        assert_eq!(theirs.len(), 1);
+        assert_eq!(theirs[0].message.content, "boiler elsewhere");
+    }
+);
