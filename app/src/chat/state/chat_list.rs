@@ -5,7 +5,6 @@ use super::msg::{Call, Effect, Env, Msg};
 use super::store::State;
 use crate::api::CHAT_PAGE;
 use crate::chat::list;
-use crate::error::AppError;
 use crate::model::{ChatCursor, ChatId, ChatSummary, Message};
 use crate::protocol::{UserJoined, UserLeft};
 
@@ -101,10 +100,6 @@ pub fn older_loaded(s: &mut State, before: ChatCursor, page: Vec<ChatSummary>) {
         return;
     }
     s.chats_more = list::append_older(&mut s.chats, page, CHAT_PAGE);
-}
-
-pub fn failed(s: &mut State, fx: &mut Vec<Effect>, e: &AppError) {
-    s.report(fx, e);
 }
 
 /// Someone entered a chat's room. Someone already in the list opening the

@@ -4,7 +4,7 @@
 //! with `Jumped`.
 
 use super::msg::{Call, Effect, Env};
-use super::store::{Jump, Search, State};
+use super::store::{Jump, Search, State, session_ended};
 use super::{rooms, windows};
 use crate::error::AppError;
 use crate::model::{ChatId, MessageId, SearchHit, SearchRequest, Seq};
@@ -71,10 +71,10 @@ pub fn answered(
             search.error = None;
         }
         Err(e) => {
+            // The refusal shows in the results (not also as a toast); an
+            // ended session still leads to the sign-in page.
             search.error = Some(e.message.clone());
-            s.report(fx, &e);
-            // The refusal shows in the results, not twice.
-            s.toast = None;
+            session_ended(fx, &e);
         }
     }
 }

@@ -171,14 +171,14 @@ fn answered(s: &mut State, env: &Env, fx: &mut Vec<Effect>, a: Answer) {
                     rooms::join(s, env, fx, chat, 0);
                 }
             }
-            Err(e) => chat_list::failed(s, fx, &e),
+            Err(e) => s.report(fx, &e),
         },
         Answer::ChatList {
             before: Some(before),
             result,
         } => match result {
             Ok(page) => chat_list::older_loaded(s, before, page),
-            Err(e) => chat_list::failed(s, fx, &e),
+            Err(e) => s.report(fx, &e),
         },
         Answer::Messages {
             chat,
