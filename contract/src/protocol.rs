@@ -260,6 +260,32 @@ pub struct SendReply {
     pub message: Message,
 }
 
+/// Change the text of one of the caller's own messages, within the edit
+/// window (`JOBCHAT_EDIT_WINDOW_SECS`, 15 min by default). Stored as an
+/// `edit` message with its own seq (so a client catching up by seq sees
+/// it) and broadcast as `new_message`; the ack carries that message.
+/// `clientId` makes a resend idempotent, as for sends.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EditMessage {
+    pub chat_id: ChatId,
+    pub message_id: MessageId,
+    pub content: String,
+    pub client_id: String,
+}
+request!(EditMessage, "edit_message", SendReply);
+
+/// Delete one of the caller's own messages (at any time): stored as a
+/// `delete` message with its own seq, as an edit. Deleting a deleted
+/// message answers with the deletion stored the first time.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeleteMessage {
+    pub chat_id: ChatId,
+    pub message_id: MessageId,
+}
+request!(DeleteMessage, "delete_message", SendReply);
+
 /// Everything up to `messageId` in the chat is read by the caller.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -409,6 +435,8 @@ mod tests {
             event: None,
             created_at: chrono::DateTime::from_timestamp(1_700_000_000, 123_000)
                 .expect("valid time"),
+            target_id: None,
+            revision: None,
         }
     }
 

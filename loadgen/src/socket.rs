@@ -121,6 +121,8 @@ pub fn message(seq: contract::model::Seq, client_id: Option<&str>) -> contract::
         kind: contract::model::MessageKind::User,
         event: None,
         created_at: "2026-11-26T10:00:00Z".parse().expect("a time"),
+        target_id: None,
+        revision: None,
     }
 }
 

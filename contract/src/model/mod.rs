@@ -80,6 +80,11 @@ impl std::fmt::Display for Role {
 pub enum MessageKind {
     User,
     System,
+    /// The sender edited an earlier message (`targetId`): not a line of its
+    /// own, it carries the target's state after the edit.
+    Edit,
+    /// The sender deleted an earlier message (`targetId`), as `Edit`.
+    Delete,
 }
 
 impl MessageKind {
@@ -87,8 +92,53 @@ impl MessageKind {
         match self {
             Self::User => "user",
             Self::System => "system",
+            Self::Edit => "edit",
+            Self::Delete => "delete",
         }
     }
+
+    /// An edit or deletion of another message, rather than a line to show.
+    pub fn is_change(self) -> bool {
+        matches!(self, Self::Edit | Self::Delete)
+    }
+}
+
+/// How a message changed after it was sent: the newest edit's or the
+/// deletion's seq (a client applies a change only when it is newer than
+/// what it holds, so changes arriving in any order end in the same state)
+/// and when.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Revision {
+    pub seq: Seq,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited_at: Option<chrono::DateTime<chrono::Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// One version of a message, for the LSM of a dispute on its chat.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct MessageVersion {
+    /// The text as it was (empty for the deletion).
+    pub content: String,
+    /// When it was written (sent, edited to this, or deleted).
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// `user` for the text as sent, `edit` for an edit, `delete` for the
+    /// deletion.
+    pub kind: MessageKind,
+}
+
+/// Every version of a message, oldest first (the LSM's audit trail).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct MessageHistory {
+    pub message_id: MessageId,
+    pub versions: Vec<MessageVersion>,
 }
 
 pub type UserId = i64;
@@ -178,6 +228,29 @@ pub struct Message {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event: Option<Box<SystemEvent>>,
     pub created_at: chrono::DateTime<chrono::Utc>,
+    /// An edit or deletion: the message it changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_id: Option<MessageId>,
+    /// Set once the message (for an edit or deletion: its target) was
+    /// edited or deleted; a deleted message's `content` is empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<Box<Revision>>,
+}
+
+impl Message {
+    /// Deleted by its sender ("This message was deleted").
+    pub fn is_deleted(&self) -> bool {
+        self.revision
+            .as_ref()
+            .is_some_and(|r| r.deleted_at.is_some())
+    }
+
+    /// Edited by its sender and not deleted ("edited").
+    pub fn is_edited(&self) -> bool {
+        self.revision
+            .as_ref()
+            .is_some_and(|r| r.edited_at.is_some() && r.deleted_at.is_none())
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

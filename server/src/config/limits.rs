@@ -30,6 +30,9 @@ pub struct RateLimits {
     /// after a settlement the same chat's next dispute waits, so a party
     /// cannot page an LSM straight back in.
     pub dispute_reopen_cooldown_secs: u32,
+    /// `JOBCHAT_EDIT_WINDOW_SECS` (900; 0 = no editing): how long after
+    /// sending a sender may still edit a message (deleting has no limit).
+    pub edit_window_secs: u32,
     /// `JOBCHAT_HANDSHAKE_LIMIT_PER_USER_PER_MIN` (60): socket handshakes
     /// per user per node. Each costs a database read, a contacts query and
     /// presence events to every contact: a connect/close loop must not.
@@ -52,6 +55,7 @@ impl Default for RateLimits {
             sockets_per_user: 32,
             reads_per_user_per_min: 120,
             dispute_reopen_cooldown_secs: 300,
+            edit_window_secs: 15 * 60,
             // Ten tabs reconnecting after a restart, several times over.
             handshakes_per_user_per_min: 60,
             // An office behind one NAT address.
@@ -97,6 +101,8 @@ impl RateLimits {
                 .map_or(d.dispute_reopen_cooldown_secs, |n| {
                     n.min(u64::from(u32::MAX)) as u32
                 }),
+            edit_window_secs: non_negative("JOBCHAT_EDIT_WINDOW_SECS")?
+                .map_or(d.edit_window_secs, |n| n.min(u64::from(u32::MAX)) as u32),
             handshakes_per_user_per_min: get(
                 "JOBCHAT_HANDSHAKE_LIMIT_PER_USER_PER_MIN",
                 d.handshakes_per_user_per_min,
@@ -121,6 +127,7 @@ impl RateLimits {
             sockets_per_user: 1000,
             reads_per_user_per_min: 100_000,
             dispute_reopen_cooldown_secs: 0,
+            edit_window_secs: 15 * 60,
             handshakes_per_user_per_min: 100_000,
             handshakes_per_ip_per_min: 100_000,
         }

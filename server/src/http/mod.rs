@@ -15,6 +15,7 @@ mod health;
 mod jobs;
 pub mod metrics;
 mod notifications;
+mod revisions;
 mod search;
 pub mod server_fns;
 
@@ -95,6 +96,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(chats::router())
         .merge(disputes::router())
         .merge(notifications::router())
+        .merge(revisions::router())
         .merge(search::router())
         .merge(health::router())
         .split_for_parts()

@@ -119,6 +119,8 @@ pub struct Limiters {
     reads: Keyed<UserId>,
     /// How long a settled chat waits before its next dispute.
     dispute_reopen_cooldown: Duration,
+    /// How long after sending a message may be edited.
+    edit_window: Duration,
     handshake_user: Keyed<UserId>,
     handshake_ip: Keyed<IpAddr>,
     cluster: Option<Cluster>,
@@ -141,6 +143,7 @@ impl Limiters {
             dispute_reopen_cooldown: Duration::from_secs(u64::from(
                 limits.dispute_reopen_cooldown_secs,
             )),
+            edit_window: Duration::from_secs(u64::from(limits.edit_window_secs)),
             handshake_user: Keyed::new(
                 "handshake-user",
                 limits.handshakes_per_user_per_min,
@@ -154,6 +157,11 @@ impl Limiters {
     /// How long after a settlement the same chat's next dispute waits.
     pub fn dispute_reopen_cooldown(&self) -> Duration {
         self.dispute_reopen_cooldown
+    }
+
+    /// How long after sending a message may still be edited.
+    pub fn edit_window(&self) -> Duration {
+        self.edit_window
     }
 
     /// Counts the HTTP limits over all nodes sharing `cluster`.
@@ -246,6 +254,7 @@ mod tests {
             sockets_per_user: 4,
             reads_per_user_per_min: 2,
             dispute_reopen_cooldown_secs: 0,
+            edit_window_secs: 60,
             handshakes_per_user_per_min: 2,
             handshakes_per_ip_per_min: 3,
         }

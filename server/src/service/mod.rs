@@ -8,7 +8,7 @@
 //!
 //! One module per resource, as in `http/` and `storage/`: `accounts`,
 //! `jobs`, `chats`, `messages` (with `sends`, the group commit), `disputes`,
-//! `notifications`, `presence`, `search`; each adds its methods to [`Service`]. This
+//! `notifications`, `presence`, `revisions` (edits and deletions), `search`; each adds its methods to [`Service`]. This
 //! file holds the service itself, the caller (`AuthUser`) and the fan-out
 //! that broadcasts what was stored.
 
@@ -22,6 +22,7 @@ mod limits;
 mod messages;
 mod notifications;
 mod presence;
+mod revisions;
 mod search;
 mod sends;
 pub mod texts;

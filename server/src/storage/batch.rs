@@ -332,6 +332,11 @@ impl Db {
                     kind: MessageKind::User.as_str().to_owned(),
                     event: None,
                     created_at: at,
+                    change: None,
+                    target_id: None,
+                    revised_seq: None,
+                    edited_at: None,
+                    deleted_at: None,
                 };
                 by_id.insert(*id, Message::try_from(row)?);
             }

@@ -49,6 +49,9 @@ struct ChatRow {
     m_kind: Option<String>,
     m_event: Option<String>,
     m_created_at: Option<DateTime<Utc>>,
+    m_revised_seq: Option<i64>,
+    m_edited_at: Option<DateTime<Utc>>,
+    m_deleted_at: Option<DateTime<Utc>>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -224,10 +227,11 @@ impl Db {
             COALESCE(me.left_seq, c.last_seq) AS last_seq, me.left_seq, \
             (SELECT COUNT(*) FROM messages x WHERE x.chat_id = c.id AND x.seq > me.last_read_seq \
                AND x.seq <= COALESCE(me.left_seq, x.seq) \
-               AND x.sender_id IS NOT NULL AND x.sender_id <> me.user_id) AS unread_count, \
+               AND x.sender_id IS NOT NULL AND x.sender_id <> me.user_id AND x.target_id IS NULL) AS unread_count, \
             d.id AS dispute_id, d.status AS dispute_status, \
             m.id AS m_id, m.seq AS m_seq, m.sender_id AS m_sender_id, u.name AS m_sender_name, u.role AS m_sender_role, \
-            m.content AS m_content, m.client_id AS m_client_id, m.kind AS m_kind, m.event AS m_event, m.created_at AS m_created_at \
+            m.content AS m_content, m.client_id AS m_client_id, m.kind AS m_kind, m.event AS m_event, m.created_at AS m_created_at, \
+            m.revised_seq AS m_revised_seq, m.edited_at AS m_edited_at, m.deleted_at AS m_deleted_at \
             FROM chat_participants me \
             JOIN chats c ON c.id = me.chat_id \
             JOIN jobs j ON j.id = c.job_id \
@@ -297,6 +301,12 @@ impl Db {
                             kind,
                             event: c.m_event,
                             created_at,
+                            // The list's last message is never a change row.
+                            change: None,
+                            target_id: None,
+                            revised_seq: c.m_revised_seq,
+                            edited_at: c.m_edited_at,
+                            deleted_at: c.m_deleted_at,
                         })?)
                     }
                     _ => None,

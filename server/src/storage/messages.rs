@@ -4,7 +4,9 @@
 use super::notifications::{BellWording, NOTIFICATION_COLUMNS, NotificationRow};
 use super::{Db, Result, StorageError, now, on_pool};
 use chrono::{DateTime, Utc};
-use contract::model::{ChatId, Message, MessageId, MessageKind, Notification, Role, Seq, UserId};
+use contract::model::{
+    ChatId, Message, MessageId, MessageKind, Notification, Revision, Role, Seq, UserId,
+};
 
 #[derive(sqlx::FromRow)]
 pub(super) struct MessageRow {
@@ -20,15 +22,33 @@ pub(super) struct MessageRow {
     /// A system line's `SystemEvent`, as JSON.
     pub(super) event: Option<String>,
     pub(super) created_at: DateTime<Utc>,
+    /// `edit` or `delete` for a change row (`kind` is `user`); then the
+    /// columns below are its target's.
+    #[sqlx(default)]
+    pub(super) change: Option<String>,
+    #[sqlx(default)]
+    pub(super) target_id: Option<i64>,
+    #[sqlx(default)]
+    pub(super) revised_seq: Option<i64>,
+    #[sqlx(default)]
+    pub(super) edited_at: Option<DateTime<Utc>>,
+    #[sqlx(default)]
+    pub(super) deleted_at: Option<DateTime<Utc>>,
 }
 
 impl TryFrom<MessageRow> for Message {
     type Error = StorageError;
     fn try_from(r: MessageRow) -> Result<Self> {
-        let kind = match r.kind.as_str() {
-            "user" => MessageKind::User,
-            "system" => MessageKind::System,
-            other => return Err(StorageError::Corrupt(format!("message kind {other:?}"))),
+        let kind = match (r.kind.as_str(), r.change.as_deref()) {
+            ("user", None) => MessageKind::User,
+            ("user", Some("edit")) => MessageKind::Edit,
+            ("user", Some("delete")) => MessageKind::Delete,
+            ("system", None) => MessageKind::System,
+            (kind, change) => {
+                return Err(StorageError::Corrupt(format!(
+                    "message kind {kind:?}, change {change:?}"
+                )));
+            }
         };
         let event = match (&kind, r.event.as_deref()) {
             (MessageKind::System, Some(json)) => {
@@ -50,6 +70,14 @@ impl TryFrom<MessageRow> for Message {
             kind,
             event,
             created_at: r.created_at,
+            target_id: r.target_id,
+            revision: r.revised_seq.map(|seq| {
+                Box::new(Revision {
+                    seq,
+                    edited_at: r.edited_at,
+                    deleted_at: r.deleted_at,
+                })
+            }),
         })
     }
 }
@@ -67,10 +95,15 @@ pub struct ReadOutcome {
     pub bells: Vec<Notification>,
 }
 
-/// Selects messages with their sender's name and role in the chat.
+/// Selects messages with their sender's name and role in the chat; an edit
+/// or deletion carries its target's current text and revision (`t`), so a
+/// client catching up sees the message as it is now, and never a version
+/// that was edited away.
 pub(super) const MESSAGE_SELECT: &str = "SELECT m.id, m.chat_id, m.seq, m.sender_id, u.name AS sender_name, \
-     u.role AS sender_role, m.content, m.client_id, m.kind, m.event, m.created_at \
-     FROM messages m LEFT JOIN users u ON u.id = m.sender_id";
+     u.role AS sender_role, COALESCE(t.content, m.content) AS content, m.client_id, m.kind, m.event, \
+     m.created_at, m.change, m.target_id, COALESCE(t.revised_seq, m.revised_seq) AS revised_seq, \
+     COALESCE(t.edited_at, m.edited_at) AS edited_at, COALESCE(t.deleted_at, m.deleted_at) AS deleted_at \
+     FROM messages m LEFT JOIN users u ON u.id = m.sender_id LEFT JOIN messages t ON t.id = m.target_id";
 
 /// Appends a message to a chat inside an open transaction, numbered with the
 /// chat's next seq, and moves the chat's last-message pointer. Every write
@@ -393,7 +426,7 @@ impl Db {
             // As the chat list counts unread: other people's messages.
             let (unread,): (i64,) = sqlx::query_as(
                 "SELECT COUNT(*) FROM messages WHERE chat_id = $1 AND seq > $2 \
-                 AND sender_id IS NOT NULL AND sender_id <> $3",
+                 AND sender_id IS NOT NULL AND sender_id <> $3 AND target_id IS NULL",
             )
             .bind(chat_id)
             .bind(seq)

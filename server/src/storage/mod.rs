@@ -14,6 +14,7 @@ mod chats;
 mod disputes;
 mod messages;
 mod notifications;
+mod revisions;
 mod search;
 mod sessions;
 mod users;
@@ -23,6 +24,7 @@ pub use chats::*;
 pub use disputes::*;
 pub use messages::*;
 pub use notifications::*;
+pub use revisions::*;
 pub use sessions::*;
 pub use users::*;
 

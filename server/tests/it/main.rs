@@ -16,6 +16,7 @@ mod left_rooms;
 mod migrations;
 mod openapi;
 mod realtime;
+mod revisions;
 mod search;
 mod security;
 mod server_fns;

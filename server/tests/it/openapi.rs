@@ -17,6 +17,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/jobs"),
     ("get", "/api/chats"),
     ("get", "/api/chats/{chat_id}/messages"),
+    ("patch", "/api/chats/{chat_id}/messages/{message_id}"),
+    ("delete", "/api/chats/{chat_id}/messages/{message_id}"),
+    ("get", "/api/chats/{chat_id}/messages/{message_id}/versions"),
     ("post", "/api/chats/{chat_id}/read"),
     ("post", "/api/chats/{chat_id}/dispute"),
     ("post", "/api/disputes/{dispute_id}/resolve"),
@@ -133,19 +136,33 @@ both_backends!(document_matches_the_router, |app: TestApp| async move {
     let mut real_sorted = real.clone();
     real_sorted.sort();
     assert_eq!(real_sorted, documented_props);
+    // A page holding every kind of message, so every optional field shows:
+    // a system line (`event`), an edited message (`revision`) and the
+    // edit (`targetId`).
+    let said = app.say(&customer, chat, "Ten o'clock").await;
+    let (status, _) = app
+        .request(
+            reqwest::Method::PATCH,
+            &format!("/api/chats/{chat}/messages/{}", said.id),
+            Some(&customer.token),
+            Some(json!({ "content": "Eleven o'clock", "clientId": crate::helpers::uuid_like() })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
     let (_, page) = app
         .get(
             &format!("/api/chats/{chat}/messages"),
             Some(&customer.token),
         )
         .await;
-    let mut msg_keys: Vec<&str> = page["messages"][0]
-        .as_object()
-        .expect("m")
-        .keys()
-        .map(String::as_str)
+    let mut msg_keys: Vec<&str> = page["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .flat_map(|m| m.as_object().expect("m").keys().map(String::as_str))
         .collect();
     msg_keys.sort();
+    msg_keys.dedup();
     let mut msg_doc = schema_props(&doc, "Message");
     msg_doc.sort();
     assert_eq!(msg_keys, msg_doc);

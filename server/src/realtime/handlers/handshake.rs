@@ -4,7 +4,7 @@
 //! disconnects.
 
 use super::chats::{join_chat, leave_chat};
-use super::messages::{mark_read, send_message};
+use super::messages::{delete_message, edit_message, mark_read, send_message};
 use super::typing::{emit_typing, typing};
 use super::{chat_user, emit_to_others, emit_to_socket, reply, session, truncate};
 use crate::auth::OriginPolicy;
@@ -14,8 +14,8 @@ use crate::realtime::{SocketSink, session_room, user_room};
 use crate::service::{Service, ServiceError};
 use contract::model::UserId;
 use contract::protocol::{
-    Connected, HandshakeAuth, JoinChat, LeaveChat, MarkRead, Refused, Request, SendMessage,
-    SetTyping, UserLeft,
+    Connected, DeleteMessage, EditMessage, HandshakeAuth, JoinChat, LeaveChat, MarkRead, Refused,
+    Request, SendMessage, SetTyping, UserLeft,
 };
 use socketioxide::SocketIo;
 use socketioxide::adapter::Adapter;
@@ -95,6 +95,8 @@ pub async fn authenticate<A: Adapter>(
     s.on(JoinChat::NAME, join_chat::<A>);
     s.on(LeaveChat::NAME, leave_chat::<A>);
     s.on(SendMessage::NAME, send_message::<A>);
+    s.on(EditMessage::NAME, edit_message::<A>);
+    s.on(DeleteMessage::NAME, delete_message::<A>);
     s.on(SetTyping::NAME, typing::<A>);
     s.on(MarkRead::NAME, mark_read::<A>);
     s.on_fallback(

@@ -1,8 +1,8 @@
-//! `send_message` and `mark_read`.
+//! `send_message`, `edit_message`, `delete_message` and `mark_read`.
 
 use super::{Limit, respond};
 use crate::service::Service;
-use contract::protocol::{Empty, MarkRead, SendMessage, SendReply};
+use contract::protocol::{DeleteMessage, EditMessage, Empty, MarkRead, SendMessage, SendReply};
 use contract::validate::{ClientId, MessageText};
 use serde_json::Value;
 use socketioxide::adapter::Adapter;
@@ -43,6 +43,55 @@ pub(super) async fn send_message<A: Adapter>(
         },
     )
     .instrument(span)
+    .await
+}
+
+pub(super) async fn edit_message<A: Adapter>(
+    s: SocketRef<A>,
+    TryData(data): TryData<Value>,
+    ack: AckSender<A>,
+    State(service): State<Service>,
+) {
+    let service = &service;
+    // Counted as sends: an edit is stored and broadcast like a message.
+    respond::<_, EditMessage, _>(
+        &s,
+        data,
+        ack,
+        service,
+        Limit::Sends,
+        |sess, req| async move {
+            let text = MessageText::parse(&req.content)?;
+            let client_id = ClientId::parse(&req.client_id)?;
+            let message = service
+                .edit_message(&sess.user, req.chat_id, req.message_id, text, client_id)
+                .await?;
+            Ok(SendReply { message })
+        },
+    )
+    .await
+}
+
+pub(super) async fn delete_message<A: Adapter>(
+    s: SocketRef<A>,
+    TryData(data): TryData<Value>,
+    ack: AckSender<A>,
+    State(service): State<Service>,
+) {
+    let service = &service;
+    respond::<_, DeleteMessage, _>(
+        &s,
+        data,
+        ack,
+        service,
+        Limit::Sends,
+        |sess, req| async move {
+            let message = service
+                .delete_message(&sess.user, req.chat_id, req.message_id)
+                .await?;
+            Ok(SendReply { message })
+        },
+    )
     .await
 }
 
