@@ -17,6 +17,11 @@ pub enum ErrorCode {
     NotFound,
     Conflict,
     PayloadTooLarge,
+    /// An upload whose bytes are not a type the chat takes (415).
+    UnsupportedType,
+    /// An upload of an allowed type that cannot be used: a truncated or
+    /// corrupt image, or one with too many pixels (422).
+    BadFile,
     RateLimited,
     Unavailable,
     Internal,
@@ -31,6 +36,8 @@ impl ErrorCode {
             Self::NotFound => "not_found",
             Self::Conflict => "conflict",
             Self::PayloadTooLarge => "payload_too_large",
+            Self::UnsupportedType => "unsupported_type",
+            Self::BadFile => "bad_file",
             Self::RateLimited => "rate_limited",
             Self::Unavailable => "unavailable",
             Self::Internal => "internal",
@@ -46,6 +53,8 @@ impl ErrorCode {
             Self::NotFound => 404,
             Self::Conflict => 409,
             Self::PayloadTooLarge => 413,
+            Self::UnsupportedType => 415,
+            Self::BadFile => 422,
             Self::RateLimited => 429,
             Self::Unavailable => 503,
             Self::Internal => 500,
@@ -63,6 +72,8 @@ impl ErrorCode {
                 | Self::NotFound
                 | Self::Conflict
                 | Self::PayloadTooLarge
+                | Self::UnsupportedType
+                | Self::BadFile
         )
     }
 }

@@ -10,7 +10,9 @@
 //! docs/realtime.md shows every event with an example.
 
 use crate::error::AppError;
-use crate::model::{ChatId, Message, MessageId, Notification, Role, Seq, UserId, UserRef};
+use crate::model::{
+    AttachmentId, ChatId, Message, MessageId, Notification, Role, Seq, UserId, UserRef,
+};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -251,6 +253,12 @@ pub struct SendMessage {
     pub chat_id: ChatId,
     pub content: String,
     pub client_id: String,
+    /// Files uploaded for this message beforehand
+    /// (`POST /api/chats/{id}/attachments?clientId=…`, under the same
+    /// `clientId`): all of them, so the message is never stored without
+    /// one; `content` may then be empty (a caption).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<AttachmentId>,
 }
 request!(SendMessage, "send_message", SendReply);
 
@@ -437,6 +445,7 @@ mod tests {
                 .expect("valid time"),
             target_id: None,
             revision: None,
+            attachments: Vec::new(),
         }
     }
 
@@ -636,6 +645,7 @@ mod tests {
                 chat_id: 3,
                 content: "hi".into(),
                 client_id: "x".into(),
+                attachments: Vec::new(),
             },
             &["chatId", "content", "clientId"],
         );
@@ -760,7 +770,7 @@ mod tests {
             ) {
                 let join = JoinChat { chat_id, after_seq: after, after_message_id: None };
                 prop_assert_eq!(serde_json::from_value::<JoinChat>(serde_json::to_value(&join).expect("round trip")).expect("round trip"), join);
-                let send = SendMessage { chat_id, content, client_id };
+                let send = SendMessage { chat_id, content, client_id, attachments: Vec::new() };
                 prop_assert_eq!(serde_json::from_value::<SendMessage>(serde_json::to_value(&send).expect("round trip")).expect("round trip"), send);
                 let typing = SetTyping { chat_id, is_typing };
                 prop_assert_eq!(serde_json::from_value::<SetTyping>(serde_json::to_value(&typing).expect("round trip")).expect("round trip"), typing);

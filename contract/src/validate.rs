@@ -103,6 +103,35 @@ text_newtype!(
 text_newtype!(
     /// The text of a chat message.
     MessageText, "content", 1, 4_000, Lines::Many);
+text_newtype!(
+    /// The text of a message that carries attachments: its caption, which
+    /// may be empty.
+    Caption, "content", 0, 4_000, Lines::Many);
+
+/// An uploaded file's name as shown to the chat: one line of 1–120
+/// characters, no path (no `/`, `\\`, or a name of only dots), so it can
+/// never name a place on anyone's disk.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileName(String);
+
+impl FileName {
+    pub const MAX: usize = 120;
+
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        let name = bounded_text("name", raw, 1, Self::MAX, Lines::One)?;
+        if name.contains(['/', '\\']) || name.chars().all(|c| c == '.') {
+            return Err(Invalid {
+                field: "name",
+                message: "a file name without a path".into(),
+            });
+        }
+        Ok(Self(name))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
 
 /// A job's optional description (may be empty).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -402,6 +431,7 @@ mod tests {
                 check!(Reason, text_rule);
                 check!(Resolution, text_rule);
                 check!(MessageText, text_rule);
+                check!(Caption, text_rule);
                 prop_assert_eq!(Description::parse(Some(&raw)).is_ok(), text_rule(&raw, 0, Description::MAX));
             }
 

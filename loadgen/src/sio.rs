@@ -617,6 +617,7 @@ mod tests {
             chat_id: 3,
             content: "hi \"you\"".into(),
             client_id: "c-1".into(),
+            attachments: Vec::new(),
         };
         let frame = encode_event(Some(7), SendMessage::NAME, &send).expect("encodes");
         let args = frame.strip_prefix("427").expect("event with ack id 7");

@@ -123,6 +123,7 @@ pub fn message(seq: contract::model::Seq, client_id: Option<&str>) -> contract::
         created_at: "2026-11-26T10:00:00Z".parse().expect("a time"),
         target_id: None,
         revision: None,
+        attachments: Vec::new(),
     }
 }
 

@@ -98,7 +98,9 @@ impl Application {
                 "FAULT INJECTION: dropping the new_message broadcast of every seq divisible by {n} (JOBCHAT_FAULT_DROP_EVERY)"
             );
         }
-        let service = Service::new(db, keys, limiter, Broadcaster::new(sink.clone()));
+        let files =
+            crate::files::Files::open(&config.files).context("cannot open the file store")?;
+        let service = Service::new(db, files, keys, limiter, Broadcaster::new(sink.clone()));
         if config.env == Environment::Development {
             tracing::warn!(
                 "development mode (JOBCHAT_ENV unset): a generated JWT secret, cookies without Secure{}; set JOBCHAT_ENV=production for a deployment",

@@ -2,6 +2,7 @@
 //!
 //! * `config` — every setting, from the environment
 //! * `storage` — SQLite / PostgreSQL persistence; stores what it is given
+//! * `files` — attachments' bytes: checked, then kept in an object store
 //! * `auth` — JWT, password hashing, the session cookie / bearer token
 //! * `client_ip` — the caller's address (the peer, or a trusted proxy's header)
 //! * `service` — the product's rules, one module per resource, and what the
@@ -16,7 +17,7 @@
 //!
 //! Dependencies point one way: `http`, `backend` and `realtime` call
 //! `service` (none of the three imports another); `service` calls
-//! `storage` and `auth` and announces events through
+//! `storage`, `files` and `auth` and announces events through
 //! `service::Broadcaster`, which `realtime` implements.
 
 pub mod application;
@@ -25,6 +26,7 @@ pub mod backend;
 pub mod client_ip;
 pub mod cluster;
 pub mod config;
+pub mod files;
 pub mod http;
 pub mod metrics;
 pub mod realtime;

@@ -117,6 +117,7 @@ async fn offline_service() -> anyhow::Result<Service> {
     db.migrate().await?;
     Ok(Service::new(
         db,
+        server::files::Files::open(&config.files)?,
         Keys::new(&config.jwt_secret, config.jwt_ttl),
         Limiters::new(&config.limits),
         Broadcaster::disabled(),

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 /// Sockets connected to this node (gauge).
 pub const SOCKETS: &str = "jobchat_sockets_connected";
-/// Messages stored, by `kind` (`user`, `system`).
+/// Messages stored, by `kind` (`user`, `system`, `edit`, `delete`).
 pub const MESSAGES: &str = "jobchat_messages_persisted_total";
 /// `send_message` from the event's arrival to its ack, in seconds.
 pub const SEND_ACK: &str = "jobchat_send_ack_seconds";
@@ -30,6 +30,9 @@ pub const SLOW_SOCKETS: &str = "jobchat_slow_sockets_closed_total";
 /// HTTP requests by `method`, `route` (the matched pattern) and `status`.
 pub const HTTP_REQUESTS: &str = "jobchat_http_requests_total";
 pub const HTTP_SECONDS: &str = "jobchat_http_request_seconds";
+/// Attachments stored, and their bytes (after checking and re-encoding).
+pub const ATTACHMENTS: &str = "jobchat_attachments_stored_total";
+pub const ATTACHMENT_BYTES: &str = "jobchat_attachment_bytes_stored_total";
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
@@ -110,6 +113,11 @@ pub fn redis_error(op: &'static str) {
 
 pub fn message_stored(kind: &'static str) {
     metrics::counter!(MESSAGES, "kind" => kind).increment(1);
+}
+
+pub fn attachment_stored(bytes: u64) {
+    metrics::counter!(ATTACHMENTS).increment(1);
+    metrics::counter!(ATTACHMENT_BYTES).increment(bytes);
 }
 
 pub fn commit_batch(size: usize) {

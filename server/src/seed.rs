@@ -2,7 +2,7 @@
 //! booked job with a short conversation, so the app is alive on first open.
 //! Never runs in production (`Application::build` checks).
 
-use crate::service::{AuthUser, Service};
+use crate::service::{AuthUser, Send, Service};
 use contract::model::Role;
 use contract::validate::{ClientId, Description, Email, MessageText, Name, Password, Title};
 
@@ -58,8 +58,10 @@ pub async fn seed_demo_data(service: &Service) -> anyhow::Result<()> {
             .post_message(
                 who,
                 booked.chat_id,
-                MessageText::parse(text)?,
-                ClientId::parse(&format!("seed-{i}"))?,
+                Send::text(
+                    MessageText::parse(text)?,
+                    ClientId::parse(&format!("seed-{i}"))?,
+                ),
             )
             .await?;
         // Each answered the other, so each has read what came before;

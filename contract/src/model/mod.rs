@@ -1,7 +1,9 @@
 //! The data both sides share: users, chats, messages, notifications.
 //! Socket.IO event payloads are in `protocol`, errors in `error`.
 
+mod attachments;
 mod search;
+pub use attachments::{Attachment, AttachmentId};
 pub use search::{SearchHit, SearchRequest, TextRange};
 
 use serde::{Deserialize, Serialize};
@@ -235,6 +237,10 @@ pub struct Message {
     /// edited or deleted; a deleted message's `content` is empty.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revision: Option<Box<Revision>>,
+    /// Files the message carries (`content` is then its caption, which
+    /// may be empty). None once the message is deleted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
 }
 
 impl Message {

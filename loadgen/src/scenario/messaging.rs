@@ -92,6 +92,7 @@ async fn send_one(client: &Client, chat: &Chat, counters: &Counters, n: u64) -> 
         chat_id: chat.pair.chat_id,
         content: format!("loadgen message {n}: the quick brown fox jumps over the lazy dog"),
         client_id: client_id.clone(),
+        attachments: Vec::new(),
     };
     lock(&chat.state).sent.insert(
         client_id.clone(),

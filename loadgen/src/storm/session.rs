@@ -205,6 +205,7 @@ pub async fn send_once(tab: &Tab, client: &Client, ctx: &Ctx) -> SendResult {
         chat_id: tab.chat_id,
         content: format!("storm: customer tab {} is back", tab.place.tab),
         client_id: client_id.clone(),
+        attachments: Vec::new(),
     };
     match client.request(&request, ACK_TIMEOUT).await {
         Ok(socket::Answer {

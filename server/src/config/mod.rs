@@ -16,11 +16,16 @@
 //! | `JOBCHAT_SEND_LIMIT_PER_SEC` | `20`          | messages a second per socket (bursts of twice that); benchmarks lift it |
 //! | `JOBCHAT_HANDSHAKE_LIMIT_PER_USER_PER_MIN` / `…_PER_IP_PER_MIN` | `60` / `600` | socket handshakes per user / per address a minute, per node |
 //! | `JOBCHAT_DATA_DIR` | `data`                  | where the dev secret (and default SQLite file) live |
+//! | `JOBCHAT_FILE_STORE` | `<data dir>/files`     | attachments: a directory, or `s3://bucket[/prefix]` (with `AWS_ENDPOINT`, `AWS_REGION`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`) |
+//! | `JOBCHAT_FILE_MAX_BYTES` / `JOBCHAT_FILES_PER_MESSAGE` / `JOBCHAT_FILE_BYTES_PER_CHAT_PER_DAY` / `JOBCHAT_IMAGE_MAX_PIXELS` | 10 MiB / 10 / 200 MiB / 40,000,000 | attachment limits |
 //! | `LEPTOS_SITE_ROOT` | `target/site`           | the built site (WASM, CSS, assets)                  |
 //! | `RUST_LOG`      | `info,server=debug`        | log filter                                          |
 
+mod files;
 mod limits;
 mod values;
+
+pub use files::{FileLimits, FileStore, FilesConfig, S3Store};
 
 pub use limits::RateLimits;
 use values::allowed_origins;
@@ -76,6 +81,8 @@ pub struct Config {
     pub jwt_ttl: Duration,
     pub data_dir: PathBuf,
     pub site_root: PathBuf,
+    /// Where attachments are kept, and their limits.
+    pub files: FilesConfig,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -176,6 +183,7 @@ impl Config {
                 t => t,
             },
             allowed_origins: allowed_origins(var("JOBCHAT_ALLOWED_ORIGINS"))?,
+            files: FilesConfig::from_env(&data_dir)?,
             jwt_secret,
             jwt_ttl,
             data_dir,
@@ -202,6 +210,11 @@ impl Config {
             allowed_origins: Vec::new(),
             jwt_secret: JwtSecret(b"test-secret-test-secret-test-secret!!".to_vec()),
             jwt_ttl: Duration::from_secs(3600),
+            // Each test server its own directory of files, so a test can
+            // count what is left behind.
+            files: FilesConfig::for_tests(
+                &data_dir.join(format!("jobchat-files-{:016x}", rand::random::<u64>())),
+            ),
             data_dir,
             site_root: PathBuf::from("target/site"),
         }

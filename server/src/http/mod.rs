@@ -4,6 +4,7 @@
 //! `crate::service`; errors are `AppError`s (see `error`).
 
 mod accounts;
+mod attachments;
 mod auth_user;
 mod chats;
 pub mod client_ip;
@@ -62,11 +63,11 @@ impl FromRef<AppState> for LeptosOptions {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "jobchat API", description = "REST half of jobchat: accounts, jobs, chats, history, disputes, notifications, search. Real-time events are in docs/realtime.md."),
+    info(title = "jobchat API", description = "REST half of jobchat: accounts, jobs, chats, history, edits, attachments, disputes, notifications, search. Real-time events are in docs/realtime.md."),
     modifiers(&BearerAuth),
     components(schemas(ErrorBody, ErrorDetail)),
     tags(
-        (name = "accounts"), (name = "jobs"), (name = "chats"), (name = "disputes"), (name = "notifications"), (name = "search"), (name = "health")
+        (name = "accounts"), (name = "jobs"), (name = "chats"), (name = "disputes"), (name = "notifications"), (name = "search"), (name = "attachments"), (name = "health")
     )
 )]
 struct ApiDoc;
@@ -97,6 +98,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(disputes::router())
         .merge(notifications::router())
         .merge(revisions::router())
+        .merge(attachments::router())
         .merge(search::router())
         .merge(health::router())
         .split_for_parts()
@@ -131,7 +133,10 @@ async fn read_body_first(
 ) -> axum::response::Response {
     use axum::body::{Body, Bytes, HttpBody};
     use axum::extract::FromRequest;
-    if request.body().size_hint().exact() == Some(0) {
+    if request.body().size_hint().exact() == Some(0)
+        || attachments::is_upload(request.method(), request.uri().path())
+    {
+        // An upload reads its own body, first thing, to its own limit.
         return next.run(request).await;
     }
     let (parts, body) = request.into_parts();
@@ -163,12 +168,22 @@ async fn read_body_first(
 /// this layer (its requests wait for events on purpose).
 pub const REQUEST_DEADLINE: std::time::Duration = std::time::Duration::from_secs(15);
 
-/// Middleware: `REQUEST_DEADLINE` for every request through it.
+/// An upload's deadline, its body's arrival included.
+pub const UPLOAD_DEADLINE: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Middleware: `REQUEST_DEADLINE` for every request through it
+/// (`UPLOAD_DEADLINE` for an upload).
 pub async fn deadline(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    match tokio::time::timeout(REQUEST_DEADLINE, next.run(request)).await {
+    // A 10 MiB upload over a slow uplink takes longer than any answer.
+    let deadline = if attachments::is_upload(request.method(), request.uri().path()) {
+        UPLOAD_DEADLINE
+    } else {
+        REQUEST_DEADLINE
+    };
+    match tokio::time::timeout(deadline, next.run(request)).await {
         Ok(response) => response,
         Err(_) => {
             tracing::warn!("request took longer than its deadline: answered 503");

@@ -1,5 +1,5 @@
-//! Editing and deleting one's own messages, and a message's versions for
-//! the LSM of a dispute on its chat.
+//! One message: reading it, editing and deleting one's own, and its
+//! versions for the LSM of a dispute on its chat.
 
 use super::{ApiJson, ApiPath, ApiResult, AppState, ErrorBody};
 use crate::service::AuthUser;
@@ -12,8 +12,29 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(edit_message, delete_message))
+        .routes(routes!(get_message, edit_message, delete_message))
         .routes(routes!(message_versions))
+}
+
+/// One message as history has it (a change: with its target's state).
+/// Participants only (someone who left: what came before).
+#[utoipa::path(get, path = "/api/chats/{chat_id}/messages/{message_id}", tag = "chats", security(("bearer" = [])),
+    params(("chat_id" = i64, Path, description = "Chat id"), ("message_id" = i64, Path, description = "Message id")),
+    responses(
+        (status = 200, body = Message),
+        (status = 400, description = "A path id is not an integer", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 404, description = "No such chat (or not the caller's), or no such message in it", body = ErrorBody),
+        (status = 429, description = "Too many reads this minute (Retry-After)", body = ErrorBody),
+    ))]
+async fn get_message(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath((chat_id, message_id)): ApiPath<(ChatId, MessageId)>,
+) -> ApiResult<Json<Message>> {
+    Ok(Json(
+        state.service.message(&user, chat_id, message_id).await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -199,7 +199,8 @@ impl Service {
     }
 
     /// Deletes an account (operators): it can no longer sign in, every token
-    /// ends and its open sockets are closed. Its messages and chats stay.
+    /// ends and its open sockets are closed. Its messages and chats stay;
+    /// the files it uploaded are removed from the store.
     #[tracing::instrument(skip(self))]
     pub async fn delete_user(&self, user: UserId) -> Result<()> {
         self.inner
@@ -208,6 +209,8 @@ impl Service {
             .await?
             .ok_or(ServiceError::NotFound("user"))?;
         self.sessions_ended(user).await;
+        let removed = self.remove_uploads_of(user).await?;
+        tracing::info!(user, removed, "the deleted account's files removed");
         // A deleted LSM's open disputes go to another LSM, or no new dispute
         // could ever be opened in those chats.
         self.reassign_orphaned_disputes().await?;

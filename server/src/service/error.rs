@@ -39,6 +39,9 @@ pub enum ServiceError {
     },
     #[error("{0}")]
     Unavailable(String),
+    /// A file refused for what it is (see `files::Refused`).
+    #[error("{0}")]
+    File(#[from] crate::files::Refused),
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -68,6 +71,7 @@ impl ServiceError {
             Self::Conflict { .. } => ErrorCode::Conflict,
             Self::RateLimited { .. } | Self::TooSoon { .. } => ErrorCode::RateLimited,
             Self::Unavailable(_) => ErrorCode::Unavailable,
+            Self::File(f) => f.code(),
             Self::Internal(_) => ErrorCode::Internal,
         }
     }

@@ -5,9 +5,9 @@ use super::texts;
 use super::{AuthUser, Result, Service, ServiceError};
 use crate::metrics;
 use crate::storage::{Cursor, NewUserMessage, PageQuery};
-use contract::model::{ChatId, Message, MessageId, MessagePage, PageRequest, Seq};
-use contract::protocol::{ChatRead, ReadMarker};
-use contract::validate::{ClientId, MessageText};
+use contract::model::{AttachmentId, ChatId, Message, MessageId, MessagePage, PageRequest, Seq};
+use contract::protocol::{ChatRead, ReadMarker, SendMessage};
+use contract::validate::{Caption, ClientId, MessageText};
 
 /// History pages: this many messages unless asked otherwise…
 pub const DEFAULT_PAGE: i64 = 50;
@@ -70,6 +70,40 @@ pub fn page_query(page: &PageRequest) -> Result<PageQuery> {
     history_page(before, after, page.limit)
 }
 
+/// A message to send, parsed once at the boundary: its text (a caption,
+/// possibly empty, when it carries files), its client id, and the files
+/// uploaded for it.
+#[derive(Clone, Debug)]
+pub struct Send {
+    content: String,
+    client_id: ClientId,
+    attachments: Vec<AttachmentId>,
+}
+
+impl Send {
+    pub fn parse(req: &SendMessage) -> Result<Self> {
+        let content = if req.attachments.is_empty() {
+            MessageText::parse(&req.content)?.as_str().to_owned()
+        } else {
+            Caption::parse(&req.content)?.as_str().to_owned()
+        };
+        Ok(Self {
+            content,
+            client_id: ClientId::parse(&req.client_id)?,
+            attachments: req.attachments.clone(),
+        })
+    }
+
+    /// A text message.
+    pub fn text(text: MessageText, client_id: ClientId) -> Self {
+        Self {
+            content: text.as_str().to_owned(),
+            client_id,
+            attachments: Vec::new(),
+        }
+    }
+}
+
 impl Service {
     pub async fn history(
         &self,
@@ -82,6 +116,17 @@ impl Service {
         let m = self.membership(actor, chat).await?;
         let (messages, has_more) = self.inner.db.list_messages(chat, query, m.left_seq).await?;
         Ok(MessagePage { messages, has_more })
+    }
+
+    /// One message, as history has it (someone who left: up to then).
+    pub async fn message(&self, actor: &AuthUser, chat: ChatId, id: MessageId) -> Result<Message> {
+        self.inner.limits.read(actor.id)?;
+        let m = self.membership(actor, chat).await?;
+        self.inner
+            .db
+            .get_message(chat, id, m.left_seq)
+            .await?
+            .ok_or(ServiceError::NotFound("message"))
     }
 
     /// History for a caller already known to be in the chat.
@@ -110,20 +155,25 @@ impl Service {
     /// order on this node (`fan_out`; one chat's messages in seq order, as
     /// a later batch with the same chat waits for the earlier one's commit);
     /// concurrent sends from other nodes may still overtake them, and
-    /// clients put them in seq order.
+    /// clients put them in seq order. A message with files is checked to
+    /// name every file uploaded for it first (`attachments`).
     #[tracing::instrument(skip_all, fields(user_id = actor.id, chat_id = chat))]
     pub async fn post_message(
         &self,
         actor: &AuthUser,
         chat: ChatId,
-        text: MessageText,
-        client_id: ClientId,
+        send: Send,
     ) -> Result<Message> {
+        if !send.attachments.is_empty() {
+            self.check_send_files(actor, chat, send.client_id.as_str(), &send.attachments)
+                .await?;
+        }
         let new = NewUserMessage {
             chat_id: chat,
             sender_id: actor.id,
-            content: text.as_str().to_owned(),
-            client_id: client_id.as_str().to_owned(),
+            content: send.content,
+            client_id: send.client_id.as_str().to_owned(),
+            attachments: !send.attachments.is_empty(),
         };
         let Some(sent) = self.inner.sends.store(new).await? else {
             // Not in the chat, or no such chat: one answer for both, as for

@@ -6,13 +6,14 @@
 //! happened through a [`Broadcaster`]: an interface defined here and
 //! implemented by `realtime`, so the service never depends on a transport.
 //!
-//! One module per resource, as in `http/` and `storage/`: `accounts`,
+//! One module per resource, as in `http/` and `storage/`: `accounts`, `attachments`,
 //! `jobs`, `chats`, `messages` (with `sends`, the group commit), `disputes`,
 //! `notifications`, `presence`, `revisions` (edits and deletions), `search`; each adds its methods to [`Service`]. This
 //! file holds the service itself, the caller (`AuthUser`) and the fan-out
 //! that broadcasts what was stored.
 
 mod accounts;
+mod attachments;
 mod broadcast;
 mod chats;
 mod disputes;
@@ -27,14 +28,18 @@ mod search;
 mod sends;
 pub mod texts;
 
+pub use attachments::{Download, Upload};
 pub use broadcast::{Audience, Broadcaster, EventSink};
 pub use chats::chat_page;
 pub use error::{ConflictDetails, Result, ServiceError};
 pub use limits::Limiters;
-pub use messages::{CATCH_UP_LIMIT, DEFAULT_PAGE, MAX_PAGE, cursor, history_page, page_query};
+pub use messages::{
+    CATCH_UP_LIMIT, DEFAULT_PAGE, MAX_PAGE, Send, cursor, history_page, page_query,
+};
 pub use search::Search;
 
 use crate::auth::Keys;
+use crate::files::Files;
 use crate::storage::{Bell, Db};
 use chrono::Utc;
 use contract::model::{Me, Message, Role, User, UserId};
@@ -163,6 +168,8 @@ pub struct Service {
 
 struct Inner {
     db: Db,
+    /// Attachments' bytes.
+    files: Files,
     keys: Keys,
     broadcast: Broadcaster,
     limits: Limiters,
@@ -173,12 +180,13 @@ struct Inner {
 impl Service {
     /// Starts the message committer and its fan-out (tasks on the current
     /// Tokio runtime).
-    pub fn new(db: Db, keys: Keys, limits: Limiters, broadcast: Broadcaster) -> Self {
+    pub fn new(db: Db, files: Files, keys: Keys, limits: Limiters, broadcast: Broadcaster) -> Self {
         let (fan_out_tx, fan_out_rx) = tokio::sync::mpsc::unbounded_channel();
         let sends = sends::Sends::start(db.clone(), fan_out_tx.clone());
         fan_out(broadcast.clone(), fan_out_rx);
         let inner = Arc::new(Inner {
             db,
+            files,
             keys,
             broadcast,
             limits,
@@ -199,6 +207,17 @@ impl Service {
                 prune_revoked_sessions(&inner.db).await;
             }
         });
+        // Uploads whose message never came are swept (objects, then rows).
+        let weak = Arc::downgrade(&inner);
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(attachments::SWEEP_EVERY);
+            loop {
+                every.tick().await;
+                let Some(inner) = weak.upgrade() else { break };
+                let before = Utc::now() - attachments::ORPHAN_AGE;
+                attachments::sweep(&inner.db, &inner.files, before).await;
+            }
+        });
         Self { inner }
     }
 
@@ -206,6 +225,11 @@ impl Service {
     /// Application code goes through the methods of `Service`.
     pub fn db(&self) -> &Db {
         &self.inner.db
+    }
+
+    /// The file store below the rules, likewise (tests count what is left).
+    pub fn files(&self) -> &Files {
+        &self.inner.files
     }
 
     /// A database round trip (health checks); the backend's name on success.
@@ -233,6 +257,11 @@ impl Service {
     pub async fn close(&self) {
         let _ = tokio::time::timeout(std::time::Duration::from_secs(5), self.settle()).await;
         self.inner.db.close().await
+    }
+
+    /// What an upload may be.
+    pub fn file_limits(&self) -> &crate::config::FileLimits {
+        self.inner.files.limits()
     }
 
     /// The rate limits (socket events are checked by the gateway).

@@ -406,6 +406,11 @@ impl Db {
                 }
             }
             tx.commit().await?;
+            if batch.iter().any(|m| m.attachments) {
+                let mut with_files: Vec<Message> = by_id.values().cloned().collect();
+                self.fill_attachments(&mut with_files).await?;
+                by_id.extend(with_files.into_iter().map(|m| (m.id, m)));
+            }
             let results = outcome
                 .into_iter()
                 .map(|o| match o {

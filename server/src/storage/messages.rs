@@ -78,6 +78,8 @@ impl TryFrom<MessageRow> for Message {
                     deleted_at: r.deleted_at,
                 })
             }),
+            // Filled in by `Db::fill_attachments` where they are wanted.
+            attachments: Vec::new(),
         })
     }
 }
@@ -244,6 +246,9 @@ pub struct NewUserMessage {
     pub sender_id: UserId,
     pub content: String,
     pub client_id: String,
+    /// Files were uploaded for it (the stored message is read back with
+    /// them).
+    pub attachments: bool,
 }
 
 /// What a send produced: the stored message, and whether this call stored it
@@ -286,6 +291,7 @@ impl Db {
             sender_id,
             content: content.to_owned(),
             client_id: client_id.to_owned(),
+            attachments: false,
         };
         let mut stored = self
             .insert_user_messages(std::slice::from_ref(&one), wording)
@@ -366,8 +372,33 @@ impl Db {
         if !ascending {
             messages.reverse();
         }
+        self.fill_attachments(&mut messages).await?;
         Ok((messages, has_more))
     }
+    /// One message of a chat (with its files), if it is there at or below
+    /// `upto`.
+    pub async fn get_message(
+        &self,
+        chat_id: ChatId,
+        id: MessageId,
+        upto: Option<Seq>,
+    ) -> Result<Option<Message>> {
+        let sql = format!("{MESSAGE_SELECT} WHERE m.id = $1 AND m.chat_id = $2 AND m.seq <= $3");
+        let row: Option<MessageRow> = on_pool!(self, pool => {
+            sqlx::query_as(&sql)
+                .bind(id)
+                .bind(chat_id)
+                .bind(upto.unwrap_or(Seq::MAX))
+                .fetch_optional(pool)
+                .await?
+        });
+        let Some(row) = row else { return Ok(None) };
+        let mut one = [Message::try_from(row)?];
+        self.fill_attachments(&mut one).await?;
+        let [message] = one;
+        Ok(Some(message))
+    }
+
     /// Moves the user's read marker in `chat_id` up to `message_id` (never
     /// back) and, when it moved, settles their new-message bell for that
     /// chat in the same transaction: an unread bell entry that stands for

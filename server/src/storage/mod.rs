@@ -9,6 +9,7 @@
 //! once, as SQL both databases accept (`$n` placeholders work in SQLite too),
 //! and `on_pool!` compiles its body once per backend.
 
+mod attachments;
 mod batch;
 mod chats;
 mod disputes;
@@ -19,6 +20,7 @@ mod search;
 mod sessions;
 mod users;
 
+pub use attachments::*;
 pub use batch::{Bell, StoredBatch};
 pub use chats::*;
 pub use disputes::*;

@@ -86,6 +86,7 @@ impl Outbox {
             chat_id: self.chat,
             content: format!("message {key}"),
             client_id: key.to_owned(),
+            attachments: Vec::new(),
         };
         match sock.try_request(&req, ACK_WAIT).await {
             Some(Ok(reply)) => {
@@ -568,6 +569,7 @@ async fn postgres_stopped_answers_unavailable_then_resumes() {
         chat_id: chat,
         content: "Sent while the database was down".into(),
         client_id: "while-down".into(),
+        attachments: Vec::new(),
     };
     let refused = c
         .try_request(&held, Duration::from_secs(20))

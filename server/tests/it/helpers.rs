@@ -429,8 +429,10 @@ impl TestApp {
             .post_message(
                 &actor,
                 chat,
-                contract::validate::MessageText::parse(text).expect("text"),
-                contract::validate::ClientId::parse(&uuid_like()).expect("client id"),
+                server::service::Send::text(
+                    contract::validate::MessageText::parse(text).expect("text"),
+                    contract::validate::ClientId::parse(&uuid_like()).expect("client id"),
+                ),
             )
             .await
             .expect("message stored");
@@ -991,6 +993,7 @@ impl TestSocket {
             chat_id: chat,
             content: content.to_owned(),
             client_id: uuid_like(),
+            attachments: Vec::new(),
         })
         .await
         .unwrap_or_else(|e| panic!("send_message: {e:?}"))

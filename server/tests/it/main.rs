@@ -5,6 +5,7 @@
 mod helpers;
 
 mod accounts;
+mod attachments;
 mod bells;
 mod chats;
 mod churn;

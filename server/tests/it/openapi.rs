@@ -17,6 +17,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/jobs"),
     ("get", "/api/chats"),
     ("get", "/api/chats/{chat_id}/messages"),
+    ("get", "/api/chats/{chat_id}/messages/{message_id}"),
     ("patch", "/api/chats/{chat_id}/messages/{message_id}"),
     ("delete", "/api/chats/{chat_id}/messages/{message_id}"),
     ("get", "/api/chats/{chat_id}/messages/{message_id}/versions"),
@@ -27,6 +28,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/notifications/{id}/read"),
     ("post", "/api/notifications/read-all"),
     ("get", "/api/search"),
+    ("post", "/api/chats/{chat_id}/attachments"),
+    ("get", "/api/attachments/{id}"),
+    ("get", "/api/attachments/{id}/thumbnail"),
     ("get", "/healthz"),
 ];
 
@@ -137,9 +141,31 @@ both_backends!(document_matches_the_router, |app: TestApp| async move {
     real_sorted.sort();
     assert_eq!(real_sorted, documented_props);
     // A page holding every kind of message, so every optional field shows:
-    // a system line (`event`), an edited message (`revision`) and the
-    // edit (`targetId`).
+    // a system line (`event`), an edited message (`revision`), the edit
+    // (`targetId`) and a message with a file (`attachments`).
     let said = app.say(&customer, chat, "Ten o'clock").await;
+    let file_for = crate::helpers::uuid_like();
+    let res = app
+        .client
+        .post(format!("{}/api/chats/{chat}/attachments", app.addr))
+        .query(&[("clientId", file_for.as_str()), ("name", "note.txt")])
+        .bearer_auth(&customer.token)
+        .body("A note")
+        .send()
+        .await
+        .expect("uploaded");
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let file: contract::model::Attachment = res.json().await.expect("an attachment");
+    app.socket(&customer)
+        .await
+        .request(&contract::protocol::SendMessage {
+            chat_id: chat,
+            content: String::new(),
+            client_id: file_for,
+            attachments: vec![file.id],
+        })
+        .await
+        .expect("sent");
     let (status, _) = app
         .request(
             reqwest::Method::PATCH,

@@ -77,6 +77,7 @@ fn message(chat: i64, content: &str) -> SendMessage {
         chat_id: chat,
         content: content.to_owned(),
         client_id: uuid_like(),
+        attachments: Vec::new(),
     }
 }
 

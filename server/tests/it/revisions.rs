@@ -156,6 +156,15 @@ both_backends!(
         let gone = by_id(&history, other.id);
         assert!(gone.is_deleted());
         assert_eq!(gone.content, "");
+        // One message on its own reads the same.
+        let (status, one) = app
+            .get(
+                &format!("/api/chats/{chat}/messages/{}", sent.id),
+                Some(&provider.token),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{one}");
+        assert_eq!(one["content"], "Thursday then");
 
         // A client that was away catches up on the changes by seq.
         let late = app.socket(&provider).await;

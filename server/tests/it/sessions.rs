@@ -319,6 +319,7 @@ async fn changes_made_without_sockets_reach_open_sockets_by_the_sweep() {
         .expect("the CLI's own pool");
     let cli = server::service::Service::new(
         db,
+        server::files::Files::open(&config.files).expect("the file store"),
         server::auth::Keys::new(&config.jwt_secret, config.jwt_ttl),
         server::service::Limiters::new(&config.limits),
         server::service::Broadcaster::disabled(),

@@ -559,6 +559,7 @@ storage_case!(
             sender_id: sender,
             content: format!("text {key}"),
             client_id: key.to_owned(),
+            attachments: false,
         };
         let batch = [
             msg(one, c, "a"),

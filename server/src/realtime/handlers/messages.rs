@@ -1,7 +1,7 @@
 //! `send_message`, `edit_message`, `delete_message` and `mark_read`.
 
 use super::{Limit, respond};
-use crate::service::Service;
+use crate::service::{Send, Service};
 use contract::protocol::{DeleteMessage, EditMessage, Empty, MarkRead, SendMessage, SendReply};
 use contract::validate::{ClientId, MessageText};
 use serde_json::Value;
@@ -32,12 +32,9 @@ pub(super) async fn send_message<A: Adapter>(
             let span = tracing::Span::current();
             span.record("user_id", sess.user.id);
             span.record("chat_id", req.chat_id);
-            let text = MessageText::parse(&req.content)?;
-            let client_id = ClientId::parse(&req.client_id)?;
+            let send = Send::parse(&req)?;
             // Membership is checked in the storing transaction.
-            let message = service
-                .post_message(&sess.user, req.chat_id, text, client_id)
-                .await?;
+            let message = service.post_message(&sess.user, req.chat_id, send).await?;
             crate::metrics::send_acked(arrived.elapsed());
             Ok(SendReply { message })
         },
