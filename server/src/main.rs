@@ -26,6 +26,9 @@ const USAGE: &str = "usage:
   server user add --role customer|provider|lsm --email EMAIL --name NAME --password PASSWORD
   server user set-role --email EMAIL --role customer|provider|lsm
   server user delete --email EMAIL
+  server archive seed --users N --chats N --per-chat N --password PASSWORD
+      (the scale benchmark's synthetic archive, into an empty database;
+       docs/benchmarks.md)
 
 Configuration comes from the environment (JOBCHAT_ENV, JOBCHAT_BIND, DATABASE_URL,
 JWT_SECRET, JWT_TTL_SECS, REDIS_URL, …); see README.md.";
@@ -58,6 +61,10 @@ async fn run() -> ExitCode {
             Some("set-role") => set_role(&args[2..]).await,
             Some("delete") => delete_user(&args[2..]).await,
             _ => Err(anyhow::anyhow!("unknown user command\n{USAGE}")),
+        },
+        Some("archive") => match args.get(1).map(String::as_str) {
+            Some("seed") => seed_archive(&args[2..]).await,
+            _ => Err(anyhow::anyhow!("unknown archive command\n{USAGE}")),
         },
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
@@ -122,6 +129,44 @@ async fn offline_service() -> anyhow::Result<Service> {
         Limiters::new(&config.limits),
         Broadcaster::disabled(),
     ))
+}
+
+/// Writes the scale benchmark's archive (`storage::archive`).
+async fn seed_archive(args: &[String]) -> anyhow::Result<()> {
+    let number = |name: &str| -> anyhow::Result<i64> {
+        flag(args, name)?
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| anyhow::anyhow!("{name} must be a positive number"))
+    };
+    let password = flag(args, "--password")?.to_owned();
+    let spec = server::storage::ArchiveSpec {
+        users: number("--users")?.max(2),
+        chats: number("--chats")?,
+        per_chat: number("--per-chat")?,
+        password_hash: server::auth::hash_password(password).await?,
+    };
+    let config = Config::from_env()?;
+    let db = Db::connect(&config.database).await?;
+    db.migrate().await?;
+    let started = std::time::Instant::now();
+    let total = spec.chats;
+    db.seed_archive(&spec, |done| {
+        eprintln!(
+            "archive: {done}/{total} chats after {:.0} s",
+            started.elapsed().as_secs_f64()
+        );
+    })
+    .await?;
+    println!(
+        "{{\"users\":{},\"chats\":{},\"messages\":{},\"seconds\":{:.1}}}",
+        spec.users + 1,
+        spec.chats,
+        spec.messages(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 /// The live account with the `--email` given.

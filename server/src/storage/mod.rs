@@ -9,6 +9,7 @@
 //! once, as SQL both databases accept (`$n` placeholders work in SQLite too),
 //! and `on_pool!` compiles its body once per backend.
 
+mod archive;
 mod attachments;
 mod batch;
 mod chats;
@@ -20,6 +21,7 @@ mod search;
 mod sessions;
 mod users;
 
+pub use archive::{ArchiveSpec, LONG_EVERY, LSM_CHATS};
 pub use attachments::*;
 pub use batch::{Bell, StoredBatch};
 pub use chats::*;

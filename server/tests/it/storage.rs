@@ -697,3 +697,69 @@ storage_case!(
         assert_eq!(theirs[0].message.content, "boiler elsewhere");
     }
 );
+
+/// The scale benchmark's archive: ids from 1, gap-free seqs, the long
+/// chat, each chat's last message and read markers, the LSM's chats, and
+/// what the product then reads from it (list, history, search).
+#[tokio::test]
+async fn the_archive_is_a_consistent_chat_history() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let Some((db, _guard)) = test_storage(backend).await else {
+            continue;
+        };
+        let spec = server::storage::ArchiveSpec {
+            users: 10,
+            chats: 1001,
+            per_chat: 3,
+            password_hash: "x".into(),
+        };
+        db.seed_archive(&spec, |_| {}).await.expect("seeded");
+        assert_eq!(spec.messages(), 1000 * 3 + 30);
+        let (long, _) = db
+            .list_messages(
+                1000,
+                server::storage::PageQuery {
+                    limit: 200,
+                    ..Default::default()
+                },
+                None,
+            )
+            .await
+            .expect("history");
+        let seqs: Vec<i64> = long.iter().map(|m| m.seq).collect();
+        assert_eq!(
+            seqs,
+            (1..=30).collect::<Vec<_>>(),
+            "{backend:?}: the long chat"
+        );
+        assert!(
+            long.iter()
+                .all(|m| m.kind == MessageKind::User && m.content.split(' ').count() == 8)
+        );
+        // Customer 1 (chats 5, 10, …): the list's newest first, all read.
+        let chats = db
+            .list_chats_page(1, server::storage::ChatPage::newest())
+            .await
+            .expect("list");
+        assert_eq!(chats.len(), 1001 / 5, "{backend:?}");
+        assert!(
+            chats
+                .iter()
+                .all(|c| c.unread_count == 0 && c.last_message.is_some())
+        );
+        assert!(
+            chats
+                .windows(2)
+                .all(|w| w[0].last_message.as_ref().map(|m| m.id)
+                    > w[1].last_message.as_ref().map(|m| m.id))
+        );
+        // The LSM takes part in every chat here (fewer than LSM_CHATS).
+        let lsm = db
+            .list_chats_page(11, server::storage::ChatPage::newest())
+            .await
+            .expect("list");
+        assert_eq!(lsm.len(), 200, "a page");
+        // Re-seeding a database with accounts is refused.
+        assert!(db.seed_archive(&spec, |_| {}).await.is_err());
+    }
+}
