@@ -7,11 +7,13 @@
 //! * `chat` — the browser's `ChatContext`: socket, status, chats, outbox
 //! * `components` — chat list, chat popup, header
 //! * `pages` — routed pages
+//! * `settings` — the server's settings the page is rendered with
 
 pub mod api;
 pub mod chat;
 pub mod components;
 pub mod pages;
+pub mod settings;
 
 pub use contract::{error, model, protocol, validate};
 
@@ -79,6 +81,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="description" content="jobchat: real-time chat between customers, providers and local service managers"/>
                 <meta name="theme-color" content="#2456d6"/>
                 <script id=SESSION_SCRIPT_ID type="application/json" inner_html=session_json(&session.0)></script>
+                <script id=settings::SCRIPT_ID type="application/json" inner_html=settings::current().to_script()></script>
                 // The official socket.io-client, installed from npm at set-up
                 // (scripts/setup). Loaded before hydration so `io` exists.
                 <script src="/vendor/socket.io.min.js" defer></script>
@@ -116,7 +119,7 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     let me = current_session();
     let signed_in = me.is_some();
-    chat::provide_chat_context(me);
+    chat::provide_chat_context(me, settings::current());
     let chat = chat::use_chat();
     // A marker for tests and scripts: the page is interactive from here on.
     Effect::new(move |_| {

@@ -9,11 +9,12 @@ use crate::service::{Search, Service, ServiceError, Session, chat_page, page_que
 use app::api::{
     Backend, BackendHandle, Booking, DisputeOpened, PageRequest, Registration, SignedIn,
 };
+use app::settings::Settings;
 use axum::http::{HeaderName, request::Parts};
 use contract::error::AppError;
 use contract::model::{
-    ChatCursor, ChatId, ChatSummary, Me, MessagePage, NewJob, Notification, SearchHit,
-    SearchRequest, User, UserRef,
+    ChatCursor, ChatId, ChatSummary, Me, MessageHistory, MessageId, MessagePage, NewJob,
+    Notification, SearchHit, SearchRequest, User, UserRef,
 };
 use contract::validate::{Reason, Resolution};
 use std::net::IpAddr;
@@ -107,6 +108,13 @@ impl Backend for ServiceBackend {
         }
     }
 
+    fn settings(&self) -> Settings {
+        let window = self.service.limits().edit_window().as_secs();
+        Settings {
+            edit_window_secs: u32::try_from(window).unwrap_or(u32::MAX),
+        }
+    }
+
     async fn me(&self, caller: &Me) -> Result<User, AppError> {
         self.service.me(&caller.into()).await.map_err(fail)
     }
@@ -160,6 +168,18 @@ impl Backend for ServiceBackend {
         let query = page_query(&page).map_err(fail)?;
         self.service
             .history(&caller.into(), chat, query)
+            .await
+            .map_err(fail)
+    }
+
+    async fn message_versions(
+        &self,
+        caller: &Me,
+        chat: ChatId,
+        message: MessageId,
+    ) -> Result<MessageHistory, AppError> {
+        self.service
+            .message_history(&caller.into(), chat, message)
             .await
             .map_err(fail)
     }

@@ -8,9 +8,10 @@
 use super::{Booking, DisputeOpened, PageRequest, SearchHit, SearchRequest};
 use crate::error::AppError;
 use crate::model::{
-    ChatCursor, ChatId, ChatSummary, Me, MessagePage, NewJob, Notification, Registration, SignedIn,
-    User, UserRef,
+    ChatCursor, ChatId, ChatSummary, Me, MessageHistory, MessageId, MessagePage, NewJob,
+    Notification, Registration, SignedIn, User, UserRef,
 };
+use crate::settings::Settings;
 use http::request::Parts;
 use std::sync::Arc;
 
@@ -47,6 +48,9 @@ pub trait Backend: Send + Sync + 'static {
     /// the session when `None`.
     fn session_cookie(&self, token: Option<&str>) -> String;
 
+    /// The settings pages are rendered with (`crate::settings`).
+    fn settings(&self) -> Settings;
+
     async fn me(&self, caller: &Me) -> Result<User, AppError>;
 
     async fn providers(&self, caller: &Me) -> Result<Vec<UserRef>, AppError>;
@@ -71,6 +75,14 @@ pub trait Backend: Send + Sync + 'static {
         chat: ChatId,
         page: PageRequest,
     ) -> Result<MessagePage, AppError>;
+
+    /// Every version of a message, for the LSM of a dispute on its chat.
+    async fn message_versions(
+        &self,
+        caller: &Me,
+        chat: ChatId,
+        message: MessageId,
+    ) -> Result<MessageHistory, AppError>;
 
     async fn search(&self, caller: &Me, request: SearchRequest)
     -> Result<Vec<SearchHit>, AppError>;

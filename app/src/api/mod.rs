@@ -16,7 +16,8 @@ pub use backend::{Backend, BackendHandle};
 
 use crate::error::AppError;
 use crate::model::{
-    ChatCursor, ChatId, ChatSummary, Me, MessagePage, Notification, Role, User, UserId, UserRef,
+    ChatCursor, ChatId, ChatSummary, Me, MessageHistory, MessageId, MessagePage, Notification,
+    Role, User, UserId, UserRef,
 };
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -170,6 +171,20 @@ pub async fn list_messages(chat_id: ChatId, page: PageRequest) -> Result<Message
     let (backend, me) = context::signed_in().await?;
     backend
         .messages(&me, chat_id, page)
+        .await
+        .map_err(context::fail)
+}
+
+/// Every version of a message (as sent, each edit, the deletion), oldest
+/// first: for the LSM of a dispute on its chat only.
+#[server(prefix = "/sfn", endpoint = "message_versions", input = Json)]
+pub async fn message_versions(
+    chat_id: ChatId,
+    message_id: MessageId,
+) -> Result<MessageHistory, AppError> {
+    let (backend, me) = context::signed_in().await?;
+    backend
+        .message_versions(&me, chat_id, message_id)
         .await
         .map_err(context::fail)
 }

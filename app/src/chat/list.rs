@@ -1,6 +1,7 @@
 //! The chat list's live updates (newest activity first, unread counts).
 //! Pure, so the rules are unit-tested.
 
+use crate::chat::thread::{apply_revision, describes};
 use crate::model::{ChatCursor, ChatId, ChatSummary, Message};
 
 /// A message new to the browser arrived: it counts as unread when `unread`,
@@ -22,6 +23,21 @@ pub fn bump(chats: &mut Vec<ChatSummary>, message: &Message, unread: bool) -> bo
         c.last_message = Some(message.clone());
         let c = chats.remove(pos);
         chats.insert(0, c);
+    }
+    true
+}
+
+/// An edit or deletion arrived: the chat keeps its place and its count
+/// (it is no new message), and its preview follows when it shows the
+/// message changed. Returns `false` when the chat is not in the list.
+pub fn revise(chats: &mut [ChatSummary], change: &Message) -> bool {
+    let Some(c) = chats.iter_mut().find(|c| c.id == change.chat_id) else {
+        return false;
+    };
+    if let Some(last) = c.last_message.as_mut()
+        && last.id == describes(change)
+    {
+        apply_revision(last, change);
     }
     true
 }
@@ -141,6 +157,42 @@ pub(crate) mod tests {
         assert_eq!(
             (c1.last_seq, c1.last_message.as_ref().map(|m| m.id)),
             (6, Some(16))
+        );
+    }
+
+    #[test]
+    fn a_change_keeps_the_place_and_count_and_the_preview_follows() {
+        use crate::chat::thread::tests::{deletion, edit};
+        let mut chats = vec![summary(2), summary(1)];
+        assert!(bump(&mut chats, &at_seq(16, 6, None), false)); // chat 1
+        let mut other = msg(40, None);
+        other.chat_id = 2;
+        assert!(bump(&mut chats, &other, true));
+        assert_eq!(ids(&chats), [2, 1]);
+        // An edit of an older message: nothing moves, nothing shows.
+        assert!(revise(&mut chats, &edit(3, 7, "older one, edited")));
+        assert_eq!(ids(&chats), [2, 1], "no move up");
+        assert_eq!(chats[1].unread_count, 0, "not counted");
+        assert_eq!(
+            chats[1].last_message.as_ref().map(|m| m.content.as_str()),
+            Some("m16")
+        );
+        // An edit of the newest message: the preview shows the new text.
+        assert!(revise(&mut chats, &edit(16, 8, "newest, edited")));
+        let last = chats[1].last_message.as_ref().expect("preview");
+        assert_eq!((last.id, last.content.as_str()), (16, "newest, edited"));
+        assert!(last.is_edited());
+        assert_eq!(ids(&chats), [2, 1]);
+        // Then deleted; an older edit arriving late does not bring it back.
+        assert!(revise(&mut chats, &deletion(16, 9)));
+        assert!(revise(&mut chats, &edit(16, 8, "newest, edited")));
+        let last = chats[1].last_message.as_ref().expect("preview");
+        assert!(last.is_deleted());
+        assert_eq!(last.content, "");
+        assert_eq!(chats[1].unread_count, 0);
+        assert!(
+            !revise(&mut [summary(5)], &edit(16, 8, "x")),
+            "unknown chat"
         );
     }
 

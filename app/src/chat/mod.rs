@@ -41,9 +41,10 @@ use crate::components::focus;
 use crate::components::focus::Focused;
 use crate::error::AppError;
 use crate::model::{
-    ChatCursor, ChatId, ChatSummary, ConnectionStatus, Me, MessagePage, Notification, UserId,
-    UserRef,
+    ChatCursor, ChatId, ChatSummary, ConnectionStatus, Me, MessageId, MessagePage, Notification,
+    UserId, UserRef,
 };
+use crate::settings::Settings;
 use leptos::prelude::*;
 use state::{Form, Msg};
 use std::collections::HashMap;
@@ -92,13 +93,15 @@ pub struct ChatContext {
     /// A window the user just opened (or brought forward): it takes the
     /// focus, then clears this.
     pub focus_request: RwSignal<Option<ChatId>>,
+    /// The server's settings the page was rendered with (the edit window).
+    pub settings: Settings,
     /// The live state and what runs it (socket, queue of messages).
     #[cfg(feature = "hydrate")]
     live: live::RuntimeCell,
 }
 
 /// Provides the context once, at the app root.
-pub fn provide_chat_context(me: Option<Me>) {
+pub fn provide_chat_context(me: Option<Me>, settings: Settings) {
     // Blocking: the HTML is sent with the list in it, never a placeholder.
     let first_chats = me
         .is_some()
@@ -150,6 +153,7 @@ pub fn provide_chat_context(me: Option<Me>) {
         #[cfg(feature = "hydrate")]
         openers: StoredValue::new_local(HashMap::new()),
         focus_request: RwSignal::new(None),
+        settings,
     };
     provide_context(ctx);
 
@@ -338,6 +342,48 @@ impl ChatContext {
             chat: chat_id,
             client_id,
         });
+    }
+
+    /// Replaces the text of the user's own message (`done` hears how it
+    /// went; a refusal's `message` is for the user). Needs the connection.
+    pub fn edit_message(
+        &self,
+        chat_id: ChatId,
+        message_id: MessageId,
+        text: String,
+        done: impl FnOnce(Result<(), AppError>) + 'static,
+    ) {
+        #[cfg(feature = "hydrate")]
+        if let Some(ticket) = live::form(*self, Box::new(done)) {
+            self.dispatch(Msg::Edit {
+                ticket,
+                chat: chat_id,
+                message: message_id,
+                text,
+                client_id: uuid::Uuid::new_v4().to_string(),
+            });
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (chat_id, message_id, text, done);
+    }
+
+    /// Deletes the user's own message, as `edit_message`.
+    pub fn delete_message(
+        &self,
+        chat_id: ChatId,
+        message_id: MessageId,
+        done: impl FnOnce(Result<(), AppError>) + 'static,
+    ) {
+        #[cfg(feature = "hydrate")]
+        if let Some(ticket) = live::form(*self, Box::new(done)) {
+            self.dispatch(Msg::Delete {
+                ticket,
+                chat: chat_id,
+                message: message_id,
+            });
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (chat_id, message_id, done);
     }
 
     pub fn load_older(&self, chat_id: ChatId) {

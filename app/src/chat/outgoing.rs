@@ -39,6 +39,9 @@ impl Outgoing {
             kind: MessageKind::User,
             event: None,
             created_at: self.created_at,
+            target_id: None,
+            revision: None,
+            attachments: Vec::new(),
         }
     }
 
@@ -47,6 +50,7 @@ impl Outgoing {
             chat_id: self.chat_id,
             content: self.content.clone(),
             client_id: self.client_id.clone(),
+            attachments: Vec::new(),
         }
     }
 }
@@ -355,7 +359,8 @@ mod tests {
             SendMessage {
                 chat_id: 3,
                 content: "hi".into(),
-                client_id: "cid".into()
+                client_id: "cid".into(),
+                attachments: Vec::new(),
             }
         );
     }

@@ -8,11 +8,13 @@ use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use leptos::prelude::*;
 
 /// The newest message in a line: the user's own as "You: …" (their own
-/// name would read as someone else's), others' with their name.
+/// name would read as someone else's), others' with their name; edited,
+/// its new text; deleted, only that it was.
 fn preview(c: &ChatSummary, me: Option<UserId>) -> String {
     match &c.last_message {
         None => "No messages yet".into(),
         Some(m) if m.kind == MessageKind::System => m.content.clone(),
+        Some(m) if m.is_deleted() => "This message was deleted".into(),
         Some(m) if me.is_some() && m.sender_id == me => format!("You: {}", m.content),
         Some(m) => format!(
             "{}: {}",
@@ -75,7 +77,7 @@ pub fn ChatList(
                 <ul class="chat-list">
                     <For
                         each=chats
-                        key=|c| (c.id, c.last_message.as_ref().map(|m| m.id), c.unread_count, c.participants.len(), c.dispute.clone().map(|d| d.status == DisputeStatus::Open))
+                        key=|c| (c.id, c.last_message.as_ref().map(|m| (m.id, m.revision.as_ref().map(|r| r.seq))), c.unread_count, c.participants.len(), c.dispute.clone().map(|d| d.status == DisputeStatus::Open))
                         children=move |c| {
                             let id = c.id;
                             let others: Vec<_> = c.participants.iter().filter(|p| Some(p.id) != me).cloned().collect();
@@ -160,6 +162,22 @@ mod tests {
         system.content = "Job booked".into();
         c.last_message = Some(system);
         assert_eq!(preview(&c, Some(7)), "Job booked");
+    }
+
+    #[test]
+    fn an_edited_last_message_shows_its_new_text_a_deleted_one_that_it_was() {
+        use crate::chat::thread::apply_revision;
+        use crate::chat::thread::tests::{deletion, edit};
+        let mut c = summary(1);
+        let mut last = msg(3, None);
+        apply_revision(&mut last, &edit(3, 4, "new words"));
+        c.last_message = Some(last.clone());
+        assert_eq!(preview(&c, Some(7)), "You: new words");
+        assert_eq!(preview(&c, Some(8)), "A: new words");
+        apply_revision(&mut last, &deletion(3, 5));
+        c.last_message = Some(last);
+        assert_eq!(preview(&c, Some(7)), "This message was deleted");
+        assert_eq!(preview(&c, Some(8)), "This message was deleted");
     }
 
     #[test]

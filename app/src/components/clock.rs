@@ -47,6 +47,13 @@ impl Clock {
         clock
     }
 
+    /// The browser has taken over from the server's HTML (tracked): what
+    /// only works there, or depends on the viewer's clock (Edit, Delete),
+    /// shows from then on, so hydration finds what the server rendered.
+    pub fn live(&self) -> bool {
+        self.local.get()
+    }
+
     /// `at` on the viewer's calendar and clock (tracked).
     pub fn local(&self, at: DateTime<Utc>) -> NaiveDateTime {
         if self.local.get() {

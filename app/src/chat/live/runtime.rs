@@ -8,11 +8,12 @@
 use super::backup;
 use super::socket::Socket;
 use crate::api;
+use crate::chat::outgoing::RequestFailure;
 use crate::chat::state::{self, Answer, Call, Effect, Env, Form, Msg, State, Ticket};
 use crate::chat::{ChatContext, OpenChat};
 use crate::error::AppError;
 use crate::model::Me;
-use crate::protocol::{JoinChat, LeaveChat, MarkRead};
+use crate::protocol::{JoinChat, LeaveChat, MarkRead, Request, SendReply};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::collections::{HashMap, VecDeque};
@@ -179,6 +180,8 @@ fn run(ctx: ChatContext, socket: Option<&Socket>, e: Effect) {
                 });
             }
         }
+        Effect::Edit { ticket, request } => revise(ctx, socket, ticket, &request),
+        Effect::Delete { ticket, request } => revise(ctx, socket, ticket, &request),
         Effect::Leave(chat) => {
             if let Some(s) = socket {
                 s.request(&LeaveChat { chat_id: chat }, ACK_TIMEOUT_MS, |_| {});
@@ -258,6 +261,19 @@ fn run(ctx: ChatContext, socket: Option<&Socket>, e: Effect) {
                 done(result);
             }
         }
+    }
+}
+
+/// Sends an edit or deletion; its ack (or why there was none) comes back as
+/// `Msg::Revised`, so the form that asked always hears an answer.
+fn revise<R>(ctx: ChatContext, socket: Option<&Socket>, ticket: Ticket, request: &R)
+where
+    R: Request<Reply = SendReply>,
+{
+    let answer = move |result| dispatch(ctx, Msg::Revised { ticket, result });
+    match socket {
+        Some(s) => s.request(request, ACK_TIMEOUT_MS, answer),
+        None => answer(Err(RequestFailure::TimedOut)),
     }
 }
 

@@ -39,6 +39,14 @@ pub fn bump(s: &mut State, fx: &mut Vec<Effect>, m: &Message, unread: bool) {
     }
 }
 
+/// An edit or deletion arrived: the chat stays where it is, its preview
+/// follows (or the list reloads for a chat it does not have yet).
+pub fn revise(s: &mut State, fx: &mut Vec<Effect>, change: &Message) {
+    if !list::revise(&mut s.chats, change) {
+        refresh(fx);
+    }
+}
+
 pub fn clear_unread(s: &mut State, chat: ChatId) {
     list::clear_unread(&mut s.chats, &[chat]);
 }

@@ -15,6 +15,7 @@
 //! * `rooms` — joins with catch-up, arriving messages, reads, history
 //!   pages, gaps, the local cache
 //! * `outbox` — optimistic sends in order, one at a time; typing flags
+//! * `revisions` — the user's edits and deletions of their own messages
 //! * `windows` — chat windows: open, close, minimise, restore, resync
 //! * `bell` — notifications
 //! * `search` — searching messages, and opening a hit in its window
@@ -29,6 +30,7 @@ mod chat_list;
 mod connection;
 mod msg;
 mod outbox;
+mod revisions;
 mod rooms;
 mod search;
 mod store;

@@ -13,8 +13,8 @@ use crate::model::{
     UserRef,
 };
 use crate::protocol::{
-    ChatRead, JoinReply, PresenceChanged, ReadMarker, Refused, SendReply, SetTyping, Typing,
-    UserJoined, UserLeft,
+    ChatRead, DeleteMessage, EditMessage, JoinReply, PresenceChanged, ReadMarker, Refused,
+    SendReply, SetTyping, Typing, UserJoined, UserLeft,
 };
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
@@ -87,6 +87,11 @@ pub enum Msg {
         client_id: String,
         result: Result<SendReply, RequestFailure>,
     },
+    /// The ack of an edit or deletion (or why there was none).
+    Revised {
+        ticket: Ticket,
+        result: Result<SendReply, RequestFailure>,
+    },
     /// A server function answered.
     Answered(Answer),
     /// A chat's messages from the local cache.
@@ -129,6 +134,22 @@ pub enum Msg {
     Discard {
         chat: ChatId,
         client_id: String,
+    },
+    /// The user changed the text of their message (its form waits under
+    /// `ticket`).
+    Edit {
+        ticket: Ticket,
+        chat: ChatId,
+        message: MessageId,
+        text: String,
+        client_id: String,
+    },
+    /// The user deleted their message (its confirmation waits under
+    /// `ticket`).
+    Delete {
+        ticket: Ticket,
+        chat: ChatId,
+        message: MessageId,
     },
     LoadOlder(ChatId),
     ShowOlderChats,
@@ -269,6 +290,16 @@ pub enum Effect {
     },
     /// `send_message`; its ack comes back as [`Msg::SendAnswered`].
     Send(Outgoing),
+    /// `edit_message`; its ack comes back as [`Msg::Revised`].
+    Edit {
+        ticket: Ticket,
+        request: EditMessage,
+    },
+    /// `delete_message`; its ack comes back as [`Msg::Revised`].
+    Delete {
+        ticket: Ticket,
+        request: DeleteMessage,
+    },
     /// `leave_chat`, nobody waits for the ack.
     Leave(ChatId),
     /// `mark_read`, nobody waits for the ack.

@@ -134,7 +134,9 @@ pub fn on_messages(
 /// Messages new to the chat's thread (live, caught up or filling a gap):
 /// their chat moves up the list (counted unread unless in view, or the
 /// user's own), they are read at once when the window is in view, and a
-/// gap they reveal is fetched.
+/// gap they reveal is fetched. An edit or deletion is no new message: it
+/// is not counted, announced or read, and moves nothing up; only the
+/// list's preview follows it.
 fn arrived(s: &mut State, env: &Env, fx: &mut Vec<Effect>, chat: ChatId, fresh: &[Message]) {
     if fresh.is_empty() {
         return;
@@ -143,6 +145,10 @@ fn arrived(s: &mut State, env: &Env, fx: &mut Vec<Effect>, chat: ChatId, fresh: 
     let visible = s.is_visible(env, chat);
     let mut from_others = false;
     for m in fresh {
+        if m.kind.is_change() {
+            chat_list::revise(s, fx, m);
+            continue;
+        }
         let mine = m.sender_id.is_some() && m.sender_id == me;
         if !mine {
             from_others = true;

@@ -170,3 +170,12 @@ pub fn session_ended(fx: &mut Vec<Effect>, e: &AppError) -> bool {
     }
     ended
 }
+
+/// Tells a form (or a message's edit or delete) how its action went; an
+/// ended session also leads to the sign-in page.
+pub fn reply(fx: &mut Vec<Effect>, ticket: super::msg::Ticket, result: Result<(), AppError>) {
+    if let Err(e) = &result {
+        session_ended(fx, e);
+    }
+    fx.push(Effect::Reply { ticket, result });
+}

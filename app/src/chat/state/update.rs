@@ -4,8 +4,8 @@
 //! each other.
 
 use super::msg::{Answer, Call, Effect, Env, Msg, Pushed};
-use super::store::{State, session_ended};
-use super::{bell, chat_list, connection, outbox, rooms, search, windows};
+use super::store::{State, reply, session_ended};
+use super::{bell, chat_list, connection, outbox, revisions, rooms, search, windows};
 use crate::chat::typing;
 use crate::model::Role;
 
@@ -53,6 +53,7 @@ pub fn update(s: &mut State, env: &Env, msg: Msg) -> Vec<Effect> {
             client_id,
             result,
         } => outbox::answered(s, env, fx, (chat, client_id), result),
+        Msg::Revised { ticket, result } => revisions::answered(s, env, fx, ticket, result),
         Msg::Answered(a) => answered(s, env, fx, a),
         Msg::CacheLoaded(chat, cached) => rooms::cache_loaded(s, chat, cached),
         Msg::OutboxStored { change, saved } => outbox::stored(s, fx, saved, change),
@@ -80,6 +81,18 @@ pub fn update(s: &mut State, env: &Env, msg: Msg) -> Vec<Effect> {
         } => outbox::send(s, env, fx, chat, text, client_id),
         Msg::Retry { chat, client_id } => outbox::retry(s, env, fx, chat, client_id),
         Msg::Discard { chat, client_id } => outbox::discard(s, fx, chat, client_id),
+        Msg::Edit {
+            ticket,
+            chat,
+            message,
+            text,
+            client_id,
+        } => revisions::edit(s, env, fx, ticket, (chat, message), (text, client_id)),
+        Msg::Delete {
+            ticket,
+            chat,
+            message,
+        } => revisions::delete(env, fx, ticket, (chat, message)),
         Msg::LoadOlder(chat) => rooms::load_older(s, fx, chat),
         Msg::ShowOlderChats => chat_list::show_older(s, fx),
         Msg::SetTyping { chat, typing } => outbox::set_typing(s, env, fx, chat, typing),
@@ -142,15 +155,6 @@ fn pushed(s: &mut State, env: &Env, fx: &mut Vec<Effect>, p: Pushed) {
         Pushed::Notification(n) => bell::arrived(s, env, fx, n),
         Pushed::ChatRead(r) => bell::chat_read(s, r),
     }
-}
-
-/// Forms hear how their action went; an ended session also leads to the
-/// sign-in page.
-fn reply(fx: &mut Vec<Effect>, ticket: u64, result: Result<(), crate::error::AppError>) {
-    if let Err(e) = &result {
-        session_ended(fx, e);
-    }
-    fx.push(Effect::Reply { ticket, result });
 }
 
 fn answered(s: &mut State, env: &Env, fx: &mut Vec<Effect>, a: Answer) {

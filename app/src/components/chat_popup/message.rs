@@ -2,13 +2,21 @@
 //! user's own its delivery state (Sending… → Sent → Read, or Not sent with
 //! Retry and Discard). "Read" only between two people; in a group chat
 //! "Seen by …" under the messages names the readers instead.
+//!
+//! An edited message says "edited" by its time; a deleted one keeps its
+//! place and time as "This message was deleted". The user's own offer Edit
+//! (within the server's edit window) and Delete (`revise`); the LSM of a
+//! dispute reads every version of a changed one (`versions`).
 
+use super::revise::{Actions, ConfirmDelete, EditForm, Revise};
 use super::system_line::SystemLine;
-use super::timeline::LineState;
+use super::timeline::{self, LineState};
+use super::versions::Versions;
 use crate::chat::{Delivery, Line, use_chat};
 use crate::components::MessageText;
 use crate::components::clock::Clock;
 use crate::model::{ChatId, MessageKind, Role, Seq, UserId};
+use leptos::html;
 use leptos::prelude::*;
 use std::collections::HashMap;
 
@@ -33,6 +41,9 @@ pub fn MessageItem(
     /// Every line's current state by key: the row stays, its state moves.
     states: Memo<HashMap<String, LineState>>,
     clock: Clock,
+    /// The user may still write here (not an LSM who left): their own
+    /// messages may be edited and deleted.
+    writable: Memo<bool>,
 ) -> impl IntoView {
     let chat = use_chat();
     let key = line.key();
@@ -42,6 +53,8 @@ pub fn MessageItem(
         return view! { <SystemLine id=message.id event=message.event.map(|e| *e) content=message.content/> }
             .into_any();
     }
+    let text_id = format!("text-{chat_id}-{key}");
+    let described_by = text_id.clone();
     let current = Memo::new(move |_| {
         states
             .with(|m| m.get(&key).cloned())
@@ -62,14 +75,92 @@ pub fn MessageItem(
     });
     let client_id = message.client_id.clone().unwrap_or_default();
     let failed = move || current.with(|c| c.delivery == Delivery::Failed);
+    let content = Memo::new(move |_| current.with(|c| c.content.clone()));
+    let deleted = Memo::new(move |_| current.with(LineState::is_deleted));
+    let edited_at = Memo::new(move |_| current.with(LineState::edited_at));
+
+    let bubble = NodeRef::<html::Li>::new();
+    let revise = Revise::new(bubble);
+    // The user's own stored message, not deleted, in a chat they still
+    // write in, once the browser has taken over: Delete at any time, Edit
+    // while the server's edit window is open (by this browser's clock; a
+    // timer hides it when the window closes).
+    let revisable = Memo::new(move |_| {
+        mine && message.kind == MessageKind::User
+            && clock.live()
+            && writable.get()
+            && current.with(|c| c.id > 0 && !c.is_deleted())
+    });
+    let within_window = RwSignal::new(false);
+    if mine {
+        let window = chat.settings.edit_window();
+        Effect::new(move |_| {
+            let sent_at = current.with(|c| c.created_at);
+            let left = revisable
+                .get()
+                .then(|| timeline::edit_time_left(sent_at, chrono::Utc::now(), window))
+                .flatten();
+            within_window.set(left.is_some());
+            #[cfg(feature = "hydrate")]
+            if let Some(ms) = left.and_then(|l| u64::try_from(l.num_milliseconds()).ok())
+                && ms < i32::MAX as u64
+                && let Ok(timer) = set_timeout_with_handle(
+                    move || {
+                        within_window.try_set(false);
+                    },
+                    std::time::Duration::from_millis(ms),
+                )
+            {
+                on_cleanup(move || timer.clear());
+            }
+        });
+    }
+    let editable = Signal::derive(move || within_window.get() && revisable.get());
+    // An LSM reads every version of a changed message.
+    let lsm = chat.me().is_some_and(|m| m.role == Role::Lsm);
+    let changed = move || deleted.get() || edited_at.get().is_some();
+
     view! {
-        <li class="msg" class:mine=mine class:theirs=!mine data-id=move || current.with(|c| c.id) data-state=move || state().0>
+        <li class="msg" class:mine=mine class:theirs=!mine class:deleted=move || deleted.get()
+            class:editing=move || revise.editing.get()
+            node_ref=bubble tabindex=mine.then_some("-1")
+            data-id=move || current.with(|c| c.id) data-state=move || state().0>
             {sender}
-            <span class="msg-text"><MessageText text=message.content/></span>
+            <Show
+                when=move || !revise.editing.get()
+                fallback=move || view! { <EditForm chat_id current revise/> }
+            >
+                {
+                    let text_id = text_id.clone();
+                    move || if deleted.get() {
+                        view! { <span class="msg-text msg-deleted">"This message was deleted"</span> }.into_any()
+                    } else {
+                        view! { <span class="msg-text" id=text_id.clone()><MessageText text=content.get()/></span> }.into_any()
+                    }
+                }
+            </Show>
             <span class="msg-meta">
+                <Show when=move || revisable.get() && !revise.editing.get() && !revise.confirming.get()>
+                    <Actions revise current editable text_id=described_by.clone()/>
+                </Show>
+                {move || edited_at.get().map(|at| {
+                    let title = format!("Edited at {}", clock.time_of(at));
+                    view! { <span class="msg-edited" title=title>"edited"</span> }
+                })}
                 <time datetime=datetime>{time}</time>
                 {mine.then(|| view! { <span class="msg-state">{move || state().1}</span> })}
             </span>
+            <Show when=move || revise.confirming.get() && revisable.get()>
+                <ConfirmDelete chat_id current revise/>
+            </Show>
+            <Show when=move || revise.error().is_some()>
+                <p class="msg-error" role="alert">{move || revise.error()}</p>
+            </Show>
+            {lsm.then(|| view! {
+                <Show when=move || changed() && clock.live()>
+                    <Versions chat_id current clock/>
+                </Show>
+            })}
             <Show when=failed>
                 {
                     let retry_id = client_id.clone();

@@ -40,6 +40,9 @@ pub fn MessageList(chat_id: ChatId, pinned: RwSignal<bool>) -> impl IntoView {
             })
             .unwrap_or_default()
     });
+    // An LSM who settled the dispute left the chat: their messages there
+    // stay as they are.
+    let writable = Memo::new(move |_| !chat.chat(chat_id).is_some_and(|c| c.left));
     let receipt = Memo::new(move |_| {
         let ids: Vec<_> = others.with(|o| o.iter().map(|(id, _)| *id).collect());
         chat.threads.with(|t| {
@@ -176,7 +179,7 @@ pub fn MessageList(chat_id: ChatId, pinned: RwSignal<bool>) -> impl IntoView {
                                 .into_any()
                             }
                             Row::Message(line) => {
-                                view! { <MessageItem chat_id line my_id receipt states clock/> }.into_any()
+                                view! { <MessageItem chat_id line my_id receipt states clock writable/> }.into_any()
                             }
                             Row::SeenBy { after, names } => {
                                 view! {

@@ -7,7 +7,10 @@
 //! * `messages` — the scrolling history: paging older messages, pinning,
 //!   "↓ N new"
 //! * `timeline` — day separators, "Seen by …", the new-message count (pure)
-//! * `message` — one message with its delivery state and Retry
+//! * `message` — one message with its delivery state and Retry, "edited",
+//!   "This message was deleted"
+//! * `revise` — Edit and Delete on the user's own messages
+//! * `versions` — every version of a changed message, for the LSM
 //! * `system_line` — a system line from its typed event, typed parts set apart
 //! * `composer` — who is typing, the message box, Enter to send
 
@@ -16,8 +19,10 @@ mod composer;
 mod head;
 mod message;
 mod messages;
+mod revise;
 mod system_line;
 mod timeline;
+mod versions;
 
 use super::focus;
 use crate::chat::use_chat;

@@ -5,8 +5,8 @@
 //! many messages arrived while the user was scrolled up.
 
 use crate::chat::{Delivery, Line};
-use crate::model::{MessageId, MessageKind, Seq, UserId};
-use chrono::{DateTime, NaiveDate, Utc};
+use crate::model::{MessageId, MessageKind, Revision, Seq, UserId};
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use std::collections::HashMap;
 
 /// One row of the history list.
@@ -44,7 +44,8 @@ impl Row {
     }
 }
 
-/// What may change in a message's row while it stays on screen.
+/// What may change in a message's row while it stays on screen: its
+/// delivery, and its text once edited or deleted.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LineState {
     pub id: MessageId,
@@ -52,18 +53,49 @@ pub struct LineState {
     pub delivery: Delivery,
     pub error: Option<String>,
     pub created_at: DateTime<Utc>,
+    pub content: String,
+    pub revision: Option<Box<Revision>>,
 }
 
 impl LineState {
     pub fn of(line: &Line) -> Self {
+        let m = &line.message;
         Self {
-            id: line.message.id,
-            seq: line.message.seq,
+            id: m.id,
+            seq: m.seq,
             delivery: line.delivery,
             error: line.error.clone(),
-            created_at: line.message.created_at,
+            created_at: m.created_at,
+            content: m.content.clone(),
+            revision: m.revision.clone(),
         }
     }
+
+    pub fn is_deleted(&self) -> bool {
+        self.revision
+            .as_ref()
+            .is_some_and(|r| r.deleted_at.is_some())
+    }
+
+    /// When it was last edited, unless deleted since.
+    pub fn edited_at(&self) -> Option<DateTime<Utc>> {
+        self.revision
+            .as_ref()
+            .filter(|r| r.deleted_at.is_none())
+            .and_then(|r| r.edited_at)
+    }
+}
+
+/// How much longer a message sent at `sent_at` may be edited, given the
+/// server's edit window; `None` once it has passed (or editing is off).
+/// By the browser's clock: the server's answer is what counts in the end.
+pub fn edit_time_left(
+    sent_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+    window: TimeDelta,
+) -> Option<TimeDelta> {
+    let left = sent_at + window - now;
+    (left > TimeDelta::zero()).then_some(left)
 }
 
 /// Each line's current state by its row key.
@@ -106,7 +138,7 @@ pub fn seen_by(
         .iter()
         .rev()
         .map(|l| &l.message)
-        .find(|m| m.seq > 0 && m.sender_id == me && m.seq <= furthest)?;
+        .find(|m| m.seq > 0 && !m.kind.is_change() && m.sender_id == me && m.seq <= furthest)?;
     let names: Vec<String> = others
         .iter()
         .filter(|(u, _)| marker(u) >= target.seq)
@@ -184,6 +216,9 @@ mod tests {
                 kind: MessageKind::User,
                 event: None,
                 created_at: at(when),
+                target_id: None,
+                revision: None,
+                attachments: Vec::new(),
             },
             delivery: Delivery::Sent,
             error: None,
@@ -351,6 +386,71 @@ mod tests {
         let states = line_states(&[acked.clone()]);
         let st = &states[&acked.key()];
         assert_eq!((st.id, st.seq, st.delivery), (12, 12, Delivery::Sent));
+    }
+
+    #[test]
+    fn an_edit_is_never_the_line_seen_by_stands_under() {
+        // My edit (seq 12) of my 10 is the newest they read: "Seen by"
+        // goes under 10, a line that shows.
+        let mut edit = line(12, 1, "2026-11-26T07:02:00Z");
+        edit.message.kind = MessageKind::Edit;
+        edit.message.target_id = Some(10);
+        let lines = vec![line(10, 1, "2026-11-26T07:00:00Z"), edit];
+        let others = vec![(2, "B".to_owned()), (3, "C".to_owned())];
+        let read: HashMap<UserId, Seq> = [(2, 12), (3, 12)].into_iter().collect();
+        assert_eq!(
+            seen_by(&lines, Some(1), &others, &read).map(|s| s.0),
+            Some(10)
+        );
+    }
+
+    #[test]
+    fn a_row_follows_its_message_through_edits_and_deletion() {
+        let mut l = line(10, 1, "2026-11-26T07:00:00Z");
+        let st = LineState::of(&l);
+        assert!(!st.is_deleted() && st.edited_at().is_none());
+        let when = at("2026-11-26T07:03:00Z");
+        l.message.content = "better words".into();
+        l.message.revision = Some(Box::new(Revision {
+            seq: 11,
+            edited_at: Some(when),
+            deleted_at: None,
+        }));
+        let st = LineState::of(&l);
+        assert_eq!(
+            (st.content.as_str(), st.edited_at()),
+            ("better words", Some(when))
+        );
+        l.message.content.clear();
+        l.message.revision = Some(Box::new(Revision {
+            seq: 12,
+            edited_at: Some(when),
+            deleted_at: Some(when),
+        }));
+        let st = LineState::of(&l);
+        assert!(st.is_deleted());
+        assert_eq!(st.edited_at(), None, "deleted, not \"edited\"");
+        assert_eq!(line_states(&[l.clone()])[&l.key()], st);
+    }
+
+    #[test]
+    fn editing_closes_when_the_window_passes() {
+        let sent = at("2026-11-26T07:00:00Z");
+        let window = TimeDelta::minutes(15);
+        assert_eq!(
+            edit_time_left(sent, at("2026-11-26T07:05:00Z"), window),
+            Some(TimeDelta::minutes(10))
+        );
+        assert_eq!(
+            edit_time_left(sent, at("2026-11-26T07:15:00Z"), window),
+            None
+        );
+        assert_eq!(
+            edit_time_left(sent, at("2026-11-26T08:00:00Z"), window),
+            None
+        );
+        // Editing turned off (a window of 0).
+        assert_eq!(edit_time_left(sent, sent, TimeDelta::zero()), None);
     }
 
     #[test]

@@ -1,10 +1,12 @@
 //! The live state's flows, message by message, without a browser: what
 //! each message changes and which effects it asks for. Helpers here; the
 //! cases by concern: `rooms` (messages, joins, gaps, the list), `outbox`
-//! (sends, drafts, typing), `page` (connection, forms, start-up), `search`.
+//! (sends, drafts, typing), `page` (connection, forms, start-up), `search`,
+//! `revisions` (edits and deletions).
 
 mod outbox;
 mod page;
+mod revisions;
 mod rooms;
 mod search;
 
@@ -58,6 +60,9 @@ fn message(chat: ChatId, seq: Seq, sender: i64) -> Message {
         kind: MessageKind::User,
         event: None,
         created_at: chrono::Utc::now(),
+        target_id: None,
+        revision: None,
+        attachments: Vec::new(),
     }
 }
 
