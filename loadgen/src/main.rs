@@ -9,6 +9,7 @@
 //! cargo run --release -p loadgen -- idle       [--sockets 10000] [--chats 500] [--duration 10]
 //! cargo run --release -p loadgen -- storm      --spawn 'CMD' [--spawn 'CMD2'] --url URL [--url URL2]
 //! cargo run --release -p loadgen -- accounts   [--users 2000] [--setup-concurrency 8] --server-pid PID
+//! cargo run --release -p loadgen -- archive    --users N --chats N [--clients 50] [--duration 20]
 //! ```
 
 mod accounts;
@@ -23,7 +24,7 @@ use scenario::{Opts, Scenario};
 use std::time::Duration;
 
 const USAGE: &str = "\
-usage: loadgen <throughput|latency|idle|storm|accounts> [flags]
+usage: loadgen <throughput|latency|idle|storm|accounts|archive> [flags]
 
   --url URL                  server base URL (default http://127.0.0.1:3000);
                              storm: once per node, in --spawn's order
@@ -37,7 +38,9 @@ usage: loadgen <throughput|latency|idle|storm|accounts> [flags]
                              for idle, to hold the sockets open (default 10)
   --sockets N                idle, storm: sockets to open (default 10000)
   --users N                  accounts: users to register, then sign in
-                             (default 2000)
+                             (default 2000); archive: the seeded archive's
+                             users (its --chats too)
+  --clients N                archive: users reading at once (default 50)
   --server-pid PID           read the server's RSS and CPU from /proc/PID
   --grace S                  wait for late deliveries after sending (default 5);
                              storm: how long after the kill everything may
@@ -74,6 +77,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Opts, String> {
         Some("idle") => Scenario::Idle,
         Some("storm") => Scenario::Storm,
         Some("accounts") => Scenario::Accounts,
+        Some("archive") => Scenario::Archive,
         Some("-h" | "--help") | None => return Err(USAGE.to_owned()),
         Some(other) => return Err(format!("unknown scenario {other:?}\n\n{USAGE}")),
     };
@@ -86,6 +90,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Opts, String> {
             Scenario::Throughput => 100,
             Scenario::Latency => 1000,
             Scenario::Idle | Scenario::Storm | Scenario::Accounts => 500,
+            Scenario::Archive => 200_000,
         },
         in_flight: 8,
         duration: Duration::from_secs(match scenario {
@@ -93,10 +98,16 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Opts, String> {
             Scenario::Latency => 30,
             Scenario::Idle | Scenario::Accounts => 10,
             Scenario::Storm => 2,
+            Scenario::Archive => 20,
         }),
         rate: 1.0,
         sockets: 10_000,
-        users: 2_000,
+        users: if scenario == Scenario::Archive {
+            20_000
+        } else {
+            2_000
+        },
+        clients: 50,
         server_pid: None,
         grace: Duration::from_secs(if scenario == Scenario::Storm { 60 } else { 5 }),
         connect_concurrency: 64,
@@ -148,6 +159,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Opts, String> {
             }
             "--sockets" => opts.sockets = count()?,
             "--users" => opts.users = count()?,
+            "--clients" => opts.clients = count()?,
             "--server-pid" => {
                 opts.server_pid = Some(
                     value
@@ -242,6 +254,7 @@ async fn main() -> std::process::ExitCode {
         Scenario::Idle => scenario::idle(&opts).await,
         Scenario::Storm => storm::storm(&opts).await,
         Scenario::Accounts => accounts::accounts(&opts).await,
+        Scenario::Archive => scenario::archive(&opts).await,
     };
     match result {
         Ok(report) => {

@@ -22,6 +22,10 @@ impl Samples {
         self.0.push(d.as_secs_f64() * 1000.0);
     }
 
+    pub fn extend(&mut self, other: Samples) {
+        self.0.extend(other.0);
+    }
+
     /// `{"n","p50","p95","p99","max"}` in ms (nulls without samples).
     pub fn summary(mut self) -> Value {
         self.0.sort_by(f64::total_cmp);

@@ -12,12 +12,16 @@
 //! * `storm`: the server nodes started by loadgen, one killed under
 //!   joined sockets that reconnect, rejoin and send (`storm/`).
 //! * `accounts`: sign-ups and sign-ins (`accounts.rs`).
+//! * `archive`: list, history, catch-up, search and a photo's upload and
+//!   download on a seeded archive (`archive.rs`).
 //!
 //! `throughput` and `latency` are `messaging.rs`.
 
+mod archive;
 mod idle;
 mod messaging;
 
+pub use archive::archive;
 pub use idle::idle;
 pub use messaging::messaging;
 
@@ -38,6 +42,7 @@ pub enum Scenario {
     Idle,
     Storm,
     Accounts,
+    Archive,
 }
 
 impl Scenario {
@@ -48,6 +53,7 @@ impl Scenario {
             Self::Idle => "idle",
             Self::Storm => "storm",
             Self::Accounts => "accounts",
+            Self::Archive => "archive",
         }
     }
 }
@@ -70,8 +76,11 @@ pub struct Opts {
     /// Messages a second per chat (latency).
     pub rate: f64,
     pub sockets: usize,
-    /// accounts: how many users to register and then sign in.
+    /// accounts: how many users to register and then sign in; archive:
+    /// how many the archive has.
     pub users: usize,
+    /// archive: users reading at once.
+    pub clients: usize,
     pub server_pid: Option<u32>,
     /// How long to wait after the run for deliveries still under way.
     pub grace: Duration,
