@@ -1,6 +1,7 @@
 //! `archive`: the reads of a marketplace with years of chats, against an
 //! archive written by `server archive seed` (docs/benchmarks.md, "Scale of
-//! data"). `clients` users at once, each the customer of one long chat,
+//! data"). `clients` users at once, each the customer of one long chat
+//! (clients share a customer when there are fewer long chats than clients),
 //! repeat for `duration`: the chat list's first page, a history page deep
 //! in the long chat, a join's catch-up of its last 50 messages, a search
 //! for a vocabulary word, and the upload and download of a 2 MB photo.
@@ -8,7 +9,7 @@
 //!
 //! The archive's shape is `server/src/storage/archive.rs`'s: user `n` is
 //! `archive-{n}@example.test`, customers are users 1…users/2, chat `g` is
-//! customer `1 + g mod customers`'s, every 1000th chat is long (ten times
+//! customer `1 + g mod customers`'s, every 997th chat is long (ten times
 //! `per_chat`).
 
 use super::{Opts, ws_url};
@@ -26,7 +27,7 @@ use tokio::sync::Mutex;
 pub const PASSWORD: &str = "archive horse battery staple";
 
 /// One chat in this many is long (`storage::archive::LONG_EVERY`).
-const LONG_EVERY: usize = 1000;
+const LONG_EVERY: usize = 997;
 
 /// Words searched for, from the archive's vocabulary (each in ~7% of
 /// messages; the last a prefix).

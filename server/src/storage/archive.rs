@@ -9,14 +9,15 @@
 //! first `LSM_CHATS` chats; chat `c` is customer `c mod customers`'s job
 //! with a provider; each chat holds `per_chat` messages, and every
 //! `LONG_EVERY`th chat ten times as many (the long chats deep history is
-//! read from). A message is eight words of a job vocabulary picked by
+//! read from, each a different customer's). A message is eight words of a job vocabulary picked by
 //! arithmetic on (chat, seq), so runs are repeatable; times run back two
 //! years from now, one chat after another.
 
 use super::{Db, Result, on_pool};
 
-/// One chat in this many is long (ten times the messages).
-pub const LONG_EVERY: i64 = 1000;
+/// One chat in this many is long (ten times the messages). Prime, so the
+/// long chats' customers (`1 + chat mod customers`) are all different.
+pub const LONG_EVERY: i64 = 997;
 /// The archive's LSM takes part in the first this many chats.
 pub const LSM_CHATS: i64 = 5000;
 /// Chats written per transaction.

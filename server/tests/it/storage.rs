@@ -717,7 +717,7 @@ async fn the_archive_is_a_consistent_chat_history() {
         assert_eq!(spec.messages(), 1000 * 3 + 30);
         let (long, _) = db
             .list_messages(
-                1000,
+                997,
                 server::storage::PageQuery {
                     limit: 200,
                     ..Default::default()
