@@ -3,9 +3,12 @@
 //! data"). `clients` users at once, each the customer of one long chat
 //! (clients share a customer when there are fewer long chats than clients),
 //! repeat for `duration`: the chat list's first page, a history page deep
-//! in the long chat, a join's catch-up of its last 50 messages, a search
-//! for a vocabulary word, and the upload and download of a 2 MB photo.
-//! Every operation's latency is reported apart.
+//! in the long chat, a join's catch-up of its last 50 messages and a search
+//! for a vocabulary word. Meanwhile one more client uploads a 2 MB photo
+//! and downloads it again, one after another (uploads are rare beside
+//! reads; fifty at once would only measure the queue for the two image
+//! decoders of a two-core machine). Every operation's latency is reported
+//! apart.
 //!
 //! The archive's shape is `server/src/storage/archive.rs`'s: user `n` is
 //! `archive-{n}@example.test`, customers are users 1…users/2, chat `g` is
@@ -129,12 +132,23 @@ pub async fn archive(opts: &Opts) -> anyhow::Result<Value> {
     let ops = Arc::new(Mutex::new(Ops::default()));
     let until = Instant::now() + opts.duration;
     let started = Instant::now();
-    let tasks = sessions.into_iter().enumerate().map(|(i, s)| {
+    let uploader = {
         let (http, base, ops, photo) = (http.clone(), base.clone(), ops.clone(), photo.clone());
+        let (token, chat) = (sessions[0].token.clone(), sessions[0].chat);
+        tokio::spawn(async move {
+            while Instant::now() < until {
+                if let Err(e) = upload_round(&http, &base, &token, chat, &photo, &ops).await {
+                    ops.lock().await.errors.push(format!("{e:#}"));
+                }
+            }
+        })
+    };
+    let tasks = sessions.into_iter().enumerate().map(|(i, s)| {
+        let (http, base, ops) = (http.clone(), base.clone(), ops.clone());
         tokio::spawn(async move {
             let mut round = i;
             while Instant::now() < until {
-                if let Err(e) = one_round(&http, &base, &s, round, &photo, &ops).await {
+                if let Err(e) = read_round(&http, &base, &s, round, &ops).await {
                     ops.lock().await.errors.push(format!("{e:#}"));
                 }
                 round += clients;
@@ -142,6 +156,7 @@ pub async fn archive(opts: &Opts) -> anyhow::Result<Value> {
         })
     });
     futures_util::future::join_all(tasks).await;
+    let _ = uploader.await;
     let elapsed = started.elapsed().as_secs_f64();
     let ops = std::mem::take(&mut *ops.lock().await);
     Ok(json!({
@@ -176,12 +191,11 @@ async fn timed(req: reqwest::RequestBuilder, into: &mut Samples) -> anyhow::Resu
     Ok(body.to_vec())
 }
 
-async fn one_round(
+async fn read_round(
     http: &reqwest::Client,
     base: &str,
     s: &Session,
     round: usize,
-    photo: &Arc<Vec<u8>>,
     ops: &Arc<Mutex<Ops>>,
 ) -> anyhow::Result<()> {
     let mut list = Samples::default();
@@ -226,14 +240,31 @@ async fn one_round(
         &mut search,
     )
     .await?;
+    let mut all = ops.lock().await;
+    all.list.extend(list);
+    all.history.extend(history);
+    all.catch_up.extend(catch_up);
+    all.search.extend(search);
+    Ok(())
+}
+
+/// One photo up (checked, re-encoded, thumbnailed, stored) and down again.
+async fn upload_round(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    chat: ChatId,
+    photo: &Arc<Vec<u8>>,
+    ops: &Arc<Mutex<Ops>>,
+) -> anyhow::Result<()> {
     let mut upload = Samples::default();
     let body = timed(
-        http.post(format!("{base}/api/chats/{}/attachments", s.chat))
+        http.post(format!("{base}/api/chats/{chat}/attachments"))
             .query(&[
                 ("clientId", uuid::Uuid::new_v4().to_string().as_str()),
                 ("name", "photo.jpg"),
             ])
-            .bearer_auth(&s.token)
+            .bearer_auth(token)
             .body(photo.as_ref().clone()),
         &mut upload,
     )
@@ -242,7 +273,7 @@ async fn one_round(
     let mut download = Samples::default();
     let got = timed(
         http.get(format!("{base}/api/attachments/{}", file.id))
-            .bearer_auth(&s.token),
+            .bearer_auth(token),
         &mut download,
     )
     .await?;
@@ -250,10 +281,6 @@ async fn one_round(
         bail!("downloaded {} bytes of {}", got.len(), file.size);
     }
     let mut all = ops.lock().await;
-    all.list.extend(list);
-    all.history.extend(history);
-    all.catch_up.extend(catch_up);
-    all.search.extend(search);
     all.upload.extend(upload);
     all.download.extend(download);
     Ok(())
