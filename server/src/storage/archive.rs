@@ -51,6 +51,15 @@ impl ArchiveSpec {
     }
 }
 
+/// Lifts the pool's `statement_timeout` (5 s, `Db::connect`) for one
+/// transaction: a block of 200,000 rows takes longer.
+async fn no_time_limit(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>) -> Result<()> {
+    sqlx::query("SET LOCAL statement_timeout = 0")
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 /// The SQL expression of message `s` of chat `c`'s text: eight words.
 fn words(c: &str, s: &str) -> String {
     let n = VOCABULARY.split(' ').count();
@@ -123,9 +132,17 @@ impl Db {
             done = last;
             progress(done);
         }
-        on_pool!(self, pool => {
-            sqlx::query("ANALYZE").execute(pool).await?;
-        });
+        match self {
+            Db::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                no_time_limit(&mut tx).await?;
+                sqlx::query("ANALYZE").execute(&mut *tx).await?;
+                tx.commit().await?;
+            }
+            Db::Sqlite(pool) => {
+                sqlx::query("ANALYZE").execute(pool).await?;
+            }
+        }
         Ok(())
     }
 
@@ -143,6 +160,7 @@ impl Db {
         match self {
             Db::Postgres(pool) => {
                 let mut tx = pool.begin().await?;
+                no_time_limit(&mut tx).await?;
                 // Ids follow the chat number: the database is empty, and
                 // identity columns count from 1.
                 sqlx::query(
