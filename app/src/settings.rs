@@ -14,6 +14,14 @@ pub struct Settings {
     /// `JOBCHAT_EDIT_WINDOW_SECS`: how long after sending a message its
     /// sender may still edit it (0: not at all). Deleting has no limit.
     pub edit_window_secs: u32,
+    /// `JOBCHAT_FILE_MAX_BYTES`: the largest file one may attach (0: the
+    /// page was rendered without the setting; the browser then leaves the
+    /// check to the server).
+    #[serde(default)]
+    pub max_file_bytes: u64,
+    /// `JOBCHAT_FILES_PER_MESSAGE`: how many files one message carries.
+    #[serde(default)]
+    pub files_per_message: u32,
 }
 
 impl Settings {
@@ -63,8 +71,13 @@ mod tests {
     fn the_script_round_trips() {
         let s = Settings {
             edit_window_secs: 900,
+            max_file_bytes: 10,
+            files_per_message: 2,
         };
-        assert_eq!(s.to_script(), r#"{"editWindowSecs":900}"#);
+        assert_eq!(
+            s.to_script(),
+            r#"{"editWindowSecs":900,"maxFileBytes":10,"filesPerMessage":2}"#
+        );
         assert_eq!(
             serde_json::from_str::<Settings>(&s.to_script()).expect("json"),
             s

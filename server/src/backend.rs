@@ -110,8 +110,11 @@ impl Backend for ServiceBackend {
 
     fn settings(&self) -> Settings {
         let window = self.service.limits().edit_window().as_secs();
+        let files = self.service.file_limits();
         Settings {
             edit_window_secs: u32::try_from(window).unwrap_or(u32::MAX),
+            max_file_bytes: files.max_bytes,
+            files_per_message: files.per_message,
         }
     }
 

@@ -15,6 +15,7 @@
 //!
 //! * `state` — the live state, its messages and effects, `update`
 //! * `thread` — one chat's messages in seq order, their merge rules and gaps
+//! * `attachments` — what a message's files read as, checks before uploads
 //! * `bell` — the bell's number and how reads settle it
 //! * `list` — live updates of the chat list
 //! * `typing` — typing indicators, their expiry and their throttle
@@ -22,6 +23,7 @@
 //! * `windows` — chat windows on screen: how many fit, which a link opens
 //! * `live` (browser only) — the runtime: socket, storage, timers
 
+pub mod attachments;
 pub mod bell;
 pub mod list;
 pub mod outgoing;
@@ -77,6 +79,10 @@ pub struct ChatContext {
     pub jump: RwSignal<Option<state::Jump>>,
     /// The connection's transport (`websocket`, `polling`) once it opened.
     pub transport: RwSignal<Option<String>>,
+    /// Files of the user's queued messages, by client id.
+    pub uploads: RwSignal<HashMap<String, Vec<outgoing::FileUpload>>>,
+    /// Uploads under way: percent done by file key.
+    pub progress: RwSignal<HashMap<String, u8>>,
     /// The chat list and providers as the server rendered them (signed in
     /// only); `chat_list()`/`provider_list()` fall back to them until the
     /// live signals have loaded.
@@ -147,6 +153,8 @@ pub fn provide_chat_context(me: Option<Me>, settings: Settings) {
         search: RwSignal::new(None),
         jump: RwSignal::new(None),
         transport: RwSignal::new(None),
+        uploads: RwSignal::new(HashMap::new()),
+        progress: RwSignal::new(HashMap::new()),
         first_chats,
         first_providers,
         first_page,
@@ -165,6 +173,19 @@ pub fn provide_chat_context(me: Option<Me>, settings: Settings) {
                 live::start(ctx);
             }
         });
+    }
+}
+
+/// A new UUID v4 (client ids, file keys); empty on the server, which
+/// sends nothing.
+fn new_id() -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        uuid::Uuid::new_v4().to_string()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        String::new()
     }
 }
 
@@ -318,14 +339,43 @@ impl ChatContext {
     }
 
     pub fn send(&self, chat_id: ChatId, text: String) {
-        #[cfg(feature = "hydrate")]
-        let client_id = uuid::Uuid::new_v4().to_string();
-        #[cfg(not(feature = "hydrate"))]
-        let client_id = String::new();
+        self.send_with_files(chat_id, text, Vec::new());
+    }
+
+    /// Sends a message with files kept by `keep_file` (uploaded first, under
+    /// the message's client id; `text` is then its caption).
+    pub fn send_with_files(&self, chat_id: ChatId, text: String, files: Vec<outgoing::FileUpload>) {
         self.dispatch(Msg::Send {
             chat: chat_id,
             text,
+            client_id: new_id(),
+            files,
+        });
+    }
+
+    /// Keeps a chosen file's bytes until its message is stored or
+    /// discarded; the key names them.
+    #[cfg(feature = "hydrate")]
+    pub fn keep_file(&self, file: &web_sys::Blob) -> String {
+        let key = new_id();
+        live::keep_file(*self, key.clone(), file.clone());
+        key
+    }
+
+    /// Drops chosen files' bytes (removed before sending).
+    pub fn forget_files(&self, keys: Vec<String>) {
+        #[cfg(feature = "hydrate")]
+        live::forget_files(*self, &keys);
+        #[cfg(not(feature = "hydrate"))]
+        let _ = keys;
+    }
+
+    /// Removes a refused file from a queued message; the rest then go.
+    pub fn remove_file(&self, chat_id: ChatId, client_id: String, key: String) {
+        self.dispatch(Msg::RemoveFile {
+            chat: chat_id,
             client_id,
+            key,
         });
     }
 

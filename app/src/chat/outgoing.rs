@@ -3,7 +3,7 @@
 //! Pure, so the outbox's rules are unit-tested; `state::outbox` acts on them.
 
 use crate::error::AppError;
-use crate::model::{ChatId, Me, Message, MessageKind};
+use crate::model::{Attachment, AttachmentId, ChatId, Me, Message, MessageKind};
 use crate::protocol::{SendMessage, SendReply};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -21,6 +21,35 @@ pub struct Outgoing {
     /// Why the server refused it for good ("Not sent"); `None` while queued.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failed: Option<String>,
+    /// Its files, uploaded one by one under `client_id` before the send
+    /// (the bytes wait in the browser under each file's key).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<FileUpload>,
+}
+
+/// A file of a queued message.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FileUpload {
+    /// Where the runtime keeps its bytes until the message is stored.
+    pub key: String,
+    pub name: String,
+    pub size: u64,
+    #[serde(default)]
+    pub state: UploadState,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum UploadState {
+    /// Not uploaded yet (or its answer never came).
+    #[default]
+    Waiting,
+    /// Stored by the server, under this message's client id.
+    Done(Attachment),
+    /// Refused for good, with the server's reason: the message waits until
+    /// the user removes the file or retries.
+    Refused(String),
 }
 
 impl Outgoing {
@@ -41,17 +70,39 @@ impl Outgoing {
             created_at: self.created_at,
             target_id: None,
             revision: None,
+            // Its files show as uploads until the stored message has them.
             attachments: Vec::new(),
         }
     }
 
+    /// The send names exactly the files uploaded under its client id.
     pub fn request(&self) -> SendMessage {
         SendMessage {
             chat_id: self.chat_id,
             content: self.content.clone(),
             client_id: self.client_id.clone(),
-            attachments: Vec::new(),
+            attachments: self.uploaded(),
         }
+    }
+
+    pub fn uploaded(&self) -> Vec<AttachmentId> {
+        self.files
+            .iter()
+            .filter_map(|f| match &f.state {
+                UploadState::Done(a) => Some(a.id),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The next file to upload before the send, if any.
+    pub fn waiting_file(&self) -> Option<&FileUpload> {
+        self.files.iter().find(|f| f.state == UploadState::Waiting)
+    }
+
+    /// Keys of the bytes the browser keeps for it.
+    pub fn file_keys(&self) -> Vec<String> {
+        self.files.iter().map(|f| f.key.clone()).collect()
     }
 }
 
@@ -74,6 +125,17 @@ impl fmt::Display for RequestFailure {
             Self::Undecodable(why) => write!(f, "Unreadable answer from the server: {why}"),
         }
     }
+}
+
+/// Why an upload brought no file.
+#[derive(Clone, Debug, PartialEq)]
+pub enum UploadFailure {
+    /// The server answered and refused (`unsupported_type`, `bad_file`…).
+    Refused(AppError),
+    /// No answer: offline, or the connection broke.
+    Network,
+    /// The browser no longer has the bytes (not kept across a reload).
+    Missing,
 }
 
 /// What the outbox does after a `send_message` request.
@@ -174,6 +236,11 @@ pub enum OutboxChange {
     Failed { client_id: String, reason: String },
     /// The user pressed Retry.
     Requeue(Outgoing),
+    /// A message's files changed (one uploaded, refused or removed).
+    Files {
+        client_id: String,
+        files: Vec<FileUpload>,
+    },
 }
 
 impl OutboxChange {
@@ -194,6 +261,15 @@ impl OutboxChange {
                 true
             }
             Self::Requeue(o) => requeue(outbox, o.clone()),
+            Self::Files { client_id, files } => {
+                match outbox.iter_mut().find(|o| &o.client_id == client_id) {
+                    Some(o) if &o.files != files => {
+                        o.files.clone_from(files);
+                        true
+                    }
+                    _ => false,
+                }
+            }
         }
     }
 }
@@ -284,6 +360,7 @@ mod tests {
             content: format!("text of {client_id}"),
             created_at: chrono::Utc::now(),
             failed: None,
+            files: Vec::new(),
         }
     }
 
@@ -350,6 +427,7 @@ mod tests {
             content: "hi".into(),
             created_at: chrono::Utc::now(),
             failed: None,
+            files: Vec::new(),
         };
         let m = o.pending_message(&me);
         assert_eq!((m.id, m.seq, m.chat_id, m.sender_id), (0, 0, 3, Some(7)));

@@ -2,6 +2,7 @@
 //! time, unread count.
 
 use super::clock::Clock;
+use crate::chat::attachments::text_of;
 use crate::chat::use_chat;
 use crate::model::{ChatSummary, DisputeStatus, MessageKind, Role, UserId};
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
@@ -15,11 +16,11 @@ fn preview(c: &ChatSummary, me: Option<UserId>) -> String {
         None => "No messages yet".into(),
         Some(m) if m.kind == MessageKind::System => m.content.clone(),
         Some(m) if m.is_deleted() => "This message was deleted".into(),
-        Some(m) if me.is_some() && m.sender_id == me => format!("You: {}", m.content),
+        Some(m) if me.is_some() && m.sender_id == me => format!("You: {}", text_of(m)),
         Some(m) => format!(
             "{}: {}",
             m.sender_name.clone().unwrap_or_default(),
-            m.content
+            text_of(m)
         ),
     }
 }

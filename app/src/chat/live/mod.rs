@@ -8,15 +8,20 @@
 //!   the signals, running effects (emits, server functions, storage, timers)
 //! * `socket` — the binding to the official socket.io-client
 //! * `backup` — localStorage: outbox, cache, drafts, open windows
+//! * `file_store` — IndexedDB: the bytes of files waiting to be sent
+//! * `upload` — one file's upload over XMLHttpRequest, with its progress
 //!
-//! Imports run one way: `mod` → `listen` → `runtime` → `socket`, `backup`.
+//! Imports run one way: `mod` → `listen` → `runtime` → `socket`, `backup`,
+//! `upload`, `file_store`.
 
 mod backup;
+mod file_store;
 mod listen;
 mod runtime;
 mod socket;
+mod upload;
 
-pub use runtime::{RuntimeCell, dispatch, form, new_runtime};
+pub use runtime::{RuntimeCell, dispatch, forget_files, form, keep_file, new_runtime};
 
 use super::ChatContext;
 use super::state::{Msg, Restored};

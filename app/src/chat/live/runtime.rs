@@ -6,9 +6,11 @@
 //! nothing here decides anything: it only touches the world.
 
 use super::backup;
+use super::file_store;
 use super::socket::Socket;
+use super::upload;
 use crate::api;
-use crate::chat::outgoing::RequestFailure;
+use crate::chat::outgoing::{RequestFailure, UploadFailure};
 use crate::chat::state::{self, Answer, Call, Effect, Env, Form, Msg, State, Ticket};
 use crate::chat::{ChatContext, OpenChat};
 use crate::error::AppError;
@@ -35,6 +37,8 @@ pub struct Runtime {
     /// answered once).
     forms: HashMap<Ticket, Done>,
     next_ticket: Ticket,
+    /// The bytes of files chosen for messages not stored yet, by key.
+    files: HashMap<String, web_sys::Blob>,
 }
 
 /// The runtime as `ChatContext` holds it (JS values: this thread only).
@@ -48,7 +52,23 @@ pub fn new_runtime(me: Option<Me>, open: Vec<OpenChat>) -> RuntimeCell {
         socket: None,
         forms: HashMap::new(),
         next_ticket: 0,
+        files: HashMap::new(),
     })
+}
+
+/// Keeps a chosen file's bytes under `key` until its message is stored.
+pub fn keep_file(ctx: ChatContext, key: String, file: web_sys::Blob) {
+    ctx.live.update_value(|r| {
+        r.files.insert(key, file);
+    });
+}
+
+pub fn forget_files(ctx: ChatContext, keys: &[String]) {
+    ctx.live.update_value(|r| {
+        for k in keys {
+            r.files.remove(k);
+        }
+    });
 }
 
 pub fn set_socket(ctx: ChatContext, s: Socket) {
@@ -133,6 +153,8 @@ fn publish(ctx: ChatContext, s: &State) {
     put(ctx.toast, &s.toast);
     put(ctx.search, &s.search);
     put(ctx.jump, &s.jump);
+    put(ctx.uploads, &s.uploads());
+    put(ctx.progress, &s.progress);
 }
 
 fn me(ctx: ChatContext) -> Option<crate::model::UserId> {
@@ -179,6 +201,74 @@ fn run(ctx: ChatContext, socket: Option<&Socket>, e: Effect) {
                     )
                 });
             }
+        }
+        Effect::Upload {
+            chat,
+            client_id,
+            key,
+            name,
+        } => {
+            let blob = ctx
+                .live
+                .try_with_value(|r| r.files.get(&key).cloned())
+                .flatten();
+            let key_again = key.clone();
+            let answer = {
+                let key = key.clone();
+                let client_id = client_id.clone();
+                move |result| {
+                    dispatch(
+                        ctx,
+                        Msg::Uploaded {
+                            chat,
+                            client_id,
+                            key,
+                            result,
+                        },
+                    )
+                }
+            };
+            let url = upload::url(chat, &client_id, &name);
+            let go = move |blob: Option<web_sys::Blob>| match blob {
+                None => answer(Err(UploadFailure::Missing)),
+                Some(blob) => {
+                    let for_progress = key.clone();
+                    upload::start(
+                        &url,
+                        &blob,
+                        move |percent| {
+                            dispatch(
+                                ctx,
+                                Msg::UploadProgress {
+                                    key: for_progress.clone(),
+                                    percent,
+                                },
+                            )
+                        },
+                        answer,
+                    );
+                }
+            };
+            match blob {
+                Some(blob) => go(Some(blob)),
+                // Chosen before a reload: from IndexedDB, if kept there.
+                None => file_store::load(key_again, go),
+            }
+        }
+        Effect::KeepFiles(keys) => {
+            let files: Vec<(String, web_sys::Blob)> = ctx
+                .live
+                .try_with_value(|r| {
+                    keys.iter()
+                        .filter_map(|k| r.files.get(k).map(|b| (k.clone(), b.clone())))
+                        .collect()
+                })
+                .unwrap_or_default();
+            file_store::save(files);
+        }
+        Effect::ForgetFiles(keys) => {
+            forget_files(ctx, &keys);
+            file_store::delete(keys);
         }
         Effect::Edit { ticket, request } => revise(ctx, socket, ticket, &request),
         Effect::Delete { ticket, request } => revise(ctx, socket, ticket, &request),
@@ -232,7 +322,10 @@ fn run(ctx: ChatContext, socket: Option<&Socket>, e: Effect) {
                 backup::save_open(me, &open);
             }
         }
-        Effect::ClearStorage => backup::clear_all(),
+        Effect::ClearStorage => {
+            backup::clear_all();
+            file_store::clear();
+        }
         Effect::Later { ms, msg } => spawn_local(async move {
             gloo_timers::future::TimeoutFuture::new(ms).await;
             dispatch(ctx, *msg);

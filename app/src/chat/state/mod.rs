@@ -15,6 +15,7 @@
 //! * `rooms` — joins with catch-up, arriving messages, reads, history
 //!   pages, gaps, the local cache
 //! * `outbox` — optimistic sends in order, one at a time; typing flags
+//! * `uploads` — a queued message's files, uploaded before its send
 //! * `revisions` — the user's edits and deletions of their own messages
 //! * `windows` — chat windows: open, close, minimise, restore, resync
 //! * `bell` — notifications
@@ -35,6 +36,7 @@ mod rooms;
 mod search;
 mod store;
 mod update;
+mod uploads;
 mod windows;
 
 #[cfg(test)]
@@ -43,3 +45,4 @@ mod tests;
 pub use msg::{Answer, Call, Effect, Env, Form, Msg, PageFor, Pushed, Restored, Ticket};
 pub use store::{Jump, Search, State};
 pub use update::update;
+pub use uploads::FILE_REFUSED;

@@ -4,10 +4,10 @@
 //! socket events, acks, server-function answers, timers and clicks into
 //! messages, and effects into emits, fetches and writes.
 
-use crate::chat::outgoing::{OutboxChange, Outgoing, RequestFailure};
+use crate::chat::outgoing::{FileUpload, OutboxChange, Outgoing, RequestFailure, UploadFailure};
 use crate::chat::windows::OpenChat;
 use crate::error::AppError;
-use crate::model::{Booking, PageRequest, SearchHit, SearchRequest};
+use crate::model::{Attachment, Booking, PageRequest, SearchHit, SearchRequest};
 use crate::model::{
     ChatCursor, ChatId, ChatSummary, Message, MessageId, MessagePage, Notification, Seq, UserId,
     UserRef,
@@ -87,6 +87,18 @@ pub enum Msg {
         client_id: String,
         result: Result<SendReply, RequestFailure>,
     },
+    /// An upload of a queued message's file answered (or failed).
+    Uploaded {
+        chat: ChatId,
+        client_id: String,
+        key: String,
+        result: Result<Attachment, UploadFailure>,
+    },
+    /// How far a file's upload is, in percent.
+    UploadProgress {
+        key: String,
+        percent: u8,
+    },
     /// The ack of an edit or deletion (or why there was none).
     Revised {
         ticket: Ticket,
@@ -126,6 +138,15 @@ pub enum Msg {
         chat: ChatId,
         text: String,
         client_id: String,
+        /// Files to upload first (their bytes already with the runtime).
+        files: Vec<FileUpload>,
+    },
+    /// The user removed a file of their queued message (one the server
+    /// refused): the rest go.
+    RemoveFile {
+        chat: ChatId,
+        client_id: String,
+        key: String,
     },
     Retry {
         chat: ChatId,
@@ -290,6 +311,20 @@ pub enum Effect {
     },
     /// `send_message`; its ack comes back as [`Msg::SendAnswered`].
     Send(Outgoing),
+    /// Uploads a queued message's file (`POST …/attachments`); progress
+    /// comes back as [`Msg::UploadProgress`], the answer as
+    /// [`Msg::Uploaded`].
+    Upload {
+        chat: ChatId,
+        client_id: String,
+        key: String,
+        name: String,
+    },
+    /// Keeps these files' bytes across a reload (IndexedDB) until their
+    /// message is stored.
+    KeepFiles(Vec<String>),
+    /// The browser may drop these files' bytes (stored, or discarded).
+    ForgetFiles(Vec<String>),
     /// `edit_message`; its ack comes back as [`Msg::Revised`].
     Edit {
         ticket: Ticket,

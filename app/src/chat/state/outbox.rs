@@ -13,13 +13,14 @@ use super::rooms;
 use super::store::State;
 use crate::chat::Delivery;
 use crate::chat::outgoing::{
-    self, OutboxChange, Outgoing, RequestFailure, SendOutcome, after_send, retry_delay_ms,
+    self, FileUpload, OutboxChange, Outgoing, RequestFailure, SendOutcome, UploadState, after_send,
+    retry_delay_ms,
 };
 use crate::model::ChatId;
 use crate::protocol::{SendReply, SetTyping};
 
 /// Changes the outbox here and, through the runtime, in localStorage.
-fn change(s: &mut State, fx: &mut Vec<Effect>, c: OutboxChange) {
+pub fn change(s: &mut State, fx: &mut Vec<Effect>, c: OutboxChange) {
     if c.apply(&mut s.outbox) {
         fx.push(Effect::Outbox(c));
     }
@@ -47,6 +48,7 @@ pub fn send(
     chat: ChatId,
     text: String,
     client_id: String,
+    files: Vec<FileUpload>,
 ) {
     let Some(me) = &s.me else { return };
     let out = Outgoing {
@@ -55,6 +57,7 @@ pub fn send(
         content: text,
         created_at: env.now,
         failed: None,
+        files,
     };
     s.threads
         .entry(chat)
@@ -87,14 +90,33 @@ pub fn retry(s: &mut State, env: &Env, fx: &mut Vec<Effect>, chat: ChatId, clien
         return;
     };
     th.set_delivery(&client_id, Delivery::Sending, None);
+    // Refused files are tried again too (a quota may have passed); the
+    // user removes the ones they give up on.
+    let files: Vec<FileUpload> = s
+        .outbox
+        .iter()
+        .find(|o| o.client_id == client_id)
+        .map(|o| o.files.clone())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|f| match f.state {
+            UploadState::Refused(_) => FileUpload {
+                state: UploadState::Waiting,
+                ..f
+            },
+            _ => f,
+        })
+        .collect();
     let again = Outgoing {
         chat_id: chat,
-        client_id,
+        client_id: client_id.clone(),
         content: line.message.content,
         created_at: line.message.created_at,
         failed: None,
+        files: files.clone(),
     };
     change(s, fx, OutboxChange::Requeue(again));
+    change(s, fx, OutboxChange::Files { client_id, files });
     flush(s, env, fx);
 }
 
@@ -103,7 +125,21 @@ pub fn discard(s: &mut State, fx: &mut Vec<Effect>, chat: ChatId, client_id: Str
     if let Some(th) = s.threads.get_mut(&chat) {
         th.remove_pending(&client_id);
     }
+    forget_files(s, fx, &client_id);
     change(s, fx, OutboxChange::Remove(client_id));
+}
+
+/// The bytes of a message's files are no longer needed.
+fn forget_files(s: &State, fx: &mut Vec<Effect>, client_id: &str) {
+    let keys: Vec<String> = s
+        .outbox
+        .iter()
+        .filter(|o| o.client_id == client_id)
+        .flat_map(Outgoing::file_keys)
+        .collect();
+    if !keys.is_empty() {
+        fx.push(Effect::ForgetFiles(keys));
+    }
 }
 
 /// The connection dropped: a send in flight is answered by the resend
@@ -115,12 +151,27 @@ pub fn connection_lost(s: &mut State) {
 /// Sends the first queued message, if connected and nothing is in flight;
 /// its answer sends the next.
 pub fn flush(s: &mut State, env: &Env, fx: &mut Vec<Effect>) {
-    if s.me.is_none() || !env.connected || s.flushing {
+    if s.me.is_none() || !env.connected || s.flushing || s.uploading.is_some() {
         return;
     }
     if let Some(next) = outgoing::next_to_send(&s.outbox) {
-        fx.push(Effect::Send(next.clone()));
-        s.flushing = true;
+        // Its files first, one at a time, each under its client id; the
+        // send names them once all are stored.
+        match next.waiting_file() {
+            Some(f) => {
+                s.uploading = Some(f.key.clone());
+                fx.push(Effect::Upload {
+                    chat: next.chat_id,
+                    client_id: next.client_id.clone(),
+                    key: f.key.clone(),
+                    name: f.name.clone(),
+                });
+            }
+            None => {
+                fx.push(Effect::Send(next.clone()));
+                s.flushing = true;
+            }
+        }
     }
 }
 
@@ -139,6 +190,7 @@ pub fn answered(
     }
     match outcome {
         SendOutcome::Stored(m) => {
+            forget_files(s, fx, &client_id);
             change(s, fx, OutboxChange::Remove(client_id));
             rooms::on_messages(s, env, fx, m.chat_id, vec![m]);
             flush(s, env, fx);

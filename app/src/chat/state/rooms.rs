@@ -155,7 +155,10 @@ fn arrived(s: &mut State, env: &Env, fx: &mut Vec<Effect>, chat: ChatId, fresh: 
             // An open window's message list is a live log that reads the
             // message out itself: announcing it here too would say it twice.
             if !visible && let Some(name) = &m.sender_name {
-                s.announcement = format!("New message from {name}: {}", m.content);
+                s.announcement = format!(
+                    "New message from {name}: {}",
+                    crate::chat::attachments::text_of(m)
+                );
             }
             if let Some(sender) = m.sender_id {
                 typing::stopped(&mut s.typing, chat, sender);

@@ -46,6 +46,8 @@ pub struct State {
     pub search: Option<Search>,
     /// A search hit the user opened: its window scrolls to it once shown.
     pub jump: Option<Jump>,
+    /// Uploads under way: percent done by file key.
+    pub progress: HashMap<String, u8>,
 
     // Not shown.
     /// The server-rendered chat list: what the page knows of each chat
@@ -55,6 +57,11 @@ pub struct State {
     pub outbox: Vec<Outgoing>,
     /// A send is in flight: they go out one at a time, in order.
     pub flushing: bool,
+    /// The file being uploaded, by key. Unlike a send, an upload is not
+    /// answered by a reconnect (it is HTTP, not the socket), so a dropped
+    /// socket does not clear it: a second upload of the same file would
+    /// store it twice and the send would no longer name them all.
+    pub uploading: Option<String>,
     /// Refused-for-now answers to the first queued message in a row.
     pub send_attempts: u32,
     /// A chat-list reload is already scheduled (bursts share one).
@@ -108,13 +115,25 @@ impl State {
             toast: None,
             search: None,
             jump: None,
+            progress: HashMap::new(),
             first_chats: Vec::new(),
             outbox: Vec::new(),
             flushing: false,
+            uploading: None,
             send_attempts: 0,
             list_refresh_pending: false,
             typing_sent: TypingThrottle::default(),
         }
+    }
+
+    /// The files of queued messages, by client id (what their lines show
+    /// while they go out).
+    pub fn uploads(&self) -> HashMap<String, Vec<crate::chat::outgoing::FileUpload>> {
+        self.outbox
+            .iter()
+            .filter(|o| !o.files.is_empty())
+            .map(|o| (o.client_id.clone(), o.files.clone()))
+            .collect()
     }
 
     pub fn me_id(&self) -> Option<UserId> {

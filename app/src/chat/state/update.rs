@@ -5,7 +5,7 @@
 
 use super::msg::{Answer, Call, Effect, Env, Msg, Pushed};
 use super::store::{State, reply, session_ended};
-use super::{bell, chat_list, connection, outbox, revisions, rooms, search, windows};
+use super::{bell, chat_list, connection, outbox, revisions, rooms, search, uploads, windows};
 use crate::chat::typing;
 use crate::model::Role;
 
@@ -78,7 +78,23 @@ pub fn update(s: &mut State, env: &Env, msg: Msg) -> Vec<Effect> {
             chat,
             text,
             client_id,
-        } => outbox::send(s, env, fx, chat, text, client_id),
+            files,
+        } => {
+            outbox::send(s, env, fx, chat, text, client_id, files.clone());
+            uploads::keep(s, fx, &files);
+        }
+        Msg::RemoveFile {
+            chat,
+            client_id,
+            key,
+        } => uploads::remove(s, env, fx, (chat, client_id, key)),
+        Msg::Uploaded {
+            chat,
+            client_id,
+            key,
+            result,
+        } => uploads::answered(s, env, fx, (chat, client_id, key), result),
+        Msg::UploadProgress { key, percent } => uploads::progress(s, key, percent),
         Msg::Retry { chat, client_id } => outbox::retry(s, env, fx, chat, client_id),
         Msg::Discard { chat, client_id } => outbox::discard(s, fx, chat, client_id),
         Msg::Edit {

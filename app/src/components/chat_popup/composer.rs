@@ -1,9 +1,10 @@
 //! Writing a message: who else is typing, the message box (Enter sends,
 //! Shift+Enter breaks the line), drafts kept per chat.
 
+use super::attach::{AttachButton, ChosenFiles, Staging};
 use crate::chat::{typing, use_chat};
 use crate::model::ChatId;
-use crate::validate::MessageText;
+use crate::validate::{Caption, MessageText};
 use leptos::prelude::*;
 
 /// "Bob is typing…" under the messages.
@@ -18,7 +19,7 @@ pub fn TypingLine(chat_id: ChatId) -> impl IntoView {
 }
 
 #[component]
-pub fn Composer(chat_id: ChatId, pinned: RwSignal<bool>) -> impl IntoView {
+pub fn Composer(chat_id: ChatId, pinned: RwSignal<bool>, staging: Staging) -> impl IntoView {
     let chat = use_chat();
     let draft = RwSignal::new(
         chat.drafts
@@ -33,8 +34,31 @@ pub fn Composer(chat_id: ChatId, pinned: RwSignal<bool>) -> impl IntoView {
         }
     });
     let error = RwSignal::new(None::<String>);
+    // "Remove the files that cannot be sent" holds only until the files
+    // change.
+    Effect::new(move |_| {
+        staging.chosen.track();
+        error.set(None);
+    });
     let send_now = move || {
         let text = draft.get_untracked();
+        if staging.chosen.with_untracked(|c| !c.is_empty()) {
+            // With files the text is a caption, and may be empty.
+            if staging.has_errors() {
+                error.set(Some("Remove the files that cannot be sent".into()));
+                return;
+            }
+            match Caption::parse(&text) {
+                Ok(valid) => {
+                    chat.send_with_files(chat_id, valid.as_str().to_owned(), staging.take());
+                    draft.set(String::new());
+                    error.set(None);
+                    pinned.set(true);
+                }
+                Err(e) => error.set(Some(format!("Caption {}", e.message))),
+            }
+            return;
+        }
         match MessageText::parse(&text) {
             Ok(valid) => {
                 // `send` clears the stored draft itself, once the message is
@@ -61,8 +85,22 @@ pub fn Composer(chat_id: ChatId, pinned: RwSignal<bool>) -> impl IntoView {
         chat.set_draft(chat_id, v.clone());
         draft.set(v);
     };
+    // A picture pasted into the box is attached (text pastes as usual).
+    let on_paste = move |ev: leptos::ev::ClipboardEvent| {
+        #[cfg(feature = "hydrate")]
+        if let Some(files) = ev.clipboard_data().and_then(|d| d.files())
+            && files.length() > 0
+        {
+            ev.prevent_default();
+            staging.add(Some(files));
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ev;
+    };
     view! {
+        <ChosenFiles staging/>
         <form class="composer" on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); send_now(); }>
+            <AttachButton staging/>
             <textarea
                 rows="1"
                 placeholder="Write a message…"
@@ -71,6 +109,7 @@ pub fn Composer(chat_id: ChatId, pinned: RwSignal<bool>) -> impl IntoView {
                 prop:value=move || draft.get()
                 on:input=on_input
                 on:keydown=on_keydown
+                on:paste=on_paste
             ></textarea>
             <button type="submit" aria-label="Send">"Send"</button>
         </form>

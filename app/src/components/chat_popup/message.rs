@@ -8,6 +8,7 @@
 //! (within the server's edit window) and Delete (`revise`); the LSM of a
 //! dispute reads every version of a changed one (`versions`).
 
+use super::attachments::{Files, Uploads};
 use super::revise::{Actions, ConfirmDelete, EditForm, Revise};
 use super::system_line::SystemLine;
 use super::timeline::{self, LineState};
@@ -78,6 +79,9 @@ pub fn MessageItem(
     let content = Memo::new(move |_| current.with(|c| c.content.clone()));
     let deleted = Memo::new(move |_| current.with(LineState::is_deleted));
     let edited_at = Memo::new(move |_| current.with(LineState::edited_at));
+    let files = Memo::new(move |_| current.with(|c| c.attachments.clone()));
+    let going_out = Memo::new(move |_| mine && current.with(|c| c.id == 0));
+    let uploads_id = client_id.clone();
 
     let bubble = NodeRef::<html::Li>::new();
     let revise = Revise::new(bubble);
@@ -134,10 +138,17 @@ pub fn MessageItem(
                     let text_id = text_id.clone();
                     move || if deleted.get() {
                         view! { <span class="msg-text msg-deleted">"This message was deleted"</span> }.into_any()
+                    } else if content.with(|c| c.trim().is_empty()) {
+                        // Files alone: no empty line of text.
+                        ().into_any()
                     } else {
                         view! { <span class="msg-text" id=text_id.clone()><MessageText text=content.get()/></span> }.into_any()
                     }
                 }
+            </Show>
+            <Files files/>
+            <Show when=move || going_out.get()>
+                <Uploads chat_id client_id=uploads_id.clone()/>
             </Show>
             <span class="msg-meta">
                 <Show when=move || revisable.get() && !revise.editing.get() && !revise.confirming.get()>

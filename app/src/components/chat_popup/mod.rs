@@ -12,11 +12,17 @@
 //! * `revise` — Edit and Delete on the user's own messages
 //! * `versions` — every version of a changed message, for the LSM
 //! * `system_line` — a system line from its typed event, typed parts set apart
+//! * `attach` — files chosen for the next message: button, drop, paste
+//! * `attachments` — a message's files (thumbnails, cards) and its uploads
+//! * `lightbox` — a message's images at full size, in a modal dialog
 //! * `composer` — who is typing, the message box, Enter to send
 
 mod add_lsm;
+mod attach;
+mod attachments;
 mod composer;
 mod head;
+mod lightbox;
 mod message;
 mod messages;
 mod revise;
@@ -28,6 +34,7 @@ use super::focus;
 use crate::chat::use_chat;
 use crate::model::ChatId;
 use add_lsm::{AddLsmForm, AddLsmState};
+use attach::Staging;
 use composer::{Composer, TypingLine};
 use head::PopupHead;
 use leptos::prelude::*;
@@ -51,6 +58,40 @@ pub fn ChatDock() -> impl IntoView {
     }
 }
 
+/// A drag that carries files (not text or a link).
+fn drags_files(ev: &leptos::ev::DragEvent) -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        ev.data_transfer()
+            .is_some_and(|d| d.types().includes(&"Files".into(), 0))
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = ev;
+        false
+    }
+}
+
+/// A `dragleave` into one of the window's own elements is no leaving.
+fn still_inside(ev: &leptos::ev::DragEvent) -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let here = ev
+            .current_target()
+            .and_then(|t| t.dyn_into::<web_sys::Node>().ok());
+        let to = ev
+            .related_target()
+            .and_then(|t| t.dyn_into::<web_sys::Node>().ok());
+        matches!((here, to), (Some(h), Some(t)) if h.contains(Some(&t)))
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = ev;
+        false
+    }
+}
+
 #[component]
 fn ChatPopup(chat_id: ChatId) -> impl IntoView {
     let chat = use_chat();
@@ -66,6 +107,28 @@ fn ChatPopup(chat_id: ChatId) -> impl IntoView {
     // stays to read, with no box to write in.
     let left = Memo::new(move |_| chat.chat(chat_id).is_some_and(|c| c.left));
     let label_id = format!("chat-{chat_id}-title");
+    let staging = Staging::new();
+    // Files dragged over the window show where they go; dropped, they join
+    // the message being written (not in a transcript the user left).
+    let on_dragover = move |ev: leptos::ev::DragEvent| {
+        if !left.get_untracked() && drags_files(&ev) {
+            ev.prevent_default();
+            staging.dragging.set(true);
+        }
+    };
+    let on_dragleave = move |ev: leptos::ev::DragEvent| {
+        if !still_inside(&ev) {
+            staging.dragging.set(false);
+        }
+    };
+    let on_drop = move |ev: leptos::ev::DragEvent| {
+        staging.dragging.set(false);
+        if !left.get_untracked() && drags_files(&ev) {
+            ev.prevent_default();
+            #[cfg(feature = "hydrate")]
+            staging.add(ev.data_transfer().and_then(|d| d.files()));
+        }
+    };
     let title_id = label_id.clone();
 
     // Opened by the user from a control: focus moves into the window, to
@@ -105,7 +168,12 @@ fn ChatPopup(chat_id: ChatId) -> impl IntoView {
         }
     };
     view! {
-        <section class="popup" class:minimized=move || minimized.get() data-chat-id=chat_id aria-labelledby=label_id on:keydown=on_keydown>
+        <section class="popup" class:minimized=move || minimized.get() class:dropping=move || staging.dragging.get()
+            data-chat-id=chat_id aria-labelledby=label_id on:keydown=on_keydown
+            on:dragover=on_dragover on:dragleave=on_dragleave on:drop=on_drop>
+            <Show when=move || staging.dragging.get()>
+                <div class="drop-zone" aria-hidden="true">"Drop files to attach them"</div>
+            </Show>
             <PopupHead chat_id minimized dispute_open=add_lsm.open title_id close/>
             <Show when=move || !minimized.get()>
                 <AddLsmForm chat_id state=add_lsm/>
@@ -117,7 +185,7 @@ fn ChatPopup(chat_id: ChatId) -> impl IntoView {
                     }
                 >
                     <TypingLine chat_id/>
-                    <Composer chat_id pinned/>
+                    <Composer chat_id pinned staging/>
                 </Show>
             </Show>
         </section>

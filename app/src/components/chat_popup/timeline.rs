@@ -5,7 +5,7 @@
 //! many messages arrived while the user was scrolled up.
 
 use crate::chat::{Delivery, Line};
-use crate::model::{MessageId, MessageKind, Revision, Seq, UserId};
+use crate::model::{Attachment, MessageId, MessageKind, Revision, Seq, UserId};
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use std::collections::HashMap;
 
@@ -55,6 +55,8 @@ pub struct LineState {
     pub created_at: DateTime<Utc>,
     pub content: String,
     pub revision: Option<Box<Revision>>,
+    /// Its stored files (none while it goes out, nor once deleted).
+    pub attachments: Vec<Attachment>,
 }
 
 impl LineState {
@@ -68,6 +70,7 @@ impl LineState {
             created_at: m.created_at,
             content: m.content.clone(),
             revision: m.revision.clone(),
+            attachments: m.attachments.clone(),
         }
     }
 

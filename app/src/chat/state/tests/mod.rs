@@ -9,6 +9,7 @@ mod page;
 mod revisions;
 mod rooms;
 mod search;
+mod uploads;
 
 use super::*;
 use crate::chat::list::tests::summary;

@@ -10,6 +10,7 @@ fn send(s: &mut State, connected: bool, client_id: &str) -> Vec<Effect> {
             chat: 1,
             text: format!("text {client_id}"),
             client_id: client_id.into(),
+            files: Vec::new(),
         },
     )
 }

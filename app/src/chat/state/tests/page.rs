@@ -100,6 +100,7 @@ fn started_shows_what_waited_and_restores_windows() {
         content: "queued".into(),
         created_at: chrono::Utc::now(),
         failed: Some("refused".into()),
+        files: Vec::new(),
     };
     let fx = update(
         &mut s,

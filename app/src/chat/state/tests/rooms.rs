@@ -103,6 +103,7 @@ fn a_reconnect_rejoins_with_the_newest_seq_and_sends_what_waited() {
             chat: 1,
             text: "hello".into(),
             client_id: "c1".into(),
+            files: Vec::new(),
         },
     );
     assert!(!fx.iter().any(|e| matches!(e, Effect::Send(_))), "offline");
