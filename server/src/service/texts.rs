@@ -99,9 +99,18 @@ pub fn message_bell(sender: &str, job_title: &str, count: i64, content: &str) ->
             format!("{count}{suffix}")
         },
         suffix,
-        body: preview(content),
+        // Only a message with files may have no text (a send without files
+        // needs some): the bell says so rather than quote nothing.
+        body: if content.trim().is_empty() {
+            FILES_ONLY.to_owned()
+        } else {
+            preview(content)
+        },
     }
 }
+
+/// A bell's body for a message of files without a caption.
+pub const FILES_ONLY: &str = "📎 Attachments";
 
 /// How new-message bells are worded, handed to storage with every write
 /// that rings or recounts one.

@@ -191,6 +191,17 @@ async fn photo_flow(app: &TestApp) {
         .expect_event_where(|n: &NewMessage| n.0.id == sent.id)
         .await;
     assert_eq!(heard.0.attachments, vec![file.clone()]);
+    // The provider's bell says what came, though the message has no text.
+    let (_, bells) = app.get("/api/notifications", Some(&provider.token)).await;
+    let bell = bells
+        .as_array()
+        .and_then(|b| {
+            b.iter()
+                .find(|n| n["chatId"] == chat && n["kind"] == "new_message")
+        })
+        .cloned()
+        .unwrap_or_else(|| panic!("a bell: {bells}"));
+    assert_eq!(bell["body"], server::service::texts::FILES_ONLY);
     let again = writer.request(&request).await.expect("resent").message;
     assert_eq!((again.id, again.attachments.len()), (sent.id, 1));
     let history: Vec<Message> = app.all_messages(&provider, chat).await;
