@@ -50,7 +50,8 @@ pub struct Download {
 
 impl Service {
     /// Checks a file (its bytes, not its name), stores it and records it
-    /// for the caller's message `client_id` in `chat`. Refused: outsiders
+    /// for the caller's message `client_id` in `chat`; the same file again
+    /// for the same message answers with the one stored first. Refused: outsiders
     /// (404), someone who left (403), a message already sent or one with
     /// `JOBCHAT_FILES_PER_MESSAGE` files (409), the chat's daily bytes used
     /// up (429), and every `files::Refused`. Nothing refused is stored.
@@ -66,13 +67,6 @@ impl Service {
                 "that message was sent already; attach files before sending",
             ));
         }
-        if db.uploaded_for(up.chat, actor.id, client_id).await?.len() >= limits.per_message as usize
-        {
-            return Err(conflict(&format!(
-                "a message takes at most {} files",
-                limits.per_message
-            )));
-        }
         let since = Utc::now() - chrono::TimeDelta::hours(24);
         let today = db.uploaded_bytes_since(up.chat, since).await?.max(0) as u64;
         if today + up.bytes.len() as u64 > limits.bytes_per_chat_per_day {
@@ -83,10 +77,26 @@ impl Service {
         }
         let checked = files.check(up.bytes).await?;
         let name = with_extension(up.name.as_str(), checked.extension);
+        let size = checked.bytes.len() as i64;
+        // Checking is deterministic: the same upload again (its answer was
+        // lost) has the same digest, and gets the file stored the first
+        // time rather than a second one its send would not name.
+        let sha256 = format!("{:x}", Sha256::digest(&checked.bytes));
+        if let Some(same) = db
+            .same_upload(up.chat, actor.id, client_id, &sha256, &name)
+            .await?
+        {
+            return Ok(same);
+        }
+        if db.uploaded_for(up.chat, actor.id, client_id).await?.len() >= limits.per_message as usize
+        {
+            return Err(conflict(&format!(
+                "a message takes at most {} files",
+                limits.per_message
+            )));
+        }
         let key = format!("chats/{}/{}", up.chat, uuid::Uuid::new_v4());
         let thumbnail_key = format!("{key}-thumbnail");
-        let size = checked.bytes.len() as i64;
-        let sha256 = format!("{:x}", Sha256::digest(&checked.bytes));
         let unavailable = |e: object_store::Error| {
             tracing::warn!(error = %e, "the file store refused a write");
             ServiceError::Unavailable("the file could not be stored; try again".into())

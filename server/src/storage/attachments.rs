@@ -134,6 +134,33 @@ impl Db {
         }))
     }
 
+    /// The file already uploaded for this message with these bytes (a
+    /// retried upload whose answer was lost) and this name, if any.
+    pub async fn same_upload(
+        &self,
+        chat: ChatId,
+        uploader: UserId,
+        client_id: &str,
+        sha256: &str,
+        name: &str,
+    ) -> Result<Option<Attachment>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM attachments WHERE chat_id = $1 AND client_id = $2 \
+             AND uploader_id = $3 AND sha256 = $4 AND name = $5 ORDER BY id LIMIT 1"
+        );
+        let row: Option<AttachmentRow> = on_pool!(self, pool => {
+            sqlx::query_as(&sql)
+                .bind(chat)
+                .bind(client_id)
+                .bind(uploader)
+                .bind(sha256)
+                .bind(name)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row.map(Into::into))
+    }
+
     /// Bytes uploaded into a chat since `since` (its daily quota).
     pub async fn uploaded_bytes_since(&self, chat: ChatId, since: DateTime<Utc>) -> Result<i64> {
         let (bytes,): (Option<i64>,) = on_pool!(self, pool => {

@@ -152,6 +152,9 @@ async fn photo_flow(app: &TestApp) {
     let cid = uuid_like();
     let original = photo(1600, 1200);
     let file = uploaded(app, &customer, chat, &cid, "sink.jpg", original.clone()).await;
+    // The same upload again (its answer lost): the same file, nothing new.
+    let again = uploaded(app, &customer, chat, &cid, "sink.jpg", original.clone()).await;
+    assert_eq!(again, file);
     assert_eq!(
         (file.mime.as_str(), file.name.as_str()),
         ("image/jpeg", "sink.jpg")
