@@ -263,44 +263,6 @@ impl SearchQuery {
     pub fn words(&self) -> &[String] {
         &self.0
     }
-
-    /// Where the query's words occur in `text`: each word of the text (split
-    /// as the query is) that equals one of them, or starts with the last
-    /// one, as a range of characters. Computed here, not by the database,
-    /// so both backends mark the same words and no markup passes through
-    /// message text.
-    pub fn highlights(&self, text: &str) -> Vec<crate::model::TextRange> {
-        let Some((last, rest)) = self.0.split_last() else {
-            return Vec::new();
-        };
-        let mut out = Vec::new();
-        let mut word = String::new();
-        let mut start = 0u32;
-        let mut at = 0u32;
-        let mut close = |word: &mut String, start: u32, end: u32| {
-            if word.is_empty() {
-                return;
-            }
-            let lower = word.to_lowercase();
-            if lower.starts_with(last.as_str()) || rest.contains(&lower) {
-                out.push(crate::model::TextRange { start, end });
-            }
-            word.clear();
-        };
-        for c in text.chars() {
-            if c.is_alphanumeric() {
-                if word.is_empty() {
-                    start = at;
-                }
-                word.push(c);
-            } else {
-                close(&mut word, start, at);
-            }
-            at += 1;
-        }
-        close(&mut word, start, at);
-        out
-    }
 }
 
 #[cfg(test)]
@@ -492,18 +454,5 @@ mod tests {
         );
         assert!(SearchQuery::parse(&"x".repeat(201)).is_err());
         assert!(SearchQuery::parse("two\nlines").is_err());
-    }
-
-    #[test]
-    fn highlights_are_whole_words_in_characters() {
-        let q = SearchQuery::parse("sink kit").expect("valid");
-        let ranges: Vec<(u32, u32)> = q
-            .highlights("Größe: the Kitchen-SINK, sinks and kit.")
-            .iter()
-            .map(|r| (r.start, r.end))
-            .collect();
-        // "Kitchen" (prefix of the last word), "SINK"; not "sinks".
-        assert_eq!(ranges, vec![(11, 18), (19, 23), (35, 38)]);
-        assert!(q.highlights("nothing here").is_empty());
     }
 }

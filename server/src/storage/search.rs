@@ -142,7 +142,7 @@ impl Db {
                 Ok(SearchHit {
                     chat_id: message.chat_id,
                     job_title: r.job_title,
-                    highlights: q.highlights(&message.content),
+                    highlights: contract::model::TextRange::highlights(q, &message.content),
                     message,
                 })
             })
