@@ -149,7 +149,13 @@ impl Db {
                     // loss). Group commit keeps that to one fsync per batch.
                     .synchronous(SqliteSynchronous::Full)
                     .foreign_keys(true)
-                    .busy_timeout(Duration::from_secs(10));
+                    .busy_timeout(Duration::from_secs(10))
+                    // Reads of a large archive through the OS's page cache
+                    // instead of a read() per page, and 16 MiB of pages
+                    // kept per connection (the default is 2 MiB):
+                    // scripts/archive-bench, docs/benchmarks.md.
+                    .pragma("mmap_size", "268435456")
+                    .pragma("cache_size", "-16384");
                 if let Some(dir) = opts.get_filename().parent()
                     && !dir.as_os_str().is_empty()
                 {
