@@ -1,8 +1,10 @@
 //! What an uploaded file really is, decided from its bytes: its type is
 //! sniffed (the `infer` crate) against an allow-list, never taken from its
 //! name or the browser; an image is decoded within bounded dimensions and
-//! memory, turned upright, re-encoded without its metadata (a phone photo's
-//! EXIF holds where it was taken) and given a thumbnail. CPU-heavy: run it
+//! memory and given a thumbnail; its metadata goes (a phone photo's EXIF
+//! holds where it was taken): an upright JPEG loses its metadata segments
+//! and keeps its pixels as they were, anything else is turned upright and
+//! re-encoded. CPU-heavy: run it
 //! off the async threads (`Files::check`).
 
 use super::Refused;
@@ -137,8 +139,17 @@ fn image(raw: Bytes, format: ImageFormat, limits: &FileLimits) -> Result<Checked
         .orientation()
         .unwrap_or(image::metadata::Orientation::NoTransforms);
     let mut img = DynamicImage::from_decoder(decoder).map_err(corrupt)?;
+    let upright = orientation == image::metadata::Orientation::NoTransforms;
     img.apply_orientation(orientation);
-    let (mime, extension, bytes) = encode(&img, format)?;
+    // A JPEG that needs no turning keeps its pixels as they are: only its
+    // metadata segments go (no second lossy pass, and no encoder's time).
+    let stripped = (format == ImageFormat::Jpeg && upright)
+        .then(|| strip_jpeg_metadata(&raw))
+        .flatten();
+    let (mime, extension, bytes) = match stripped {
+        Some(bytes) => ("image/jpeg", "jpg", Bytes::from(bytes)),
+        None => encode(&img, format)?,
+    };
     let small = img.thumbnail(THUMBNAIL_SIDE, THUMBNAIL_SIDE);
     let (thumb_mime, _, thumb) = encode(&small, format)?;
     Ok(Checked {
@@ -151,6 +162,50 @@ fn image(raw: Bytes, format: ImageFormat, limits: &FileLimits) -> Result<Checked
             bytes: thumb,
         }),
     })
+}
+
+/// The JPEG without its metadata: every APPn segment but JFIF (APP0), the
+/// colour profile (APP2) and Adobe's colour transform (APP14), and every
+/// comment, go; EXIF and XMP (APP1), where a camera writes the place a photo
+/// was taken, among them. `None` when the stream is not laid out as
+/// expected (then the image is re-encoded instead).
+fn strip_jpeg_metadata(raw: &[u8]) -> Option<Vec<u8>> {
+    if raw.get(..2)? != [0xFF, 0xD8] {
+        return None;
+    }
+    let mut out = Vec::with_capacity(raw.len());
+    out.extend_from_slice(&raw[..2]);
+    let mut at = 2;
+    loop {
+        if *raw.get(at)? != 0xFF {
+            return None;
+        }
+        let marker = *raw.get(at + 1)?;
+        if marker == 0xFF {
+            // Fill byte before a marker.
+            at += 1;
+            continue;
+        }
+        if marker == 0xDA {
+            // Start of scan: the entropy-coded data (and any further scans)
+            // stay as they are, up to the end-of-image marker, which no
+            // coded byte can imitate (a 0xFF in it is followed by 0x00).
+            // Whatever follows it (a ZIP appended to make a polyglot) goes.
+            let eoi = raw[at..].windows(2).position(|w| w == [0xFF, 0xD9])?;
+            out.extend_from_slice(&raw[at..at + eoi + 2]);
+            return Some(out);
+        }
+        let len = usize::from(u16::from_be_bytes([*raw.get(at + 2)?, *raw.get(at + 3)?]));
+        let end = at.checked_add(2 + len)?;
+        if len < 2 || end > raw.len() {
+            return None;
+        }
+        let dropped = matches!(marker, 0xE1 | 0xE3..=0xED | 0xEF | 0xFE);
+        if !dropped {
+            out.extend_from_slice(&raw[at..end]);
+        }
+        at = end;
+    }
 }
 
 /// Re-encodes without any metadata: a photo as JPEG (quality 85), anything
@@ -201,7 +256,7 @@ mod tests {
     }
 
     #[test]
-    fn a_photo_is_re_encoded_with_a_thumbnail() {
+    fn a_photo_keeps_its_size_and_gets_a_thumbnail() {
         let checked = inspect(jpeg(1200, 800), &FileLimits::default()).expect("passes");
         assert_eq!((checked.mime, checked.extension), ("image/jpeg", "jpg"));
         assert_eq!(checked.dimensions, Some((1200, 800)));
@@ -212,6 +267,33 @@ mod tests {
             .into_dimensions()
             .expect("dimensions");
         assert_eq!((w, h), (320, 213));
+    }
+
+    #[test]
+    fn a_jpegs_metadata_goes_and_its_pixels_stay() {
+        let plain = jpeg(64, 48);
+        // EXIF (APP1) and a comment, after SOI.
+        let mut tagged = plain[..2].to_vec();
+        let exif = b"Exif\0\0II*\0\x08\0\0\0\0\0\0\0\0\0GPS 52.52 N";
+        tagged.extend_from_slice(&[0xFF, 0xE1]);
+        tagged.extend_from_slice(&((exif.len() + 2) as u16).to_be_bytes());
+        tagged.extend_from_slice(exif);
+        tagged.extend_from_slice(&[0xFF, 0xFE, 0x00, 0x07, b'h', b'o', b'm', b'e', b'!']);
+        tagged.extend_from_slice(&plain[2..]);
+        let checked = inspect(Bytes::from(tagged), &FileLimits::default()).expect("passes");
+        assert_eq!(
+            &checked.bytes[..],
+            &plain[..],
+            "exactly the JPEG without them"
+        );
+        assert_eq!(checked.dimensions, Some((64, 48)));
+        // Not a JPEG laid out as expected: no stripping.
+        assert_eq!(strip_jpeg_metadata(b"\xFF\xD8\x00"), None);
+        assert_eq!(strip_jpeg_metadata(b"\xFF\xD8\xFF\xE1\x00\x40"), None);
+        // Anything after the end of the image goes too.
+        let mut polyglot = plain.to_vec();
+        polyglot.extend_from_slice(b"PK\x03\x04 a zip");
+        assert_eq!(strip_jpeg_metadata(&polyglot).as_deref(), Some(&plain[..]));
     }
 
     #[test]
