@@ -2,8 +2,10 @@
 //! Socket.IO event payloads are in `protocol`, errors in `error`.
 
 mod attachments;
+mod messages;
 mod search;
 pub use attachments::{Attachment, AttachmentId};
+pub use messages::{Message, MessageHistory, MessageKind, MessageVersion, Revision, SystemEvent};
 pub use search::{SearchHit, SearchRequest, TextRange};
 
 use serde::{Deserialize, Serialize};
@@ -76,73 +78,6 @@ impl std::fmt::Display for Role {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "lowercase")]
-pub enum MessageKind {
-    User,
-    System,
-    /// The sender edited an earlier message (`targetId`): not a line of its
-    /// own, it carries the target's state after the edit.
-    Edit,
-    /// The sender deleted an earlier message (`targetId`), as `Edit`.
-    Delete,
-}
-
-impl MessageKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::User => "user",
-            Self::System => "system",
-            Self::Edit => "edit",
-            Self::Delete => "delete",
-        }
-    }
-
-    /// An edit or deletion of another message, rather than a line to show.
-    pub fn is_change(self) -> bool {
-        matches!(self, Self::Edit | Self::Delete)
-    }
-}
-
-/// How a message changed after it was sent: the newest edit's or the
-/// deletion's seq (a client applies a change only when it is newer than
-/// what it holds, so changes arriving in any order end in the same state)
-/// and when.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct Revision {
-    pub seq: Seq,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub edited_at: Option<chrono::DateTime<chrono::Utc>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deleted_at: Option<chrono::DateTime<chrono::Utc>>,
-}
-
-/// One version of a message, for the LSM of a dispute on its chat.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct MessageVersion {
-    /// The text as it was (empty for the deletion).
-    pub content: String,
-    /// When it was written (sent, edited to this, or deleted).
-    pub at: chrono::DateTime<chrono::Utc>,
-    /// `user` for the text as sent, `edit` for an edit, `delete` for the
-    /// deletion.
-    pub kind: MessageKind,
-}
-
-/// Every version of a message, oldest first (the LSM's audit trail).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct MessageHistory {
-    pub message_id: MessageId,
-    pub versions: Vec<MessageVersion>,
-}
-
 pub type UserId = i64;
 pub type ChatId = i64;
 pub type MessageId = i64;
@@ -164,101 +99,6 @@ pub struct User {
 /// browser's; what people typed (names, job titles, reasons, settlements)
 /// are separate values, never spliced into those words, so the browser sets
 /// them apart and nothing typed into a reason can pass for a system line.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(
-    tag = "type",
-    rename_all = "snake_case",
-    rename_all_fields = "camelCase"
-)]
-pub enum SystemEvent {
-    /// The chat opened with a booking.
-    JobBooked { title: String },
-    /// "Add LSM": `raised_by` opened a dispute and `lsm` joined.
-    #[serde(rename_all = "camelCase")]
-    DisputeOpened {
-        #[serde(default)]
-        raised_by: Option<UserId>,
-        raised_by_name: String,
-        #[serde(default)]
-        lsm: Option<UserId>,
-        lsm_name: String,
-        reason: String,
-    },
-    /// The LSM settled the dispute (and left the chat).
-    #[serde(rename_all = "camelCase")]
-    DisputeResolved {
-        #[serde(default)]
-        lsm: Option<UserId>,
-        lsm_name: String,
-        resolution: String,
-    },
-    /// The dispute's LSM was deleted or is no longer an LSM: another took
-    /// it over.
-    #[serde(rename_all = "camelCase")]
-    DisputeReassigned {
-        #[serde(default)]
-        from: Option<UserId>,
-        from_name: String,
-        #[serde(default)]
-        to: Option<UserId>,
-        to_name: String,
-    },
-    /// A system line stored before lines were typed, whose words could not
-    /// be taken apart: shown quoted, as the text it is.
-    Note { text: String },
-}
-
-/// A stored chat message as every client sees it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct Message {
-    pub id: MessageId,
-    pub chat_id: ChatId,
-    pub seq: Seq,
-    pub sender_id: Option<UserId>,
-    pub sender_name: Option<String>,
-    pub sender_role: Option<Role>,
-    /// A user's text; for a system line, its words in English (for
-    /// previews and older clients: `event` is what to render).
-    pub content: String,
-    pub client_id: Option<String>,
-    pub kind: MessageKind,
-    /// A system line's event (system messages only). Boxed: most messages
-    /// have none, and it would double the size of every one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub event: Option<Box<SystemEvent>>,
-    pub created_at: chrono::DateTime<chrono::Utc>,
-    /// An edit or deletion: the message it changed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub target_id: Option<MessageId>,
-    /// Set once the message (for an edit or deletion: its target) was
-    /// edited or deleted; a deleted message's `content` is empty.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub revision: Option<Box<Revision>>,
-    /// Files the message carries (`content` is then its caption, which
-    /// may be empty). None once the message is deleted.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub attachments: Vec<Attachment>,
-}
-
-impl Message {
-    /// Deleted by its sender ("This message was deleted").
-    pub fn is_deleted(&self) -> bool {
-        self.revision
-            .as_ref()
-            .is_some_and(|r| r.deleted_at.is_some())
-    }
-
-    /// Edited by its sender and not deleted ("edited").
-    pub fn is_edited(&self) -> bool {
-        self.revision
-            .as_ref()
-            .is_some_and(|r| r.edited_at.is_some() && r.deleted_at.is_none())
-    }
-}
-
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
