@@ -15,6 +15,11 @@
 
 use super::{Db, Result, on_pool};
 
+/// Indexes the archive's messages of chats `$1..=$2` for search on SQLite.
+const ARCHIVE_WORDS_SQLITE: &str = "INSERT INTO message_words (rowid, words) \
+     SELECT id, 'c' || chat_id || 'x' || replace(content, ' ', ' c' || chat_id || 'x') \
+     FROM messages WHERE chat_id BETWEEN $1 AND $2 AND kind = 'user' ORDER BY id";
+
 /// One chat in this many is long (ten times the messages). Prime, so the
 /// long chats' customers (`1 + chat mod customers`) are all different.
 pub const LONG_EVERY: i64 = 997;
@@ -298,6 +303,16 @@ impl Db {
                     .bind(last)
                     .bind(spec.per_chat)
                     .bind(spec.chats)
+                    .execute(&mut *tx)
+                    .await?;
+                // The search index (the server writes it as it stores a
+                // message): the archive's words are lowercase vocabulary
+                // words joined by single spaces, so putting the chat's
+                // `c<chat>x` before each is `chat_words` (a test holds the
+                // two equal).
+                sqlx::query(ARCHIVE_WORDS_SQLITE)
+                    .bind(first)
+                    .bind(last)
                     .execute(&mut *tx)
                     .await?;
                 sqlx::query(

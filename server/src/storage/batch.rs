@@ -11,6 +11,7 @@
 
 use super::messages::{MESSAGE_SELECT, MessageRow, NewUserMessage, SentMessage};
 use super::notifications::{BellWording, NOTIFICATION_COLUMNS, NotificationRow};
+use super::search::chat_words;
 use super::{Db, Result, StorageError, now, on_pool};
 use contract::model::{ChatId, Message, MessageKind, Seq, UserId};
 use serde_json::json;
@@ -310,6 +311,29 @@ impl Db {
                     }
                     Plan::SameAs(first) => outcome[*first].map(|(id, _)| (id, false)),
                 });
+            }
+
+            // SQLite's search index, in one statement (PostgreSQL's stored
+            // column follows the text by itself).
+            if matches!(self, Db::Sqlite(_)) && !new_ids.is_empty() {
+                let words: Vec<serde_json::Value> = plan
+                    .iter()
+                    .zip(&outcome)
+                    .enumerate()
+                    .filter_map(|(i, (p, o))| match (p, o) {
+                        (Plan::New(_), Some((id, true))) => {
+                            Some(json!({"i": id, "w": chat_words(batch[i].chat_id, &batch[i].content)}))
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                sqlx::query(
+                    "INSERT INTO message_words (rowid, words) \
+                     SELECT x.value->>'i', x.value->>'w' FROM json_each($1) AS x",
+                )
+                .bind(serde_json::Value::Array(words).to_string())
+                .execute(&mut *tx)
+                .await?;
             }
 
             // Every message of the batch as clients see it: the new ones

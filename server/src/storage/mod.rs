@@ -194,10 +194,14 @@ impl Db {
         }
     }
 
-    /// Applies the migrations of this backend (embedded at compile time).
+    /// Applies the migrations of this backend (embedded at compile time),
+    /// and on SQLite indexes for search what an older schema left unindexed.
     pub async fn migrate(&self) -> Result<()> {
         match self {
-            Self::Sqlite(pool) => sqlx::migrate!("../migrations/sqlite").run(pool).await?,
+            Self::Sqlite(pool) => {
+                sqlx::migrate!("../migrations/sqlite").run(pool).await?;
+                search::reindex_words(pool).await?;
+            }
             Self::Postgres(pool) => sqlx::migrate!("../migrations/postgres").run(pool).await?,
         }
         Ok(())

@@ -9,6 +9,7 @@
 //! `message_versions` (migrations 0010).
 
 use super::messages::{SentMessage, fetch_message_tx};
+use super::search::{index_words_tx, unindex_words_tx};
 use super::{Db, Result, now, on_pool};
 use chrono::{DateTime, Utc};
 use contract::model::{
@@ -199,6 +200,12 @@ impl Db {
                 .bind(seq)
                 .execute(&mut *tx)
                 .await?;
+            if matches!(self, Db::Sqlite(_)) {
+                // The search index follows the text (PostgreSQL's stored
+                // column does so by itself).
+                unindex_words_tx!(tx, new.target_id, new.chat_id, &target.content);
+                index_words_tx!(tx, new.target_id, new.chat_id, text);
+            }
             let message = fetch_message_tx!(tx, id);
             tx.commit().await?;
             Ok(Ok(SentMessage { message, created: true }))

@@ -147,3 +147,87 @@ async fn system_lines_become_events_sqlite() {
 async fn system_lines_become_events_postgres() {
     system_lines_become_events(Backend::Postgres).await;
 }
+
+/// The migration that keys SQLite's search index by chat: messages stored
+/// before it (more than one reindex batch of them) are found after it,
+/// only by the chats' participants, and the marker is gone.
+#[tokio::test]
+async fn sqlite_search_index_is_rebuilt_by_chat() {
+    let Some(tdb) = test_db(Backend::Sqlite).await else {
+        return;
+    };
+    let db = Db::connect(&tdb.url).await.expect("connect");
+    let Db::Sqlite(pool) = &db else {
+        unreachable!("a SQLite url")
+    };
+    before(&sqlx::migrate!("../migrations/sqlite"), 12)
+        .run(pool)
+        .await
+        .expect("old schema");
+    let at = chrono::Utc::now();
+    for (email, role) in [
+        ("c@example.test", "customer"),
+        ("p@example.test", "provider"),
+    ] {
+        sqlx::query(
+            "INSERT INTO users (email, name, role, password_hash, created_at) VALUES ($1, 'N', $2, 'x', $3)",
+        )
+        .bind(email)
+        .bind(role)
+        .bind(at)
+        .execute(pool)
+        .await
+        .expect("user");
+    }
+    for job in 1..=2_i64 {
+        sqlx::query(
+            "INSERT INTO jobs (customer_id, provider_id, title, created_at) VALUES (1, 2, 'Job', $1)",
+        )
+        .bind(at)
+        .execute(pool)
+        .await
+        .expect("job");
+        sqlx::query("INSERT INTO chats (job_id, created_at, last_seq) VALUES ($1, $2, 6000)")
+            .bind(job)
+            .bind(at)
+            .execute(pool)
+            .await
+            .expect("chat");
+    }
+    // The customer is in chat 1 only; the provider in both.
+    sqlx::query(
+        "INSERT INTO chat_participants (chat_id, user_id, role, joined_at) VALUES \
+         (1, 1, 'customer', $1), (1, 2, 'provider', $1), (2, 2, 'provider', $1)",
+    )
+    .bind(at)
+    .execute(pool)
+    .await
+    .expect("participants");
+    sqlx::query(
+        "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 6000) \
+         INSERT INTO messages (chat_id, seq, sender_id, kind, content, created_at) \
+         SELECT c, n, 2, 'user', CASE WHEN n = 5999 THEN 'Kitchen-sink, Ärger ' || c ELSE 'filler words' END, $1 \
+         FROM s, (SELECT 1 AS c UNION ALL SELECT 2)",
+    )
+    .bind(at)
+    .execute(pool)
+    .await
+    .expect("messages");
+
+    db.migrate().await.expect("the rest");
+
+    let q = contract::validate::SearchQuery::parse("sink ärg").expect("valid");
+    let customer = db.search_messages(1, &q, 20, 0).await.expect("search");
+    let contents: Vec<&str> = customer
+        .iter()
+        .map(|h| h.message.content.as_str())
+        .collect();
+    assert_eq!(contents, ["Kitchen-sink, Ärger 1"]);
+    let provider = db.search_messages(2, &q, 20, 0).await.expect("search");
+    assert_eq!(provider.len(), 2);
+    let left: Vec<(i64,)> = sqlx::query_as("SELECT next_id FROM search_reindex")
+        .fetch_all(pool)
+        .await
+        .expect("marker");
+    assert!(left.is_empty(), "the marker goes once the index is whole");
+}

@@ -759,6 +759,16 @@ async fn the_archive_is_a_consistent_chat_history() {
             .await
             .expect("list");
         assert_eq!(lsm.len(), 200, "a page");
+        // Search finds the archive's words in the caller's chats only
+        // (on SQLite the seed writes the index itself).
+        let word = long[0].content.split(' ').nth(2).expect("eight words");
+        let q = contract::validate::SearchQuery::parse(word).expect("valid");
+        let hits = db.search_messages(1, &q, 20, 0).await.expect("search");
+        assert!(!hits.is_empty(), "{backend:?}: {word}");
+        assert!(
+            hits.iter()
+                .all(|h| h.chat_id % 5 == 0 && h.message.content.contains(word))
+        );
         // Re-seeding a database with accounts is refused.
         assert!(db.seed_archive(&spec, |_| {}).await.is_err());
     }
