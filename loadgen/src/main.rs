@@ -41,6 +41,9 @@ usage: loadgen <throughput|latency|idle|storm|accounts|archive> [flags]
                              (default 2000); archive: the seeded archive's
                              users (its --chats too)
   --clients N                archive: users reading at once (default 50)
+  --round-every MS           archive: each client starts a round of reads
+                             every MS milliseconds, the clients spread over
+                             it (default: back to back, a closed loop)
   --server-pid PID           read the server's RSS and CPU from /proc/PID
   --grace S                  wait for late deliveries after sending (default 5);
                              storm: how long after the kill everything may
@@ -108,6 +111,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Opts, String> {
             2_000
         },
         clients: 50,
+        round_every: None,
         server_pid: None,
         grace: Duration::from_secs(if scenario == Scenario::Storm { 60 } else { 5 }),
         connect_concurrency: 64,
@@ -160,6 +164,12 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Opts, String> {
             "--sockets" => opts.sockets = count()?,
             "--users" => opts.users = count()?,
             "--clients" => opts.clients = count()?,
+            "--round-every" => {
+                let ms: u64 = value.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                    format!("--round-every: {value:?} is not a positive number of ms")
+                })?;
+                opts.round_every = Some(Duration::from_millis(ms));
+            }
             "--server-pid" => {
                 opts.server_pid = Some(
                     value
@@ -420,6 +430,14 @@ mod tests {
         assert!(parse(&["idle", "--sockets", "0"]).is_err());
         assert!(parse(&["idle", "--bogus", "1"]).is_err());
         assert!(parse(&["latency", "--rate", "-1"]).is_err());
+        assert_eq!(parse(&["archive"]).expect("parses").round_every, None);
+        assert_eq!(
+            parse(&["archive", "--round-every", "250"])
+                .expect("parses")
+                .round_every,
+            Some(Duration::from_millis(250))
+        );
+        assert!(parse(&["archive", "--round-every", "0"]).is_err());
         assert!(parse(&["latency", "--duration", "x"]).is_err());
     }
 }

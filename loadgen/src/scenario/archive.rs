@@ -2,7 +2,8 @@
 //! archive written by `server archive seed` (docs/benchmarks.md, "Scale of
 //! data"). `clients` users at once, each the customer of one long chat
 //! (clients share a customer when there are fewer long chats than clients),
-//! repeat for `duration`: the chat list's first page, a history page deep
+//! repeat for `duration` (back to back, or one round every
+//! `--round-every` per client): the chat list's first page, a history page deep
 //! in the long chat, a join's catch-up of its last 50 messages and a search
 //! for a vocabulary word. Meanwhile one more client uploads a 2 MB photo
 //! and downloads it again, one after another (uploads are rare beside
@@ -143,11 +144,25 @@ pub async fn archive(opts: &Opts) -> anyhow::Result<Value> {
             }
         })
     };
+    let period = opts.round_every;
+    let late = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let tasks = sessions.into_iter().enumerate().map(|(i, s)| {
-        let (http, base, ops) = (http.clone(), base.clone(), ops.clone());
+        let (http, base, ops, late) = (http.clone(), base.clone(), ops.clone(), late.clone());
         tokio::spawn(async move {
             let mut round = i;
+            // Paced: round k of client i is due at start + (i/clients + k)
+            // periods; a round that comes due while the last is still
+            // running starts as soon as it ends, and counts as late.
+            let mut due = period.map(|p| started + p.mul_f64(i as f64 / clients as f64));
             while Instant::now() < until {
+                if let (Some(at), Some(p)) = (due, period) {
+                    if Instant::now() > at {
+                        late.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    } else {
+                        tokio::time::sleep_until(at.into()).await;
+                    }
+                    due = Some(at + p);
+                }
                 if let Err(e) = read_round(&http, &base, &s, round, &ops).await {
                     ops.lock().await.errors.push(format!("{e:#}"));
                 }
@@ -162,6 +177,8 @@ pub async fn archive(opts: &Opts) -> anyhow::Result<Value> {
     Ok(json!({
         "scenario": "archive",
         "clients": clients,
+        "round_every_ms": period.map(|p| p.as_millis() as u64),
+        "late_rounds": late.load(std::sync::atomic::Ordering::Relaxed),
         "seconds": crate::stats::round2(elapsed),
         "photo_bytes": photo.len(),
         "list_ms": ops.list.summary(),

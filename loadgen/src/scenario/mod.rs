@@ -81,6 +81,9 @@ pub struct Opts {
     pub users: usize,
     /// archive: users reading at once.
     pub clients: usize,
+    /// archive: each client starts a round this often (`None`: back to
+    /// back).
+    pub round_every: Option<Duration>,
     pub server_pid: Option<u32>,
     /// How long to wait after the run for deliveries still under way.
     pub grace: Duration,

@@ -83,6 +83,10 @@ pub struct Config {
     pub site_root: PathBuf,
     /// Where attachments are kept, and their limits.
     pub files: FilesConfig,
+    /// `JOBCHAT_CHAT_RETENTION_DAYS` (unset or 0: chats are kept): a chat
+    /// with nothing written for longer, and no dispute open, is deleted
+    /// with its messages and files (README "Retention").
+    pub chat_retention_days: Option<u32>,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -184,6 +188,9 @@ impl Config {
             },
             allowed_origins: allowed_origins(var("JOBCHAT_ALLOWED_ORIGINS"))?,
             files: FilesConfig::from_env(&data_dir)?,
+            chat_retention_days: non_negative("JOBCHAT_CHAT_RETENTION_DAYS")?
+                .filter(|d| *d > 0)
+                .map(|d| d.min(100 * 366) as u32),
             jwt_secret,
             jwt_ttl,
             data_dir,
@@ -215,6 +222,7 @@ impl Config {
             files: FilesConfig::for_tests(
                 &data_dir.join(format!("jobchat-files-{:016x}", rand::random::<u64>())),
             ),
+            chat_retention_days: None,
             data_dir,
             site_root: PathBuf::from("target/site"),
         }

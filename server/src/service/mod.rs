@@ -23,6 +23,7 @@ mod limits;
 mod messages;
 mod notifications;
 mod presence;
+mod retention;
 mod revisions;
 mod search;
 mod sends;
@@ -207,7 +208,8 @@ impl Service {
                 prune_revoked_sessions(&inner.db).await;
             }
         });
-        // Uploads whose message never came are swept (objects, then rows).
+        // Uploads whose message never came are swept (objects, then rows),
+        // and objects queued for deletion deleted.
         let weak = Arc::downgrade(&inner);
         tokio::spawn(async move {
             let mut every = tokio::time::interval(attachments::SWEEP_EVERY);
@@ -216,6 +218,8 @@ impl Service {
                 let Some(inner) = weak.upgrade() else { break };
                 let before = Utc::now() - attachments::ORPHAN_AGE;
                 attachments::sweep(&inner.db, &inner.files, before).await;
+                // Objects a deleted chat left queued (retention.rs).
+                retention::delete_queued_objects(&inner.db, &inner.files).await;
             }
         });
         Self { inner }

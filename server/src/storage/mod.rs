@@ -16,6 +16,7 @@ mod chats;
 mod disputes;
 mod messages;
 mod notifications;
+mod retention;
 mod revisions;
 mod search;
 mod sessions;

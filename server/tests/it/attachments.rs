@@ -15,7 +15,7 @@ use serde_json::Value;
 use std::io::Cursor;
 
 /// A JPEG photo whose EXIF block names where it was taken.
-fn photo(width: u32, height: u32) -> Vec<u8> {
+pub(crate) fn photo(width: u32, height: u32) -> Vec<u8> {
     let mut out = Cursor::new(Vec::new());
     DynamicImage::ImageRgb8(RgbImage::from_pixel(
         width,
@@ -53,7 +53,7 @@ fn png(width: u32, height: u32) -> Vec<u8> {
     out
 }
 
-async fn upload(
+pub(crate) async fn upload(
     app: &TestApp,
     user: &TestUser,
     chat: i64,
@@ -75,7 +75,7 @@ async fn upload(
     (status, res.json().await.unwrap_or(Value::Null))
 }
 
-async fn uploaded(
+pub(crate) async fn uploaded(
     app: &TestApp,
     user: &TestUser,
     chat: i64,
@@ -88,7 +88,11 @@ async fn uploaded(
     serde_json::from_value(body).expect("an attachment")
 }
 
-async fn download(app: &TestApp, user: &TestUser, path: &str) -> (StatusCode, String, Vec<u8>) {
+pub(crate) async fn download(
+    app: &TestApp,
+    user: &TestUser,
+    path: &str,
+) -> (StatusCode, String, Vec<u8>) {
     let res = app
         .client
         .get(format!("{}{path}", app.addr))
@@ -116,7 +120,7 @@ fn send(chat: i64, client_id: &str, caption: &str, files: &[&Attachment]) -> Sen
 }
 
 /// A message sent with one file; the file and the message.
-async fn sent_with(
+pub(crate) async fn sent_with(
     app: &TestApp,
     user: &TestUser,
     chat: i64,
@@ -137,7 +141,7 @@ async fn sent_with(
 }
 
 /// Objects left in the app's store.
-async fn objects(app: &TestApp) -> Vec<String> {
+pub(crate) async fn objects(app: &TestApp) -> Vec<String> {
     app.service.files().keys().await.expect("listed")
 }
 

@@ -17,6 +17,7 @@ mod left_rooms;
 mod migrations;
 mod openapi;
 mod realtime;
+mod retention;
 mod revisions;
 mod search;
 mod security;
