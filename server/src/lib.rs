@@ -28,6 +28,7 @@ pub mod cluster;
 pub mod config;
 pub mod files;
 pub mod http;
+pub mod masking;
 pub mod metrics;
 pub mod realtime;
 pub mod seed;

@@ -29,6 +29,9 @@ const USAGE: &str = "usage:
   server archive seed --users N --chats N --per-chat N --password PASSWORD
       (the scale benchmark's synthetic archive, into an empty database;
        docs/benchmarks.md)
+  server masking bench [--region DE] [--corpus FILE]
+      (contact masking on the labelled corpus: recall and false positives
+       per category, and the time to mask a message; docs/benchmarks.md)
 
 Configuration comes from the environment (JOBCHAT_ENV, JOBCHAT_BIND, DATABASE_URL,
 JWT_SECRET, JWT_TTL_SECS, REDIS_URL, …); see README.md.";
@@ -65,6 +68,10 @@ async fn run() -> ExitCode {
         Some("archive") => match args.get(1).map(String::as_str) {
             Some("seed") => seed_archive(&args[2..]).await,
             _ => Err(anyhow::anyhow!("unknown archive command\n{USAGE}")),
+        },
+        Some("masking") => match args.get(1).map(String::as_str) {
+            Some("bench") => masking_bench(&args[2..]),
+            _ => Err(anyhow::anyhow!("unknown masking command\n{USAGE}")),
         },
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
@@ -165,6 +172,45 @@ async fn seed_archive(args: &[String]) -> anyhow::Result<()> {
         spec.chats,
         spec.messages(),
         started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Runs the masker over the labelled corpus and prints its figures, then
+/// the time to mask one message (each message of the corpus, 50 times).
+fn masking_bench(args: &[String]) -> anyhow::Result<()> {
+    let region = match flag(args, "--region") {
+        Ok(r) => r
+            .parse()
+            .map_err(|_| anyhow::anyhow!("--region: {r:?} is not a region"))?,
+        Err(_) => phonenumber::country::Id::DE,
+    };
+    let path = flag(args, "--corpus").unwrap_or("server/tests/data/masking-corpus.tsv");
+    let corpus = std::fs::read_to_string(path)?;
+    let masker = server::masking::Masker::new(region);
+    let report = server::masking::corpus::evaluate(&masker, &corpus).map_err(anyhow::Error::msg)?;
+    print!("{}", report.render());
+    let texts: Vec<&str> = corpus
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split('\t').nth(3))
+        .collect();
+    let mut times = Vec::with_capacity(texts.len() * 50);
+    for _ in 0..50 {
+        for text in &texts {
+            let t0 = std::time::Instant::now();
+            std::hint::black_box(masker.mask(text));
+            times.push(t0.elapsed());
+        }
+    }
+    times.sort_unstable();
+    let at = |q: f64| times[((times.len() - 1) as f64 * q) as usize].as_secs_f64() * 1e6;
+    println!(
+        "mask one message: p50 {:.1} µs, p99 {:.1} µs, max {:.1} µs ({} runs)",
+        at(0.5),
+        at(0.99),
+        at(1.0),
+        times.len()
     );
     Ok(())
 }
