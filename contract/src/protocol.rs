@@ -446,6 +446,7 @@ mod tests {
             target_id: None,
             revision: None,
             attachments: Vec::new(),
+            masked: false,
         }
     }
 

@@ -124,6 +124,7 @@ pub fn message(seq: contract::model::Seq, client_id: Option<&str>) -> contract::
         target_id: None,
         revision: None,
         attachments: Vec::new(),
+        masked: false,
     }
 }
 

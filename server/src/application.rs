@@ -100,7 +100,14 @@ impl Application {
         }
         let files =
             crate::files::Files::open(&config.files).context("cannot open the file store")?;
-        let service = Service::new(db, files, keys, limiter, Broadcaster::new(sink.clone()));
+        let service = Service::new(
+            db,
+            files,
+            keys,
+            limiter,
+            &config.masking,
+            Broadcaster::new(sink.clone()),
+        );
         if let Some(days) = config.chat_retention_days {
             tracing::info!(days, "chats with nothing written for longer are deleted");
             service.keep_chats_for(days);

@@ -134,6 +134,7 @@ async fn offline_service() -> anyhow::Result<Service> {
         server::files::Files::open(&config.files)?,
         Keys::new(&config.jwt_secret, config.jwt_ttl),
         Limiters::new(&config.limits),
+        &config.masking,
         Broadcaster::disabled(),
     ))
 }

@@ -328,6 +328,19 @@ impl ChatContext {
         }
     }
 
+    /// Whether to tell the user why contact details in their message were
+    /// hidden: true once per browser (the first such message), false after
+    /// and during SSR.
+    pub fn take_masking_notice(&self) -> bool {
+        #[cfg(feature = "hydrate")]
+        {
+            self.me()
+                .is_some_and(|me| live::first_time(me.id, "masking-notice"))
+        }
+        #[cfg(not(feature = "hydrate"))]
+        false
+    }
+
     pub fn close_chat(&self, chat_id: ChatId) {
         self.dispatch(Msg::CloseChat(chat_id));
     }

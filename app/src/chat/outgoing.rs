@@ -72,6 +72,7 @@ impl Outgoing {
             revision: None,
             // Its files show as uploads until the stored message has them.
             attachments: Vec::new(),
+            masked: false,
         }
     }
 

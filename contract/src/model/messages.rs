@@ -148,6 +148,11 @@ pub struct Message {
     /// may be empty). None once the message is deleted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<Attachment>,
+    /// Contact details in it were hidden (`content` holds markers in
+    /// their place); the LSM of a dispute reads what was written through
+    /// the message's versions.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub masked: bool,
 }
 
 impl Message {

@@ -23,11 +23,13 @@
 
 mod files;
 mod limits;
+mod masking;
 mod values;
 
 pub use files::{FileLimits, FileStore, FilesConfig, S3Store};
 
 pub use limits::RateLimits;
+pub use masking::{MaskingConfig, MaskingPolicy};
 use values::allowed_origins;
 pub use values::{DatabaseUrl, JwtSecret, WebOrigin, redact_url};
 
@@ -87,6 +89,8 @@ pub struct Config {
     /// with nothing written for longer, and no dispute open, is deleted
     /// with its messages and files (README "Retention").
     pub chat_retention_days: Option<u32>,
+    /// `JOBCHAT_CONTACT_MASKING`, `JOBCHAT_PHONE_REGION`.
+    pub masking: MaskingConfig,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -191,6 +195,7 @@ impl Config {
             chat_retention_days: non_negative("JOBCHAT_CHAT_RETENTION_DAYS")?
                 .filter(|d| *d > 0)
                 .map(|d| d.min(100 * 366) as u32),
+            masking: MaskingConfig::from_env()?,
             jwt_secret,
             jwt_ttl,
             data_dir,
@@ -223,6 +228,7 @@ impl Config {
                 &data_dir.join(format!("jobchat-files-{:016x}", rand::random::<u64>())),
             ),
             chat_retention_days: None,
+            masking: MaskingConfig::default(),
             data_dir,
             site_root: PathBuf::from("target/site"),
         }

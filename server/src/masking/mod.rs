@@ -196,6 +196,13 @@ impl Masker {
         masked(text, self.find(text))
     }
 
+    /// Whether `text` ends with digits that are not a whole number (written
+    /// as digits or words, a few words at most after them): how the first
+    /// piece of a number sent in pieces looks.
+    pub fn ends_in_digits(&self, text: &str) -> bool {
+        phones::trailing(text, self.region).is_some()
+    }
+
     /// Like `mask`, for a message that follows `earlier` messages of the
     /// same sender a moment before (oldest first): a number begun in them
     /// and finished here is hidden here (the part already sent is not
@@ -222,18 +229,17 @@ impl Masker {
         // "1234" then "5678"): each piece after the first is hidden, so no
         // one ever holds the whole number.
         let begun = phones::trailing(&joined[..offset - 1], self.region);
-        if let (Some((head, plus)), Some((range, tail))) = (begun, phones::leading(text)) {
-            if !found
+        if let (Some((head, plus)), Some((range, tail))) = (begun, phones::leading(text))
+            && !found
                 .iter()
                 .any(|f| f.range.start < range.end && range.start < f.range.end)
-                && phones::is_number_begun(&format!("{head}{tail}"), plus, self.region)
-            {
-                found.push(Found {
-                    range,
-                    kind: Kind::Phone,
-                    rule: "phone-in-pieces",
-                });
-            }
+            && phones::is_number_begun(&format!("{head}{tail}"), plus, self.region)
+        {
+            found.push(Found {
+                range,
+                kind: Kind::Phone,
+                rule: "phone-in-pieces",
+            });
         }
         masked(text, merge(found))
     }

@@ -68,10 +68,10 @@ fn spelled(word: &str) -> Option<Spelled> {
     if let Some((_, n)) = SPELLED_TEENS.iter().find(|(t, _)| *t == word) {
         return Some(Spelled::Digits((*n).to_owned()));
     }
-    if let Some((unit, ten)) = word.split_once("und") {
-        if let (Some(u), Some(t)) = (digit(unit), tens(ten)) {
-            return Some(Spelled::Digits(format!("{t}{u}")));
-        }
+    if let Some((unit, ten)) = word.split_once("und")
+        && let (Some(u), Some(t)) = (digit(unit), tens(ten))
+    {
+        return Some(Spelled::Digits(format!("{t}{u}")));
     }
     if let Some((_, n)) = REPEATS.iter().find(|(r, _)| *r == word) {
         return Some(Spelled::Repeat(*n));
@@ -131,10 +131,11 @@ fn pieces(text: &str) -> Vec<Piece> {
         };
         // A tens word not followed by a unit stands for its tens ("70").
         let unit = matches!(&read, Some(Spelled::Digits(d)) if d.len() == 1 && !is_digit);
-        if tens_open && !unit {
-            if let Some(Piece::Group(g)) = out.last_mut() {
-                g.digits.push('0');
-            }
+        if tens_open
+            && !unit
+            && let Some(Piece::Group(g)) = out.last_mut()
+        {
+            g.digits.push('0');
         }
         tens_open = false;
         match read {
@@ -174,10 +175,8 @@ fn pieces(text: &str) -> Vec<Piece> {
             }
         }
     }
-    if tens_open {
-        if let Some(Piece::Group(g)) = out.last_mut() {
-            g.digits.push('0');
-        }
+    if tens_open && let Some(Piece::Group(g)) = out.last_mut() {
+        g.digits.push('0');
     }
     out
 }

@@ -76,7 +76,10 @@ impl Service {
             });
         }
         let checked = files.check(up.bytes).await?;
-        let name = with_extension(up.name.as_str(), checked.extension);
+        let name = self
+            .inner
+            .masking
+            .file_name(&with_extension(up.name.as_str(), checked.extension));
         let size = checked.bytes.len() as i64;
         // Checking is deterministic: the same upload again (its answer was
         // lost) has the same digest, and gets the file stored the first

@@ -168,10 +168,12 @@ impl Service {
             self.check_send_files(actor, chat, send.client_id.as_str(), &send.attachments)
                 .await?;
         }
+        let text = self.inner.masking.message(chat, actor.id, &send.content);
         let new = NewUserMessage {
             chat_id: chat,
             sender_id: actor.id,
-            content: send.content,
+            content: text.shown,
+            original: text.original,
             client_id: send.client_id.as_str().to_owned(),
             attachments: !send.attachments.is_empty(),
         };

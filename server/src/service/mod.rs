@@ -20,6 +20,7 @@ mod disputes;
 mod error;
 mod jobs;
 mod limits;
+mod masking;
 mod messages;
 mod notifications;
 mod presence;
@@ -174,6 +175,8 @@ struct Inner {
     keys: Keys,
     broadcast: Broadcaster,
     limits: Limiters,
+    /// Contact details hidden before a message is stored for the others.
+    masking: masking::Masking,
     sends: sends::Sends,
     fan_out: tokio::sync::mpsc::UnboundedSender<FanOut>,
 }
@@ -181,7 +184,14 @@ struct Inner {
 impl Service {
     /// Starts the message committer and its fan-out (tasks on the current
     /// Tokio runtime).
-    pub fn new(db: Db, files: Files, keys: Keys, limits: Limiters, broadcast: Broadcaster) -> Self {
+    pub fn new(
+        db: Db,
+        files: Files,
+        keys: Keys,
+        limits: Limiters,
+        masking: &crate::config::MaskingConfig,
+        broadcast: Broadcaster,
+    ) -> Self {
         let (fan_out_tx, fan_out_rx) = tokio::sync::mpsc::unbounded_channel();
         let sends = sends::Sends::start(db.clone(), fan_out_tx.clone());
         fan_out(broadcast.clone(), fan_out_rx);
@@ -191,6 +201,7 @@ impl Service {
             keys,
             broadcast,
             limits,
+            masking: masking::Masking::new(masking),
             sends,
             fan_out: fan_out_tx,
         });

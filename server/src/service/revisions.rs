@@ -28,8 +28,9 @@ impl Service {
         text: MessageText,
         client_id: ClientId,
     ) -> Result<Message> {
-        let change = Change::Edit(text.as_str().to_owned());
-        self.change(actor, chat, message, change, Some(client_id))
+        let text = self.inner.masking.edit(text.as_str());
+        let change = Change::Edit(text.shown);
+        self.change(actor, chat, message, change, Some(client_id), text.original)
             .await
     }
 
@@ -42,7 +43,7 @@ impl Service {
         chat: ChatId,
         message: MessageId,
     ) -> Result<Message> {
-        self.change(actor, chat, message, Change::Delete, None)
+        self.change(actor, chat, message, Change::Delete, None, None)
             .await
     }
 
@@ -53,6 +54,7 @@ impl Service {
         message: MessageId,
         change: Change,
         client_id: Option<ClientId>,
+        original: Option<String>,
     ) -> Result<Message> {
         let window = self.inner.limits.edit_window();
         let kind = match change {
@@ -66,6 +68,7 @@ impl Service {
             change,
             client_id: client_id.map(|c| c.as_str().to_owned()),
             edit_window: window,
+            original,
         };
         let stored = match self.inner.db.change_message(&new).await? {
             Ok(stored) => stored,

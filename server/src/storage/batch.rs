@@ -87,9 +87,9 @@ fn statements(db: &Db) -> Statements {
                        FROM jsonb_to_recordset(CAST($1 AS JSONB)) AS x(c BIGINT, s BIGINT, k TEXT) \
                        CROSS JOIN LATERAL (SELECT y.chat_id, y.sender_id, y.client_id, y.id FROM messages y \
                          WHERE y.chat_id = x.c AND y.sender_id = x.s AND y.client_id = x.k OFFSET 0) AS m",
-            insert: "INSERT INTO messages (chat_id, seq, sender_id, kind, content, client_id, created_at) \
-                     SELECT x.c, x.q, x.s, $3, x.t, x.k, $2 \
-                     FROM jsonb_to_recordset(CAST($1 AS JSONB)) AS x(c BIGINT, q BIGINT, s BIGINT, t TEXT, k TEXT) \
+            insert: "INSERT INTO messages (chat_id, seq, sender_id, kind, content, client_id, created_at, original) \
+                     SELECT x.c, x.q, x.s, $3, x.t, x.k, $2, x.o \
+                     FROM jsonb_to_recordset(CAST($1 AS JSONB)) AS x(c BIGINT, q BIGINT, s BIGINT, t TEXT, k TEXT, o TEXT) \
                      RETURNING chat_id, seq, id",
             pointers: "UPDATE chats SET last_seq = x.q, last_message_id = x.i, last_message_at = $2 \
                        FROM jsonb_to_recordset(CAST($1 AS JSONB)) AS x(c BIGINT, q BIGINT, i BIGINT) \
@@ -119,8 +119,8 @@ fn statements(db: &Db) -> Statements {
             existing: "SELECT m.chat_id, m.sender_id, m.client_id, m.id FROM json_each($1) AS x \
                        JOIN messages m ON m.chat_id = x.value->>'c' AND m.sender_id = x.value->>'s' \
                        AND m.client_id = x.value->>'k'",
-            insert: "INSERT INTO messages (chat_id, seq, sender_id, kind, content, client_id, created_at) \
-                     SELECT x.value->>'c', x.value->>'q', x.value->>'s', $3, x.value->>'t', x.value->>'k', $2 \
+            insert: "INSERT INTO messages (chat_id, seq, sender_id, kind, content, client_id, created_at, original) \
+                     SELECT x.value->>'c', x.value->>'q', x.value->>'s', $3, x.value->>'t', x.value->>'k', $2, x.value->>'o' \
                      FROM json_each($1) AS x WHERE true \
                      RETURNING chat_id, seq, id",
             pointers: "UPDATE chats SET last_seq = x.value->>'q', last_message_id = x.value->>'i', \
@@ -259,7 +259,7 @@ impl Db {
                 .filter_map(|(i, p)| match p {
                     Plan::New(seq) => {
                         let m = &batch[i];
-                        Some(json!({"c": m.chat_id, "q": seq, "s": m.sender_id, "t": m.content, "k": m.client_id}))
+                        Some(json!({"c": m.chat_id, "q": seq, "s": m.sender_id, "t": m.content, "k": m.client_id, "o": m.original}))
                     }
                     _ => None,
                 })
@@ -361,6 +361,7 @@ impl Db {
                     revised_seq: None,
                     edited_at: None,
                     deleted_at: None,
+                    masked: m.original.is_some(),
                 };
                 by_id.insert(*id, Message::try_from(row)?);
             }

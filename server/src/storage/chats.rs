@@ -52,6 +52,8 @@ struct ChatRow {
     m_revised_seq: Option<i64>,
     m_edited_at: Option<DateTime<Utc>>,
     m_deleted_at: Option<DateTime<Utc>>,
+    #[sqlx(default)]
+    m_masked: Option<bool>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -231,7 +233,8 @@ impl Db {
             d.id AS dispute_id, d.status AS dispute_status, \
             m.id AS m_id, m.seq AS m_seq, m.sender_id AS m_sender_id, u.name AS m_sender_name, u.role AS m_sender_role, \
             m.content AS m_content, m.client_id AS m_client_id, m.kind AS m_kind, m.event AS m_event, m.created_at AS m_created_at, \
-            m.revised_seq AS m_revised_seq, m.edited_at AS m_edited_at, m.deleted_at AS m_deleted_at \
+            m.revised_seq AS m_revised_seq, m.edited_at AS m_edited_at, m.deleted_at AS m_deleted_at, \
+            m.original IS NOT NULL AS m_masked \
             FROM chat_participants me \
             JOIN chats c ON c.id = me.chat_id \
             JOIN jobs j ON j.id = c.job_id \
@@ -307,6 +310,7 @@ impl Db {
                             revised_seq: c.m_revised_seq,
                             edited_at: c.m_edited_at,
                             deleted_at: c.m_deleted_at,
+                            masked: c.m_masked.unwrap_or(false),
                         })?)
                     }
                     _ => None,

@@ -34,6 +34,9 @@ pub(super) struct MessageRow {
     pub(super) edited_at: Option<DateTime<Utc>>,
     #[sqlx(default)]
     pub(super) deleted_at: Option<DateTime<Utc>>,
+    /// Masking changed the text (for a change row: its target's).
+    #[sqlx(default)]
+    pub(super) masked: bool,
 }
 
 impl TryFrom<MessageRow> for Message {
@@ -80,6 +83,7 @@ impl TryFrom<MessageRow> for Message {
             }),
             // Filled in by `Db::fill_attachments` where they are wanted.
             attachments: Vec::new(),
+            masked: r.masked,
         })
     }
 }
@@ -104,7 +108,8 @@ pub struct ReadOutcome {
 pub(super) const MESSAGE_SELECT: &str = "SELECT m.id, m.chat_id, m.seq, m.sender_id, u.name AS sender_name, \
      u.role AS sender_role, COALESCE(t.content, m.content) AS content, m.client_id, m.kind, m.event, \
      m.created_at, m.change, m.target_id, COALESCE(t.revised_seq, m.revised_seq) AS revised_seq, \
-     COALESCE(t.edited_at, m.edited_at) AS edited_at, COALESCE(t.deleted_at, m.deleted_at) AS deleted_at \
+     COALESCE(t.edited_at, m.edited_at) AS edited_at, COALESCE(t.deleted_at, m.deleted_at) AS deleted_at, \
+     (CASE WHEN m.target_id IS NULL THEN m.original ELSE t.original END) IS NOT NULL AS masked \
      FROM messages m LEFT JOIN users u ON u.id = m.sender_id LEFT JOIN messages t ON t.id = m.target_id";
 
 /// Appends a message to a chat inside an open transaction, numbered with the
@@ -244,7 +249,10 @@ pub struct Refused;
 pub struct NewUserMessage {
     pub chat_id: ChatId,
     pub sender_id: UserId,
+    /// What everyone sees (masked, when masking is on).
     pub content: String,
+    /// What the sender wrote, when masking changed it.
+    pub original: Option<String>,
     pub client_id: String,
     /// Files were uploaded for it (the stored message is read back with
     /// them).
@@ -290,6 +298,7 @@ impl Db {
             chat_id,
             sender_id,
             content: content.to_owned(),
+            original: None,
             client_id: client_id.to_owned(),
             attachments: false,
         };

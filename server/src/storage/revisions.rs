@@ -46,6 +46,9 @@ pub struct NewChange {
     pub client_id: Option<String>,
     /// How long after sending a message may still be edited.
     pub edit_window: Duration,
+    /// An edit's text as its sender wrote it, when masking changed it
+    /// (`Change::Edit` holds what everyone sees).
+    pub original: Option<String>,
 }
 
 /// Why a change was not stored (nothing was written).
@@ -70,10 +73,14 @@ struct TargetRow {
     sender_id: Option<i64>,
     kind: String,
     target_id: Option<i64>,
+    /// As the sender wrote it (masking kept it apart from what is shown).
     content: String,
     created_at: DateTime<Utc>,
     edited_at: Option<DateTime<Utc>>,
     deleted_at: Option<DateTime<Utc>>,
+    /// What everyone sees (what the search index holds).
+    #[sqlx(default)]
+    shown: String,
 }
 
 impl Db {
@@ -137,7 +144,8 @@ impl Db {
                 return Ok(Ok(SentMessage { message, created: false }));
             }
             let target: Option<TargetRow> = sqlx::query_as(
-                "SELECT sender_id, kind, target_id, content, created_at, edited_at, deleted_at \
+                "SELECT sender_id, kind, target_id, COALESCE(original, content) AS content, created_at, edited_at, deleted_at, \
+                 content AS shown \
                  FROM messages WHERE id = $1 AND chat_id = $2",
             )
             .bind(new.target_id)
@@ -183,27 +191,32 @@ impl Db {
                 .await?;
             let rewrite = match &new.change {
                 Change::Edit(_) => {
-                    "UPDATE messages SET content = $2, edited_at = $3, revised_seq = $4 WHERE id = $1"
+                    "UPDATE messages SET content = $2, edited_at = $3, revised_seq = $4, original = $5 WHERE id = $1"
                 }
                 Change::Delete => {
-                    "UPDATE messages SET content = $2, deleted_at = $3, revised_seq = $4 WHERE id = $1"
+                    "UPDATE messages SET content = $2, deleted_at = $3, revised_seq = $4, original = $5 WHERE id = $1"
                 }
             };
             let text = match &new.change {
                 Change::Edit(text) => text.as_str(),
                 Change::Delete => "",
             };
+            let original = match &new.change {
+                Change::Edit(_) => new.original.as_deref(),
+                Change::Delete => None,
+            };
             sqlx::query(rewrite)
                 .bind(new.target_id)
                 .bind(text)
                 .bind(at)
                 .bind(seq)
+                .bind(original)
                 .execute(&mut *tx)
                 .await?;
             if matches!(self, Db::Sqlite(_)) {
                 // The search index follows the text (PostgreSQL's stored
                 // column does so by itself).
-                unindex_words_tx!(tx, new.target_id, new.chat_id, &target.content);
+                unindex_words_tx!(tx, new.target_id, new.chat_id, &target.shown);
                 index_words_tx!(tx, new.target_id, new.chat_id, text);
             }
             let message = fetch_message_tx!(tx, id);
@@ -225,7 +238,7 @@ impl Db {
     ) -> Result<Option<MessageHistory>> {
         let target: Option<TargetRow> = on_pool!(self, pool => {
             sqlx::query_as(
-                "SELECT seq, sender_id, kind, target_id, content, created_at, edited_at, deleted_at \
+                "SELECT seq, sender_id, kind, target_id, COALESCE(original, content) AS content, created_at, edited_at, deleted_at \
                  FROM messages WHERE id = $1 AND chat_id = $2",
             )
             .bind(message_id)
@@ -316,6 +329,7 @@ mod tests {
             created_at: at(0),
             edited_at: edited.map(at),
             deleted_at: deleted.map(at),
+            shown: content.into(),
         }
     }
 

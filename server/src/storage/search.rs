@@ -26,7 +26,7 @@ struct HitRow {
 /// The columns of a hit: `MESSAGE_SELECT`'s, and the chat's job title.
 const HIT_COLUMNS: &str = "m.id, m.chat_id, m.seq, m.sender_id, u.name AS sender_name, \
      u.role AS sender_role, m.content, m.client_id, m.kind, m.event, m.created_at, \
-     m.revised_seq, m.edited_at, m.deleted_at, j.title AS job_title";
+     m.revised_seq, m.edited_at, m.deleted_at, m.original IS NOT NULL AS masked, j.title AS job_title";
 
 /// The chats the user reads, and how far: joined to `m`.
 const READABLE: &str = "JOIN chat_participants p ON p.chat_id = m.chat_id AND p.user_id = $1 \

@@ -14,6 +14,7 @@ mod disputes;
 mod faults;
 mod hostile;
 mod left_rooms;
+mod masking;
 mod migrations;
 mod openapi;
 mod realtime;

@@ -175,6 +175,8 @@ both_backends!(document_matches_the_router, |app: TestApp| async move {
         )
         .await;
     assert_eq!(status, StatusCode::OK);
+    // And a message whose contact details were hidden (`masked`).
+    app.say(&customer, chat, "Call me on 0176 1234 5678").await;
     let (_, page) = app
         .get(
             &format!("/api/chats/{chat}/messages"),

@@ -13,7 +13,12 @@ use contract::protocol::{DeleteMessage, EditMessage, JoinChat, NewMessage};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-async fn edit(app: &TestApp, user: &TestUser, m: &Message, text: &str) -> (StatusCode, Value) {
+pub(crate) async fn edit(
+    app: &TestApp,
+    user: &TestUser,
+    m: &Message,
+    text: &str,
+) -> (StatusCode, Value) {
     app.request(
         Method::PATCH,
         &format!("/api/chats/{}/messages/{}", m.chat_id, m.id),
@@ -33,7 +38,7 @@ async fn delete(app: &TestApp, user: &TestUser, m: &Message) -> (StatusCode, Val
     .await
 }
 
-async fn versions(app: &TestApp, user: &TestUser, m: &Message) -> (StatusCode, Value) {
+pub(crate) async fn versions(app: &TestApp, user: &TestUser, m: &Message) -> (StatusCode, Value) {
     app.get(
         &format!("/api/chats/{}/messages/{}/versions", m.chat_id, m.id),
         Some(&user.token),
@@ -41,7 +46,7 @@ async fn versions(app: &TestApp, user: &TestUser, m: &Message) -> (StatusCode, V
     .await
 }
 
-async fn search(app: &TestApp, user: &TestUser, q: &str) -> Vec<String> {
+pub(crate) async fn search(app: &TestApp, user: &TestUser, q: &str) -> Vec<String> {
     let (status, body) = app
         .get(&format!("/api/search?q={q}"), Some(&user.token))
         .await;
@@ -59,13 +64,13 @@ async fn search(app: &TestApp, user: &TestUser, q: &str) -> Vec<String> {
 }
 
 /// The versions the LSM reads, which must be allowed.
-async fn lsm_reads(app: &TestApp, lsm: &TestUser, m: &Message) -> MessageHistory {
+pub(crate) async fn lsm_reads(app: &TestApp, lsm: &TestUser, m: &Message) -> MessageHistory {
     let (status, body) = versions(app, lsm, m).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     serde_json::from_value(body).expect("a history")
 }
 
-fn texts(h: &MessageHistory) -> Vec<(&str, MessageKind)> {
+pub(crate) fn texts(h: &MessageHistory) -> Vec<(&str, MessageKind)> {
     h.versions
         .iter()
         .map(|v| (v.content.as_str(), v.kind))

@@ -322,6 +322,7 @@ async fn changes_made_without_sockets_reach_open_sockets_by_the_sweep() {
         server::files::Files::open(&config.files).expect("the file store"),
         server::auth::Keys::new(&config.jwt_secret, config.jwt_ttl),
         server::service::Limiters::new(&config.limits),
+        &config.masking,
         server::service::Broadcaster::disabled(),
     );
     cli.set_role(customer.id, Role::Provider)

@@ -558,6 +558,7 @@ storage_case!(
             chat_id: chat,
             sender_id: sender,
             content: format!("text {key}"),
+            original: None,
             client_id: key.to_owned(),
             attachments: false,
         };

@@ -34,6 +34,14 @@ fn save<T: Serialize>(k: &str, v: &T) -> bool {
     LocalStorage::set(k, v).is_ok()
 }
 
+/// True the first time it is asked for `what` in this browser (a notice
+/// shown once); false after, and when storage is off (never shown again
+/// and again).
+pub fn first_time(user: UserId, what: &str) -> bool {
+    let k = key(user, &format!("seen:{what}"));
+    load::<bool>(&k).is_none() && save(&k, &true)
+}
+
 pub fn load_outbox(user: UserId) -> Vec<Outgoing> {
     load(&key(user, "outbox")).unwrap_or_default()
 }

@@ -21,6 +21,7 @@ mod runtime;
 mod socket;
 mod upload;
 
+pub use backup::first_time;
 pub use runtime::{RuntimeCell, dispatch, forget_files, form, keep_file, new_runtime};
 
 use super::ChatContext;

@@ -26,6 +26,7 @@ pub(crate) fn at_seq(id: crate::model::MessageId, seq: Seq, client: Option<&str>
         target_id: None,
         revision: None,
         attachments: Vec::new(),
+        masked: false,
     }
 }
 

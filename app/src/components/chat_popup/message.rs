@@ -120,9 +120,21 @@ pub fn MessageItem(
         });
     }
     let editable = Signal::derive(move || within_window.get() && revisable.get());
-    // An LSM reads every version of a changed message.
+    // An LSM reads every version of a changed message, and what was
+    // written before contact details were hidden.
     let lsm = chat.me().is_some_and(|m| m.role == Role::Lsm);
-    let changed = move || deleted.get() || edited_at.get().is_some();
+    let masked = Memo::new(move |_| current.with(|c| c.masked));
+    let changed = move || deleted.get() || edited_at.get().is_some() || masked.get();
+    // The sender is told once, by the first of their messages the server
+    // masked (an effect: only in the browser, after hydration).
+    let masking_notice = RwSignal::new(false);
+    if mine {
+        Effect::new(move |_| {
+            if masked.get() && !masking_notice.get_untracked() && chat.take_masking_notice() {
+                masking_notice.set(true);
+            }
+        });
+    }
 
     view! {
         <li class="msg" class:mine=mine class:theirs=!mine class:deleted=move || deleted.get()
@@ -163,6 +175,11 @@ pub fn MessageItem(
             </span>
             <Show when=move || revise.confirming.get() && revisable.get()>
                 <ConfirmDelete chat_id current revise/>
+            </Show>
+            <Show when=move || masking_notice.get()>
+                <p class="msg-note" role="note">
+                    "Phone numbers, emails and links are hidden in this chat. Keep talking and paying here: that is what keeps you both covered if something goes wrong."
+                </p>
             </Show>
             <Show when=move || revise.error().is_some()>
                 <p class="msg-error" role="alert">{move || revise.error()}</p>

@@ -57,6 +57,8 @@ pub struct LineState {
     pub revision: Option<Box<Revision>>,
     /// Its stored files (none while it goes out, nor once deleted).
     pub attachments: Vec<Attachment>,
+    /// Contact details in it were hidden by the server.
+    pub masked: bool,
 }
 
 impl LineState {
@@ -71,6 +73,7 @@ impl LineState {
             content: m.content.clone(),
             revision: m.revision.clone(),
             attachments: m.attachments.clone(),
+            masked: m.masked,
         }
     }
 
@@ -222,6 +225,7 @@ mod tests {
                 target_id: None,
                 revision: None,
                 attachments: Vec::new(),
+                masked: false,
             },
             delivery: Delivery::Sent,
             error: None,

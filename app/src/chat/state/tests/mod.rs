@@ -64,6 +64,7 @@ fn message(chat: ChatId, seq: Seq, sender: i64) -> Message {
         target_id: None,
         revision: None,
         attachments: Vec::new(),
+        masked: false,
     }
 }
 
