@@ -181,8 +181,12 @@ impl Masker {
                 if m.is_empty() {
                     continue;
                 }
+                let range = view.original(m.range());
+                if rule.kind == Kind::Handle && is_mention(&text[range.clone()]) {
+                    continue;
+                }
                 found.push(Found {
-                    range: view.original(m.range()),
+                    range,
                     kind: rule.kind,
                     rule: rule.name,
                 });
@@ -228,7 +232,18 @@ impl Masker {
         // number starts, and this one goes on with digits ("0176" then
         // "1234" then "5678"): each piece after the first is hidden, so no
         // one ever holds the whole number.
-        let begun = phones::trailing(&joined[..offset - 1], self.region);
+        // The pieces so far: the run each of the latest earlier messages
+        // ends with, in order ("first part 0172", "second part 887").
+        let mut pieces: Vec<(String, bool)> = earlier
+            .iter()
+            .rev()
+            .map_while(|m| phones::trailing(m, self.region))
+            .collect();
+        pieces.reverse();
+        let begun = (!pieces.is_empty()).then(|| {
+            let head: String = pieces.iter().map(|(d, _)| d.as_str()).collect();
+            (head, pieces[0].1)
+        });
         if let (Some((head, plus)), Some((range, tail))) = (begun, phones::leading(text))
             && !found
                 .iter()
@@ -243,6 +258,16 @@ impl Masker {
         }
         masked(text, merge(found))
     }
+}
+
+/// "@Markus": a person addressed by their first name (capitalised
+/// letters only), not a handle to contact elsewhere.
+fn is_mention(handle: &str) -> bool {
+    let Some(name) = handle.strip_prefix('@') else {
+        return false;
+    };
+    let mut chars = name.chars();
+    chars.next().is_some_and(char::is_uppercase) && chars.all(char::is_lowercase)
 }
 
 /// Sorts finds and merges those that overlap (the earlier rule's kind wins).
@@ -318,6 +343,8 @@ mod tests {
             ("my whatsapp is bob_m", "my whatsapp is [contact hidden]"),
             ("telegram @bobplumber", "telegram [contact hidden]"),
             ("skype live:bob.m", "skype [contact hidden]"),
+            ("snapchat -> dennis.roofs", "snapchat -> [contact hidden]"),
+            ("hans klammeraffe web punkt de", "[email hidden]"),
         ];
         for (text, expected) in cases {
             assert_eq!(m.mask(text).text, expected, "{text}");
@@ -333,6 +360,7 @@ mod tests {
             "text me on whatsapp please, no wait, keep it here",
             "invoice.pdf and photo_2026.jpg attached",
             "the @ key on my keyboard is broken",
+            "@Markus yes, that's the right room",
             "Hauptstraße 12, 10115 Berlin, 2nd floor",
             "€1.250,00 incl. 19% VAT, 3.5 h at 45€/h",
             "Bosch WAT28400, serial 2106-4421-88",

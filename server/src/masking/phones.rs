@@ -92,6 +92,8 @@ fn pieces(text: &str) -> Vec<Piece> {
     // "double" waiting for its digit; a tens word waiting for its unit.
     let mut repeat: Option<usize> = None;
     let mut tens_open = false;
+    // The last token was a word that ended where this one starts.
+    let mut glued_to_word = false;
     let push =
         |out: &mut Vec<Piece>, digits: String, range: Range<usize>, plus: &mut Option<usize>| {
             out.push(Piece::Group(Group {
@@ -114,6 +116,7 @@ fn pieces(text: &str) -> Vec<Piece> {
             }
             (digit, end)
         } else {
+            glued_to_word = false;
             if c == '+' {
                 plus = Some(i);
                 out.push(Piece::Break);
@@ -124,7 +127,13 @@ fn pieces(text: &str) -> Vec<Piece> {
             continue;
         };
         let word = &text[i..end];
-        let read = if is_digit {
+        // Digits glued to a word ("FK0220610", "WAT28400") are a model or
+        // part number, not a phone number's start.
+        let glued = is_digit && matches!(out.last(), Some(Piece::Break)) && glued_to_word;
+        glued_to_word = !is_digit;
+        let read = if glued {
+            None
+        } else if is_digit {
             Some(Spelled::Digits(word.to_owned()))
         } else {
             spelled(word)
@@ -200,19 +209,28 @@ fn is_number(digits: &str, plus: bool, region: Region) -> bool {
             _ => digits.to_owned(),
         }
     };
-    match phonenumber::parse(Some(region), &written) {
-        // After a "+" a number of a known country with a national number
-        // of a plausible length is hidden even where no line is assigned
-        // yet (UK 07700 900xxx, kept for fiction, is a number to anyone
-        // dialling it). After "00", only a valid one: reference numbers
-        // start with zeros too.
-        Ok(number) if plus => {
+    let valid = |written: &str| match phonenumber::parse(Some(region), written) {
+        // After "+" or "00" a number of a known country with a national
+        // number of a plausible length is hidden even where no line is
+        // assigned yet (UK 07700 900xxx, kept for fiction, is a number to
+        // anyone dialling it); "00" then needs more digits, and not the
+        // North American code, as reference numbers start with zeros too.
+        Ok(number) if international => {
+            let national = number.national().value().to_string().len();
+            let code = number.code().value();
             phonenumber::is_valid(&number)
-                || (6..=12).contains(&number.national().value().to_string().len())
+                || (plus && (6..=12).contains(&national))
+                || (!plus && code != 1 && (9..=12).contains(&national))
         }
         Ok(number) => phonenumber::is_valid(&number),
         Err(_) => false,
+    };
+    if valid(&written) {
+        return true;
     }
+    // A long number one digit off a valid one is a number mistyped, or
+    // typed short on purpose: hidden all the same.
+    digits.len() >= 10 && (valid(&format!("{written}0")) || valid(&written[..written.len() - 1]))
 }
 
 /// A date written with dots, slashes or dashes ("03.12.2026",
@@ -386,6 +404,11 @@ mod tests {
             de("null eins sieben sechs 12345678"),
             ["null eins sieben sechs 12345678"]
         );
+        assert_eq!(de("O1 76 12 34 56 78"), ["O1 76 12 34 56 78"]);
+        assert_eq!(de("0044 7700 900456"), ["0044 7700 900456"]);
+        assert!(de("seventy six").is_empty());
+        // One digit short of a valid mobile number: still hidden.
+        assert_eq!(de("0152 3344 556"), ["0152 3344 556"]);
     }
 
     #[test]
@@ -400,6 +423,7 @@ mod tests {
             "Grohe 32 846 000",
             "booking ref 88214573",
             "one or two hours",
+            "Kermi FK0220610, Bosch WAT28400",
         ] {
             assert!(de(text).is_empty(), "{text}: {:?}", de(text));
         }

@@ -86,7 +86,7 @@ pub fn rules() -> Vec<Rule> {
             // (with a digit, "_" or ".") within three words of the app's
             // name counts, so "text me on whatsapp please" stays as it is.
             pattern: format!(
-                r"\b(?:{APPS})\b(?:[\s,:]+[a-z]+){{0,3}}?[\s,:@]+((?:live:)?@?[a-z0-9]*[_.0-9][a-z0-9_.]*[a-z0-9_](?:#\d{{4}})?)"
+                r"\b(?:{APPS})\b(?:[\s,:>=-]+[a-z]+){{0,3}}?[\s,:>=@-]+((?:live:)?@?[a-z0-9]*[_.0-9][a-z0-9_.]*[a-z0-9_](?:#\d{{4}})?)"
             ),
         },
         Rule {
@@ -102,10 +102,13 @@ pub fn rules() -> Vec<Rule> {
 /// Words that stand for "@" and "." when people write an address out,
 /// turned into the characters in the `Spoken` view. Bracketed forms first.
 pub const SPOKEN: &[(&str, char)] = &[
-    (r"\s*[\(\[\{<]\s*(?:at|ät|@)\s*[\)\]\}>]\s*", '@'),
+    (
+        r"\s*[\(\[\{<]\s*(?:at|ät|@|klammeraffe)\s*[\)\]\}>]\s*",
+        '@',
+    ),
     (r"\s*[\(\[\{<]\s*(?:d[o0]t|punkt|\.)\s*[\)\]\}>]\s*", '.'),
     (r"(?:\.{2,}|…)\s*(?:d[o0]t|punkt)\s+", '.'),
-    (r"\s+(?:at|ät)\s+", '@'),
+    (r"\s+(?:at|ät|klammeraffe)\s+", '@'),
     (r"\s+(?:d[o0]t|punkt)\s+", '.'),
     (r"\s+@\s*|\s*@\s+", '@'),
     (r"\s+\.\s+", '.'),
