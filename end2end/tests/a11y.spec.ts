@@ -4,7 +4,7 @@
 // once; and axe finds nothing on the dashboard, an open chat and the LSM's
 // view.
 import { test, expect, Browser, Page } from '@playwright/test';
-import AxeBuilder from '@axe-core/playwright';
+import { violations } from '../support/axe';
 import { Server } from '../support/server';
 import { Actor, signIn as signInAs } from '../support/actors';
 
@@ -20,16 +20,6 @@ let customer: Actor, provider: Actor, lsm: Actor;
 const signIn = (browser: Browser, email: string) => signInAs(browser, server, email);
 const popup = (page: Page) => page.locator('.popup', { hasText: DEMO });
 const row = (page: Page) => page.locator('.chat-row', { hasText: DEMO });
-
-/** axe's findings, short enough to read in a failure. */
-async function violations(page: Page) {
-  const results = await new AxeBuilder({ page }).analyze();
-  return results.violations.map((v) => ({
-    id: v.id,
-    help: v.help,
-    nodes: v.nodes.map((n) => `${n.target.join(' ')} ${n.failureSummary ?? ''}`.slice(0, 300)),
-  }));
-}
 
 /** Whether the focused element is inside `selector`. */
 const focusIn = (page: Page, selector: string) =>

@@ -5,7 +5,7 @@
 // nothing is sent until it is removed. Offline, a message with a file waits
 // in the outbox, its bytes in IndexedDB, and after a reload it still goes.
 import { test, expect, Browser, Locator, Page } from '@playwright/test';
-import AxeBuilder from '@axe-core/playwright';
+import { violations } from '../support/axe';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Server } from '../support/server';
@@ -32,15 +32,6 @@ const popup = (page: Page) => page.locator('.popup', { hasText: JOB });
 const row = (page: Page) => page.locator('.chat-row', { hasText: JOB });
 const box = (page: Page) => popup(page).getByLabel('Message', { exact: true });
 const picker = (page: Page) => popup(page).getByLabel('Attach files');
-
-/** axe's findings on the page, short enough to read in a failure. */
-async function violations(page: Page) {
-  const results = await new AxeBuilder({ page }).analyze();
-  return results.violations.map((v) => ({
-    id: v.id,
-    nodes: v.nodes.map((n) => `${n.target.join(' ')} ${n.failureSummary ?? ''}`.slice(0, 300)),
-  }));
-}
 
 async function shot(page: Page, name: string) {
   await page.screenshot({ path: path.join(shots, `${name}.png`) });

@@ -6,7 +6,7 @@
 // edit window (30 s), so Edit is seen to follow the server's setting, not
 // a number in the browser.
 import { test, expect, Browser, Locator, Page } from '@playwright/test';
-import AxeBuilder from '@axe-core/playwright';
+import { violations } from '../support/axe';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Server } from '../support/server';
@@ -34,15 +34,6 @@ const signIn = (browser: Browser, email: string) => signInAs(browser, server, em
 const popup = (page: Page) => page.locator('.popup', { hasText: JOB });
 const row = (page: Page) => page.locator('.chat-row', { hasText: JOB });
 const button = (scope: Locator, name: string) => scope.getByRole('button', { name, exact: true });
-
-/** axe's findings on the page, short enough to read in a failure. */
-async function violations(page: Page) {
-  const results = await new AxeBuilder({ page }).analyze();
-  return results.violations.map((v) => ({
-    id: v.id,
-    nodes: v.nodes.map((n) => `${n.target.join(' ')} ${n.failureSummary ?? ''}`.slice(0, 300)),
-  }));
-}
 
 async function shot(page: Page, name: string) {
   await page.screenshot({ path: path.join(shots, `${name}.png`) });

@@ -3,7 +3,7 @@
 // after a reload, only markers; the provider is told once why; the LSM of
 // a dispute opens "Versions" on each and reads what was written.
 import { test, expect, Browser, Locator, Page } from '@playwright/test';
-import AxeBuilder from '@axe-core/playwright';
+import { violations } from '../support/axe';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Server } from '../support/server';
@@ -33,14 +33,6 @@ const signIn = (browser: Browser, email: string) => signInAs(browser, server, em
 const popup = (page: Page) => page.locator('.popup', { hasText: JOB });
 const row = (page: Page) => page.locator('.chat-row', { hasText: JOB });
 const button = (scope: Locator, name: string) => scope.getByRole('button', { name, exact: true });
-
-async function violations(page: Page) {
-  const results = await new AxeBuilder({ page }).analyze();
-  return results.violations.map((v) => ({
-    id: v.id,
-    nodes: v.nodes.map((n) => `${n.target.join(' ')} ${n.failureSummary ?? ''}`.slice(0, 300)),
-  }));
-}
 
 async function open(a: Actor) {
   await row(a.page).click();

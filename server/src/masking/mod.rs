@@ -55,9 +55,9 @@ pub struct Masked {
     pub found: Vec<Found>,
 }
 
-/// The rules, compiled once, and the region national numbers are read in.
+/// The rules, compiled once, and how the region's numbers are dialled.
 pub struct Masker {
-    region: Region,
+    numbering: phones::Numbering,
     rules: Vec<(Rule, Regex)>,
     spoken: Vec<(Regex, char)>,
 }
@@ -65,7 +65,7 @@ pub struct Masker {
 impl std::fmt::Debug for Masker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Masker")
-            .field("region", &self.region)
+            .field("region", &self.numbering.region)
             .finish()
     }
 }
@@ -148,7 +148,7 @@ impl Masker {
             })
             .collect();
         Self {
-            region,
+            numbering: phones::Numbering::new(region),
             rules,
             spoken,
         }
@@ -161,7 +161,7 @@ impl Masker {
         }
         let plain = Lowered::new(text);
         let spoken = plain.replaced(&self.spoken);
-        let mut found: Vec<Found> = phones::find(&plain.text, self.region)
+        let mut found: Vec<Found> = phones::find(&plain.text, &self.numbering)
             .into_iter()
             .map(|r| Found {
                 range: plain.original(r),
@@ -204,7 +204,7 @@ impl Masker {
     /// as digits or words, a few words at most after them): how the first
     /// piece of a number sent in pieces looks.
     pub fn ends_in_digits(&self, text: &str) -> bool {
-        phones::trailing(text, self.region).is_some()
+        phones::trailing(text, &self.numbering).is_some()
     }
 
     /// Like `mask`, for a message that follows `earlier` messages of the
@@ -237,7 +237,7 @@ impl Masker {
         let mut pieces: Vec<(String, bool)> = earlier
             .iter()
             .rev()
-            .map_while(|m| phones::trailing(m, self.region))
+            .map_while(|m| phones::trailing(m, &self.numbering))
             .collect();
         pieces.reverse();
         let begun = (!pieces.is_empty()).then(|| {
@@ -248,7 +248,7 @@ impl Masker {
             && !found
                 .iter()
                 .any(|f| f.range.start < range.end && range.start < f.range.end)
-            && phones::is_number_begun(&format!("{head}{tail}"), plus, self.region)
+            && phones::is_number_begun(&format!("{head}{tail}"), plus, &self.numbering)
         {
             found.push(Found {
                 range,

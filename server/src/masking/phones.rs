@@ -190,24 +190,51 @@ fn pieces(text: &str) -> Vec<Piece> {
     out
 }
 
+/// How numbers are dialled in the deployment's region, read from the
+/// metadata once (the masker asks for every stretch of digits).
+#[derive(Clone, Debug)]
+pub struct Numbering {
+    pub region: Region,
+    /// "0" in Germany; none in regions without one.
+    national_prefix: Option<String>,
+}
+
+impl Numbering {
+    pub fn new(region: Region) -> Self {
+        let national_prefix = phonenumber::metadata::DATABASE
+            .by_id(region.as_ref())
+            .and_then(|m| m.national_prefix().map(str::to_owned));
+        Self {
+            region,
+            national_prefix,
+        }
+    }
+
+    /// Whether `digits` begins with the region's national prefix (true
+    /// where there is none).
+    fn national(&self, digits: &str) -> bool {
+        self.national_prefix
+            .as_deref()
+            .is_none_or(|p| digits.starts_with(p))
+    }
+}
+
 /// Whether `digits` (with `plus` if a "+" came first) is a valid phone
-/// number as written in `region`.
-fn is_number(digits: &str, plus: bool, region: Region) -> bool {
+/// number as written in the region.
+fn is_number(digits: &str, plus: bool, numbering: &Numbering) -> bool {
     let international = plus || digits.starts_with("00");
-    let national_prefix = phonenumber::metadata::DATABASE
-        .by_id(region.as_ref())
-        .and_then(|m| m.national_prefix().map(str::to_owned));
+    let region = numbering.region;
     let written = if plus {
         format!("+{digits}")
     } else if let Some(rest) = digits.strip_prefix("00") {
         format!("+{rest}")
     } else {
-        match &national_prefix {
-            // Without its prefix a national number is too like a
-            // reference number to mask.
-            Some(prefix) if !international && !digits.starts_with(prefix.as_str()) => return false,
-            _ => digits.to_owned(),
+        // Without its prefix a national number is too like a reference
+        // number to mask.
+        if !numbering.national(digits) {
+            return false;
         }
+        digits.to_owned()
     };
     let valid = |written: &str| match phonenumber::parse(Some(region), written) {
         // After "+" or "00" a number of a known country with a national
@@ -243,7 +270,7 @@ fn is_date(written: &str) -> bool {
 }
 
 /// The phone numbers in `text` (lower case): their byte ranges.
-pub fn find(text: &str, region: Region) -> Vec<Range<usize>> {
+pub fn find(text: &str, numbering: &Numbering) -> Vec<Range<usize>> {
     let mut found = Vec::new();
     let mut run: Vec<Group> = Vec::new();
     for piece in pieces(text)
@@ -253,11 +280,11 @@ pub fn find(text: &str, region: Region) -> Vec<Range<usize>> {
         match piece {
             Piece::Group(g) if run.len() < MAX_GROUPS => run.push(g),
             Piece::Group(g) => {
-                found.extend(in_run(text, &run, region));
+                found.extend(in_run(text, &run, numbering));
                 run = vec![g];
             }
             Piece::Break => {
-                found.extend(in_run(text, &run, region));
+                found.extend(in_run(text, &run, numbering));
                 run.clear();
             }
         }
@@ -267,7 +294,7 @@ pub fn find(text: &str, region: Region) -> Vec<Range<usize>> {
 
 /// The numbers in one run of groups: from each group on, the longest
 /// stretch of groups that is a valid number; the search goes on after it.
-fn in_run(text: &str, run: &[Group], region: Region) -> Vec<Range<usize>> {
+fn in_run(text: &str, run: &[Group], numbering: &Numbering) -> Vec<Range<usize>> {
     let mut found = Vec::new();
     let mut start = 0;
     while start < run.len() {
@@ -281,7 +308,7 @@ fn in_run(text: &str, run: &[Group], region: Region) -> Vec<Range<usize>> {
             if digits.len() >= MIN_DIGITS {
                 let range = run[start].range.start..g.range.end;
                 if !is_date(&text[range.clone()])
-                    && is_number(&digits, run[start].plus.is_some(), region)
+                    && is_number(&digits, run[start].plus.is_some(), numbering)
                 {
                     best = Some((end, range));
                 }
@@ -308,12 +335,13 @@ fn in_run(text: &str, run: &[Group], region: Region) -> Vec<Range<usize>> {
 /// message: "my number starts 0151", "second part 4455667".
 const EDGE_WORDS: usize = 3;
 
-/// The runs of `text`: each one's groups, and how many breaks came before it.
-fn runs(text: &str) -> Vec<(usize, Vec<Group>)> {
+/// The runs among `pieces`: each one's groups, and how many breaks came
+/// before it.
+fn runs(pieces: Vec<Piece>) -> Vec<(usize, Vec<Group>)> {
     let mut runs = Vec::new();
     let mut run = Vec::new();
     let mut breaks = 0;
-    for piece in pieces(text) {
+    for piece in pieces {
         match piece {
             Piece::Group(g) => run.push(g),
             Piece::Break if run.is_empty() => breaks += 1,
@@ -331,7 +359,7 @@ fn runs(text: &str) -> Vec<(usize, Vec<Group>)> {
 
 /// The digits of the run that ends `text` (at most a few words after it),
 /// with whether a "+" came first, when it is not a whole number itself.
-pub fn trailing(text: &str, region: Region) -> Option<(String, bool)> {
+pub fn trailing(text: &str, numbering: &Numbering) -> Option<(String, bool)> {
     let lower = text.to_lowercase();
     let pieces = pieces(&lower);
     let after = pieces
@@ -342,10 +370,9 @@ pub fn trailing(text: &str, region: Region) -> Option<(String, bool)> {
     if after > EDGE_WORDS {
         return None;
     }
-    let (_, run) = runs(&lower).pop()?;
+    let (_, run) = runs(pieces).pop()?;
     let digits: String = run.iter().map(|g| g.digits.as_str()).collect();
-    let whole = run[0].range.start..run[run.len() - 1].range.end;
-    (find(&lower[whole], region).is_empty()).then_some((digits, run[0].plus.is_some()))
+    (in_run(&lower, &run, numbering).is_empty()).then_some((digits, run[0].plus.is_some()))
 }
 
 /// The run that begins `text` (at most a few words before it): where it is
@@ -355,7 +382,7 @@ pub fn leading(text: &str) -> Option<(Range<usize>, String)> {
     if lower.len() != text.len() {
         return None;
     }
-    let (before, run) = runs(&lower).into_iter().next()?;
+    let (before, run) = runs(pieces(&lower)).into_iter().next()?;
     if before > EDGE_WORDS {
         return None;
     }
@@ -364,14 +391,15 @@ pub fn leading(text: &str) -> Option<(Range<usize>, String)> {
 }
 
 /// Whether `digits` (after a "+" if `plus`) is how a phone number starts in
-/// `region` and is long enough to be most of one: a number being sent in
+/// the region and is long enough to be most of one: a number being sent in
 /// pieces.
-pub fn is_number_begun(digits: &str, plus: bool, region: Region) -> bool {
-    let prefix = phonenumber::metadata::DATABASE
-        .by_id(region.as_ref())
-        .and_then(|m| m.national_prefix().map(str::to_owned));
-    let starts =
-        plus || digits.starts_with("00") || prefix.is_some_and(|p| digits.starts_with(p.as_str()));
+pub fn is_number_begun(digits: &str, plus: bool, numbering: &Numbering) -> bool {
+    let starts = plus
+        || digits.starts_with("00")
+        || numbering
+            .national_prefix
+            .as_deref()
+            .is_some_and(|p| digits.starts_with(p));
     starts && (MIN_DIGITS - 1..=MAX_DIGITS).contains(&digits.len())
 }
 
@@ -381,7 +409,7 @@ mod tests {
 
     fn de(text: &str) -> Vec<&str> {
         let lower = text.to_lowercase();
-        find(&lower, Region::DE)
+        find(&lower, &Numbering::new(Region::DE))
             .into_iter()
             .map(|r| &text[r])
             .collect()
