@@ -186,6 +186,16 @@ server_event!(Typing, "typing");
 pub struct Resync {}
 server_event!(Resync, "resync");
 
+/// An item of the moderation queue was filed or changed (to every LSM's
+/// sockets only): the queue reloads.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModerationChanged {
+    pub item_id: i64,
+    pub status: crate::model::ItemStatus,
+}
+server_event!(ModerationChanged, "moderation_item");
+
 // ---- client → server (with an ack) -----------------------------------------
 
 /// An ack with nothing to add to `{"ok":true}`.

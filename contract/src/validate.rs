@@ -60,6 +60,12 @@ fn bounded_text(
     Ok(text.to_owned())
 }
 
+/// An optional free text of up to `max` characters (a report's note, a
+/// moderator's reason), trimmed; empty when absent.
+pub fn bounded_note(field: &'static str, raw: Option<&str>, max: usize) -> Result<String, Invalid> {
+    bounded_text(field, raw.unwrap_or(""), 0, max, Lines::Many)
+}
+
 /// Characters that break a line: the ASCII ones and Unicode's line and
 /// paragraph separators (which are not `is_control`).
 fn is_line_break(c: char) -> bool {

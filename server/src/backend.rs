@@ -13,8 +13,9 @@ use app::settings::Settings;
 use axum::http::{HeaderName, request::Parts};
 use contract::error::AppError;
 use contract::model::{
-    ChatCursor, ChatId, ChatSummary, Me, MessageHistory, MessageId, MessagePage, NewJob,
-    Notification, SearchHit, SearchRequest, User, UserRef,
+    AuditEntry, BlockedUser, ChatCursor, ChatId, ChatSummary, Me, MessageHistory, MessageId,
+    MessagePage, ModerationAction, ModerationItem, ModerationPage, NewJob, NewReport, Notification,
+    ReportReceipt, SearchHit, SearchRequest, User, UserAction, UserId, UserRef,
 };
 use contract::validate::{Reason, Resolution};
 use std::net::IpAddr;
@@ -247,6 +248,85 @@ impl Backend for ServiceBackend {
     async fn read_all_notifications(&self, caller: &Me) -> Result<(), AppError> {
         self.service
             .read_all_notifications(&caller.into())
+            .await
+            .map_err(fail)
+    }
+
+    async fn change_job_status(
+        &self,
+        caller: &Me,
+        job: i64,
+        to: contract::model::JobStatus,
+    ) -> Result<contract::model::Message, AppError> {
+        self.service
+            .change_job_status(&caller.into(), job, to)
+            .await
+            .map_err(fail)
+    }
+
+    async fn report(&self, caller: &Me, report: NewReport) -> Result<ReportReceipt, AppError> {
+        self.service
+            .report(&caller.into(), &report)
+            .await
+            .map_err(fail)
+    }
+
+    async fn set_block(&self, caller: &Me, user: UserId, block: bool) -> Result<(), AppError> {
+        let caller = caller.into();
+        let done = if block {
+            self.service.block(&caller, user).await
+        } else {
+            self.service.unblock(&caller, user).await
+        };
+        done.map_err(fail)
+    }
+
+    async fn blocks(&self, caller: &Me) -> Result<Vec<BlockedUser>, AppError> {
+        self.service.blocks(&caller.into()).await.map_err(fail)
+    }
+
+    async fn moderation_items(
+        &self,
+        caller: &Me,
+        page: ModerationPage,
+    ) -> Result<Vec<ModerationItem>, AppError> {
+        self.service
+            .moderation_queue(&caller.into(), &page)
+            .await
+            .map_err(fail)
+    }
+
+    async fn moderate(
+        &self,
+        caller: &Me,
+        item: i64,
+        action: ModerationAction,
+    ) -> Result<AuditEntry, AppError> {
+        self.service
+            .act_on_item(&caller.into(), item, &action)
+            .await
+            .map_err(fail)
+    }
+
+    async fn moderate_user(
+        &self,
+        caller: &Me,
+        user: UserId,
+        action: UserAction,
+    ) -> Result<AuditEntry, AppError> {
+        self.service
+            .act_on_user(&caller.into(), user, &action)
+            .await
+            .map_err(fail)
+    }
+
+    async fn moderation_log(
+        &self,
+        caller: &Me,
+        page: ModerationPage,
+    ) -> Result<Vec<AuditEntry>, AppError> {
+        self.service
+            .moderation_log(&caller.into(), &page, 100)
             .await
             .map_err(fail)
     }

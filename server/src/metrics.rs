@@ -33,6 +33,10 @@ pub const HTTP_SECONDS: &str = "jobchat_http_request_seconds";
 /// Attachments stored, and their bytes (after checking and re-encoding).
 pub const ATTACHMENTS: &str = "jobchat_attachments_stored_total";
 pub const ATTACHMENT_BYTES: &str = "jobchat_attachment_bytes_stored_total";
+/// Moderation queue items filed, by kind (`report`, `flag`; two labels).
+pub const MODERATION_ITEMS: &str = "jobchat_moderation_items_total";
+/// Stored messages the auto-flagger skipped because its queue was full.
+pub const FLAGS_SKIPPED: &str = "jobchat_flags_skipped_total";
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
@@ -109,6 +113,14 @@ pub fn method_label(method: &axum::http::Method) -> &'static str {
 
 pub fn redis_error(op: &'static str) {
     metrics::counter!(REDIS_ERRORS, "op" => op).increment(1);
+}
+
+pub fn moderation_item(kind: &'static str) {
+    metrics::counter!(MODERATION_ITEMS, "kind" => kind).increment(1);
+}
+
+pub fn flags_skipped() {
+    metrics::counter!(FLAGS_SKIPPED).increment(1);
 }
 
 pub fn message_stored(kind: &'static str) {

@@ -8,8 +8,9 @@
 use super::{Booking, DisputeOpened, PageRequest, SearchHit, SearchRequest};
 use crate::error::AppError;
 use crate::model::{
-    ChatCursor, ChatId, ChatSummary, Me, MessageHistory, MessageId, MessagePage, NewJob,
-    Notification, Registration, SignedIn, User, UserRef,
+    AuditEntry, BlockedUser, ChatCursor, ChatId, ChatSummary, Me, MessageHistory, MessageId,
+    MessagePage, ModerationAction, ModerationItem, ModerationPage, NewJob, NewReport, Notification,
+    Registration, ReportReceipt, SignedIn, User, UserAction, UserId, UserRef,
 };
 use crate::settings::Settings;
 use http::request::Parts;
@@ -62,6 +63,13 @@ pub trait Backend: Send + Sync + 'static {
         job: NewJob,
     ) -> Result<Booking, AppError>;
 
+    async fn change_job_status(
+        &self,
+        caller: &Me,
+        job: i64,
+        to: crate::model::JobStatus,
+    ) -> Result<crate::model::Message, AppError>;
+
     /// The newest page of the caller's chats, or the page after `before`.
     async fn chats(
         &self,
@@ -110,4 +118,36 @@ pub trait Backend: Send + Sync + 'static {
     async fn read_notification(&self, caller: &Me, id: i64) -> Result<(), AppError>;
 
     async fn read_all_notifications(&self, caller: &Me) -> Result<(), AppError>;
+
+    async fn report(&self, caller: &Me, report: NewReport) -> Result<ReportReceipt, AppError>;
+
+    async fn set_block(&self, caller: &Me, user: UserId, block: bool) -> Result<(), AppError>;
+
+    async fn blocks(&self, caller: &Me) -> Result<Vec<BlockedUser>, AppError>;
+
+    async fn moderation_items(
+        &self,
+        caller: &Me,
+        page: ModerationPage,
+    ) -> Result<Vec<ModerationItem>, AppError>;
+
+    async fn moderate(
+        &self,
+        caller: &Me,
+        item: i64,
+        action: ModerationAction,
+    ) -> Result<AuditEntry, AppError>;
+
+    async fn moderate_user(
+        &self,
+        caller: &Me,
+        user: UserId,
+        action: UserAction,
+    ) -> Result<AuditEntry, AppError>;
+
+    async fn moderation_log(
+        &self,
+        caller: &Me,
+        page: ModerationPage,
+    ) -> Result<Vec<AuditEntry>, AppError>;
 }

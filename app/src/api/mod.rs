@@ -11,8 +11,10 @@
 
 #[cfg(feature = "ssr")]
 mod backend;
+mod moderation;
 #[cfg(feature = "ssr")]
 pub use backend::{Backend, BackendHandle};
+pub use moderation::*;
 
 use crate::error::AppError;
 use crate::model::{
@@ -149,6 +151,20 @@ pub async fn book_job(
     };
     backend
         .book_job(&parts, &me, job)
+        .await
+        .map_err(context::fail)
+}
+
+/// Takes a job one step on (see `/api/jobs/{id}/status`); answers with the
+/// step's system line.
+#[server(prefix = "/sfn", endpoint = "job_status", input = Json)]
+pub async fn change_job_status(
+    job_id: i64,
+    to: crate::model::JobStatus,
+) -> Result<crate::model::Message, AppError> {
+    let (backend, me) = context::signed_in().await?;
+    backend
+        .change_job_status(&me, job_id, to)
         .await
         .map_err(context::fail)
 }

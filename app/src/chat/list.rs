@@ -2,7 +2,7 @@
 //! Pure, so the rules are unit-tested.
 
 use crate::chat::thread::{apply_revision, describes};
-use crate::model::{ChatCursor, ChatId, ChatSummary, Message};
+use crate::model::{ChatCursor, ChatId, ChatSummary, Message, SystemEvent};
 
 /// A message new to the browser arrived: it counts as unread when `unread`,
 /// and when it is the chat's newest (by seq) the chat moves to the top with
@@ -17,6 +17,12 @@ pub fn bump(chats: &mut Vec<ChatSummary>, message: &Message, unread: bool) -> bo
     let c = &mut chats[pos];
     if unread {
         c.unread_count += 1;
+    }
+    // A step in the job's life moves its status on, never back.
+    if let Some(SystemEvent::JobStatusChanged { status, .. }) = message.event.as_deref()
+        && status.stage() > c.job_status.stage()
+    {
+        c.job_status = *status;
     }
     if message.seq >= c.last_seq {
         c.last_seq = message.seq;
@@ -116,6 +122,7 @@ pub(crate) mod tests {
             id,
             job_id: id,
             job_title: format!("job {id}"),
+            job_status: Default::default(),
             participants: Vec::new(),
             lsm_invited: false,
             dispute: None,
@@ -203,6 +210,31 @@ pub(crate) mod tests {
         m.chat_id = id;
         c.last_message = Some(m);
         c
+    }
+
+    #[test]
+    fn a_job_step_moves_the_status_on_never_back() {
+        use crate::model::{JobStatus, MessageKind};
+        let step = |id: i64, seq: i64, status: JobStatus| {
+            let mut m = msg(id, None);
+            m.chat_id = 1;
+            m.seq = seq;
+            m.kind = MessageKind::System;
+            m.event = Some(Box::new(SystemEvent::JobStatusChanged {
+                status,
+                by: Some(2),
+                by_name: "Bob".into(),
+            }));
+            m
+        };
+        let mut chats = vec![summary(1)];
+        assert!(bump(&mut chats, &step(10, 5, JobStatus::InProgress), false));
+        assert_eq!(chats[0].job_status, JobStatus::InProgress);
+        // The confirmation, caught up late, changes nothing.
+        bump(&mut chats, &step(9, 4, JobStatus::Confirmed), false);
+        assert_eq!(chats[0].job_status, JobStatus::InProgress);
+        bump(&mut chats, &step(11, 6, JobStatus::Completed), false);
+        assert_eq!(chats[0].job_status, JobStatus::Completed);
     }
 
     fn ids(chats: &[ChatSummary]) -> Vec<ChatId> {

@@ -46,6 +46,10 @@ pub struct Revision {
     pub edited_at: Option<chrono::DateTime<chrono::Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deleted_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The deletion was a moderator's ("Removed by a moderator"), not
+    /// its sender's.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hidden: bool,
 }
 
 /// One version of a message, for the LSM of a dispute on its chat.
@@ -111,6 +115,23 @@ pub enum SystemEvent {
         to: Option<UserId>,
         to_name: String,
     },
+    /// A step in the job's life (`by` took it).
+    #[serde(rename_all = "camelCase")]
+    JobStatusChanged {
+        status: super::JobStatus,
+        #[serde(default)]
+        by: Option<UserId>,
+        by_name: String,
+    },
+    /// An LSM warned a participant to keep to the rules (moderation).
+    #[serde(rename_all = "camelCase")]
+    Warning {
+        #[serde(default)]
+        user: Option<UserId>,
+        user_name: String,
+        lsm_name: String,
+        reason: String,
+    },
     /// A system line stored before lines were typed, whose words could not
     /// be taken apart: shown quoted, as the text it is.
     Note { text: String },
@@ -161,6 +182,11 @@ impl Message {
         self.revision
             .as_ref()
             .is_some_and(|r| r.deleted_at.is_some())
+    }
+
+    /// Removed by a moderator ("Removed by a moderator").
+    pub fn is_hidden(&self) -> bool {
+        self.revision.as_ref().is_some_and(|r| r.hidden)
     }
 
     /// Edited by its sender and not deleted ("edited").

@@ -2,10 +2,18 @@
 //! Socket.IO event payloads are in `protocol`, errors in `error`.
 
 mod attachments;
+mod jobs;
 mod messages;
+mod moderation;
 mod search;
 pub use attachments::{Attachment, AttachmentId};
+pub use jobs::{JobStatus, JobTransition};
 pub use messages::{Message, MessageHistory, MessageKind, MessageVersion, Revision, SystemEvent};
+pub use moderation::{
+    ActionKind, AuditEntry, BlockedUser, Decision, ItemKind, ItemStatus, ModeratedUser,
+    ModerationAction, ModerationItem, ModerationPage, NewReport, ReportCategory, ReportReceipt,
+    ReportTarget, UserAction,
+};
 pub use search::{SearchHit, SearchRequest, TextRange};
 
 use serde::{Deserialize, Serialize};
@@ -147,6 +155,9 @@ pub struct ChatSummary {
     pub id: ChatId,
     pub job_id: i64,
     pub job_title: String,
+    /// Where the job stands (older servers: `booked`).
+    #[serde(default)]
+    pub job_status: JobStatus,
     pub participants: Vec<Participant>,
     pub lsm_invited: bool,
     pub dispute: Option<DisputeRef>,

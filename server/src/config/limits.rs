@@ -16,6 +16,9 @@ pub struct RateLimits {
     pub book_per_user_per_hour: u32,
     /// `JOBCHAT_BOOK_LIMIT_PER_IP_PER_HOUR` (120)
     pub book_per_ip_per_hour: u32,
+    /// `JOBCHAT_REPORT_LIMIT_PER_USER_PER_HOUR` (30): reports filed and
+    /// blocks changed per user, over all nodes.
+    pub report_per_user_per_hour: u32,
     /// `JOBCHAT_EVENT_LIMIT_PER_SEC` (30, bursts of 30): join, leave,
     /// mark_read and unknown events per user per node. Ten tabs that
     /// reconnect at once rejoin three chats each.
@@ -51,6 +54,7 @@ impl Default for RateLimits {
             register_per_ip_per_hour: 20,
             book_per_user_per_hour: 30,
             book_per_ip_per_hour: 120,
+            report_per_user_per_hour: 30,
             events_per_sec: 30,
             sockets_per_user: 32,
             reads_per_user_per_min: 120,
@@ -91,6 +95,10 @@ impl RateLimits {
                 "JOBCHAT_BOOK_LIMIT_PER_IP_PER_HOUR",
                 d.book_per_ip_per_hour,
             )?,
+            report_per_user_per_hour: get(
+                "JOBCHAT_REPORT_LIMIT_PER_USER_PER_HOUR",
+                d.report_per_user_per_hour,
+            )?,
             events_per_sec: get("JOBCHAT_EVENT_LIMIT_PER_SEC", d.events_per_sec)?,
             sockets_per_user: get("JOBCHAT_MAX_SOCKETS_PER_USER", d.sockets_per_user)?,
             reads_per_user_per_min: get(
@@ -123,6 +131,7 @@ impl RateLimits {
             register_per_ip_per_hour: 100_000,
             book_per_user_per_hour: 100_000,
             book_per_ip_per_hour: 100_000,
+            report_per_user_per_hour: 100_000,
             events_per_sec: 1000,
             sockets_per_user: 1000,
             reads_per_user_per_min: 100_000,

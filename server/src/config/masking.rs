@@ -10,6 +10,9 @@ pub enum MaskingPolicy {
     Off,
     /// Always (the default for a marketplace).
     Always,
+    /// Until the chat's job is started by its provider (in progress or
+    /// completed): the booking is then the platform's either way.
+    UntilStarted,
 }
 
 /// `JOBCHAT_CONTACT_MASKING` and `JOBCHAT_PHONE_REGION`.
@@ -35,18 +38,11 @@ impl MaskingConfig {
         let policy = match var("JOBCHAT_CONTACT_MASKING").as_deref() {
             None | Some("always") => MaskingPolicy::Always,
             Some("off") => MaskingPolicy::Off,
-            Some("until_started") => {
-                return Err(ConfigError::Invalid {
-                    name: "JOBCHAT_CONTACT_MASKING",
-                    reason: "until_started needs the job's status, which jobchat does not \
-                             keep yet (issue #24); use always or off"
-                        .into(),
-                });
-            }
+            Some("until_started") => MaskingPolicy::UntilStarted,
             Some(other) => {
                 return Err(ConfigError::Invalid {
                     name: "JOBCHAT_CONTACT_MASKING",
-                    reason: format!("{other:?} (use always or off)"),
+                    reason: format!("{other:?} (use always, until_started or off)"),
                 });
             }
         };

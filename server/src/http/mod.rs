@@ -6,6 +6,7 @@
 mod accounts;
 mod attachments;
 mod auth_user;
+mod blocks;
 mod chats;
 pub mod client_ip;
 mod disputes;
@@ -15,7 +16,9 @@ mod headers;
 mod health;
 mod jobs;
 pub mod metrics;
+mod moderation;
 mod notifications;
+mod reports;
 mod revisions;
 mod search;
 pub mod server_fns;
@@ -63,11 +66,11 @@ impl FromRef<AppState> for LeptosOptions {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "jobchat API", description = "REST half of jobchat: accounts, jobs, chats, history, edits, attachments, disputes, notifications, search. Real-time events are in docs/realtime.md."),
+    info(title = "jobchat API", description = "REST half of jobchat: accounts, jobs, chats, history, edits, attachments, disputes, notifications, search, reports, blocks and moderation. Real-time events are in docs/realtime.md."),
     modifiers(&BearerAuth),
     components(schemas(ErrorBody, ErrorDetail)),
     tags(
-        (name = "accounts"), (name = "jobs"), (name = "chats"), (name = "disputes"), (name = "notifications"), (name = "search"), (name = "attachments"), (name = "health")
+        (name = "accounts"), (name = "jobs"), (name = "chats"), (name = "disputes"), (name = "notifications"), (name = "search"), (name = "attachments"), (name = "moderation"), (name = "health")
     )
 )]
 struct ApiDoc;
@@ -100,6 +103,9 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(revisions::router())
         .merge(attachments::router())
         .merge(search::router())
+        .merge(reports::router())
+        .merge(blocks::router())
+        .merge(moderation::router())
         .merge(health::router())
         .split_for_parts()
 }

@@ -41,6 +41,14 @@ impl Service {
         if found.token_version != claims.ver || found.revoked {
             return Err(ServiceError::Unauthorized);
         }
+        // A suspension ends every token (the version moved); this also
+        // holds should a token somehow carry the new version.
+        if found
+            .suspended_until
+            .is_some_and(|u| u > chrono::Utc::now())
+        {
+            return Err(ServiceError::Unauthorized);
+        }
         let user = AuthUser {
             id,
             role: found.user.role,
@@ -313,14 +321,31 @@ impl Service {
         }
         self.inner.limits.login(&email_key, ip).await?;
         let creds = self.inner.db.user_credentials(&email_key).await?;
-        let (user, hash) = match creds {
-            Some(c) => (Some((c.user, c.token_version)), Some(c.password_hash)),
-            None => (None, None),
+        let (user, hash, suspended) = match creds {
+            Some(c) => (
+                Some((c.user, c.token_version)),
+                Some(c.password_hash),
+                c.suspended,
+            ),
+            None => (None, None, None),
         };
         let ok = auth::verify_password(password.to_owned(), hash)
             .await
             .map_err(ServiceError::Internal)?;
         match (ok, user) {
+            // Only the account's holder (the right password) learns of a
+            // suspension, and why.
+            (true, Some(_))
+                if suspended
+                    .as_ref()
+                    .is_some_and(|(u, _)| *u > chrono::Utc::now()) =>
+            {
+                let (until, reason) = suspended.unwrap_or_default();
+                Err(ServiceError::Suspended {
+                    until: super::suspension_end(until),
+                    reason,
+                })
+            }
             (true, Some((user, version))) => self.session(user, version),
             _ => Err(ServiceError::BadCredentials),
         }

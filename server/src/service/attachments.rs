@@ -76,10 +76,11 @@ impl Service {
             });
         }
         let checked = files.check(up.bytes).await?;
+        let on = self.masking_on(up.chat).await?;
         let name = self
             .inner
             .masking
-            .file_name(&with_extension(up.name.as_str(), checked.extension));
+            .file_name(&with_extension(up.name.as_str(), checked.extension), on);
         let size = checked.bytes.len() as i64;
         // Checking is deterministic: the same upload again (its answer was
         // lost) has the same digest, and gets the file stored the first

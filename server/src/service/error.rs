@@ -20,6 +20,9 @@ pub enum ServiceError {
     Unauthorized,
     #[error("invalid email or password")]
     BadCredentials,
+    /// The account is suspended (a moderator's decision): why, and until when.
+    #[error("this account is suspended {until}: {reason}")]
+    Suspended { until: String, reason: String },
     #[error("{0}")]
     Forbidden(&'static str),
     #[error("{0} not found")]
@@ -66,7 +69,7 @@ impl ServiceError {
         match self {
             Self::Invalid(_) | Self::BadRequest(_) => ErrorCode::BadRequest,
             Self::Unauthorized | Self::BadCredentials => ErrorCode::Unauthorized,
-            Self::Forbidden(_) => ErrorCode::Forbidden,
+            Self::Forbidden(_) | Self::Suspended { .. } => ErrorCode::Forbidden,
             Self::NotFound(_) => ErrorCode::NotFound,
             Self::Conflict { .. } => ErrorCode::Conflict,
             Self::RateLimited { .. } | Self::TooSoon { .. } => ErrorCode::RateLimited,

@@ -115,6 +115,7 @@ pub struct Limiters {
     register_ip: Keyed<IpAddr>,
     book_user: Keyed<UserId>,
     book_ip: Keyed<IpAddr>,
+    reports: Keyed<UserId>,
     socket_events: Keyed<UserId>,
     reads: Keyed<UserId>,
     /// How long a settled chat waits before its next dispute.
@@ -134,6 +135,7 @@ impl Limiters {
             register_ip: Keyed::new("register-ip", limits.register_per_ip_per_hour, HOUR),
             book_user: Keyed::new("book-user", limits.book_per_user_per_hour, HOUR),
             book_ip: Keyed::new("book-ip", limits.book_per_ip_per_hour, HOUR),
+            reports: Keyed::new("reports", limits.report_per_user_per_hour, HOUR),
             socket_events: Keyed::new(
                 "socket-events",
                 limits.events_per_sec,
@@ -192,6 +194,11 @@ impl Limiters {
         self.book_ip.check(cluster, &client_key(ip)).await
     }
 
+    /// One report filed, or one block changed, by `user`.
+    pub async fn report(&self, user: UserId) -> Result<(), ServiceError> {
+        self.reports.check(self.cluster.as_ref(), &user).await
+    }
+
     /// One socket event other than a send (join, leave, mark_read, an
     /// unknown event) by `user`, over all their sockets on this node.
     pub fn socket_event(&self, user: UserId) -> Result<(), ServiceError> {
@@ -223,6 +230,7 @@ impl Limiters {
         self.register_ip.prune();
         self.book_user.prune();
         self.book_ip.prune();
+        self.reports.prune();
         self.socket_events.prune();
         self.reads.prune();
         self.handshake_user.prune();
@@ -232,6 +240,7 @@ impl Limiters {
             + self.register_ip.keys()
             + self.book_user.keys()
             + self.book_ip.keys()
+            + self.reports.keys()
             + self.socket_events.keys()
             + self.reads.keys()
             + self.handshake_user.keys()
@@ -250,6 +259,7 @@ mod tests {
             register_per_ip_per_hour: 2,
             book_per_user_per_hour: 1,
             book_per_ip_per_hour: 5,
+            report_per_user_per_hour: 2,
             events_per_sec: 3,
             sockets_per_user: 4,
             reads_per_user_per_min: 2,

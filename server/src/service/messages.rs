@@ -168,7 +168,11 @@ impl Service {
             self.check_send_files(actor, chat, send.client_id.as_str(), &send.attachments)
                 .await?;
         }
-        let text = self.inner.masking.message(chat, actor.id, &send.content);
+        let on = self.masking_on(chat).await?;
+        let text = self
+            .inner
+            .masking
+            .message(chat, actor.id, &send.content, on);
         let new = NewUserMessage {
             chat_id: chat,
             sender_id: actor.id,

@@ -8,12 +8,15 @@
 //!
 //! One module per resource, as in `http/` and `storage/`: `accounts`, `attachments`,
 //! `jobs`, `chats`, `messages` (with `sends`, the group commit), `disputes`,
-//! `notifications`, `presence`, `revisions` (edits and deletions), `search`; each adds its methods to [`Service`]. This
+//! `notifications`, `presence`, `revisions` (edits and deletions), `search`,
+//! `reports` (reports and auto-flags), `blocks` and `moderation` (the LSMs'
+//! queue, actions and log); each adds its methods to [`Service`]. This
 //! file holds the service itself, the caller (`AuthUser`) and the fan-out
 //! that broadcasts what was stored.
 
 mod accounts;
 mod attachments;
+mod blocks;
 mod broadcast;
 mod chats;
 mod disputes;
@@ -22,8 +25,10 @@ mod jobs;
 mod limits;
 mod masking;
 mod messages;
+mod moderation;
 mod notifications;
 mod presence;
+mod reports;
 mod retention;
 mod revisions;
 mod search;
@@ -38,6 +43,7 @@ pub use limits::Limiters;
 pub use messages::{
     CATCH_UP_LIMIT, DEFAULT_PAGE, MAX_PAGE, Send, cursor, history_page, page_query,
 };
+pub use moderation::{EXPORT_MAX, suspension_end};
 pub use search::Search;
 
 use crate::auth::Keys;
@@ -98,11 +104,19 @@ pub(crate) enum FanOut {
 /// and the bells written with them, off the senders' path. Nothing here
 /// writes: a crash loses only broadcasts, which clients recover by seq
 /// (messages) or with the next list load (bells).
-fn fan_out(broadcast: Broadcaster, mut queue: tokio::sync::mpsc::UnboundedReceiver<FanOut>) {
+fn fan_out(
+    broadcast: Broadcaster,
+    flags: reports::Flags,
+    mut queue: tokio::sync::mpsc::UnboundedReceiver<FanOut>,
+) {
     tokio::spawn(async move {
         while let Some(job) = queue.recv().await {
             match job {
                 FanOut::Stored(messages, bells) => {
+                    // The auto-flags look at what was stored, later.
+                    for m in &messages {
+                        flags.offer(m);
+                    }
                     // Chats side by side, each chat's messages in seq order
                     // (the batch is sorted by chat, then seq): one publish
                     // at a time would cap a cluster at one Redis round trip
@@ -194,7 +208,8 @@ impl Service {
     ) -> Self {
         let (fan_out_tx, fan_out_rx) = tokio::sync::mpsc::unbounded_channel();
         let sends = sends::Sends::start(db.clone(), fan_out_tx.clone());
-        fan_out(broadcast.clone(), fan_out_rx);
+        let flags = reports::Flags::start(db.clone(), broadcast.clone());
+        fan_out(broadcast.clone(), flags, fan_out_rx);
         let inner = Arc::new(Inner {
             db,
             files,
@@ -287,6 +302,27 @@ impl Service {
     /// Whether any account exists (the demo seed only fills an empty database).
     pub async fn has_accounts(&self) -> Result<bool> {
         Ok(self.inner.db.count_users().await? > 0)
+    }
+
+    /// Whether contact masking applies to the chat's messages now: always,
+    /// never, or (`until_started`) until its job starts, read from the
+    /// database when not known.
+    pub(crate) async fn masking_on(&self, chat: contract::model::ChatId) -> Result<bool> {
+        use masking::Applies;
+        Ok(match self.inner.masking.applies(chat) {
+            Applies::Yes => true,
+            Applies::No => false,
+            Applies::AskTheJob => {
+                let started = self
+                    .inner
+                    .db
+                    .job_of_chat(chat)
+                    .await?
+                    .is_some_and(|j| j.status.is_started());
+                self.inner.masking.note_job(chat, started);
+                !started
+            }
+        })
     }
 
     /// Hands a message stored outside the committers (a system line) to

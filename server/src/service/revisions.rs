@@ -28,7 +28,8 @@ impl Service {
         text: MessageText,
         client_id: ClientId,
     ) -> Result<Message> {
-        let text = self.inner.masking.edit(text.as_str());
+        let on = self.masking_on(chat).await?;
+        let text = self.inner.masking.edit(text.as_str(), on);
         let change = Change::Edit(text.shown);
         self.change(actor, chat, message, change, Some(client_id), text.original)
             .await
@@ -69,6 +70,7 @@ impl Service {
             client_id: client_id.map(|c| c.as_str().to_owned()),
             edit_window: window,
             original,
+            moderation: None,
         };
         let stored = match self.inner.db.change_message(&new).await? {
             Ok(stored) => stored,
@@ -82,6 +84,12 @@ impl Service {
             Err(ChangeRefused::Deleted) => {
                 return Err(ServiceError::Conflict {
                     message: "the message was deleted".into(),
+                    details: None,
+                });
+            }
+            Err(ChangeRefused::ItemClosed) => {
+                return Err(ServiceError::Conflict {
+                    message: "the item was closed by another moderator".into(),
                     details: None,
                 });
             }

@@ -25,8 +25,22 @@ pub fn system_line(event: &SystemEvent) -> String {
         SystemEvent::DisputeReassigned {
             from_name, to_name, ..
         } => dispute_reassigned(from_name, to_name),
+        SystemEvent::Warning {
+            user_name,
+            lsm_name,
+            reason,
+            ..
+        } => warning(user_name, lsm_name, reason),
+        SystemEvent::JobStatusChanged {
+            status, by_name, ..
+        } => format!("{by_name} {}", status.step_words()),
         SystemEvent::Note { text } => text.clone(),
     }
+}
+
+/// A moderator's warning to a participant, shown in the chat.
+pub fn warning(user: &str, lsm: &str, reason: &str) -> String {
+    format!("{lsm} (local service manager) warned {user} to keep to the platform's rules: {reason}")
 }
 
 /// How much of a message a new-message notification quotes.

@@ -104,7 +104,9 @@ fn statements(db: &Db) -> Statements {
                  SELECT p.user_id, 'new_message', x.c, x.t, x.sfx, x.b, x.n, x.q, $2, $2 \
                  FROM jsonb_to_recordset(CAST($1 AS JSONB)) AS x(c BIGINT, s BIGINT, n BIGINT, q BIGINT, t TEXT, sfx TEXT, b TEXT) \
                  CROSS JOIN LATERAL (SELECT q.user_id FROM chat_participants q \
-                   WHERE q.chat_id = x.c AND q.user_id <> x.s AND q.left_seq IS NULL OFFSET 0) AS p \
+                   WHERE q.chat_id = x.c AND q.user_id <> x.s AND q.left_seq IS NULL \
+                   AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = q.user_id AND b.blocked_id = x.s) \
+                   OFFSET 0) AS p \
                  {BELL_UPSERT} RETURNING user_id, {NOTIFICATION_COLUMNS}"
             ),
         },
@@ -133,6 +135,7 @@ fn statements(db: &Db) -> Statements {
                  FROM json_each($1) AS x \
                  JOIN chat_participants p ON p.chat_id = x.value->>'c' AND p.user_id <> x.value->>'s' \
                    AND p.left_seq IS NULL \
+                   AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = p.user_id AND b.blocked_id = x.value->>'s') \
                  WHERE true {BELL_UPSERT} RETURNING user_id, {NOTIFICATION_COLUMNS}"
             ),
         },
@@ -362,6 +365,7 @@ impl Db {
                     edited_at: None,
                     deleted_at: None,
                     masked: m.original.is_some(),
+                    hidden: false,
                 };
                 by_id.insert(*id, Message::try_from(row)?);
             }

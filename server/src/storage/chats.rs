@@ -31,6 +31,8 @@ struct ChatRow {
     id: i64,
     job_id: i64,
     job_title: String,
+    job_status: String,
+    job_confirmed: bool,
     lsm_invited: bool,
     last_seq: i64,
     /// Set when the caller left the chat (an LSM after the dispute).
@@ -54,6 +56,8 @@ struct ChatRow {
     m_deleted_at: Option<DateTime<Utc>>,
     #[sqlx(default)]
     m_masked: Option<bool>,
+    #[sqlx(default)]
+    m_hidden: Option<bool>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -225,7 +229,8 @@ impl Db {
         user_id: UserId,
         page: ChatPage,
     ) -> Result<Vec<ChatSummary>> {
-        const CHATS: &str = "SELECT c.id, c.job_id, j.title AS job_title, c.lsm_invited, \
+        const CHATS: &str = "SELECT c.id, c.job_id, j.title AS job_title, j.status AS job_status, \
+            j.confirmed_at IS NOT NULL AS job_confirmed, c.lsm_invited, \
             COALESCE(me.left_seq, c.last_seq) AS last_seq, me.left_seq, \
             (SELECT COUNT(*) FROM messages x WHERE x.chat_id = c.id AND x.seq > me.last_read_seq \
                AND x.seq <= COALESCE(me.left_seq, x.seq) \
@@ -234,7 +239,7 @@ impl Db {
             m.id AS m_id, m.seq AS m_seq, m.sender_id AS m_sender_id, u.name AS m_sender_name, u.role AS m_sender_role, \
             m.content AS m_content, m.client_id AS m_client_id, m.kind AS m_kind, m.event AS m_event, m.created_at AS m_created_at, \
             m.revised_seq AS m_revised_seq, m.edited_at AS m_edited_at, m.deleted_at AS m_deleted_at, \
-            m.original IS NOT NULL AS m_masked \
+            m.original IS NOT NULL AS m_masked, m.hidden_by IS NOT NULL AS m_hidden \
             FROM chat_participants me \
             JOIN chats c ON c.id = me.chat_id \
             JOIN jobs j ON j.id = c.job_id \
@@ -311,6 +316,7 @@ impl Db {
                             edited_at: c.m_edited_at,
                             deleted_at: c.m_deleted_at,
                             masked: c.m_masked.unwrap_or(false),
+                            hidden: c.m_hidden.unwrap_or(false),
                         })?)
                     }
                     _ => None,
@@ -326,6 +332,7 @@ impl Db {
                     id: c.id,
                     job_id: c.job_id,
                     job_title: c.job_title,
+                    job_status: super::jobs::job_status(&c.job_status, c.job_confirmed)?,
                     participants: by_chat.remove(&c.id).unwrap_or_default(),
                     lsm_invited: c.lsm_invited,
                     dispute,

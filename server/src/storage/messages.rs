@@ -37,6 +37,9 @@ pub(super) struct MessageRow {
     /// Masking changed the text (for a change row: its target's).
     #[sqlx(default)]
     pub(super) masked: bool,
+    /// A moderator removed it (for a change row: its target).
+    #[sqlx(default)]
+    pub(super) hidden: bool,
 }
 
 impl TryFrom<MessageRow> for Message {
@@ -79,6 +82,7 @@ impl TryFrom<MessageRow> for Message {
                     seq,
                     edited_at: r.edited_at,
                     deleted_at: r.deleted_at,
+                    hidden: r.hidden,
                 })
             }),
             // Filled in by `Db::fill_attachments` where they are wanted.
@@ -109,7 +113,8 @@ pub(super) const MESSAGE_SELECT: &str = "SELECT m.id, m.chat_id, m.seq, m.sender
      u.role AS sender_role, COALESCE(t.content, m.content) AS content, m.client_id, m.kind, m.event, \
      m.created_at, m.change, m.target_id, COALESCE(t.revised_seq, m.revised_seq) AS revised_seq, \
      COALESCE(t.edited_at, m.edited_at) AS edited_at, COALESCE(t.deleted_at, m.deleted_at) AS deleted_at, \
-     (CASE WHEN m.target_id IS NULL THEN m.original ELSE t.original END) IS NOT NULL AS masked \
+     (CASE WHEN m.target_id IS NULL THEN m.original ELSE t.original END) IS NOT NULL AS masked, \
+     COALESCE(t.hidden_by, m.hidden_by) IS NOT NULL AS hidden \
      FROM messages m LEFT JOIN users u ON u.id = m.sender_id LEFT JOIN messages t ON t.id = m.target_id";
 
 /// Appends a message to a chat inside an open transaction, numbered with the

@@ -12,9 +12,11 @@ use chrono::{DateTime, Utc};
 use contract::model::ChatId;
 
 /// Due: nothing written since `$1` (the newest message, else when the chat
-/// was opened), and no dispute open (an LSM must settle it first).
+/// was opened), no dispute open (an LSM must settle it first) and no
+/// report or flag waiting in the moderation queue (its context is the chat).
 const DUE: &str = "COALESCE(c.last_message_at, c.created_at) < $1 \
-     AND NOT EXISTS (SELECT 1 FROM disputes d WHERE d.chat_id = c.id AND d.status = 'open')";
+     AND NOT EXISTS (SELECT 1 FROM disputes d WHERE d.chat_id = c.id AND d.status = 'open') \
+     AND NOT EXISTS (SELECT 1 FROM reports r WHERE r.chat_id = c.id AND r.status = 'open')";
 
 impl Db {
     /// Chats due for deletion under a rule keeping them until `before`,

@@ -9,11 +9,12 @@
 //! `message_versions` (migrations 0010).
 
 use super::messages::{SentMessage, fetch_message_tx};
+use super::moderation::record_action_tx;
 use super::search::{index_words_tx, unindex_words_tx};
 use super::{Db, Result, now, on_pool};
 use chrono::{DateTime, Utc};
 use contract::model::{
-    ChatId, MessageHistory, MessageId, MessageKind, MessageVersion, Seq, UserId,
+    AuditEntry, ChatId, MessageHistory, MessageId, MessageKind, MessageVersion, Seq, UserId,
 };
 use std::time::Duration;
 
@@ -49,6 +50,9 @@ pub struct NewChange {
     /// An edit's text as its sender wrote it, when masking changed it
     /// (`Change::Edit` holds what everyone sees).
     pub original: Option<String>,
+    /// A moderator removing the message (`Change::Delete`; `sender_id` is
+    /// the moderator, who need not be in the chat), recorded with it.
+    pub moderation: Option<super::ActionRecord>,
 }
 
 /// Why a change was not stored (nothing was written).
@@ -64,6 +68,8 @@ pub enum ChangeRefused {
     Deleted,
     /// The edit window passed.
     TooLate,
+    /// The moderation item was closed already (another moderator acted).
+    ItemClosed,
 }
 
 #[derive(sqlx::FromRow)]
@@ -93,20 +99,34 @@ impl Db {
         &self,
         new: &NewChange,
     ) -> Result<std::result::Result<SentMessage, ChangeRefused>> {
+        Ok(self
+            .change_message_logged(new)
+            .await?
+            .map(|(stored, _)| stored))
+    }
+
+    /// `change_message`, answering also with the moderation log's line
+    /// when a moderator removed the message (`new.moderation`).
+    pub async fn change_message_logged(
+        &self,
+        new: &NewChange,
+    ) -> Result<std::result::Result<(SentMessage, Option<AuditEntry>), ChangeRefused>> {
         let at = now();
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             // The seq first: it is a write, which SQLite needs first in a
             // transaction, and its row lock (or SQLite's one writer) orders
             // this change with every message of the chat.
+            // A moderator removes messages of chats they are not in.
             let taken: Option<(i64,)> = sqlx::query_as(
                 "UPDATE chats SET last_seq = last_seq + 1 \
-                 WHERE id = $1 AND EXISTS ( \
-                     SELECT 1 FROM chat_participants WHERE chat_id = $1 AND user_id = $2 AND left_seq IS NULL) \
+                 WHERE id = $1 AND ($3 OR EXISTS ( \
+                     SELECT 1 FROM chat_participants WHERE chat_id = $1 AND user_id = $2 AND left_seq IS NULL)) \
                  RETURNING last_seq",
             )
             .bind(new.chat_id)
             .bind(new.sender_id)
+            .bind(new.moderation.is_some())
             .fetch_optional(&mut *tx)
             .await?;
             let Some((seq,)) = taken else {
@@ -135,13 +155,17 @@ impl Db {
                 }
             };
             if let Some((id,)) = earlier {
+                if new.moderation.is_some() {
+                    // Its sender deleted it first: nothing left to remove.
+                    return Ok(Err(ChangeRefused::Deleted));
+                }
                 let message = fetch_message_tx!(tx, id);
                 // An earlier message under the same client id that is not
                 // an edit of this target is a misused key, not a resend.
                 if message.target_id != Some(new.target_id) {
                     return Ok(Err(ChangeRefused::NoSuchMessage));
                 }
-                return Ok(Ok(SentMessage { message, created: false }));
+                return Ok(Ok((SentMessage { message, created: false }, None)));
             }
             let target: Option<TargetRow> = sqlx::query_as(
                 "SELECT sender_id, kind, target_id, COALESCE(original, content) AS content, created_at, edited_at, deleted_at, \
@@ -156,7 +180,8 @@ impl Db {
                 Some(t) if t.target_id.is_none() => t,
                 _ => return Ok(Err(ChangeRefused::NoSuchMessage)),
             };
-            if target.kind != "user" || target.sender_id != Some(new.sender_id) {
+            let yours = target.sender_id == Some(new.sender_id) || new.moderation.is_some();
+            if target.kind != "user" || !yours {
                 return Ok(Err(ChangeRefused::NotYours));
             }
             if target.deleted_at.is_some() {
@@ -219,9 +244,26 @@ impl Db {
                 unindex_words_tx!(tx, new.target_id, new.chat_id, &target.shown);
                 index_words_tx!(tx, new.target_id, new.chat_id, text);
             }
+            let mut entry = None;
+            if let Some(rec) = &new.moderation {
+                sqlx::query("UPDATE messages SET hidden_by = $2 WHERE id = $1")
+                    .bind(new.target_id)
+                    .bind(new.sender_id)
+                    .execute(&mut *tx)
+                    .await?;
+                let logged = async {
+                    let line = record_action_tx!(tx, rec);
+                    Ok::<_, super::StorageError>(Ok::<_, super::ActionRefused>(line))
+                }
+                .await?;
+                match logged {
+                    Ok(line) => entry = Some(line),
+                    Err(_) => return Ok(Err(ChangeRefused::ItemClosed)),
+                }
+            }
             let message = fetch_message_tx!(tx, id);
             tx.commit().await?;
-            Ok(Ok(SentMessage { message, created: true }))
+            Ok(Ok((SentMessage { message, created: true }, entry)))
         })
     }
 

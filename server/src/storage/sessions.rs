@@ -16,6 +16,7 @@ struct SessionRow {
     user: UserRow,
     token_version: i64,
     revoked: bool,
+    suspended_until: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// What [`Db::session_user`] found.
@@ -23,6 +24,8 @@ pub struct SessionUser {
     pub user: User,
     pub token_version: i64,
     pub revoked: bool,
+    /// Suspended until then (may be past: then no longer suspended).
+    pub suspended_until: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Db {
@@ -30,7 +33,7 @@ impl Db {
     /// `sid` was revoked, in one round trip (authentication runs on every
     /// request). `None` when there is no such live account.
     pub async fn session_user(&self, id: UserId, sid: &str) -> Result<Option<SessionUser>> {
-        let sql = "SELECT id, email, name, role, token_version, \
+        let sql = "SELECT id, email, name, role, token_version, suspended_until, \
                    EXISTS (SELECT 1 FROM revoked_sessions WHERE sid = $2) AS revoked \
                    FROM users WHERE id = $1 AND deleted_at IS NULL";
         let row: Option<SessionRow> = on_pool!(self, pool => {
@@ -41,6 +44,7 @@ impl Db {
                 user: r.user.try_into()?,
                 token_version: r.token_version,
                 revoked: r.revoked,
+                suspended_until: r.suspended_until,
             })
         })
         .transpose()

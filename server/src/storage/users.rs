@@ -33,6 +33,8 @@ struct CredentialRow {
     role: String,
     password_hash: String,
     token_version: i64,
+    suspended_until: Option<chrono::DateTime<chrono::Utc>>,
+    suspension_reason: Option<String>,
 }
 
 pub struct Credentials {
@@ -40,6 +42,8 @@ pub struct Credentials {
     pub password_hash: String,
     /// What tokens issued now carry (`ver`).
     pub token_version: i64,
+    /// Suspended until then, and why (the end may be past).
+    pub suspended: Option<(chrono::DateTime<chrono::Utc>, String)>,
 }
 
 /// A live account as authentication reads it, with the version every
@@ -82,6 +86,9 @@ impl TryFrom<CredentialRow> for Credentials {
             user,
             password_hash: r.password_hash,
             token_version: r.token_version,
+            suspended: r
+                .suspended_until
+                .map(|u| (u, r.suspension_reason.unwrap_or_default())),
         })
     }
 }
@@ -108,7 +115,7 @@ impl Db {
 
     /// A live account's credentials by email (deleted accounts are absent).
     pub async fn user_credentials(&self, email: &str) -> Result<Option<Credentials>> {
-        let sql = "SELECT id, email, name, role, password_hash, token_version FROM users \
+        let sql = "SELECT id, email, name, role, password_hash, token_version, suspended_until, suspension_reason FROM users \
                    WHERE lower(email) = lower($1) AND deleted_at IS NULL";
         let row: Option<CredentialRow> = on_pool!(self, pool => {
             sqlx::query_as(sql).bind(email).fetch_optional(pool).await?
@@ -118,7 +125,7 @@ impl Db {
 
     /// A live account's credentials by id (deleted accounts are absent).
     pub async fn credentials_of(&self, id: UserId) -> Result<Option<Credentials>> {
-        let sql = "SELECT id, email, name, role, password_hash, token_version FROM users \
+        let sql = "SELECT id, email, name, role, password_hash, token_version, suspended_until, suspension_reason FROM users \
                    WHERE id = $1 AND deleted_at IS NULL";
         let row: Option<CredentialRow> = on_pool!(self, pool => {
             sqlx::query_as(sql).bind(id).fetch_optional(pool).await?

@@ -598,8 +598,8 @@ use contract::error::AppError;
 use contract::model::{ChatId, Message};
 use contract::protocol::{
     ChatCreated, ChatRead, Connected, DisputeResolved, JoinChat, JoinReply, JoinedChat, LsmInvited,
-    NewMessage, NewNotification, PresenceChanged, ReadMarker, Request, Resync, SendMessage,
-    ServerEvent, Typing, UserJoined, UserLeft, decode_ack,
+    ModerationChanged, NewMessage, NewNotification, PresenceChanged, ReadMarker, Request, Resync,
+    SendMessage, ServerEvent, Typing, UserJoined, UserLeft, decode_ack,
 };
 use rust_socketio::asynchronous::{Client as SioClient, ClientBuilder as SioBuilder};
 use rust_socketio::{Event as SioEvent, Payload, TransportType};
@@ -651,6 +651,7 @@ pub fn check_server_event(name: &str, payload: &Value) -> Result<(), String> {
         ChatCreated,
         Typing,
         Resync,
+        ModerationChanged,
     );
     if [EV_OPEN, EV_CLOSE, EV_ERROR].contains(&name) {
         return Ok(());

@@ -31,6 +31,16 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/chats/{chat_id}/attachments"),
     ("get", "/api/attachments/{id}"),
     ("get", "/api/attachments/{id}/thumbnail"),
+    ("post", "/api/jobs/{job_id}/status"),
+    ("post", "/api/reports"),
+    ("get", "/api/blocks"),
+    ("put", "/api/blocks/{user_id}"),
+    ("delete", "/api/blocks/{user_id}"),
+    ("get", "/api/moderation/items"),
+    ("post", "/api/moderation/items/{item_id}/actions"),
+    ("post", "/api/moderation/users/{user_id}/actions"),
+    ("get", "/api/moderation/log"),
+    ("get", "/api/moderation/log.csv"),
     ("get", "/healthz"),
 ];
 
