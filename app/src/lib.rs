@@ -151,6 +151,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("") view=pages::HomePage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("login") view=pages::LoginPage/>
                     <Route path=StaticSegment("register") view=pages::RegisterPage/>
+                    <Route path=StaticSegment("moderation") view=pages::ModerationPage/>
                 </Routes>
             </main>
             {signed_in.then(|| view! { <ChatDock/> })}

@@ -186,12 +186,14 @@ server_event!(Typing, "typing");
 pub struct Resync {}
 server_event!(Resync, "resync");
 
-/// An item of the moderation queue was filed or changed (to every LSM's
-/// sockets only): the queue reloads.
+/// An item of the moderation queue was filed or changed, or (no `itemId`)
+/// an account was suspended or let back in outside the queue; to every
+/// LSM's sockets only: the queue and the log reload.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ModerationChanged {
-    pub item_id: i64,
+    #[serde(default)]
+    pub item_id: Option<i64>,
     pub status: crate::model::ItemStatus,
 }
 server_event!(ModerationChanged, "moderation_item");

@@ -269,3 +269,35 @@ test('every screen shows the same thread in the same order; Alice stayed on long
     for (const sid of aliceSids) expect(line, 'no Engine.IO session id in the log').not.toContain(sid);
   }
 });
+
+test("a report reaches Lena's queue live, and her suspension of Bob closes his tab on the other node", async () => {
+  // Lena acts from the node Bob is not on.
+  let lenaNode = await nodeOf(lena.page);
+  for (let attempt = 1; lenaNode === bobNode && attempt <= 10; attempt++) {
+    console.log(`Lena is on Bob's node (${cluster.nameOf(bobNode)}); signing her in again (${attempt})`);
+    await signInAgain(lena, 'lena@demo.test');
+    lenaNode = await nodeOf(lena.page);
+  }
+  expect(lenaNode, 'Lena and Bob on different nodes').not.toBe(bobNode);
+  await lena.page.getByRole('link', { name: 'Moderation' }).click();
+  await lena.page.waitForURL(cluster.baseURL + '/moderation');
+  await expect(lena.page.getByRole('heading', { name: 'Queue' })).toBeVisible();
+
+  // Alice reports Bob's message; Lena's open queue shows it without a reload.
+  await ensureOpen(alice.page);
+  const bubble = popup(alice.page).locator('.msg.theirs', { hasText: FROM_BOB });
+  await bubble.getByRole('button', { name: 'Report', exact: true }).click();
+  await bubble.getByLabel('Harassment').check();
+  await bubble.getByRole('button', { name: 'Send report', exact: true }).click();
+  await expect(bubble.locator('.msg-reported')).toBeVisible();
+  const item = lena.page.locator('.mod-item', { hasText: FROM_BOB });
+  await expect(item).toBeVisible();
+
+  // Lena suspends him; his tab, on the other node, goes to sign-in.
+  await item.locator('.mod-actions').getByRole('button', { name: 'Suspend', exact: true }).click();
+  await item.getByLabel('Reason to suspend').fill('Harassed a customer.');
+  await item.getByRole('button', { name: 'Continue', exact: true }).click();
+  await item.locator('.act-form').getByRole('button', { name: 'Suspend', exact: true }).click();
+  await expect(item).toHaveCount(0);
+  await bob.page.waitForURL(/\/login/);
+});

@@ -86,6 +86,9 @@ pub struct ChatContext {
     pub uploads: RwSignal<HashMap<String, Vec<outgoing::FileUpload>>>,
     /// Uploads under way: percent done by file key.
     pub progress: RwSignal<HashMap<String, u8>>,
+    /// Moves when the moderation queue changed (`State::moderation_rev`):
+    /// the moderation page's resources track it.
+    pub moderation_rev: RwSignal<u64>,
     /// The chat list and providers as the server rendered them (signed in
     /// only); `chat_list()`/`provider_list()` fall back to them until the
     /// live signals have loaded.
@@ -158,6 +161,7 @@ pub fn provide_chat_context(me: Option<Me>, settings: Settings) {
         transport: RwSignal::new(None),
         uploads: RwSignal::new(HashMap::new()),
         progress: RwSignal::new(HashMap::new()),
+        moderation_rev: RwSignal::new(0),
         first_chats,
         first_providers,
         first_page,
@@ -402,6 +406,16 @@ impl ChatContext {
                 resolution,
             },
         );
+    }
+
+    /// Takes a job one step on (confirm, start, complete, cancel).
+    pub fn change_job_status(
+        &self,
+        job_id: i64,
+        to: crate::model::JobStatus,
+        done: impl FnOnce(Result<(), AppError>) + 'static,
+    ) {
+        self.submit(done, Form::JobStep { job: job_id, to });
     }
 
     /// Books a job; its chat opens at once.

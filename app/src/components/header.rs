@@ -2,8 +2,9 @@
 
 use super::focus;
 use crate::chat::use_chat;
-use crate::model::ConnectionStatus;
+use crate::model::{ConnectionStatus, Role};
 use leptos::prelude::*;
+use leptos_router::hooks::use_location;
 
 /// The bell's button and its dialog, for moving focus.
 const BUTTON: &str = ".bell-button";
@@ -108,6 +109,18 @@ fn NotificationBell() -> impl IntoView {
     }
 }
 
+/// The LSMs' way to the moderation page (marked current while on it).
+#[component]
+fn ModerationLink() -> impl IntoView {
+    let location = use_location();
+    let here = move || location.pathname.with(|p| p == "/moderation");
+    view! {
+        <nav aria-label="Main">
+            <a class="nav-link" href="/moderation" aria-current=move || here().then_some("page")>"Moderation"</a>
+        </nav>
+    }
+}
+
 #[component]
 pub fn Header() -> impl IntoView {
     let chat = use_chat();
@@ -117,6 +130,7 @@ pub fn Header() -> impl IntoView {
             <a class="brand" href="/">"jobchat"</a>
             <div class="topbar-right">
                 {me.map(|me| view! {
+                    {(me.role == Role::Lsm).then(|| view! { <ModerationLink/> })}
                     <ConnectionBadge/>
                     <NotificationBell/>
                     <span class="me">

@@ -1,4 +1,5 @@
 //! UI building blocks: chat list, message search, chat windows, header,
+//! the moderation queue and log,
 //! tab title (and
 //! `clock`, the viewer's days and times, hydration-safe). They
 //! read and change chat state only through `use_chat()`.
@@ -8,6 +9,7 @@ mod chat_popup;
 mod clock;
 pub(crate) mod focus;
 mod header;
+pub(crate) mod moderation;
 mod search;
 mod tab_title;
 mod text;
@@ -15,6 +17,7 @@ mod text;
 pub use chat_list::ChatList;
 pub use chat_popup::ChatDock;
 pub use header::Header;
+pub use moderation::{ModerationLog, ModerationQueue};
 pub use search::Searchable;
 pub use tab_title::TabTitle;
 pub use text::MessageText;

@@ -21,7 +21,7 @@ pub enum ServiceError {
     #[error("invalid email or password")]
     BadCredentials,
     /// The account is suspended (a moderator's decision): why, and until when.
-    #[error("this account is suspended {until}: {reason}")]
+    #[error("This account is suspended {until}: {reason}")]
     Suspended { until: String, reason: String },
     #[error("{0}")]
     Forbidden(&'static str),

@@ -196,7 +196,7 @@ impl Service {
         tell_lsms(
             &self.inner.db,
             &self.inner.broadcast,
-            item.id,
+            Some(item.id),
             match decision.action {
                 ActionKind::Dismiss => ItemStatus::Dismissed,
                 _ => ItemStatus::Actioned,
@@ -216,7 +216,7 @@ impl Service {
     ) -> Result<AuditEntry> {
         let me = self.moderator(actor)?;
         let decision = action.parse()?;
-        match decision.action {
+        let entry = match decision.action {
             ActionKind::Suspend => self.suspend(&me, user, &decision, None, None).await,
             _ => {
                 let (name, _, _) = self
@@ -243,7 +243,16 @@ impl Service {
                     other => other.map(|t| t.entry),
                 }
             }
-        }
+        }?;
+        // Other LSMs' queues show the person's standing: they reload.
+        tell_lsms(
+            &self.inner.db,
+            &self.inner.broadcast,
+            None,
+            ItemStatus::Actioned,
+        )
+        .await;
+        Ok(entry)
     }
 
     /// The log, newest first.

@@ -82,14 +82,25 @@ impl Service {
                 "report filed"
             );
             crate::metrics::moderation_item("report");
-            tell_lsms(&self.inner.db, &self.inner.broadcast, id, ItemStatus::Open).await;
+            tell_lsms(
+                &self.inner.db,
+                &self.inner.broadcast,
+                Some(id),
+                ItemStatus::Open,
+            )
+            .await;
         }
         Ok(ReportReceipt { id, created_at })
     }
 }
 
 /// Tells every LSM's sockets that an item was filed or changed.
-pub(super) async fn tell_lsms(db: &Db, broadcast: &Broadcaster, item_id: i64, status: ItemStatus) {
+pub(super) async fn tell_lsms(
+    db: &Db,
+    broadcast: &Broadcaster,
+    item_id: Option<i64>,
+    status: ItemStatus,
+) {
     match db.lsm_ids().await {
         Ok(lsms) => {
             broadcast
@@ -204,7 +215,7 @@ async fn flag(db: &Db, broadcast: &Broadcaster, sent: &Sent, category: ReportCat
         Ok((id, _, true)) => {
             tracing::info!(item = id, category = category.as_str(), "auto-flag raised");
             crate::metrics::moderation_item("flag");
-            tell_lsms(db, broadcast, id, ItemStatus::Open).await;
+            tell_lsms(db, broadcast, Some(id), ItemStatus::Open).await;
         }
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "auto-flag not stored"),

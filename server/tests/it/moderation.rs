@@ -69,6 +69,7 @@ async fn filed(sock: &mut TestSocket) -> i64 {
     sock.expect_event_where::<ModerationChanged>(|e| e.status == ItemStatus::Open)
         .await
         .item_id
+        .expect("an item")
 }
 
 async fn sign_in(app: &TestApp, email: &str) -> (StatusCode, Value) {
@@ -256,6 +257,10 @@ both_backends!(
             )
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
+        // Every LSM's queue hears of it (no item: the person's standing).
+        lsm_sock
+            .expect_event_where::<ModerationChanged>(|e| e.item_id.is_none())
+            .await;
         assert!(
             provider_sock
                 .next_of(&[EV_CLOSE], Duration::from_secs(2))

@@ -315,7 +315,7 @@ both_backends!(
             .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         let id = body["id"].as_i64().expect("id");
-        lsm.expect_event_where::<ModerationChanged>(|e| e.item_id == id)
+        lsm.expect_event_where::<ModerationChanged>(|e| e.item_id == Some(id))
             .await;
         for s in &mut others {
             assert!(

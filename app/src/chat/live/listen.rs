@@ -7,8 +7,8 @@ use super::socket::Socket;
 use crate::chat::ChatContext;
 use crate::chat::state::{Msg, Pushed};
 use crate::protocol::{
-    ChatCreated, ChatRead, DisputeResolved, LsmInvited, NewMessage, NewNotification,
-    PresenceChanged, ReadMarker, Refused, Resync, Typing, UserJoined, UserLeft,
+    ChatCreated, ChatRead, DisputeResolved, LsmInvited, ModerationChanged, NewMessage,
+    NewNotification, PresenceChanged, ReadMarker, Refused, Resync, Typing, UserJoined, UserLeft,
 };
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
@@ -34,6 +34,7 @@ pub fn socket(ctx: ChatContext, s: &Socket) {
     s.on(move |_: Resync| push(Pushed::ListChanged));
     s.on(move |NewNotification(n)| push(Pushed::Notification(n)));
     s.on(move |r: ChatRead| push(Pushed::ChatRead(r)));
+    s.on(move |_: ModerationChanged| dispatch(ctx, Msg::ModerationChanged));
 }
 
 /// Calls `f` on each of the target's `event`s for the page's lifetime.

@@ -155,6 +155,7 @@ fn publish(ctx: ChatContext, s: &State) {
     put(ctx.jump, &s.jump);
     put(ctx.uploads, &s.uploads());
     put(ctx.progress, &s.progress);
+    put(ctx.moderation_rev, &s.moderation_rev);
 }
 
 fn me(ctx: ChatContext) -> Option<crate::model::UserId> {
@@ -416,6 +417,10 @@ async fn call_server(call: Call) -> Answer {
             } => Answer::Settled {
                 ticket,
                 result: api::resolve_dispute(dispute, resolution).await,
+            },
+            Form::JobStep { job, to } => Answer::Settled {
+                ticket,
+                result: api::change_job_status(job, to).await.map(|_| ()),
             },
         },
         Call::Logout => {

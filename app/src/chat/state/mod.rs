@@ -43,6 +43,6 @@ mod windows;
 mod tests;
 
 pub use msg::{Answer, Call, Effect, Env, Form, Msg, PageFor, Pushed, Restored, Ticket};
-pub use store::{Jump, Search, State};
+pub use store::{Jump, SESSION_ENDED, Search, State};
 pub use update::update;
 pub use uploads::FILE_REFUSED;

@@ -74,6 +74,9 @@ pub enum Msg {
 
     /// Something the server pushed.
     Pushed(Pushed),
+    /// An item of the moderation queue was filed or closed (LSMs only):
+    /// the moderation page reloads its queue and log.
+    ModerationChanged,
 
     // Acks of requests that wait for them.
     Joined {
@@ -264,6 +267,11 @@ pub enum Form {
     ResolveDispute {
         dispute: i64,
         resolution: String,
+    },
+    /// A step in a job's life (its system line arrives as a message).
+    JobStep {
+        job: i64,
+        to: crate::model::JobStatus,
     },
 }
 

@@ -48,6 +48,10 @@ pub struct State {
     pub jump: Option<Jump>,
     /// Uploads under way: percent done by file key.
     pub progress: HashMap<String, u8>,
+    /// Counts changes to the moderation queue (a `moderation_item` event,
+    /// a reconnect that may have missed some): the moderation page reloads
+    /// whenever it moves.
+    pub moderation_rev: u64,
 
     // Not shown.
     /// The server-rendered chat list: what the page knows of each chat
@@ -116,6 +120,7 @@ impl State {
             search: None,
             jump: None,
             progress: HashMap::new(),
+            moderation_rev: 0,
             first_chats: Vec::new(),
             outbox: Vec::new(),
             flushing: false,

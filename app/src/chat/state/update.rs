@@ -31,7 +31,14 @@ pub fn update(s: &mut State, env: &Env, msg: Msg) -> Vec<Effect> {
             }
         }
 
-        Msg::Connected => connection::connected(s, env, fx),
+        Msg::Connected => {
+            connection::connected(s, env, fx);
+            // Queue items filed while the socket was down were not pushed:
+            // an LSM's moderation page reloads.
+            if s.me.as_ref().is_some_and(|m| m.role == Role::Lsm) {
+                s.moderation_rev += 1;
+            }
+        }
         Msg::Disconnected(reason) => connection::disconnected(s, fx, &reason),
         Msg::ConnectFailed(why) => connection::connect_failed(s, fx, why),
         Msg::ReconnectAttempt(n) => connection::reconnect_attempt(s, n),
@@ -41,6 +48,7 @@ pub fn update(s: &mut State, env: &Env, msg: Msg) -> Vec<Effect> {
         Msg::ReconnectNow => fx.push(Effect::Reconnect),
 
         Msg::Pushed(p) => pushed(s, env, fx, p),
+        Msg::ModerationChanged => s.moderation_rev += 1,
 
         Msg::Joined {
             chat,

@@ -84,6 +84,7 @@ pub(crate) mod tests {
                 seq,
                 edited_at: Some(Utc::now()),
                 deleted_at: None,
+                hidden: false,
             })),
             ..at_seq(100 + seq, seq, Some(&format!("edit-{seq}")))
         }
@@ -99,6 +100,7 @@ pub(crate) mod tests {
                 seq,
                 edited_at: None,
                 deleted_at: Some(Utc::now()),
+                hidden: false,
             })),
             ..at_seq(100 + seq, seq, None)
         }

@@ -1,6 +1,8 @@
-//! A chat window's header: the job and the people in the chat (with
-//! presence) on a button that minimises, then the window's actions.
+//! A chat window's header: the job on a button that minimises, the people
+//! in the chat (with presence) each on a button that opens their card
+//! (Report, Block: `block`), then the window's actions.
 
+use super::block::{Blocks, CardState};
 use crate::chat::{small_screen, use_chat};
 use crate::components::focus;
 use crate::model::{ChatId, DisputeStatus, Participant, Role, UserId};
@@ -13,6 +15,8 @@ pub fn PopupHead(
     minimized: Memo<bool>,
     /// Shows the "Add LSM" form.
     dispute_open: RwSignal<bool>,
+    /// Whose card is open.
+    card: CardState,
     title_id: String,
     /// Closes the window (and puts the focus back).
     close: Callback<()>,
@@ -35,7 +39,7 @@ pub fn PopupHead(
             .unwrap_or_default()
             .into_iter()
             .filter(|p| Some(p.id) != my_id)
-            .map(|p| view! { <Person person=p/> })
+            .map(|p| view! { <Person person=p card/> })
             .collect_view()
     };
     // Customers and providers bring in an LSM, once per open dispute.
@@ -80,11 +84,13 @@ pub fn PopupHead(
     view! {
         <header class="popup-head">
             <button class="icon-button popup-back" aria-label="Back to chats" on:click=move |_| close.run(())>"←"</button>
-            <button class="popup-title" id=title_id on:click=move |_| chat.toggle_minimized(chat_id) aria-expanded=move || (!minimized.get()).to_string()
-                on:mouseenter=move |_| measure() on:focus=move |_| measure()>
-                <span class="popup-job" node_ref=job_ref title=tooltip>{title}</span>
+            <div class="popup-heading">
+                <button class="popup-title" id=title_id on:click=move |_| chat.toggle_minimized(chat_id) aria-expanded=move || (!minimized.get()).to_string()
+                    on:mouseenter=move |_| measure() on:focus=move |_| measure()>
+                    <span class="popup-job" node_ref=job_ref title=tooltip>{title}</span>
+                </button>
                 <span class="popup-people">{others}</span>
-            </button>
+            </div>
             <div class="popup-actions">
                 <Show when=move || settle().is_some()>
                     <button class="small" on:click=to_settlement>"Write resolution"</button>
@@ -101,20 +107,37 @@ pub fn PopupHead(
     }
 }
 
-/// Someone else in the chat, with a presence dot.
+/// Someone else in the chat, with a presence dot: a button that opens
+/// their card (once the browser has taken over).
 #[component]
-fn Person(person: Participant) -> impl IntoView {
+fn Person(person: Participant, card: CardState) -> impl IntoView {
     let chat = use_chat();
+    let blocks = Blocks::get();
     let pid: UserId = person.id;
     let online = move || {
         chat.presence
             .with(|m| m.get(&pid).copied().unwrap_or(false))
     };
+    let open = move || {
+        card.person
+            .with(|p| p.as_ref().is_some_and(|p| p.id == pid))
+    };
+    let name = person.name.clone();
+    let lsm = (person.role == Role::Lsm).then_some(" · LSM");
+    let toggle = move |_| {
+        if open() {
+            card.person.set(None);
+        } else {
+            card.person.set(Some(person.clone()));
+        }
+    };
     view! {
-        <span class="person" data-user-id=pid>
+        <button type="button" class="person" data-user-id=pid aria-haspopup="dialog"
+            aria-expanded=move || open().to_string() on:click=toggle>
             <span class="presence" class:online=online aria-hidden="true"></span>
-            {person.name}{(person.role == Role::Lsm).then_some(" · LSM")}
+            {name}{lsm}
+            <Show when=move || blocks.has(pid)>" · blocked"</Show>
             <span class="sr-only">{move || if online() { " (online)" } else { " (offline)" }}</span>
-        </span>
+        </button>
     }
 }

@@ -9,6 +9,7 @@
 //! dispute reads every version of a changed one (`versions`).
 
 use super::attachments::{Files, Uploads};
+use super::report::{RECEIVED, ReportForm, Reported};
 use super::revise::{Actions, ConfirmDelete, EditForm, Revise};
 use super::system_line::SystemLine;
 use super::timeline::{self, LineState};
@@ -78,6 +79,8 @@ pub fn MessageItem(
     let failed = move || current.with(|c| c.delivery == Delivery::Failed);
     let content = Memo::new(move |_| current.with(|c| c.content.clone()));
     let deleted = Memo::new(move |_| current.with(LineState::is_deleted));
+    // Deleted by a moderator rather than by its sender.
+    let hidden = Memo::new(move |_| current.with(LineState::is_hidden));
     let edited_at = Memo::new(move |_| current.with(LineState::edited_at));
     let files = Memo::new(move |_| current.with(|c| c.attachments.clone()));
     let going_out = Memo::new(move |_| mine && current.with(|c| c.id == 0));
@@ -120,6 +123,27 @@ pub fn MessageItem(
         });
     }
     let editable = Signal::derive(move || within_window.get() && revisable.get());
+    // Someone else's stored message, not deleted, once the browser has
+    // taken over: "Report" opens the report form under it.
+    let reportable = Memo::new(move |_| {
+        !mine
+            && message.kind == MessageKind::User
+            && my_id.is_some()
+            && clock.live()
+            && current.with(|c| c.id > 0 && !c.is_deleted())
+    });
+    let reporting = RwSignal::new(false);
+    let reported = RwSignal::new(false);
+    let report_done = Callback::new(move |sent: bool| {
+        reporting.try_set(false);
+        if sent {
+            reported.try_set(true);
+        }
+        if let Some(li) = bubble.try_get_untracked().flatten() {
+            let _ = li.focus();
+        }
+    });
+    let report_described_by = text_id.clone();
     // An LSM reads every version of a changed message, and what was
     // written before contact details were hidden.
     let lsm = chat.me().is_some_and(|m| m.role == Role::Lsm);
@@ -139,7 +163,7 @@ pub fn MessageItem(
     view! {
         <li class="msg" class:mine=mine class:theirs=!mine class:deleted=move || deleted.get()
             class:editing=move || revise.editing.get()
-            node_ref=bubble tabindex=mine.then_some("-1")
+            node_ref=bubble tabindex="-1"
             data-id=move || current.with(|c| c.id) data-state=move || state().0>
             {sender}
             <Show
@@ -148,7 +172,9 @@ pub fn MessageItem(
             >
                 {
                     let text_id = text_id.clone();
-                    move || if deleted.get() {
+                    move || if hidden.get() {
+                        view! { <span class="msg-text msg-deleted msg-removed">"Removed by a moderator"</span> }.into_any()
+                    } else if deleted.get() {
                         view! { <span class="msg-text msg-deleted">"This message was deleted"</span> }.into_any()
                     } else if content.with(|c| c.trim().is_empty()) {
                         // Files alone: no empty line of text.
@@ -166,6 +192,12 @@ pub fn MessageItem(
                 <Show when=move || revisable.get() && !revise.editing.get() && !revise.confirming.get()>
                     <Actions revise current editable text_id=described_by.clone()/>
                 </Show>
+                <Show when=move || reportable.get() && !reporting.get()>
+                    <span class="msg-actions" aria-live="off">
+                        <button type="button" class="link" aria-describedby=report_described_by.clone()
+                            on:click=move |_| { reported.set(false); reporting.set(true); }>"Report"</button>
+                    </span>
+                </Show>
                 {move || edited_at.get().map(|at| {
                     let title = format!("Edited at {}", clock.time_of(at));
                     view! { <span class="msg-edited" title=title>"edited"</span> }
@@ -175,6 +207,12 @@ pub fn MessageItem(
             </span>
             <Show when=move || revise.confirming.get() && revisable.get()>
                 <ConfirmDelete chat_id current revise/>
+            </Show>
+            <Show when=move || reporting.get() && reportable.get()>
+                <ReportForm chat_id about=Reported::Message(current.with_untracked(|c| c.id)) done=report_done/>
+            </Show>
+            <Show when=move || reported.get()>
+                <p class="msg-note msg-reported" role="status">{RECEIVED}</p>
             </Show>
             <Show when=move || masking_notice.get()>
                 <p class="msg-note" role="note">

@@ -4,11 +4,13 @@
 //!
 //! * `head` — title, participants with presence, Add LSM / minimise / close
 //! * `add_lsm` — the dispute form "Add LSM" opens
+//! * `block` — a person's card from the header: Report, Block / Unblock
+//! * `report` — the report form (a message's "Report", a person's card)
 //! * `messages` — the scrolling history: paging older messages, pinning,
 //!   "↓ N new"
 //! * `timeline` — day separators, "Seen by …", the new-message count (pure)
 //! * `message` — one message with its delivery state and Retry, "edited",
-//!   "This message was deleted"
+//!   "This message was deleted" / "Removed by a moderator", "Report"
 //! * `revise` — Edit and Delete on the user's own messages
 //! * `versions` — every version of a changed message, for the LSM
 //! * `system_line` — a system line from its typed event, typed parts set apart
@@ -20,11 +22,14 @@
 mod add_lsm;
 mod attach;
 mod attachments;
+mod block;
 mod composer;
 mod head;
+mod job_steps;
 mod lightbox;
 mod message;
 mod messages;
+mod report;
 mod revise;
 mod system_line;
 mod timeline;
@@ -35,14 +40,18 @@ use crate::chat::use_chat;
 use crate::model::ChatId;
 use add_lsm::{AddLsmForm, AddLsmState};
 use attach::Staging;
+use block::{Blocks, CardState, PersonCard};
 use composer::{Composer, TypingLine};
 use head::PopupHead;
+use job_steps::JobSteps;
 use leptos::prelude::*;
 use messages::MessageList;
 
 #[component]
 pub fn ChatDock() -> impl IntoView {
     let chat = use_chat();
+    // Whom the user blocks, read once for every window.
+    Blocks::provide();
     view! {
         <div class="dock" role="region" aria-label="Open chats">
             // Server rendering waits for a linked chat's first page (a
@@ -100,6 +109,21 @@ fn ChatPopup(chat_id: ChatId) -> impl IntoView {
             .with(|o| o.iter().any(|o| o.chat_id == chat_id && o.minimized))
     });
     let add_lsm = AddLsmState::default();
+    let card = CardState::default();
+    // Customers and providers bring in an LSM, once per open dispute (and
+    // not in a transcript they left).
+    let can_dispute = Signal::derive(move || {
+        let role = chat.me().map(|m| m.role);
+        matches!(
+            role,
+            Some(crate::model::Role::Customer | crate::model::Role::Provider)
+        ) && chat.chat(chat_id).is_some_and(|c| {
+            !c.left
+                && !c
+                    .dispute
+                    .is_some_and(|d| d.status == crate::model::DisputeStatus::Open)
+        })
+    });
     // Stay on the newest message unless the user scrolled up; sending
     // brings the view back down.
     let pinned = RwSignal::new(true);
@@ -160,7 +184,9 @@ fn ChatPopup(chat_id: ChatId) -> impl IntoView {
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
         if ev.key() == "Escape" {
             ev.prevent_default();
-            if add_lsm.open.get_untracked() {
+            if card.person.get_untracked().is_some() {
+                card.person.set(None);
+            } else if add_lsm.open.get_untracked() {
                 add_lsm.open.set(false);
             } else {
                 close.run(());
@@ -174,8 +200,10 @@ fn ChatPopup(chat_id: ChatId) -> impl IntoView {
             <Show when=move || staging.dragging.get()>
                 <div class="drop-zone" aria-hidden="true">"Drop files to attach them"</div>
             </Show>
-            <PopupHead chat_id minimized dispute_open=add_lsm.open title_id close/>
+            <PopupHead chat_id minimized dispute_open=add_lsm.open card title_id close/>
             <Show when=move || !minimized.get()>
+                <JobSteps chat_id/>
+                <PersonCard chat_id state=card can_dispute dispute_open=add_lsm.open/>
                 <AddLsmForm chat_id state=add_lsm/>
                 <MessageList chat_id pinned/>
                 <Show

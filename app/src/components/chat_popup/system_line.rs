@@ -21,6 +21,7 @@ fn Typed(text: String) -> impl IntoView {
 
 #[component]
 pub fn SystemLine(id: MessageId, event: Option<SystemEvent>, content: String) -> impl IntoView {
+    let warning = matches!(event, Some(SystemEvent::Warning { .. }));
     let body = match event {
         Some(SystemEvent::JobBooked { title }) => view! {
             <span>"Job booked: "</span><q class="sys-title">{title}</q>
@@ -57,9 +58,28 @@ pub fn SystemLine(id: MessageId, event: Option<SystemEvent>, content: String) ->
             </span>
         }
         .into_any(),
+        Some(SystemEvent::Warning {
+            user_name,
+            lsm_name,
+            reason,
+            ..
+        }) => view! {
+            <span>
+                <Who name=lsm_name/>" (local service manager) warned "<Who name=user_name/>
+                " to keep to the platform's rules:"
+            </span>
+            <Typed text=reason/>
+        }
+        .into_any(),
+        Some(SystemEvent::JobStatusChanged {
+            status, by_name, ..
+        }) => view! {
+            <span><Who name=by_name/>{format!(" {}", status.step_words())}</span>
+        }
+        .into_any(),
         Some(SystemEvent::Note { text }) => view! { <Typed text/> }.into_any(),
         // A line from a server older than typed lines.
         None => view! { <MessageText text=content/> }.into_any(),
     };
-    view! { <li class="msg system" data-id=id>{body}</li> }
+    view! { <li class="msg system" class:warning=warning data-id=id>{body}</li> }
 }

@@ -83,6 +83,11 @@ impl LineState {
             .is_some_and(|r| r.deleted_at.is_some())
     }
 
+    /// Removed by a moderator ("Removed by a moderator").
+    pub fn is_hidden(&self) -> bool {
+        self.revision.as_ref().is_some_and(|r| r.hidden)
+    }
+
     /// When it was last edited, unless deleted since.
     pub fn edited_at(&self) -> Option<DateTime<Utc>> {
         self.revision
@@ -422,6 +427,7 @@ mod tests {
             seq: 11,
             edited_at: Some(when),
             deleted_at: None,
+            hidden: false,
         }));
         let st = LineState::of(&l);
         assert_eq!(
@@ -433,11 +439,18 @@ mod tests {
             seq: 12,
             edited_at: Some(when),
             deleted_at: Some(when),
+            hidden: false,
         }));
         let st = LineState::of(&l);
-        assert!(st.is_deleted());
+        assert!(st.is_deleted() && !st.is_hidden());
         assert_eq!(st.edited_at(), None, "deleted, not \"edited\"");
         assert_eq!(line_states(&[l.clone()])[&l.key()], st);
+        // Removed by a moderator: deleted, and said so.
+        if let Some(r) = l.message.revision.as_mut() {
+            r.hidden = true;
+        }
+        let st = LineState::of(&l);
+        assert!(st.is_deleted() && st.is_hidden());
     }
 
     #[test]

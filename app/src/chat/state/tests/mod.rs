@@ -4,6 +4,7 @@
 //! (sends, drafts, typing), `page` (connection, forms, start-up), `search`,
 //! `revisions` (edits and deletions).
 
+mod moderation;
 mod outbox;
 mod page;
 mod revisions;

@@ -22,6 +22,7 @@ fn change(kind: MessageKind, target: MessageId, seq: Seq, sender: i64, text: &st
             seq,
             edited_at: (!deleted).then_some(now),
             deleted_at: deleted.then_some(now),
+            hidden: false,
         })),
         ..message(1, seq, sender)
     }

@@ -1,0 +1,40 @@
+//! The moderation queue's live reloads (an LSM's moderation page tracks
+//! `moderation_rev`).
+
+use super::*;
+
+fn lsm_state() -> State {
+    State::new(
+        Some(Me {
+            id: ME,
+            name: "Lena".into(),
+            role: Role::Lsm,
+        }),
+        Vec::new(),
+    )
+}
+
+#[test]
+fn a_moderation_event_moves_the_revision_and_asks_for_nothing_else() {
+    let mut s = lsm_state();
+    assert_eq!(s.moderation_rev, 0);
+    let fx = update(&mut s, &env(true), Msg::ModerationChanged);
+    assert_eq!(s.moderation_rev, 1);
+    assert!(fx.is_empty(), "the page's resources reload, not the state");
+    update(&mut s, &env(true), Msg::ModerationChanged);
+    assert_eq!(s.moderation_rev, 2, "every event reloads");
+}
+
+#[test]
+fn a_reconnect_reloads_an_lsms_queue_only() {
+    let mut s = lsm_state();
+    update(&mut s, &env(true), Msg::Connected);
+    assert_eq!(
+        s.moderation_rev, 1,
+        "items filed while away were not pushed"
+    );
+
+    let mut customer = state();
+    update(&mut customer, &env(true), Msg::Connected);
+    assert_eq!(customer.moderation_rev, 0);
+}
