@@ -216,6 +216,20 @@ impl ChatContext {
         self.first_chats.and_then(|r| r.get()).and_then(Result::ok)
     }
 
+    /// The server could not read the first list (tracked) and no live list
+    /// has come: the list says so, with a retry, not "Loading…" for good.
+    pub fn first_list_failed(&self) -> bool {
+        !self.chats_loaded.get()
+            && self
+                .first_chats
+                .is_some_and(|r| r.with(|v| matches!(v, Some(Err(_)))))
+    }
+
+    /// "Try again" after a failed first list: loads it now.
+    pub fn reload_chats(&self) {
+        self.dispatch(Msg::RefreshListNow);
+    }
+
     /// Whether older chats can be shown (tracked): the list ends at a full
     /// page, live or server-rendered.
     pub fn has_older_chats(&self) -> bool {

@@ -43,6 +43,47 @@ fn row_time(at: NaiveDateTime, today: Option<NaiveDate>) -> String {
     }
 }
 
+/// What the list's first frame shows: the chats, an error, or "loading".
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum First {
+    List,
+    Failed,
+    Loading,
+}
+
+impl First {
+    fn as_str(self) -> &'static str {
+        match self {
+            First::List => "list",
+            First::Failed => "failed",
+            First::Loading => "loading",
+        }
+    }
+}
+
+/// Browser only, while hydrating: what the server's HTML holds (the
+/// `data-chat-list-first` it wrote), so the hydrating frame follows the
+/// HTML and never a value that could differ from it. A CI run once saw
+/// the server send "Loading chats…" while the browser held a list, and the
+/// mismatch stopped the page for good (docs/reliability.md).
+fn first_in_page() -> Option<First> {
+    #[cfg(feature = "hydrate")]
+    {
+        let v = web_sys::window()?
+            .document()?
+            .query_selector("[data-chat-list-first]")
+            .ok()??
+            .get_attribute("data-chat-list-first")?;
+        Some(match v.as_str() {
+            "list" => First::List,
+            "failed" => First::Failed,
+            _ => First::Loading,
+        })
+    }
+    #[cfg(not(feature = "hydrate"))]
+    None
+}
+
 /// `filter` keeps only some chats (the LSM's disputes view).
 #[component]
 pub fn ChatList(
@@ -63,13 +104,35 @@ pub fn ChatList(
     };
     let empty_text = empty_text.unwrap_or_else(|| "No chats yet.".into());
     let loading = || view! { <p class="muted">"Loading chats…"</p> };
+    // What the list shows, from the live list or the first page the server
+    // read (tracked).
+    let state = move || match chat.chat_list() {
+        Some(_) => First::List,
+        None if chat.first_list_failed() => First::Failed,
+        None => First::Loading,
+    };
+    // The hydrating frame shows what the server rendered; once hydrated
+    // (an effect runs only then), the state decides. A mismatch can then
+    // never stop hydration: at worst the list appears a tick later.
+    let pinned = RwSignal::new(first_in_page());
+    Effect::new(move |_| pinned.set(None));
+    let shown = move || pinned.get().unwrap_or_else(state);
     // Suspense makes server rendering wait for the first list (a blocking
     // resource), so the page arrives with the chats in it.
     view! {
         <Suspense fallback=loading>
+        <div class="chat-list-box" data-chat-list-first=move || shown().as_str()>
         <Show
-            when=move || chat.chat_list().is_some()
-            fallback=loading
+            when=move || shown() == First::List
+            fallback=move || if shown() == First::Failed {
+                view! {
+                    <p class="error" role="alert">"Your chats could not be loaded. "
+                        <button class="link" on:click=move |_| chat.reload_chats()>"Try again"</button>
+                    </p>
+                }.into_any()
+            } else {
+                loading().into_any()
+            }
         >
             <Show when=move || !chats().is_empty() fallback={
                 let t = empty_text.clone();
@@ -134,6 +197,7 @@ pub fn ChatList(
                 </Show>
             </Show>
         </Show>
+        </div>
         </Suspense>
     }
 }
