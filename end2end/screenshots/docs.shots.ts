@@ -1,7 +1,8 @@
-// The README's three screenshots, from the demo data: Alice's dashboard, her
-// chat with Bob after she brought in Lena over a dispute, and Lena's view
-// with the chat beside the resolution she is writing. Run by
-// scripts/screenshots (never part of the test suite).
+// The README's screenshots, from the demo data: Alice's dashboard, her chat
+// with Bob after she brought in Lena over a dispute, Lena's view with the
+// chat beside the resolution she is writing, and Lena's moderation queue
+// with Alice's report of Bob's offer to be paid outside the platform. Run
+// by scripts/screenshots (never part of the test suite).
 import { test, expect, Page } from '@playwright/test';
 import path from 'node:path';
 import { Server } from '../support/server';
@@ -57,6 +58,19 @@ test('docs screenshots', async ({ browser }) => {
   await lena.page.getByLabel('Resolution').fill('Bob replaces the cartridge on Friday at no extra charge.');
   await lena.page.mouse.move(0, 0);
   await lena.page.screenshot({ path: path.join(out, 'lsm-view.png') });
+
+  // Bob offers a discount for cash; Alice reports it; Lena's queue has it.
+  await say(bob.page, 'Pay me in cash next time and I knock 20 off.');
+  const offer = popup(alice.page).locator('.msg.theirs', { hasText: 'Pay me in cash' });
+  await offer.getByRole('button', { name: 'Report', exact: true }).click();
+  await offer.getByLabel('Payment outside the platform').check();
+  await offer.getByLabel('Anything to add? (optional)').fill('He asked for cash twice.');
+  await offer.getByRole('button', { name: 'Send report', exact: true }).click();
+  await expect(offer.locator('.msg-reported')).toBeVisible();
+  await lena.page.getByRole('link', { name: 'Moderation' }).click();
+  await expect(lena.page.locator('.mod-item', { hasText: 'Pay me in cash' })).toBeVisible();
+  await lena.page.mouse.move(0, 0);
+  await lena.page.screenshot({ path: path.join(out, 'moderation-queue.png') });
 
   for (const a of [alice, bob, lena]) await a.context.close();
 });
