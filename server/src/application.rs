@@ -108,6 +108,9 @@ impl Application {
             &config.masking,
             Broadcaster::new(sink.clone()),
         );
+        service
+            .send_emails(&config.email, &config.jwt_secret)
+            .context("cannot set up email (JOBCHAT_SMTP_URL, JOBCHAT_MAIL_FROM)")?;
         if let Some(days) = config.chat_retention_days {
             tracing::info!(days, "chats with nothing written for longer are deleted");
             service.keep_chats_for(days);

@@ -264,6 +264,34 @@ impl Backend for ServiceBackend {
             .map_err(fail)
     }
 
+    async fn email_preferences(
+        &self,
+        caller: &Me,
+    ) -> Result<contract::model::EmailPreferences, AppError> {
+        self.service
+            .email_preferences(&caller.into())
+            .await
+            .map_err(fail)
+    }
+
+    async fn set_email_preferences(
+        &self,
+        caller: &Me,
+        preferences: contract::model::EmailPreferences,
+    ) -> Result<contract::model::EmailPreferences, AppError> {
+        self.service
+            .set_email_preferences(&caller.into(), &preferences)
+            .await
+            .map_err(fail)
+    }
+
+    async fn mute_chat(&self, caller: &Me, chat: ChatId, muted: bool) -> Result<(), AppError> {
+        self.service
+            .mute_chat(&caller.into(), chat, muted)
+            .await
+            .map_err(fail)
+    }
+
     async fn report(&self, caller: &Me, report: NewReport) -> Result<ReportReceipt, AppError> {
         self.service
             .report(&caller.into(), &report)

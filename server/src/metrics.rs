@@ -35,6 +35,10 @@ pub const ATTACHMENTS: &str = "jobchat_attachments_stored_total";
 pub const ATTACHMENT_BYTES: &str = "jobchat_attachment_bytes_stored_total";
 /// Moderation queue items filed, by kind (`report`, `flag`; two labels).
 pub const MODERATION_ITEMS: &str = "jobchat_moderation_items_total";
+/// Emails to people who were away, by `result`: `sent`, `skipped` (read
+/// meanwhile, back, or turned off), `retry` (the SMTP server failed),
+/// `failed` (given up after 8 attempts).
+pub const EMAILS: &str = "jobchat_emails_total";
 /// Stored messages the auto-flagger skipped because its queue was full.
 pub const FLAGS_SKIPPED: &str = "jobchat_flags_skipped_total";
 
@@ -117,6 +121,10 @@ pub fn redis_error(op: &'static str) {
 
 pub fn moderation_item(kind: &'static str) {
     metrics::counter!(MODERATION_ITEMS, "kind" => kind).increment(1);
+}
+
+pub fn email(result: &'static str) {
+    metrics::counter!(EMAILS, "result" => result).increment(1);
 }
 
 pub fn flags_skipped() {

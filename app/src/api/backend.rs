@@ -119,6 +119,19 @@ pub trait Backend: Send + Sync + 'static {
 
     async fn read_all_notifications(&self, caller: &Me) -> Result<(), AppError>;
 
+    async fn email_preferences(
+        &self,
+        caller: &Me,
+    ) -> Result<crate::model::EmailPreferences, AppError>;
+
+    async fn set_email_preferences(
+        &self,
+        caller: &Me,
+        preferences: crate::model::EmailPreferences,
+    ) -> Result<crate::model::EmailPreferences, AppError>;
+
+    async fn mute_chat(&self, caller: &Me, chat: ChatId, muted: bool) -> Result<(), AppError>;
+
     async fn report(&self, caller: &Me, report: NewReport) -> Result<ReportReceipt, AppError>;
 
     async fn set_block(&self, caller: &Me, user: UserId, block: bool) -> Result<(), AppError>;

@@ -12,9 +12,11 @@
 #[cfg(feature = "ssr")]
 mod backend;
 mod moderation;
+mod preferences;
 #[cfg(feature = "ssr")]
 pub use backend::{Backend, BackendHandle};
 pub use moderation::*;
+pub use preferences::*;
 
 use crate::error::AppError;
 use crate::model::{

@@ -123,6 +123,7 @@ pub(crate) mod tests {
             job_id: id,
             job_title: format!("job {id}"),
             job_status: Default::default(),
+            muted: false,
             participants: Vec::new(),
             lsm_invited: false,
             dispute: None,

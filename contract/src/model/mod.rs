@@ -5,6 +5,7 @@ mod attachments;
 mod jobs;
 mod messages;
 mod moderation;
+mod preferences;
 mod search;
 pub use attachments::{Attachment, AttachmentId};
 pub use jobs::{JobStatus, JobTransition};
@@ -14,6 +15,7 @@ pub use moderation::{
     ModerationAction, ModerationItem, ModerationPage, NewReport, ReportCategory, ReportReceipt,
     ReportTarget, UserAction,
 };
+pub use preferences::{ChatMute, EmailPreferences, QuietHours, minute_of_day};
 pub use search::{SearchHit, SearchRequest, TextRange};
 
 use serde::{Deserialize, Serialize};
@@ -164,6 +166,9 @@ pub struct ChatSummary {
     pub last_message: Option<Message>,
     /// The seq of the chat's newest message (0 when it has none).
     pub last_seq: Seq,
+    /// The caller muted this chat: no email and no bell for it.
+    #[serde(default)]
+    pub muted: bool,
     /// The caller left this chat (an LSM whose dispute was settled): a
     /// read-only transcript up to `last_seq`, no live room, no posting.
     #[serde(default)]

@@ -18,14 +18,19 @@
 //! | `JOBCHAT_DATA_DIR` | `data`                  | where the dev secret (and default SQLite file) live |
 //! | `JOBCHAT_FILE_STORE` | `<data dir>/files`     | attachments: a directory, or `s3://bucket[/prefix]` (with `AWS_ENDPOINT`, `AWS_REGION`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`) |
 //! | `JOBCHAT_FILE_MAX_BYTES` / `JOBCHAT_FILES_PER_MESSAGE` / `JOBCHAT_FILE_BYTES_PER_CHAT_PER_DAY` / `JOBCHAT_IMAGE_MAX_PIXELS` | 10 MiB / 10 / 200 MiB / 40,000,000 | attachment limits |
+//! | `JOBCHAT_SMTP_URL` | unset (no email)        | SMTP server for email to people who are away: `smtp://host:25`, `smtp://user:pass@host:587?tls=required` (STARTTLS), `smtps://user:pass@host:465` (TLS) |
+//! | `JOBCHAT_MAIL_FROM` / `JOBCHAT_PUBLIC_URL` | `jobchat <no-reply@localhost>` / `http://127.0.0.1:3000` | the emails' sender, and where their links point |
+//! | `JOBCHAT_EMAIL_AWAY_MINUTES` / `JOBCHAT_EMAIL_EVERY_MINUTES` | `10` / `30` | no tab open for this long before unread messages are emailed; at most one email per chat and person in this long |
 //! | `LEPTOS_SITE_ROOT` | `target/site`           | the built site (WASM, CSS, assets)                  |
 //! | `RUST_LOG`      | `info,server=debug`        | log filter                                          |
 
+mod email;
 mod files;
 mod limits;
 mod masking;
 mod values;
 
+pub use email::{EmailConfig, SmtpUrl};
 pub use files::{FileLimits, FileStore, FilesConfig, S3Store};
 
 pub use limits::RateLimits;
@@ -91,6 +96,8 @@ pub struct Config {
     pub chat_retention_days: Option<u32>,
     /// `JOBCHAT_CONTACT_MASKING`, `JOBCHAT_PHONE_REGION`.
     pub masking: MaskingConfig,
+    /// Email to people who are away (`JOBCHAT_SMTP_URL` and the rest).
+    pub email: EmailConfig,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -196,6 +203,7 @@ impl Config {
                 .filter(|d| *d > 0)
                 .map(|d| d.min(100 * 366) as u32),
             masking: MaskingConfig::from_env()?,
+            email: EmailConfig::from_env()?,
             jwt_secret,
             jwt_ttl,
             data_dir,
@@ -229,6 +237,7 @@ impl Config {
             ),
             chat_retention_days: None,
             masking: MaskingConfig::default(),
+            email: EmailConfig::default(),
             data_dir,
             site_root: PathBuf::from("target/site"),
         }

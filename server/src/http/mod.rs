@@ -10,6 +10,7 @@ mod blocks;
 mod chats;
 pub mod client_ip;
 mod disputes;
+mod emails;
 mod error;
 mod guard;
 mod headers;
@@ -96,6 +97,7 @@ impl Modify for BearerAuth {
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(accounts::router())
+        .merge(emails::router())
         .merge(jobs::router())
         .merge(chats::router())
         .merge(disputes::router())
@@ -124,6 +126,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/{*rest}", axum::routing::any(api_not_found))
         .route("/metrics", get(metrics::render))
+        .merge(emails::unsubscribe_router())
         .layer(axum::middleware::from_fn(read_body_first))
 }
 

@@ -20,6 +20,7 @@ mod blocks;
 mod broadcast;
 mod chats;
 mod disputes;
+mod emails;
 mod error;
 mod jobs;
 mod limits;
@@ -193,6 +194,8 @@ struct Inner {
     masking: masking::Masking,
     sends: sends::Sends,
     fan_out: tokio::sync::mpsc::UnboundedSender<FanOut>,
+    /// Email to people who are away, once `send_emails` turned it on.
+    mail: std::sync::OnceLock<Arc<emails::Mailer>>,
 }
 
 impl Service {
@@ -219,6 +222,7 @@ impl Service {
             masking: masking::Masking::new(masking),
             sends,
             fan_out: fan_out_tx,
+            mail: std::sync::OnceLock::new(),
         });
         // Rate-limit counters that are back to full are forgotten once a
         // minute, so one-off emails and addresses do not pile up.

@@ -33,6 +33,16 @@ impl Service {
         online: bool,
         last_seen: Option<DateTime<Utc>>,
     ) {
+        // When they left counts for email to people who are away.
+        if self.inner.mail.get().is_some()
+            && let Err(e) = self
+                .inner
+                .db
+                .set_last_seen(user, last_seen.filter(|_| !online))
+                .await
+        {
+            tracing::warn!(user_id = user, error = %e, "last seen not stored");
+        }
         match self.inner.db.contacts_of(user).await {
             Ok(contacts) => {
                 let event = PresenceChanged {

@@ -68,6 +68,9 @@ struct Queue {
     /// behind or frees chats that messages wait for, and when the queue
     /// closes.
     ready: Notify,
+    /// Set when email goes to people who are away: how long after a
+    /// message its email is due (scheduled in the storing transaction).
+    email_after: std::sync::OnceLock<std::time::Duration>,
 }
 
 #[derive(Default)]
@@ -195,6 +198,7 @@ impl Sends {
         let queue = Arc::new(Queue {
             state: Mutex::new(State::default()),
             ready: Notify::new(),
+            email_after: std::sync::OnceLock::new(),
         });
         let committers = match db {
             Db::Postgres(_) => POSTGRES_COMMITTERS,
@@ -206,6 +210,12 @@ impl Sends {
         Self {
             queue: Arc::new(Closer(queue)),
         }
+    }
+
+    /// From now on each stored message makes the others' email due this
+    /// long after it (once: set when the server starts).
+    pub(super) fn email_after(&self, after: std::time::Duration) {
+        let _ = self.queue.0.email_after.set(after);
     }
 
     /// Stores one message as `Db::insert_user_message` does, in whichever
@@ -242,10 +252,11 @@ async fn run(db: Db, queue: Arc<Queue>, stored: mpsc::UnboundedSender<FanOut>) {
 async fn store_within_deadline(
     db: &Db,
     messages: &[NewUserMessage],
+    email_after: Option<std::time::Duration>,
 ) -> Result<crate::storage::StoredBatch, StorageError> {
     tokio::time::timeout(
         COMMIT_DEADLINE,
-        db.insert_user_messages(messages, texts::BELLS),
+        db.insert_user_messages(messages, texts::BELLS, email_after),
     )
     .await
     .unwrap_or(Err(StorageError::Unavailable(
@@ -268,7 +279,7 @@ async fn commit(
     metrics::commit_batch(batch.len());
     let messages: Vec<NewUserMessage> = batch.iter().map(|p| p.message.clone()).collect();
     let mut bells = Vec::new();
-    let attempt = store_within_deadline(db, &messages).await;
+    let attempt = store_within_deadline(db, &messages, queue.email_after.get().copied()).await;
     let results: Vec<Result<Option<SentMessage>, StorageError>> = match attempt {
         Ok(stored) => {
             bells = stored.bells;
@@ -283,7 +294,13 @@ async fn commit(
             let mut one_by_one = Vec::with_capacity(batch.len());
             for m in &messages {
                 one_by_one.push(
-                    match store_within_deadline(db, std::slice::from_ref(m)).await {
+                    match store_within_deadline(
+                        db,
+                        std::slice::from_ref(m),
+                        queue.email_after.get().copied(),
+                    )
+                    .await
+                    {
                         Ok(mut stored) => {
                             bells.append(&mut stored.bells);
                             Ok(stored.results.pop().flatten())
@@ -354,6 +371,7 @@ mod tests {
         Queue {
             state: Mutex::new(State::default()),
             ready: Notify::new(),
+            email_after: std::sync::OnceLock::new(),
         }
     }
 

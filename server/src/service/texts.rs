@@ -137,3 +137,96 @@ pub const BELLS: BellWording = BellWording {
 pub fn preview(content: &str) -> String {
     content.chars().take(PREVIEW_CHARS).collect()
 }
+
+/// An email's subject: who wrote, in which job's chat.
+pub fn email_subject(d: &crate::storage::Digest) -> String {
+    let who = super::emails::senders(&d.unread).join(", ");
+    let n = d.unread_count;
+    match n {
+        1 => format!("{who} wrote about \"{}\"", d.job_title),
+        _ => format!("{n} new messages about \"{}\" from {who}", d.job_title),
+    }
+}
+
+/// One quoted message in an email: its text, or what it carries.
+fn email_line(m: &contract::model::Message) -> String {
+    let text = m.content.trim();
+    let files = m.attachments.len();
+    match (text.is_empty(), files) {
+        (false, _) => text.to_owned(),
+        (true, 1) => "(a file)".into(),
+        (true, n) => format!("({n} files)"),
+    }
+}
+
+/// The plain-text part of an email about unread messages.
+pub fn email_text(d: &crate::storage::Digest, link: &str, unsubscribe: &str) -> String {
+    let mut out = format!(
+        "Hello {},\n\nYou have {} unread message{} in the chat about \"{}\":\n\n",
+        d.name,
+        d.unread_count,
+        if d.unread_count == 1 { "" } else { "s" },
+        d.job_title
+    );
+    if d.unread_count > d.unread.len() as i64 {
+        out.push_str("…\n");
+    }
+    for m in &d.unread {
+        let who = m.sender_name.as_deref().unwrap_or("Someone");
+        out.push_str(&format!("{who}: {}\n", email_line(m)));
+    }
+    out.push_str(&format!(
+        "\nOpen the chat: {link}\n\n--\nYou get this because you were away from jobchat. \
+         Stop these emails: {unsubscribe}\n"
+    ));
+    out
+}
+
+/// `text` for an HTML page or email: `&`, `<`, `>`, `"` and `'` escaped.
+pub fn html_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The HTML part of an email about unread messages (what people wrote is
+/// escaped: it is text, never markup).
+pub fn email_html(d: &crate::storage::Digest, link: &str, unsubscribe: &str) -> String {
+    let e = html_escape;
+    let mut lines = String::new();
+    if d.unread_count > d.unread.len() as i64 {
+        lines.push_str("<p style=\"color:#5b6475\">…</p>");
+    }
+    for m in &d.unread {
+        let who = m.sender_name.as_deref().unwrap_or("Someone");
+        lines.push_str(&format!(
+            "<p style=\"margin:0 0 10px\"><strong>{}</strong><br>{}</p>",
+            e(who),
+            e(&email_line(m)).replace('\n', "<br>")
+        ));
+    }
+    format!(
+        "<!doctype html><html lang=\"en\"><body style=\"font-family:sans-serif;color:#1b2230\">\
+         <p>Hello {name},</p>\
+         <p>You have {n} unread message{s} in the chat about <q>{title}</q>:</p>\
+         <div style=\"border-left:3px solid #2b5bd7;padding-left:12px\">{lines}</div>\
+         <p><a href=\"{link}\" style=\"font-weight:bold\">Open the chat</a></p>\
+         <p style=\"color:#5b6475;font-size:12px\">You get this because you were away from jobchat. \
+         <a href=\"{unsubscribe}\">Stop these emails</a>.</p></body></html>",
+        name = e(&d.name),
+        n = d.unread_count,
+        s = if d.unread_count == 1 { "" } else { "s" },
+        title = e(&d.job_title),
+        link = e(link),
+        unsubscribe = e(unsubscribe),
+    )
+}

@@ -9,6 +9,7 @@
 //! once, instead of parsing and planning a new multi-row statement, or a
 //! chain of hundreds of `OR`s, for every batch size.
 
+use super::emails::schedule_emails_tx;
 use super::messages::{MESSAGE_SELECT, MessageRow, NewUserMessage, SentMessage};
 use super::notifications::{BellWording, NOTIFICATION_COLUMNS, NotificationRow};
 use super::search::chat_words;
@@ -104,7 +105,7 @@ fn statements(db: &Db) -> Statements {
                  SELECT p.user_id, 'new_message', x.c, x.t, x.sfx, x.b, x.n, x.q, $2, $2 \
                  FROM jsonb_to_recordset(CAST($1 AS JSONB)) AS x(c BIGINT, s BIGINT, n BIGINT, q BIGINT, t TEXT, sfx TEXT, b TEXT) \
                  CROSS JOIN LATERAL (SELECT q.user_id FROM chat_participants q \
-                   WHERE q.chat_id = x.c AND q.user_id <> x.s AND q.left_seq IS NULL \
+                   WHERE q.chat_id = x.c AND q.user_id <> x.s AND q.left_seq IS NULL AND NOT q.muted \
                    AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = q.user_id AND b.blocked_id = x.s) \
                    OFFSET 0) AS p \
                  {BELL_UPSERT} RETURNING user_id, {NOTIFICATION_COLUMNS}"
@@ -134,7 +135,7 @@ fn statements(db: &Db) -> Statements {
                    x.value->>'n', x.value->>'q', $2, $2 \
                  FROM json_each($1) AS x \
                  JOIN chat_participants p ON p.chat_id = x.value->>'c' AND p.user_id <> x.value->>'s' \
-                   AND p.left_seq IS NULL \
+                   AND p.left_seq IS NULL AND NOT p.muted \
                    AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = p.user_id AND b.blocked_id = x.value->>'s') \
                  WHERE true {BELL_UPSERT} RETURNING user_id, {NOTIFICATION_COLUMNS}"
             ),
@@ -165,10 +166,15 @@ impl Db {
     /// nodes committing batches at once cannot deadlock, and no other writer
     /// can add a message to these chats until the commit: the seqs handed
     /// out here are the next ones and the duplicate check cannot race.
+    ///
+    /// With `email_after`, each other participant's email about the chat
+    /// becomes due that long after (`storage/emails.rs`), in the same
+    /// transaction, so a crash cannot lose it.
     pub async fn insert_user_messages(
         &self,
         batch: &[NewUserMessage],
         wording: BellWording,
+        email_after: Option<std::time::Duration>,
     ) -> Result<StoredBatch> {
         if batch.is_empty() {
             return Ok(StoredBatch {
@@ -432,6 +438,12 @@ impl Db {
                         user_id: r.user_id,
                         notification: r.notification.into(),
                     }));
+                }
+                if let Some(after) = email_after {
+                    let due = at + chrono::TimeDelta::from_std(after).unwrap_or_default();
+                    let senders: Vec<serde_json::Value> =
+                        groups.iter().map(|g| json!({"c": g.chat, "s": g.sender})).collect();
+                    schedule_emails_tx!(tx, self, serde_json::Value::Array(senders).to_string(), due, at);
                 }
             }
             tx.commit().await?;

@@ -33,6 +33,7 @@ struct ChatRow {
     job_title: String,
     job_status: String,
     job_confirmed: bool,
+    muted: bool,
     lsm_invited: bool,
     last_seq: i64,
     /// Set when the caller left the chat (an LSM after the dispute).
@@ -230,7 +231,7 @@ impl Db {
         page: ChatPage,
     ) -> Result<Vec<ChatSummary>> {
         const CHATS: &str = "SELECT c.id, c.job_id, j.title AS job_title, j.status AS job_status, \
-            j.confirmed_at IS NOT NULL AS job_confirmed, c.lsm_invited, \
+            j.confirmed_at IS NOT NULL AS job_confirmed, me.muted, c.lsm_invited, \
             COALESCE(me.left_seq, c.last_seq) AS last_seq, me.left_seq, \
             (SELECT COUNT(*) FROM messages x WHERE x.chat_id = c.id AND x.seq > me.last_read_seq \
                AND x.seq <= COALESCE(me.left_seq, x.seq) \
@@ -333,6 +334,7 @@ impl Db {
                     job_id: c.job_id,
                     job_title: c.job_title,
                     job_status: super::jobs::job_status(&c.job_status, c.job_confirmed)?,
+                    muted: c.muted,
                     participants: by_chat.remove(&c.id).unwrap_or_default(),
                     lsm_invited: c.lsm_invited,
                     dispute,

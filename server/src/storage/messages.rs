@@ -308,7 +308,7 @@ impl Db {
             attachments: false,
         };
         let mut stored = self
-            .insert_user_messages(std::slice::from_ref(&one), wording)
+            .insert_user_messages(std::slice::from_ref(&one), wording, None)
             .await?;
         Ok(stored.results.pop().flatten())
     }

@@ -89,6 +89,7 @@ impl Db {
                 "DELETE FROM attachments WHERE chat_id = $1",
                 "DELETE FROM message_versions WHERE message_id IN (SELECT id FROM messages WHERE chat_id = $1)",
                 "DELETE FROM notifications WHERE chat_id = $1",
+                "DELETE FROM email_outbox WHERE chat_id = $1",
                 "DELETE FROM disputes WHERE chat_id = $1",
                 "DELETE FROM messages WHERE chat_id = $1",
                 "DELETE FROM chat_participants WHERE chat_id = $1",

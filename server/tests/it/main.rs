@@ -11,6 +11,7 @@ mod chats;
 mod churn;
 mod cluster;
 mod disputes;
+mod emails;
 mod faults;
 mod hostile;
 mod jobs;

@@ -569,7 +569,10 @@ storage_case!(
             msg(one, outsider, "x"),
             msg(two, c, "c"),
         ];
-        let stored = db.insert_user_messages(&batch, BELLS).await.expect("batch");
+        let stored = db
+            .insert_user_messages(&batch, BELLS, None)
+            .await
+            .expect("batch");
         let out = &stored.results;
         let seq = |i: usize| out[i].as_ref().map(|s| (s.message.seq, s.created));
         assert_eq!(seq(0), Some((2, true)));
