@@ -152,10 +152,12 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("login") view=pages::LoginPage/>
                     <Route path=StaticSegment("register") view=pages::RegisterPage/>
                     <Route path=StaticSegment("moderation") view=pages::ModerationPage/>
+                    <Route path=StaticSegment("settings") view=pages::SettingsPage/>
                 </Routes>
             </main>
             {signed_in.then(|| view! { <ChatDock/> })}
             <div class="sr-only" aria-live="polite" aria-atomic="true">{move || chat.announcement.get()}</div>
+            {signed_in.then(|| view! { <components::DesktopPrompt/> })}
             <Show when=move || chat.toast.get().is_some()>
                 <div class="toast" role="alert">
                     <span>{move || chat.toast.get()}</span>

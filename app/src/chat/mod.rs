@@ -17,6 +17,7 @@
 //! * `thread` — one chat's messages in seq order, their merge rules and gaps
 //! * `attachments` — what a message's files read as, checks before uploads
 //! * `bell` — the bell's number and how reads settle it
+//! * `desktop` — desktop notifications: permission, the in-page prompt
 //! * `list` — live updates of the chat list
 //! * `typing` — typing indicators, their expiry and their throttle
 //! * `outgoing` — queued messages and what the outbox does with answers
@@ -27,6 +28,7 @@
 
 pub mod attachments;
 pub mod bell;
+pub mod desktop;
 pub mod list;
 pub mod outgoing;
 mod sending;
@@ -107,6 +109,7 @@ pub struct ChatContext {
     pub focus_request: RwSignal<Option<ChatId>>,
     /// The server's settings the page was rendered with (the edit window).
     pub settings: Settings,
+    pub desktop: desktop::Desktop,
     /// The live state and what runs it (socket, queue of messages).
     #[cfg(feature = "hydrate")]
     live: live::RuntimeCell,
@@ -169,6 +172,7 @@ pub fn provide_chat_context(me: Option<Me>, settings: Settings) {
         openers: StoredValue::new_local(HashMap::new()),
         focus_request: RwSignal::new(None),
         settings,
+        desktop: desktop::Desktop::new(),
     };
     provide_context(ctx);
 

@@ -23,6 +23,7 @@ impl ChatContext {
             client_id: new_id(),
             files,
         });
+        self.offer_desktop();
     }
 
     /// Keeps a chosen file's bytes until its message is stored or

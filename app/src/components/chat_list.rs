@@ -141,7 +141,7 @@ pub fn ChatList(
                 <ul class="chat-list">
                     <For
                         each=chats
-                        key=|c| (c.id, c.last_message.as_ref().map(|m| (m.id, m.revision.as_ref().map(|r| r.seq))), c.unread_count, c.participants.len(), c.dispute.clone().map(|d| d.status == DisputeStatus::Open))
+                        key=|c| (c.id, c.last_message.as_ref().map(|m| (m.id, m.revision.as_ref().map(|r| r.seq))), c.unread_count, c.participants.len(), c.dispute.clone().map(|d| d.status == DisputeStatus::Open), c.muted)
                         children=move |c| {
                             let id = c.id;
                             let others: Vec<_> = c.participants.iter().filter(|p| Some(p.id) != me).cloned().collect();
@@ -159,6 +159,7 @@ pub fn ChatList(
                                                 {c.lsm_invited.then(|| view! { <span class="pill pill-lsm">"LSM"</span> })}
                                                 {open_dispute.then(|| view! { <span class="pill pill-open">"Dispute open"</span> })}
                                                 {resolved.then(|| view! { <span class="pill pill-resolved">"Resolved"</span> })}
+                                                {c.muted.then(|| view! { <span class="pill pill-muted" title="No email and no bell for this chat">"Muted"</span> })}
                                             </span>
                                             <span class="chat-people">
                                                 {others.into_iter().map(|p| {

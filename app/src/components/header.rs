@@ -1,4 +1,5 @@
-//! The top bar: who is signed in, the connection, the notification bell.
+//! The top bar: who is signed in, the main links (moderation, settings),
+//! the connection, the notification bell.
 
 use super::focus;
 use crate::chat::use_chat;
@@ -109,14 +110,17 @@ fn NotificationBell() -> impl IntoView {
     }
 }
 
-/// The LSMs' way to the moderation page (marked current while on it).
+/// The main links: the LSMs' moderation page, everyone's settings (each
+/// marked current while on it).
 #[component]
-fn ModerationLink() -> impl IntoView {
+fn MainNav(lsm: bool) -> impl IntoView {
     let location = use_location();
-    let here = move || location.pathname.with(|p| p == "/moderation");
+    let here =
+        move |path: &'static str| move || location.pathname.with(|p| p == path).then_some("page");
     view! {
         <nav aria-label="Main">
-            <a class="nav-link" href="/moderation" aria-current=move || here().then_some("page")>"Moderation"</a>
+            {lsm.then(|| view! { <a class="nav-link" href="/moderation" aria-current=here("/moderation")>"Moderation"</a> })}
+            <a class="nav-link" href="/settings" aria-current=here("/settings")>"Settings"</a>
         </nav>
     }
 }
@@ -130,7 +134,7 @@ pub fn Header() -> impl IntoView {
             <a class="brand" href="/">"jobchat"</a>
             <div class="topbar-right">
                 {me.map(|me| view! {
-                    {(me.role == Role::Lsm).then(|| view! { <ModerationLink/> })}
+                    <MainNav lsm=me.role == Role::Lsm/>
                     <ConnectionBadge/>
                     <NotificationBell/>
                     <span class="me">

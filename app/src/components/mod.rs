@@ -1,12 +1,13 @@
 //! UI building blocks: chat list, message search, chat windows, header,
 //! the moderation queue and log,
-//! tab title (and
+//! tab title, the desktop notifications prompt (and
 //! `clock`, the viewer's days and times, hydration-safe). They
 //! read and change chat state only through `use_chat()`.
 
 mod chat_list;
 mod chat_popup;
 mod clock;
+mod desktop_prompt;
 pub(crate) mod focus;
 mod header;
 pub(crate) mod moderation;
@@ -16,6 +17,7 @@ mod text;
 
 pub use chat_list::ChatList;
 pub use chat_popup::ChatDock;
+pub use desktop_prompt::DesktopPrompt;
 pub use header::Header;
 pub use moderation::{ModerationLog, ModerationQueue};
 pub use search::Searchable;

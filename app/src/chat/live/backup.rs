@@ -42,6 +42,15 @@ pub fn first_time(user: UserId, what: &str) -> bool {
     load::<bool>(&k).is_none() && save(&k, &true)
 }
 
+/// A remembered yes (a notice the user dismissed for good).
+pub fn flag(user: UserId, what: &str) -> bool {
+    load::<bool>(&key(user, what)).unwrap_or(false)
+}
+
+pub fn set_flag(user: UserId, what: &str) {
+    save(&key(user, what), &true);
+}
+
 pub fn load_outbox(user: UserId) -> Vec<Outgoing> {
     load(&key(user, "outbox")).unwrap_or_default()
 }

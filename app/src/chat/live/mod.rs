@@ -8,6 +8,7 @@
 //!   the signals, running effects (emits, server functions, storage, timers)
 //! * `socket` — the binding to the official socket.io-client
 //! * `backup` — localStorage: outbox, cache, drafts, open windows
+//! * `desktop` — the Notification API: permission, showing one
 //! * `file_store` — IndexedDB: the bytes of files waiting to be sent
 //! * `upload` — one file's upload over XMLHttpRequest, with its progress
 //!
@@ -15,6 +16,7 @@
 //! `upload`, `file_store`.
 
 mod backup;
+pub(crate) mod desktop;
 mod file_store;
 mod listen;
 mod runtime;
@@ -32,6 +34,7 @@ pub fn start(ctx: ChatContext) {
     let Some(me) = ctx.me() else {
         return;
     };
+    ctx.desktop.permission.set(desktop::permission());
     let s = socket::connect();
     runtime::set_socket(ctx, s.clone());
     listen::socket(ctx, &s);

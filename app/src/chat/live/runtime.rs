@@ -346,6 +346,7 @@ fn run(ctx: ChatContext, socket: Option<&Socket>, e: Effect) {
                 let _ = w.location().assign(path);
             }
         }
+        Effect::Notify { chat, title, body } => super::desktop::show(ctx, chat, &title, &body),
         Effect::Reply { ticket, result } => {
             if let Some(done) = ctx
                 .live

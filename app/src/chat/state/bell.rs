@@ -1,9 +1,9 @@
 //! The bell: its list (`list_notifications`), live additions, reads. How
 //! reads settle the number is `chat::bell`.
 
-use super::chat_list;
 use super::msg::{Call, Effect, Env};
 use super::store::{State, session_ended};
+use super::{chat_list, desktop};
 use crate::chat::bell;
 use crate::error::AppError;
 use crate::model::Notification;
@@ -45,6 +45,7 @@ pub fn arrived(s: &mut State, env: &Env, fx: &mut Vec<Effect>, n: Notification) 
     if !n.chat_id.is_some_and(|chat| s.is_visible(env, chat)) {
         s.announcement = n.title.clone();
     }
+    desktop::bell(s, env, fx, &n);
     bell::arrived(&mut s.notifications, n, read_up_to);
 }
 

@@ -11,6 +11,7 @@
 //!
 //! * `msg` — messages, effects, the environment
 //! * `store` — the state, and what it tells (which chats are in view…)
+//! * `desktop` — when a desktop notification is due (tab hidden, not muted)
 //! * `chat_list` — reloads of the chat list, its older pages, its events
 //! * `rooms` — joins with catch-up, arriving messages, reads, history
 //!   pages, gaps, the local cache
@@ -29,6 +30,7 @@
 mod bell;
 mod chat_list;
 mod connection;
+mod desktop;
 mod msg;
 mod outbox;
 mod revisions;

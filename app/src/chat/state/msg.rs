@@ -377,6 +377,14 @@ pub enum Effect {
     Disconnect,
     /// Leaves the page.
     GoTo(&'static str),
+    /// A desktop notification (the tab is in the background and the chat
+    /// is not muted; shown only if the user allowed them): clicking it
+    /// opens `chat`. One per chat at a time (its tag is the chat's).
+    Notify {
+        chat: ChatId,
+        title: String,
+        body: String,
+    },
     /// Tells a form how its action went.
     Reply {
         ticket: Ticket,

@@ -4,9 +4,9 @@
 //! merge rules themselves (never twice, never out of order, never a hole)
 //! are `chat::thread`'s.
 
-use super::chat_list;
 use super::msg::{Call, Effect, Env, Msg, PageFor};
 use super::store::State;
+use super::{chat_list, desktop};
 use crate::chat::outgoing::{JoinRetry, RequestFailure, after_join_failure, retry_delay_ms};
 use crate::chat::{Thread, typing};
 use crate::error::AppError;
@@ -163,6 +163,7 @@ fn arrived(s: &mut State, env: &Env, fx: &mut Vec<Effect>, chat: ChatId, fresh: 
             if let Some(sender) = m.sender_id {
                 typing::stopped(&mut s.typing, chat, sender);
             }
+            desktop::message(s, env, fx, m);
         }
         // System lines are not counted unread (nor do they ring the bell).
         let counts = !mine && !visible && m.kind == MessageKind::User;

@@ -1,6 +1,6 @@
 //! A chat window's header: the job on a button that minimises, the people
 //! in the chat (with presence) each on a button that opens their card
-//! (Report, Block: `block`), then the window's actions.
+//! (Report, Block: `block`), then the window's actions (mute among them).
 
 use super::block::{Blocks, CardState};
 use crate::chat::{small_screen, use_chat};
@@ -98,12 +98,40 @@ pub fn PopupHead(
                 <Show when=can_add_lsm>
                     <button class="small" on:click=move |_| dispute_open.set(true) title="Bring in a local service manager to settle a disagreement">"Add LSM"</button>
                 </Show>
+                <MuteToggle chat_id muted=Signal::derive(move || summary.get().is_some_and(|s| s.muted))/>
                 <button class="icon-button" aria-label=move || if minimized.get() { "Expand chat" } else { "Minimise chat" } on:click=move |_| chat.toggle_minimized(chat_id)>
                     {move || if minimized.get() { "▴" } else { "▾" }}
                 </button>
                 <button class="icon-button popup-close" aria-label="Close chat" on:click=move |_| close.run(())>"×"</button>
             </div>
         </header>
+    }
+}
+
+/// "Mute" / "Unmute": no email and no bell for this chat. The list shows
+/// it once reloaded.
+#[component]
+fn MuteToggle(chat_id: ChatId, muted: Signal<bool>) -> impl IntoView {
+    let chat = use_chat();
+    let busy = RwSignal::new(false);
+    let failed = RwSignal::new(None::<String>);
+    let toggle = move |_| {
+        let to = !muted.get_untracked();
+        busy.set(true);
+        failed.set(None);
+        leptos::task::spawn_local(async move {
+            match crate::api::mute_chat(chat_id, to).await {
+                Ok(()) => chat.reload_chats(),
+                Err(e) => failed.set(Some(e.message)),
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <button class="small mute-toggle" aria-pressed=move || muted.get().to_string() disabled=move || busy.get()
+            title=move || failed.get().unwrap_or_else(|| "No email and no bell for this chat".into()) on:click=toggle>
+            {move || if muted.get() { "Unmute" } else { "Mute" }}
+        </button>
     }
 }
 

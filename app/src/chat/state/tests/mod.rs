@@ -4,6 +4,7 @@
 //! (sends, drafts, typing), `page` (connection, forms, start-up), `search`,
 //! `revisions` (edits and deletions).
 
+mod desktop;
 mod moderation;
 mod outbox;
 mod page;
