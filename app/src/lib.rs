@@ -152,6 +152,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("login") view=pages::LoginPage/>
                     <Route path=StaticSegment("register") view=pages::RegisterPage/>
                     <Route path=StaticSegment("moderation") view=pages::ModerationPage/>
+                    <Route path=StaticSegment("disputes") view=pages::DisputesPage/>
                     <Route path=StaticSegment("settings") view=pages::SettingsPage/>
                 </Routes>
             </main>

@@ -198,6 +198,16 @@ pub struct ModerationChanged {
 }
 server_event!(ModerationChanged, "moderation_item");
 
+/// A dispute was opened, taken, handed over or settled; to every LSM's
+/// sockets only: the console's queue reloads.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DisputeCaseChanged {
+    pub dispute_id: i64,
+    pub status: crate::model::DisputeStatus,
+}
+server_event!(DisputeCaseChanged, "dispute_case");
+
 // ---- client → server (with an ack) -----------------------------------------
 
 /// An ack with nothing to add to `{"ok":true}`.

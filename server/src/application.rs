@@ -108,6 +108,7 @@ impl Application {
             &config.masking,
             Broadcaster::new(sink.clone()),
         );
+        service.settle_in(&config.currency);
         service
             .send_emails(&config.email, &config.jwt_secret)
             .context("cannot set up email (JOBCHAT_SMTP_URL, JOBCHAT_MAIL_FROM)")?;

@@ -13,11 +13,12 @@ use app::settings::Settings;
 use axum::http::{HeaderName, request::Parts};
 use contract::error::AppError;
 use contract::model::{
-    AuditEntry, BlockedUser, ChatCursor, ChatId, ChatSummary, Me, MessageHistory, MessageId,
-    MessagePage, ModerationAction, ModerationItem, ModerationPage, NewJob, NewReport, Notification,
-    ReportReceipt, SearchHit, SearchRequest, User, UserAction, UserId, UserRef,
+    AuditEntry, BlockedUser, CaseQuery, ChatCursor, ChatId, ChatSummary, DisputeCase, Me,
+    MessageHistory, MessageId, MessagePage, ModerationAction, ModerationItem, ModerationPage,
+    NewJob, NewReport, Notification, ReportReceipt, SearchHit, SearchRequest, SettleCase, User,
+    UserAction, UserId, UserRef,
 };
-use contract::validate::{Reason, Resolution};
+use contract::validate::Reason;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -219,9 +220,14 @@ impl Backend for ServiceBackend {
         dispute_id: i64,
         resolution: String,
     ) -> Result<(), AppError> {
-        let resolution = Resolution::parse(&resolution).map_err(fail)?;
+        let settlement = contract::model::SettleCase {
+            resolution: Some(resolution),
+            ..Default::default()
+        }
+        .parse()
+        .map_err(fail)?;
         self.service
-            .resolve_dispute(&caller.into(), dispute_id, resolution)
+            .resolve_dispute(&caller.into(), dispute_id, settlement)
             .await
             .map(|_| ())
             .map_err(fail)
@@ -355,6 +361,63 @@ impl Backend for ServiceBackend {
     ) -> Result<Vec<AuditEntry>, AppError> {
         self.service
             .moderation_log(&caller.into(), &page, 100)
+            .await
+            .map_err(fail)
+    }
+
+    async fn dispute_cases(
+        &self,
+        caller: &Me,
+        query: CaseQuery,
+    ) -> Result<Vec<DisputeCase>, AppError> {
+        self.service
+            .dispute_cases(&caller.into(), &query)
+            .await
+            .map_err(fail)
+    }
+
+    async fn dispute_case(&self, caller: &Me, dispute_id: i64) -> Result<DisputeCase, AppError> {
+        self.service
+            .dispute_case(&caller.into(), dispute_id)
+            .await
+            .map_err(fail)
+    }
+
+    async fn take_case(&self, caller: &Me, dispute_id: i64) -> Result<DisputeCase, AppError> {
+        self.service
+            .take_case(&caller.into(), dispute_id)
+            .await
+            .map_err(fail)
+    }
+
+    async fn hand_over_case(
+        &self,
+        caller: &Me,
+        dispute_id: i64,
+        to: UserId,
+    ) -> Result<DisputeCase, AppError> {
+        self.service
+            .hand_over_case(&caller.into(), dispute_id, to)
+            .await
+            .map_err(fail)
+    }
+
+    async fn settle_case(
+        &self,
+        caller: &Me,
+        dispute_id: i64,
+        settle: SettleCase,
+    ) -> Result<ChatId, AppError> {
+        let settlement = settle.parse().map_err(fail)?;
+        self.service
+            .resolve_dispute(&caller.into(), dispute_id, settlement)
+            .await
+            .map_err(fail)
+    }
+
+    async fn lsm_accounts(&self, caller: &Me) -> Result<Vec<UserRef>, AppError> {
+        self.service
+            .lsm_accounts(&caller.into())
             .await
             .map_err(fail)
     }

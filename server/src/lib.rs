@@ -33,7 +33,9 @@ pub mod metrics;
 pub mod realtime;
 pub mod seed;
 pub mod service;
+pub mod spreadsheet;
 pub mod storage;
 pub mod telemetry;
+pub mod transcript;
 
 pub use application::{Application, Tuning};

@@ -5,6 +5,7 @@
 //! server user add --role lsm --email lee@example.com --name "Lee" --password '…'
 //! server user set-role --email lee@example.com --role provider
 //! server user delete --email lee@example.com
+//! server transcript verify dispute-7.json   # or the .html export
 //! ```
 //!
 //! `set-role` and `delete` end the account's sessions: its tokens are
@@ -29,6 +30,9 @@ const USAGE: &str = "usage:
   server archive seed --users N --chats N --per-chat N --password PASSWORD
       (the scale benchmark's synthetic archive, into an empty database;
        docs/benchmarks.md)
+  server transcript verify FILE
+      (checks a dispute transcript exported as JSON or HTML: its digest and
+       its chain of message hashes; exits 1 if anything was changed)
   server masking bench [--region DE] [--corpus FILE]
       (contact masking on the labelled corpus: recall and false positives
        per category, and the time to mask a message; docs/benchmarks.md)
@@ -68,6 +72,12 @@ async fn run() -> ExitCode {
         Some("archive") => match args.get(1).map(String::as_str) {
             Some("seed") => seed_archive(&args[2..]).await,
             _ => Err(anyhow::anyhow!("unknown archive command\n{USAGE}")),
+        },
+        Some("transcript") => match (args.get(1).map(String::as_str), args.get(2)) {
+            (Some("verify"), Some(file)) if args.len() == 3 => verify_transcript(file),
+            _ => Err(anyhow::anyhow!(
+                "usage: server transcript verify FILE\n{USAGE}"
+            )),
         },
         Some("masking") => match args.get(1).map(String::as_str) {
             Some("bench") => masking_bench(&args[2..]),
@@ -262,5 +272,30 @@ async fn add_user(args: &[String]) -> anyhow::Result<()> {
         user.role, user.name, user.email, user.id
     );
     service.close().await;
+    Ok(())
+}
+
+/// The largest transcript file `verify` reads.
+const TRANSCRIPT_MAX_BYTES: u64 = 512 * 1024 * 1024;
+
+fn verify_transcript(file: &str) -> anyhow::Result<()> {
+    use std::io::Read;
+    let f = std::fs::File::open(file).with_context(|| format!("cannot open {file}"))?;
+    let mut text = String::new();
+    f.take(TRANSCRIPT_MAX_BYTES + 1)
+        .read_to_string(&mut text)
+        .with_context(|| format!("cannot read {file} as UTF-8 text"))?;
+    if text.len() as u64 > TRANSCRIPT_MAX_BYTES {
+        anyhow::bail!("{file} is larger than {TRANSCRIPT_MAX_BYTES} bytes");
+    }
+    let v = server::transcript::verify::verify_file(&text)
+        .map_err(|why| anyhow::anyhow!("NOT VERIFIED: {file}: {why}"))?;
+    println!(
+        "OK: {file} is intact. {}; {} messages, {} of them in the hash chain; head {}",
+        v.digest,
+        v.messages,
+        v.chained,
+        v.head.as_deref().unwrap_or("none (no chained messages)")
+    );
     Ok(())
 }

@@ -41,6 +41,9 @@ pub const MODERATION_ITEMS: &str = "jobchat_moderation_items_total";
 pub const EMAILS: &str = "jobchat_emails_total";
 /// Stored messages the auto-flagger skipped because its queue was full.
 pub const FLAGS_SKIPPED: &str = "jobchat_flags_skipped_total";
+/// Transcript exports that found a chat's stored hash chain broken (the
+/// database was changed outside jobchat); should stay 0.
+pub const CHAIN_BROKEN: &str = "jobchat_chain_broken_total";
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
@@ -121,6 +124,10 @@ pub fn redis_error(op: &'static str) {
 
 pub fn moderation_item(kind: &'static str) {
     metrics::counter!(MODERATION_ITEMS, "kind" => kind).increment(1);
+}
+
+pub fn chain_broken() {
+    metrics::counter!(CHAIN_BROKEN).increment(1);
 }
 
 pub fn email(result: &'static str) {

@@ -8,9 +8,10 @@
 use super::{Booking, DisputeOpened, PageRequest, SearchHit, SearchRequest};
 use crate::error::AppError;
 use crate::model::{
-    AuditEntry, BlockedUser, ChatCursor, ChatId, ChatSummary, Me, MessageHistory, MessageId,
-    MessagePage, ModerationAction, ModerationItem, ModerationPage, NewJob, NewReport, Notification,
-    Registration, ReportReceipt, SignedIn, User, UserAction, UserId, UserRef,
+    AuditEntry, BlockedUser, CaseQuery, ChatCursor, ChatId, ChatSummary, DisputeCase, Me,
+    MessageHistory, MessageId, MessagePage, ModerationAction, ModerationItem, ModerationPage,
+    NewJob, NewReport, Notification, Registration, ReportReceipt, SettleCase, SignedIn, User,
+    UserAction, UserId, UserRef,
 };
 use crate::settings::Settings;
 use http::request::Parts;
@@ -163,4 +164,32 @@ pub trait Backend: Send + Sync + 'static {
         caller: &Me,
         page: ModerationPage,
     ) -> Result<Vec<AuditEntry>, AppError>;
+
+    /// The dispute console's queue (LSMs).
+    async fn dispute_cases(
+        &self,
+        caller: &Me,
+        query: CaseQuery,
+    ) -> Result<Vec<DisputeCase>, AppError>;
+
+    async fn dispute_case(&self, caller: &Me, dispute_id: i64) -> Result<DisputeCase, AppError>;
+
+    async fn take_case(&self, caller: &Me, dispute_id: i64) -> Result<DisputeCase, AppError>;
+
+    async fn hand_over_case(
+        &self,
+        caller: &Me,
+        dispute_id: i64,
+        to: UserId,
+    ) -> Result<DisputeCase, AppError>;
+
+    /// Settles a case as sent (parsed by the implementation).
+    async fn settle_case(
+        &self,
+        caller: &Me,
+        dispute_id: i64,
+        settle: SettleCase,
+    ) -> Result<ChatId, AppError>;
+
+    async fn lsm_accounts(&self, caller: &Me) -> Result<Vec<UserRef>, AppError>;
 }

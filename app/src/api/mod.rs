@@ -11,10 +11,12 @@
 
 #[cfg(feature = "ssr")]
 mod backend;
+mod disputes;
 mod moderation;
 mod preferences;
 #[cfg(feature = "ssr")]
 pub use backend::{Backend, BackendHandle};
+pub use disputes::*;
 pub use moderation::*;
 pub use preferences::*;
 

@@ -91,6 +91,9 @@ pub struct ChatContext {
     /// Moves when the moderation queue changed (`State::moderation_rev`):
     /// the moderation page's resources track it.
     pub moderation_rev: RwSignal<u64>,
+    /// Moves when a dispute case changed (`State::disputes_rev`): the
+    /// dispute console's resources track it.
+    pub disputes_rev: RwSignal<u64>,
     /// The chat list and providers as the server rendered them (signed in
     /// only); `chat_list()`/`provider_list()` fall back to them until the
     /// live signals have loaded.
@@ -165,6 +168,7 @@ pub fn provide_chat_context(me: Option<Me>, settings: Settings) {
         uploads: RwSignal::new(HashMap::new()),
         progress: RwSignal::new(HashMap::new()),
         moderation_rev: RwSignal::new(0),
+        disputes_rev: RwSignal::new(0),
         first_chats,
         first_providers,
         first_page,

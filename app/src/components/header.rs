@@ -1,5 +1,5 @@
-//! The top bar: who is signed in, the main links (moderation, settings),
-//! the connection, the notification bell.
+//! The top bar: who is signed in, the main links (disputes, moderation,
+//! settings), the connection, the notification bell.
 
 use super::focus;
 use crate::chat::use_chat;
@@ -110,8 +110,8 @@ fn NotificationBell() -> impl IntoView {
     }
 }
 
-/// The main links: the LSMs' moderation page, everyone's settings (each
-/// marked current while on it).
+/// The main links: the LSMs' dispute console and moderation page,
+/// everyone's settings (each marked current while on it).
 #[component]
 fn MainNav(lsm: bool) -> impl IntoView {
     let location = use_location();
@@ -119,7 +119,10 @@ fn MainNav(lsm: bool) -> impl IntoView {
         move |path: &'static str| move || location.pathname.with(|p| p == path).then_some("page");
     view! {
         <nav aria-label="Main">
-            {lsm.then(|| view! { <a class="nav-link" href="/moderation" aria-current=here("/moderation")>"Moderation"</a> })}
+            {lsm.then(|| view! {
+                <a class="nav-link" href="/disputes" aria-current=here("/disputes")>"Disputes"</a>
+                <a class="nav-link" href="/moderation" aria-current=here("/moderation")>"Moderation"</a>
+            })}
             <a class="nav-link" href="/settings" aria-current=here("/settings")>"Settings"</a>
         </nav>
     }

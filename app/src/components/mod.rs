@@ -1,5 +1,5 @@
 //! UI building blocks: chat list, message search, chat windows, header,
-//! the moderation queue and log,
+//! the moderation queue and log, the dispute console,
 //! tab title, the desktop notifications prompt (and
 //! `clock`, the viewer's days and times, hydration-safe). They
 //! read and change chat state only through `use_chat()`.
@@ -8,6 +8,7 @@ mod chat_list;
 mod chat_popup;
 mod clock;
 mod desktop_prompt;
+pub(crate) mod disputes;
 pub(crate) mod focus;
 mod header;
 pub(crate) mod moderation;
@@ -18,6 +19,7 @@ mod text;
 pub use chat_list::ChatList;
 pub use chat_popup::ChatDock;
 pub use desktop_prompt::DesktopPrompt;
+pub use disputes::{CasePanel, CaseQueue};
 pub use header::Header;
 pub use moderation::{ModerationLog, ModerationQueue};
 pub use search::Searchable;

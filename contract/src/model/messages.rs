@@ -103,6 +103,14 @@ pub enum SystemEvent {
         lsm: Option<UserId>,
         lsm_name: String,
         resolution: String,
+        /// How it was settled (older lines: none, read as `other`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        outcome: Option<super::Outcome>,
+        /// A partial refund's amount in cents, and its currency.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        refund_cents: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        currency: Option<String>,
     },
     /// The dispute's LSM was deleted or is no longer an LSM: another took
     /// it over.

@@ -2,12 +2,17 @@
 //! Socket.IO event payloads are in `protocol`, errors in `error`.
 
 mod attachments;
+mod disputes;
 mod jobs;
 mod messages;
 mod moderation;
 mod preferences;
 mod search;
 pub use attachments::{Attachment, AttachmentId};
+pub use disputes::{
+    CaseQuery, DisputeCase, Handover, MAX_REFUND_CENTS, Outcome, SettleCase, Settlement,
+    format_cents,
+};
 pub use jobs::{JobStatus, JobTransition};
 pub use messages::{Message, MessageHistory, MessageKind, MessageVersion, Revision, SystemEvent};
 pub use moderation::{

@@ -98,6 +98,9 @@ pub struct Config {
     pub masking: MaskingConfig,
     /// Email to people who are away (`JOBCHAT_SMTP_URL` and the rest).
     pub email: EmailConfig,
+    /// `JOBCHAT_CURRENCY`: the ISO 4217 code refunds are settled in
+    /// (default `EUR`).
+    pub currency: String,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -118,6 +121,19 @@ pub(super) fn positive(name: &'static str) -> Result<Option<u64>, ConfigError> {
                 })
         })
         .transpose()
+}
+
+/// A currency code: three capital letters (ISO 4217), `EUR` when unset.
+fn currency(raw: Option<String>) -> Result<String, ConfigError> {
+    let code = raw.map_or_else(|| "EUR".to_owned(), |c| c.trim().to_owned());
+    if code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase()) {
+        Ok(code)
+    } else {
+        Err(ConfigError::Invalid {
+            name: "JOBCHAT_CURRENCY",
+            reason: format!("{code:?} is not a three-letter currency code such as EUR"),
+        })
+    }
 }
 
 /// A whole number (0 or more) from the environment, if set.
@@ -204,6 +220,7 @@ impl Config {
                 .map(|d| d.min(100 * 366) as u32),
             masking: MaskingConfig::from_env()?,
             email: EmailConfig::from_env()?,
+            currency: currency(var("JOBCHAT_CURRENCY"))?,
             jwt_secret,
             jwt_ttl,
             data_dir,
@@ -238,6 +255,7 @@ impl Config {
             chat_retention_days: None,
             masking: MaskingConfig::default(),
             email: EmailConfig::default(),
+            currency: "EUR".to_owned(),
             data_dir,
             site_root: PathBuf::from("target/site"),
         }

@@ -8,9 +8,10 @@ use crate::metrics;
 use crate::storage::{LsmLoad, NewDispute, Notice, Reassignment, Settlement};
 use chrono::Utc;
 use contract::model::DisputeOpened;
+use contract::model::Settlement as CaseSettlement;
 use contract::model::{ChatId, Role, SystemEvent, UserId, UserRef};
 use contract::protocol::{ChatUser, DisputeResolved, LsmInvited, NewNotification, UserLeft};
-use contract::validate::{Reason, Resolution};
+use contract::validate::Reason;
 
 /// The LSM a new dispute goes to: the one with the fewest open disputes,
 /// ties to the lowest id.
@@ -96,6 +97,8 @@ impl Service {
         b.to_user(lsm.id, &invited).await;
         b.to_user(lsm.id, &NewNotification(opened.notification))
             .await;
+        self.tell_lsms_of_case(opened.dispute_id, contract::model::DisputeStatus::Open)
+            .await;
         Ok(DisputeOpened {
             dispute_id: opened.dispute_id,
             lsm,
@@ -108,7 +111,7 @@ impl Service {
         &self,
         actor: &AuthUser,
         dispute_id: i64,
-        resolution: Resolution,
+        settlement: CaseSettlement,
     ) -> Result<ChatId> {
         let db = &self.inner.db;
         let dispute = db
@@ -134,25 +137,39 @@ impl Service {
             .filter(|&id| id != actor.id)
             .collect();
         let job_title = db.chat_job_title(chat).await?;
+        let currency = self.currency().to_owned();
+        let resolution = settlement.note.as_str();
         let event = SystemEvent::DisputeResolved {
             lsm: Some(actor.id),
             lsm_name: actor.name.clone(),
-            resolution: resolution.as_str().to_owned(),
+            resolution: resolution.to_owned(),
+            outcome: Some(settlement.outcome),
+            refund_cents: settlement.refund_cents,
+            currency: settlement.refund_cents.map(|_| currency.clone()),
         };
         let announcement = texts::system_line(&event);
         let title = texts::dispute_resolved_title(&job_title);
+        let body = texts::settlement_words(
+            settlement.outcome,
+            settlement.refund_cents,
+            &currency,
+            resolution,
+        );
         let resolved = db
             .resolve_dispute(Settlement {
                 dispute_id,
                 chat_id: chat,
                 lsm: actor.id,
-                resolution: resolution.as_str(),
+                resolution,
+                outcome: settlement.outcome,
+                refund_cents: settlement.refund_cents,
+                currency: &currency,
                 announcement: &announcement,
                 event: &event,
                 notify: &notify,
                 notice: Notice {
                     title: &title,
-                    body: resolution.as_str(),
+                    body: &body,
                 },
             })
             .await?;
@@ -162,7 +179,7 @@ impl Service {
         let settled = DisputeResolved {
             chat_id: chat,
             dispute_id,
-            resolution: resolution.as_str().to_owned(),
+            resolution: resolution.to_owned(),
         };
         b.to_chat(chat, &settled).await;
         // The LSM has left: out of the live room on every node (their
@@ -181,6 +198,8 @@ impl Service {
         for (user, n) in resolved.notifications {
             b.to_user(user, &NewNotification(n)).await;
         }
+        self.tell_lsms_of_case(dispute_id, contract::model::DisputeStatus::Resolved)
+            .await;
         Ok(chat)
     }
 
@@ -227,34 +246,17 @@ impl Service {
                 continue;
             };
             moved += 1;
-            metrics::message_stored("system");
             tracing::info!(
                 dispute_id = orphan.id,
                 from = orphan.lsm_id,
                 to = lsm.id,
                 "dispute reassigned"
             );
-            let chat = orphan.chat_id;
-            self.fan_out_message(taken.message);
-            let b = &self.inner.broadcast;
-            b.remove_from_chat(orphan.lsm_id, chat).await;
-            let left = UserLeft {
-                chat_id: chat,
-                user: ChatUser {
-                    id: orphan.lsm_id,
-                    name: orphan.lsm_name.clone(),
-                    role: Role::Lsm,
-                },
+            let from = UserRef {
+                id: orphan.lsm_id,
+                name: orphan.lsm_name.clone(),
             };
-            b.to_chat(chat, &left).await;
-            let invited = LsmInvited {
-                chat_id: chat,
-                dispute_id: orphan.id,
-                lsm: lsm.clone(),
-            };
-            b.to_chat(chat, &invited).await;
-            b.to_user(lsm.id, &invited).await;
-            b.to_user(lsm.id, &NewNotification(taken.notification))
+            self.announce_case_moved(orphan.id, orphan.chat_id, &from, &lsm, taken)
                 .await;
         }
         Ok(moved)

@@ -138,6 +138,10 @@ impl From<DisputeError> for ServiceError {
                 message: "the dispute is already resolved".into(),
                 details: None,
             },
+            DisputeError::Moved => Self::Conflict {
+                message: "another LSM has taken this case meanwhile".into(),
+                details: None,
+            },
             DisputeError::Storage(s) => s.into(),
         }
     }

@@ -18,6 +18,7 @@ mod accounts;
 mod attachments;
 mod blocks;
 mod broadcast;
+mod cases;
 mod chats;
 mod disputes;
 mod emails;
@@ -35,6 +36,7 @@ mod revisions;
 mod search;
 mod sends;
 pub mod texts;
+mod transcripts;
 
 pub use attachments::{Download, Upload};
 pub use broadcast::{Audience, Broadcaster, EventSink};
@@ -196,6 +198,9 @@ struct Inner {
     fan_out: tokio::sync::mpsc::UnboundedSender<FanOut>,
     /// Email to people who are away, once `send_emails` turned it on.
     mail: std::sync::OnceLock<Arc<emails::Mailer>>,
+    /// The currency refunds are settled in (`JOBCHAT_CURRENCY`), once
+    /// `settle_in` set it; `EUR` before.
+    currency: std::sync::OnceLock<String>,
 }
 
 impl Service {
@@ -223,6 +228,7 @@ impl Service {
             sends,
             fan_out: fan_out_tx,
             mail: std::sync::OnceLock::new(),
+            currency: std::sync::OnceLock::new(),
         });
         // Rate-limit counters that are back to full are forgotten once a
         // minute, so one-off emails and addresses do not pile up.

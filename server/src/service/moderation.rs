@@ -53,7 +53,7 @@ fn page_limit(page: &ModerationPage, max: u32) -> Result<i64> {
 }
 
 impl Service {
-    fn moderator(&self, actor: &AuthUser) -> Result<UserRef> {
+    pub(super) fn moderator(&self, actor: &AuthUser) -> Result<UserRef> {
         if actor.role != Role::Lsm {
             return Err(ServiceError::Forbidden(LSMS_ONLY));
         }

@@ -20,8 +20,22 @@ pub fn system_line(event: &SystemEvent) -> String {
         SystemEvent::DisputeResolved {
             lsm_name,
             resolution,
+            outcome,
+            refund_cents,
+            currency,
             ..
-        } => dispute_resolved(lsm_name, resolution),
+        } => match outcome {
+            None => dispute_resolved(lsm_name, resolution),
+            Some(o) => dispute_resolved(
+                lsm_name,
+                &settlement_words(
+                    *o,
+                    *refund_cents,
+                    currency.as_deref().unwrap_or(""),
+                    resolution,
+                ),
+            ),
+        },
         SystemEvent::DisputeReassigned {
             from_name, to_name, ..
         } => dispute_reassigned(from_name, to_name),
@@ -54,6 +68,24 @@ pub fn dispute_opened(raised_by: &str, lsm: &str, reason: &str) -> String {
     format!(
         "{raised_by} opened a dispute and added {lsm} (local service manager). Reason: {reason}"
     )
+}
+
+/// A settlement as both parties read it: "Partial refund of 45.00 EUR.
+/// The note".
+pub fn settlement_words(
+    outcome: contract::model::Outcome,
+    refund_cents: Option<i64>,
+    currency: &str,
+    note: &str,
+) -> String {
+    match refund_cents {
+        Some(c) => format!(
+            "{} of {} {currency}. {note}",
+            outcome.label(),
+            contract::model::format_cents(c)
+        ),
+        None => format!("{}. {note}", outcome.label()),
+    }
 }
 
 pub fn dispute_resolved(lsm: &str, resolution: &str) -> String {

@@ -220,7 +220,9 @@ impl Db {
                     .execute(&mut *tx)
                     .await?;
                 sqlx::query(
-                    "UPDATE chats c SET last_message_id = m.id, last_message_at = m.created_at \
+                    // The archive's messages are written by the database,
+                    // outside any hash chain: a chat's chain starts after them.
+                    "UPDATE chats c SET last_message_id = m.id, last_message_at = m.created_at, chain_from_seq = c.last_seq + 1 \
                      FROM messages m WHERE m.chat_id = c.id AND m.seq = c.last_seq AND c.id BETWEEN $1 AND $2",
                 )
                 .bind(first)
@@ -317,7 +319,8 @@ impl Db {
                     .await?;
                 sqlx::query(
                     "UPDATE chats SET last_message_id = (SELECT m.id FROM messages m WHERE m.chat_id = chats.id AND m.seq = chats.last_seq), \
-                     last_message_at = (SELECT m.created_at FROM messages m WHERE m.chat_id = chats.id AND m.seq = chats.last_seq) \
+                     last_message_at = (SELECT m.created_at FROM messages m WHERE m.chat_id = chats.id AND m.seq = chats.last_seq), \
+                     chain_from_seq = last_seq + 1 \
                      WHERE id BETWEEN $1 AND $2",
                 )
                 .bind(first)

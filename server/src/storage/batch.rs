@@ -14,6 +14,7 @@ use super::messages::{MESSAGE_SELECT, MessageRow, NewUserMessage, SentMessage};
 use super::notifications::{BellWording, NOTIFICATION_COLUMNS, NotificationRow};
 use super::search::chat_words;
 use super::{Db, Result, StorageError, now, on_pool};
+use crate::transcript::chain;
 use contract::model::{ChatId, Message, MessageKind, Seq, UserId};
 use serde_json::json;
 use std::collections::HashMap;
@@ -42,17 +43,18 @@ struct BellRow {
 /// The batch's statements in one backend's dialect. `$1` is always the
 /// JSON array of rows.
 struct Statements {
-    /// Locks the chats (ids) in id order; returns `id, last_seq` and the
-    /// job's title (for the bells).
+    /// Locks the chats (ids) in id order; returns `id, last_seq`, the
+    /// job's title (for the bells) and the chain's head.
     lock: &'static str,
     /// `{c, u}` pairs that are participants; returns `chat_id, user_id` and
     /// the user's name and role (for the stored messages).
     members: &'static str,
     /// `{c, s, k}` already stored; returns `chat_id, sender_id, client_id, id`.
     existing: &'static str,
-    /// `{c, q, s, t, k}` rows; `$2` created_at, `$3` kind. Returns `chat_id, seq, id`.
+    /// `{c, q, s, t, k, o, h}` rows (`h` the chain link); `$2` created_at, `$3` kind. Returns `chat_id, seq, id`.
     insert: &'static str,
-    /// `{c, q, i}`: each chat's newest seq and message id; `$2` its time.
+    /// `{c, q, i, h}`: each chat's newest seq, message id and chain link;
+    /// `$2` its time.
     pointers: &'static str,
     /// Ids of messages stored before (resends); returns `MESSAGE_SELECT` rows.
     read_back: String,
@@ -76,7 +78,7 @@ fn statements(db: &Db) -> Statements {
         // subquery per row (`OFFSET 0` keeps it from being flattened back
         // into a hash join).
         Db::Postgres(_) => Statements {
-            lock: "SELECT c.id, c.last_seq, j.title FROM chats c JOIN jobs j ON j.id = c.job_id \
+            lock: "SELECT c.id, c.last_seq, j.title, c.chain_head FROM chats c JOIN jobs j ON j.id = c.job_id \
                    WHERE c.id = ANY(ARRAY(SELECT CAST(t.v AS BIGINT) FROM jsonb_array_elements_text(CAST($1 AS JSONB)) AS t(v))) \
                    ORDER BY c.id FOR UPDATE OF c",
             members: "SELECT p.chat_id, p.user_id, p.name, p.role \
@@ -88,12 +90,12 @@ fn statements(db: &Db) -> Statements {
                        FROM jsonb_to_recordset(CAST($1 AS JSONB)) AS x(c BIGINT, s BIGINT, k TEXT) \
                        CROSS JOIN LATERAL (SELECT y.chat_id, y.sender_id, y.client_id, y.id FROM messages y \
                          WHERE y.chat_id = x.c AND y.sender_id = x.s AND y.client_id = x.k OFFSET 0) AS m",
-            insert: "INSERT INTO messages (chat_id, seq, sender_id, kind, content, client_id, created_at, original) \
-                     SELECT x.c, x.q, x.s, $3, x.t, x.k, $2, x.o \
-                     FROM jsonb_to_recordset(CAST($1 AS JSONB)) AS x(c BIGINT, q BIGINT, s BIGINT, t TEXT, k TEXT, o TEXT) \
+            insert: "INSERT INTO messages (chat_id, seq, sender_id, kind, content, client_id, created_at, original, chain) \
+                     SELECT x.c, x.q, x.s, $3, x.t, x.k, $2, x.o, x.h \
+                     FROM jsonb_to_recordset(CAST($1 AS JSONB)) AS x(c BIGINT, q BIGINT, s BIGINT, t TEXT, k TEXT, o TEXT, h TEXT) \
                      RETURNING chat_id, seq, id",
-            pointers: "UPDATE chats SET last_seq = x.q, last_message_id = x.i, last_message_at = $2 \
-                       FROM jsonb_to_recordset(CAST($1 AS JSONB)) AS x(c BIGINT, q BIGINT, i BIGINT) \
+            pointers: "UPDATE chats SET last_seq = x.q, last_message_id = x.i, last_message_at = $2, chain_head = x.h \
+                       FROM jsonb_to_recordset(CAST($1 AS JSONB)) AS x(c BIGINT, q BIGINT, i BIGINT, h TEXT) \
                        WHERE chats.id = x.c AND chats.id = ANY(ARRAY( \
                          SELECT CAST(e->>'c' AS BIGINT) FROM jsonb_array_elements(CAST($1 AS JSONB)) AS e))",
             read_back: format!(
@@ -114,7 +116,7 @@ fn statements(db: &Db) -> Statements {
         Db::Sqlite(_) => Statements {
             // SQLite has one writer: the lock is taken by the first write
             // (`insert_user_messages` issues a no-op UPDATE first).
-            lock: "SELECT c.id, c.last_seq, j.title FROM chats c JOIN jobs j ON j.id = c.job_id \
+            lock: "SELECT c.id, c.last_seq, j.title, c.chain_head FROM chats c JOIN jobs j ON j.id = c.job_id \
                    WHERE c.id IN (SELECT value FROM json_each($1))",
             members: "SELECT p.chat_id, p.user_id, u.name, u.role FROM json_each($1) AS x \
                       JOIN chat_participants p ON p.chat_id = x.value->>'c' AND p.user_id = x.value->>'u' \
@@ -122,12 +124,12 @@ fn statements(db: &Db) -> Statements {
             existing: "SELECT m.chat_id, m.sender_id, m.client_id, m.id FROM json_each($1) AS x \
                        JOIN messages m ON m.chat_id = x.value->>'c' AND m.sender_id = x.value->>'s' \
                        AND m.client_id = x.value->>'k'",
-            insert: "INSERT INTO messages (chat_id, seq, sender_id, kind, content, client_id, created_at, original) \
-                     SELECT x.value->>'c', x.value->>'q', x.value->>'s', $3, x.value->>'t', x.value->>'k', $2, x.value->>'o' \
+            insert: "INSERT INTO messages (chat_id, seq, sender_id, kind, content, client_id, created_at, original, chain) \
+                     SELECT x.value->>'c', x.value->>'q', x.value->>'s', $3, x.value->>'t', x.value->>'k', $2, x.value->>'o', x.value->>'h' \
                      FROM json_each($1) AS x WHERE true \
                      RETURNING chat_id, seq, id",
             pointers: "UPDATE chats SET last_seq = x.value->>'q', last_message_id = x.value->>'i', \
-                       last_message_at = $2 FROM json_each($1) AS x WHERE chats.id = x.value->>'c'",
+                       last_message_at = $2, chain_head = x.value->>'h' FROM json_each($1) AS x WHERE chats.id = x.value->>'c'",
             read_back: format!("{MESSAGE_SELECT} WHERE m.id IN (SELECT value FROM json_each($1))"),
             bells: format!(
                 "INSERT INTO notifications (user_id, kind, chat_id, title, title_suffix, body, count, seq, created_at, updated_at) \
@@ -215,13 +217,15 @@ impl Db {
             }
             let mut last_seq: HashMap<ChatId, Seq> = HashMap::with_capacity(chats.len());
             let mut job_titles: HashMap<ChatId, String> = HashMap::with_capacity(chats.len());
-            for (chat, seq, title) in sqlx::query_as::<_, (i64, i64, String)>(sql.lock)
+            let mut heads: HashMap<ChatId, String> = HashMap::with_capacity(chats.len());
+            for (chat, seq, title, head) in sqlx::query_as::<_, (i64, i64, String, Option<String>)>(sql.lock)
                 .bind(chats_json.as_str())
                 .fetch_all(&mut *tx)
                 .await?
             {
                 last_seq.insert(chat, seq);
                 job_titles.insert(chat, title);
+                heads.insert(chat, head.unwrap_or_else(|| chain::GENESIS.to_owned()));
             }
             // Each sender that is a participant, with the name and role its
             // messages carry.
@@ -261,14 +265,30 @@ impl Db {
                 });
             }
 
-            // Every new message in one INSERT.
+            // Every new message in one INSERT, each with its chain link
+            // (the plan numbers a chat's messages in batch order, so
+            // each link follows the one before).
+            let user = MessageKind::User.as_str();
             let new_rows: Vec<serde_json::Value> = plan
                 .iter()
                 .enumerate()
                 .filter_map(|(i, p)| match p {
                     Plan::New(seq) => {
                         let m = &batch[i];
-                        Some(json!({"c": m.chat_id, "q": seq, "s": m.sender_id, "t": m.content, "k": m.client_id, "o": m.original}))
+                        let head = heads.entry(m.chat_id).or_insert_with(|| chain::GENESIS.to_owned());
+                        let link = chain::next(head, &chain::Link {
+                            chat: m.chat_id,
+                            seq: *seq,
+                            kind: user,
+                            change: None,
+                            target: None,
+                            sender: Some(m.sender_id),
+                            at,
+                            text: m.original.as_deref().unwrap_or(&m.content),
+                            event: None,
+                        });
+                        head.clone_from(&link);
+                        Some(json!({"c": m.chat_id, "q": seq, "s": m.sender_id, "t": m.content, "k": m.client_id, "o": m.original, "h": link}))
                     }
                     _ => None,
                 })
@@ -278,7 +298,7 @@ impl Db {
                 let rows = sqlx::query_as::<_, (i64, i64, i64)>(sql.insert)
                     .bind(serde_json::Value::Array(new_rows).to_string())
                     .bind(at)
-                    .bind(MessageKind::User.as_str())
+                    .bind(user)
                     .fetch_all(&mut *tx)
                     .await?;
                 for (c, seq, id) in rows {
@@ -296,7 +316,7 @@ impl Db {
             if !newest.is_empty() {
                 let rows: Vec<serde_json::Value> = newest
                     .iter()
-                    .map(|(c, (q, i))| json!({"c": c, "q": q, "i": i}))
+                    .map(|(c, (q, i))| json!({"c": c, "q": q, "i": i, "h": heads.get(c)}))
                     .collect();
                 sqlx::query(sql.pointers)
                     .bind(serde_json::Value::Array(rows).to_string())

@@ -30,7 +30,11 @@ pub struct Settlement<'a> {
     pub chat_id: ChatId,
     /// The dispute's LSM, who leaves the chat with the settlement.
     pub lsm: UserId,
+    /// The note both parties read.
     pub resolution: &'a str,
+    pub outcome: contract::model::Outcome,
+    pub refund_cents: Option<i64>,
+    pub currency: &'a str,
     /// The system message posted in the chat, in words and as its event.
     pub announcement: &'a str,
     pub event: &'a SystemEvent,
@@ -88,6 +92,9 @@ pub enum DisputeError {
     AlreadyOpen(i64),
     #[error("dispute already resolved")]
     AlreadyResolved,
+    /// Still open, but with another LSM now.
+    #[error("dispute moved to another LSM")]
+    Moved,
     #[error(transparent)]
     Storage(#[from] StorageError),
 }
@@ -243,18 +250,32 @@ impl Db {
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             let updated = sqlx::query(
-                "UPDATE disputes SET status = 'resolved', resolution = $2, resolved_at = $3 \
-                 WHERE id = $1 AND chat_id = $4 AND status = 'open'",
+                "UPDATE disputes SET status = 'resolved', resolution = $2, resolved_at = $3, \
+                 outcome = $5, refund_cents = $6, currency = $7 \
+                 WHERE id = $1 AND chat_id = $4 AND status = 'open' AND lsm_id = $8",
             )
             .bind(s.dispute_id)
             .bind(s.resolution)
             .bind(now())
             .bind(s.chat_id)
+            .bind(s.outcome.as_str())
+            .bind(s.refund_cents)
+            .bind(s.currency)
+            .bind(s.lsm)
             .execute(&mut *tx)
             .await?
             .rows_affected();
             if updated == 0 {
-                return Err(DisputeError::AlreadyResolved);
+                let open: Option<(i64,)> =
+                    sqlx::query_as("SELECT id FROM disputes WHERE id = $1 AND status = 'open'")
+                        .bind(s.dispute_id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                return Err(if open.is_some() {
+                    DisputeError::Moved
+                } else {
+                    DisputeError::AlreadyResolved
+                });
             }
             let id = insert_system_message_tx!(tx, s.chat_id, s.announcement, s.event);
             let message = fetch_message_tx!(tx, id);

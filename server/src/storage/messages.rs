@@ -133,14 +133,15 @@ pub(super) const MESSAGE_SELECT: &str = "SELECT m.id, m.chat_id, m.seq, m.sender
 /// taken is given back at once, still under the row's lock, so no gap is
 /// left and the transaction can go on), else `Ok(Some((id, seq)))`.
 macro_rules! insert_message_tx {
-    ($tx:expr, $chat:expr, $member:expr, $sender:expr, $kind:expr, $content:expr, $client_id:expr) => {{
+    ($tx:expr, $chat:expr, $member:expr, $sender:expr, $kind:expr, $content:expr, $client_id:expr, $event:expr) => {{
         let at = $crate::storage::now();
         let member: Option<i64> = $member;
-        let taken: Option<(i64,)> = sqlx::query_as(
+        let event: Option<String> = $event;
+        let taken: Option<(i64, Option<String>)> = sqlx::query_as(
             "UPDATE chats SET last_seq = last_seq + 1 \
              WHERE id = $1 AND ($2 IS NULL OR EXISTS ( \
                  SELECT 1 FROM chat_participants WHERE chat_id = $1 AND user_id = $2 AND left_seq IS NULL)) \
-             RETURNING last_seq",
+             RETURNING last_seq, chain_head",
         )
         .bind($chat)
         .bind(member)
@@ -148,29 +149,49 @@ macro_rules! insert_message_tx {
         .await?;
         match taken {
             None => Err($crate::storage::messages::Refused),
-            Some((seq,)) => {
+            Some((seq, head)) => {
+                let sender: Option<i64> = $sender;
+                let kind: &str = $kind;
+                let content: &str = ::std::convert::AsRef::<str>::as_ref(&$content);
+                let chain = $crate::transcript::chain::next(
+                    head.as_deref().unwrap_or($crate::transcript::chain::GENESIS),
+                    &$crate::transcript::chain::Link {
+                        chat: $chat,
+                        seq,
+                        kind,
+                        change: None,
+                        target: None,
+                        sender,
+                        at,
+                        text: content,
+                        event: event.as_deref(),
+                    },
+                );
                 let inserted: Option<(i64,)> = sqlx::query_as(
-                    "INSERT INTO messages (chat_id, seq, sender_id, kind, content, client_id, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                    "INSERT INTO messages (chat_id, seq, sender_id, kind, content, client_id, created_at, event, chain) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
                      ON CONFLICT (chat_id, sender_id, client_id) DO NOTHING RETURNING id",
                 )
                 .bind($chat)
                 .bind(seq)
-                .bind($sender)
-                .bind($kind)
-                .bind($content)
+                .bind(sender)
+                .bind(kind)
+                .bind(content)
                 .bind($client_id)
                 .bind(at)
+                .bind(event.as_deref())
+                .bind(&chain)
                 .fetch_optional(&mut *$tx)
                 .await?;
                 match inserted {
                     Some((id,)) => {
                         sqlx::query(
-                            "UPDATE chats SET last_message_id = $1, last_message_at = $2 WHERE id = $3",
+                            "UPDATE chats SET last_message_id = $1, last_message_at = $2, chain_head = $4 WHERE id = $3",
                         )
                         .bind(id)
                         .bind(at)
                         .bind($chat)
+                        .bind(&chain)
                         .execute(&mut *$tx)
                         .await?;
                         Ok(Some((id, seq)))
@@ -196,6 +217,8 @@ macro_rules! insert_system_message_tx {
     ($tx:expr, $chat:expr, $content:expr, $event:expr) => {{
         let event: &contract::model::SystemEvent = $event;
         let kind = contract::model::MessageKind::System.as_str();
+        let json = serde_json::to_string(event)
+            .map_err(|e| $crate::storage::StorageError::Corrupt(format!("system event: {e}")))?;
         match $crate::storage::messages::insert_message_tx!(
             $tx,
             $chat,
@@ -203,19 +226,10 @@ macro_rules! insert_system_message_tx {
             None::<i64>,
             kind,
             $content,
-            None::<String>
+            None::<String>,
+            Some(json)
         ) {
-            Ok(Some((id, _seq))) => {
-                let json = serde_json::to_string(event).map_err(|e| {
-                    $crate::storage::StorageError::Corrupt(format!("system event: {e}"))
-                })?;
-                sqlx::query("UPDATE messages SET event = $2 WHERE id = $1")
-                    .bind(id)
-                    .bind(json)
-                    .execute(&mut *$tx)
-                    .await?;
-                id
-            }
+            Ok(Some((id, _seq))) => id,
             Ok(None) => {
                 return Err($crate::storage::StorageError::Corrupt(
                     "system message not stored".into(),

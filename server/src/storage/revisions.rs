@@ -12,6 +12,7 @@ use super::messages::{SentMessage, fetch_message_tx};
 use super::moderation::record_action_tx;
 use super::search::{index_words_tx, unindex_words_tx};
 use super::{Db, Result, now, on_pool};
+use crate::transcript::chain;
 use chrono::{DateTime, Utc};
 use contract::model::{
     AuditEntry, ChatId, MessageHistory, MessageId, MessageKind, MessageVersion, Seq, UserId,
@@ -118,18 +119,18 @@ impl Db {
             // transaction, and its row lock (or SQLite's one writer) orders
             // this change with every message of the chat.
             // A moderator removes messages of chats they are not in.
-            let taken: Option<(i64,)> = sqlx::query_as(
+            let taken: Option<(i64, Option<String>)> = sqlx::query_as(
                 "UPDATE chats SET last_seq = last_seq + 1 \
                  WHERE id = $1 AND ($3 OR EXISTS ( \
                      SELECT 1 FROM chat_participants WHERE chat_id = $1 AND user_id = $2 AND left_seq IS NULL)) \
-                 RETURNING last_seq",
+                 RETURNING last_seq, chain_head",
             )
             .bind(new.chat_id)
             .bind(new.sender_id)
             .bind(new.moderation.is_some())
             .fetch_optional(&mut *tx)
             .await?;
-            let Some((seq,)) = taken else {
+            let Some((seq, head)) = taken else {
                 return Ok(Err(ChangeRefused::NotInChat));
             };
             // Stored before? Dropping the transaction gives the seq back.
@@ -191,9 +192,31 @@ impl Db {
             if matches!(new.change, Change::Edit(_)) && at - target.created_at >= window {
                 return Ok(Err(ChangeRefused::TooLate));
             }
+            // The chain covers the change with the text it brings (what
+            // its sender wrote; a deletion brings none).
+            let written = match &new.change {
+                Change::Edit(text) => new.original.as_deref().unwrap_or(text),
+                Change::Delete => "",
+            };
+            let link = chain::next(head.as_deref().unwrap_or(chain::GENESIS), &chain::Link {
+                chat: new.chat_id,
+                seq,
+                kind: "user",
+                change: Some(new.change.as_str()),
+                target: Some(new.target_id),
+                sender: Some(new.sender_id),
+                at,
+                text: written,
+                event: None,
+            });
+            sqlx::query("UPDATE chats SET chain_head = $2 WHERE id = $1")
+                .bind(new.chat_id)
+                .bind(&link)
+                .execute(&mut *tx)
+                .await?;
             let (id,): (i64,) = sqlx::query_as(
-                "INSERT INTO messages (chat_id, seq, sender_id, kind, content, client_id, created_at, change, target_id) \
-                 VALUES ($1, $2, $3, 'user', '', $4, $5, $6, $7) RETURNING id",
+                "INSERT INTO messages (chat_id, seq, sender_id, kind, content, client_id, created_at, change, target_id, chain) \
+                 VALUES ($1, $2, $3, 'user', '', $4, $5, $6, $7, $8) RETURNING id",
             )
             .bind(new.chat_id)
             .bind(seq)
@@ -202,6 +225,7 @@ impl Db {
             .bind(at)
             .bind(new.change.as_str())
             .bind(new.target_id)
+            .bind(&link)
             .fetch_one(&mut *tx)
             .await?;
             sqlx::query(

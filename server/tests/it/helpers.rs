@@ -597,9 +597,10 @@ pub fn uuid_like() -> String {
 use contract::error::AppError;
 use contract::model::{ChatId, Message};
 use contract::protocol::{
-    ChatCreated, ChatRead, Connected, DisputeResolved, JoinChat, JoinReply, JoinedChat, LsmInvited,
-    ModerationChanged, NewMessage, NewNotification, PresenceChanged, ReadMarker, Request, Resync,
-    SendMessage, ServerEvent, Typing, UserJoined, UserLeft, decode_ack,
+    ChatCreated, ChatRead, Connected, DisputeCaseChanged, DisputeResolved, JoinChat, JoinReply,
+    JoinedChat, LsmInvited, ModerationChanged, NewMessage, NewNotification, PresenceChanged,
+    ReadMarker, Request, Resync, SendMessage, ServerEvent, Typing, UserJoined, UserLeft,
+    decode_ack,
 };
 use rust_socketio::asynchronous::{Client as SioClient, ClientBuilder as SioBuilder};
 use rust_socketio::{Event as SioEvent, Payload, TransportType};
@@ -652,6 +653,7 @@ pub fn check_server_event(name: &str, payload: &Value) -> Result<(), String> {
         Typing,
         Resync,
         ModerationChanged,
+        DisputeCaseChanged,
     );
     if [EV_OPEN, EV_CLOSE, EV_ERROR].contains(&name) {
         return Ok(());

@@ -7,6 +7,7 @@ mod helpers;
 mod accounts;
 mod attachments;
 mod bells;
+mod cases;
 mod chats;
 mod churn;
 mod cluster;

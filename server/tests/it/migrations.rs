@@ -130,6 +130,9 @@ async fn system_lines_become_events(backend: Backend) {
                 lsm: None,
                 lsm_name: "Lena Manager".into(),
                 resolution: "half refund".into(),
+                outcome: None,
+                refund_cents: None,
+                currency: None,
             },
             SystemEvent::Note {
                 text: "Something else happened".into()
@@ -230,4 +233,103 @@ async fn sqlite_search_index_is_rebuilt_by_chat() {
         .await
         .expect("marker");
     assert!(left.is_empty(), "the marker goes once the index is whole");
+}
+
+/// A chat from before the hash chain (migration 18): its old messages
+/// stay outside the chain, the chain starts at the next seq, and a
+/// transcript of it verifies from there, on both databases.
+async fn chain_starts_after_old_messages(backend: Backend) {
+    let Some(tdb) = test_db(backend).await else {
+        return;
+    };
+    let db = Db::connect(&tdb.url).await.expect("connect");
+    macro_rules! old_chat {
+        ($pool:expr, $migrations:expr) => {{
+            before(&$migrations, 18).run($pool).await.expect("old schema");
+            let at = chrono::Utc::now();
+            for (email, role) in [("c@example.test", "customer"), ("p@example.test", "provider")] {
+                sqlx::query(
+                    "INSERT INTO users (email, name, role, password_hash, created_at) VALUES ($1, 'N', $2, 'x', $3)",
+                )
+                .bind(email)
+                .bind(role)
+                .bind(at)
+                .execute($pool)
+                .await
+                .expect("user");
+            }
+            sqlx::query("INSERT INTO jobs (customer_id, provider_id, title, created_at) VALUES (1, 2, 'Job', $1)")
+                .bind(at)
+                .execute($pool)
+                .await
+                .expect("job");
+            sqlx::query("INSERT INTO chats (job_id, created_at, last_seq) VALUES (1, $1, 3)")
+                .bind(at)
+                .execute($pool)
+                .await
+                .expect("chat");
+            sqlx::query(
+                "INSERT INTO chat_participants (chat_id, user_id, role, joined_at) VALUES \
+                 (1, 1, 'customer', $1), (1, 2, 'provider', $1)",
+            )
+            .bind(at)
+            .execute($pool)
+            .await
+            .expect("participants");
+            for seq in 1..=3_i64 {
+                sqlx::query(
+                    "INSERT INTO messages (chat_id, seq, sender_id, kind, content, client_id, created_at) \
+                     VALUES (1, $1, 1, 'user', 'old words', $2, $3)",
+                )
+                .bind(seq)
+                .bind(format!("old-{seq}"))
+                .bind(at)
+                .execute($pool)
+                .await
+                .expect("message");
+            }
+        }};
+    }
+    match &db {
+        Db::Sqlite(pool) => old_chat!(pool, sqlx::migrate!("../migrations/sqlite")),
+        Db::Postgres(pool) => old_chat!(pool, sqlx::migrate!("../migrations/postgres")),
+    }
+    db.migrate().await.expect("the rest");
+
+    let new = |n: usize| server::storage::NewUserMessage {
+        chat_id: 1,
+        sender_id: 2,
+        content: format!("new words {n}"),
+        original: None,
+        client_id: format!("new-{n}"),
+        attachments: false,
+    };
+    db.insert_user_messages(&[new(1), new(2)], server::service::texts::BELLS, None)
+        .await
+        .expect("stored");
+    let record = db.chat_record(1, 100).await.expect("read").expect("chat");
+    assert_eq!(record.chat.chain_from_seq, 4);
+    let person = server::transcript::document::Person {
+        id: 1,
+        name: "N".into(),
+        role: "lsm".into(),
+    };
+    let t = server::transcript::assemble::assemble(1, "booked", record, person, chrono::Utc::now());
+    assert_eq!(t.messages.len(), 5);
+    assert!(t.messages[..3].iter().all(|e| e.chain.is_none()));
+    assert!(t.messages[3..].iter().all(|e| e.chain.is_some()));
+    assert_eq!(t.chain.broken_at_seq, None);
+    let json = server::transcript::render::json(&t);
+    let (v, _) = server::transcript::verify::verify_json(&json).expect("verifies");
+    assert_eq!((v.messages, v.chained), (5, 2));
+}
+
+#[tokio::test]
+async fn sqlite_chain_starts_after_old_messages() {
+    chain_starts_after_old_messages(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn postgres_chain_starts_after_old_messages() {
+    chain_starts_after_old_messages(Backend::Postgres).await;
 }

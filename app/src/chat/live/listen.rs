@@ -7,8 +7,9 @@ use super::socket::Socket;
 use crate::chat::ChatContext;
 use crate::chat::state::{Msg, Pushed};
 use crate::protocol::{
-    ChatCreated, ChatRead, DisputeResolved, LsmInvited, ModerationChanged, NewMessage,
-    NewNotification, PresenceChanged, ReadMarker, Refused, Resync, Typing, UserJoined, UserLeft,
+    ChatCreated, ChatRead, DisputeCaseChanged, DisputeResolved, LsmInvited, ModerationChanged,
+    NewMessage, NewNotification, PresenceChanged, ReadMarker, Refused, Resync, Typing, UserJoined,
+    UserLeft,
 };
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
@@ -35,6 +36,7 @@ pub fn socket(ctx: ChatContext, s: &Socket) {
     s.on(move |NewNotification(n)| push(Pushed::Notification(n)));
     s.on(move |r: ChatRead| push(Pushed::ChatRead(r)));
     s.on(move |_: ModerationChanged| dispatch(ctx, Msg::ModerationChanged));
+    s.on(move |_: DisputeCaseChanged| dispatch(ctx, Msg::DisputesChanged));
 }
 
 /// Calls `f` on each of the target's `event`s for the page's lifetime.

@@ -156,6 +156,7 @@ fn publish(ctx: ChatContext, s: &State) {
     put(ctx.uploads, &s.uploads());
     put(ctx.progress, &s.progress);
     put(ctx.moderation_rev, &s.moderation_rev);
+    put(ctx.disputes_rev, &s.disputes_rev);
 }
 
 fn me(ctx: ChatContext) -> Option<crate::model::UserId> {

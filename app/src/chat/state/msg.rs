@@ -77,6 +77,9 @@ pub enum Msg {
     /// An item of the moderation queue was filed or closed (LSMs only):
     /// the moderation page reloads its queue and log.
     ModerationChanged,
+    /// A dispute was opened, taken, handed over or settled (LSMs only):
+    /// the dispute console reloads its queue and the case shown.
+    DisputesChanged,
 
     // Acks of requests that wait for them.
     Joined {

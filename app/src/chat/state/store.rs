@@ -52,6 +52,10 @@ pub struct State {
     /// a reconnect that may have missed some): the moderation page reloads
     /// whenever it moves.
     pub moderation_rev: u64,
+    /// Counts changes to the dispute console's cases (a `dispute_case`
+    /// event, a reconnect that may have missed some): the console reloads
+    /// whenever it moves.
+    pub disputes_rev: u64,
 
     // Not shown.
     /// The server-rendered chat list: what the page knows of each chat
@@ -121,6 +125,7 @@ impl State {
             jump: None,
             progress: HashMap::new(),
             moderation_rev: 0,
+            disputes_rev: 0,
             first_chats: Vec::new(),
             outbox: Vec::new(),
             flushing: false,

@@ -33,10 +33,11 @@ pub fn update(s: &mut State, env: &Env, msg: Msg) -> Vec<Effect> {
 
         Msg::Connected => {
             connection::connected(s, env, fx);
-            // Queue items filed while the socket was down were not pushed:
-            // an LSM's moderation page reloads.
+            // Queue items filed and cases changed while the socket was down
+            // were not pushed: an LSM's moderation page and console reload.
             if s.me.as_ref().is_some_and(|m| m.role == Role::Lsm) {
                 s.moderation_rev += 1;
+                s.disputes_rev += 1;
             }
         }
         Msg::Disconnected(reason) => connection::disconnected(s, fx, &reason),
@@ -49,6 +50,7 @@ pub fn update(s: &mut State, env: &Env, msg: Msg) -> Vec<Effect> {
 
         Msg::Pushed(p) => pushed(s, env, fx, p),
         Msg::ModerationChanged => s.moderation_rev += 1,
+        Msg::DisputesChanged => s.disputes_rev += 1,
 
         Msg::Joined {
             chat,

@@ -74,12 +74,16 @@ pub fn PopupHead(
             .filter(|d| d.status == DisputeStatus::Open)
             .map(|d| d.id)
     };
+    let navigate = leptos_router::hooks::use_navigate();
     let to_settlement = move |_| {
         let Some(dispute) = settle() else { return };
         if small_screen() {
             close.run(());
         }
-        focus::focus(&format!("#resolution-{dispute}"));
+        // The home page's form when it is there, else the console's case.
+        if !focus::focus(&format!("#resolution-{dispute}")) {
+            navigate(&format!("/disputes?case={dispute}"), Default::default());
+        }
     };
     view! {
         <header class="popup-head">
@@ -93,7 +97,7 @@ pub fn PopupHead(
             </div>
             <div class="popup-actions">
                 <Show when=move || settle().is_some()>
-                    <button class="small" on:click=to_settlement>"Write resolution"</button>
+                    <button class="small" on:click=to_settlement.clone()>"Write resolution"</button>
                 </Show>
                 <Show when=can_add_lsm>
                     <button class="small" on:click=move |_| dispute_open.set(true) title="Bring in a local service manager to settle a disagreement">"Add LSM"</button>

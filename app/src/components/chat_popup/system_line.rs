@@ -4,6 +4,7 @@
 //! into a reason can look like the product speaking.
 
 use crate::components::MessageText;
+use crate::components::disputes::outcome_words;
 use crate::model::{MessageId, SystemEvent};
 use leptos::prelude::*;
 
@@ -43,12 +44,22 @@ pub fn SystemLine(id: MessageId, event: Option<SystemEvent>, content: String) ->
         Some(SystemEvent::DisputeResolved {
             lsm_name,
             resolution,
+            outcome,
+            refund_cents,
+            currency,
             ..
-        }) => view! {
-            <span><Who name=lsm_name/>" resolved the dispute:"</span>
-            <Typed text=resolution/>
+        }) => {
+            // "…: Partial refund of 45.00 EUR." (older lines and "Other":
+            // the note alone says what was decided).
+            let settled = outcome
+                .and_then(|o| outcome_words(o, refund_cents, currency.as_deref()))
+                .map(|w| view! { " "<span class="sys-outcome">{format!("{w}.")}</span> });
+            view! {
+                <span><Who name=lsm_name/>" resolved the dispute:"{settled}</span>
+                <Typed text=resolution/>
+            }
+            .into_any()
         }
-        .into_any(),
         Some(SystemEvent::DisputeReassigned {
             from_name, to_name, ..
         }) => view! {
