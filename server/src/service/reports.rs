@@ -177,7 +177,11 @@ async fn flagger(db: Db, broadcast: Broadcaster, mut queue: mpsc::Receiver<Sent>
         if !seen.insert((sent.chat, sent.sender)) {
             continue;
         }
-        match db.account_reach(sent.sender, NEW_ACCOUNT_CHATS).await {
+        let made_after = chrono::Utc::now() - NEW_ACCOUNT_AGE;
+        match db
+            .account_reach(sent.sender, NEW_ACCOUNT_CHATS, made_after)
+            .await
+        {
             Ok(Some((created, chats)))
                 if chrono::Utc::now() - created < NEW_ACCOUNT_AGE && chats >= NEW_ACCOUNT_CHATS =>
             {

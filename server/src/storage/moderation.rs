@@ -264,11 +264,14 @@ impl Db {
     }
 
     /// When the account was made, and in how many chats it has written
-    /// (counting up to `cap`, so the answer costs at most that).
+    /// (counting up to `cap`, so the answer costs at most that). Accounts
+    /// made before `made_after` are not counted (0): most senders are
+    /// old, and the count reads messages on the committers' pool.
     pub async fn account_reach(
         &self,
         user: UserId,
         cap: i64,
+        made_after: DateTime<Utc>,
     ) -> Result<Option<(DateTime<Utc>, i64)>> {
         let created: Option<(DateTime<Utc>,)> = on_pool!(self, pool => {
             sqlx::query_as("SELECT created_at FROM users WHERE id = $1")
@@ -279,6 +282,9 @@ impl Db {
         let Some((created,)) = created else {
             return Ok(None);
         };
+        if created < made_after {
+            return Ok(Some((created, 0)));
+        }
         let (chats,): (i64,) = on_pool!(self, pool => {
             sqlx::query_as(
                 "SELECT COUNT(*) FROM (SELECT p.chat_id FROM chat_participants p WHERE p.user_id = $1 \
