@@ -63,15 +63,19 @@ pub const MAX_REFUND_CENTS: i64 = 100_000_000;
 pub struct SettleCase {
     /// `no_refund`, `partial_refund`, `full_refund` or `other`.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub outcome: Option<String>,
     /// Partial refunds only: the amount in cents, 1 to 100,000,000.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub refund_cents: Option<i64>,
     /// What both parties read (1–2,000 characters).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub note: Option<String>,
     /// The note, as older clients call it.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub resolution: Option<String>,
 }
 
