@@ -82,6 +82,7 @@ async fn get_case(
         (status = 401, body = ErrorBody),
         (status = 403, description = "The caller is not an LSM", body = ErrorBody),
         (status = 404, description = "No such dispute", body = ErrorBody),
+        (status = 405, description = "No dispute id in the path: `/api/disputes/take` and the like name the case list, which has no POST", body = ErrorBody),
         (status = 409, description = "Already resolved, or moved meanwhile", body = ErrorBody),
     ))]
 async fn take_case(
@@ -102,6 +103,7 @@ async fn take_case(
         (status = 401, body = ErrorBody),
         (status = 403, description = "The caller is not an LSM, or does not have the case", body = ErrorBody),
         (status = 404, description = "No such dispute", body = ErrorBody),
+        (status = 405, description = "No dispute id in the path: `/api/disputes/take` and the like name the case list, which has no POST", body = ErrorBody),
         (status = 409, description = "Already resolved, or moved meanwhile", body = ErrorBody),
         (status = 413, description = "Body larger than 64 KiB", body = ErrorBody),
         (status = 415, description = "Content-Type is not application/json", body = ErrorBody),
@@ -132,6 +134,7 @@ async fn hand_over_case(
         (status = 401, body = ErrorBody),
         (status = 403, description = "In the dispute's chat but not its LSM", body = ErrorBody),
         (status = 404, description = "No such dispute, or the caller is not in its chat (one answer for both)", body = ErrorBody),
+        (status = 405, description = "No dispute id in the path: `/api/disputes/take` and the like name the case list, which has no POST", body = ErrorBody),
         (status = 409, description = "Already resolved, or another LSM took it meanwhile", body = ErrorBody),
         (status = 413, description = "Body larger than 64 KiB", body = ErrorBody),
         (status = 415, description = "Content-Type is not application/json", body = ErrorBody),

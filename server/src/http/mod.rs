@@ -127,6 +127,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/{*rest}", axum::routing::any(api_not_found))
         .route("/metrics", get(metrics::render))
         .merge(emails::unsubscribe_router())
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn(read_body_first))
 }
 
@@ -206,6 +207,19 @@ pub async fn deadline(
             .into_response()
         }
     }
+}
+
+/// A path that exists with another method (`POST /api/disputes/take`
+/// reads as the case `take`, which is only read): 405 with the JSON error
+/// every other refusal has, not an empty body.
+async fn method_not_allowed() -> impl IntoResponse {
+    error_response(
+        StatusCode::METHOD_NOT_ALLOWED,
+        AppError::new(
+            ErrorCode::BadRequest,
+            "this endpoint does not take that method",
+        ),
+    )
 }
 
 async fn api_not_found() -> impl IntoResponse {

@@ -219,6 +219,13 @@ both_backends!(
             .get("/api/disputes?status=closed", Some(&mark.token))
             .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        // A path without its case id meets the case route with a method it
+        // has not: 405, with the JSON error every refusal has.
+        let (status, body) = app
+            .post("/api/disputes/take", Some(&mark.token), json!({}))
+            .await;
+        assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(body["error"]["code"], "bad_request", "{body}");
         // Settled: neither taken nor settled again.
         let (status, _) = app
             .post(
