@@ -391,3 +391,46 @@ both_backends!(
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     }
 );
+
+/// Two nodes: a case opened and taken through node A reaches an LSM's
+/// socket on node B, and node B serves the case as A left it.
+#[tokio::test]
+async fn the_queue_is_live_across_nodes() {
+    use crate::helpers::{Backend, spawn_clustered, test_redis};
+    let Some(redis) = test_redis() else { return };
+    let Some(a) = spawn_clustered(Backend::Postgres, &redis).await else {
+        return;
+    };
+    let b = a.spawn_node().await;
+    let (customer, _provider, chat) = pair(&a).await;
+    let lena = a.create_lsm().await;
+    let mark = a.create_lsm().await;
+    let mut lena_on_b = b.socket(&lena).await;
+    let dispute = open(&a, &customer, chat).await;
+    let heard = lena_on_b
+        .expect_event_where::<DisputeCaseChanged>(|e| e.dispute_id == dispute)
+        .await;
+    assert_eq!(heard.status, DisputeStatus::Open);
+    let (status, body) = a
+        .post(
+            &format!("/api/disputes/{dispute}/take"),
+            Some(&mark.token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    lena_on_b
+        .expect_event_where::<DisputeCaseChanged>(|e| e.dispute_id == dispute)
+        .await;
+    let (status, body) = a
+        .request_at(
+            &b.addr,
+            Method::GET,
+            &format!("/api/disputes/{dispute}"),
+            Some(&lena.token),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["lsm"]["id"], mark.id);
+}
