@@ -148,12 +148,9 @@ impl Service {
             .into());
         }
         let target = self
-            .inner
-            .db
-            .lsm_loads()
+            .lsm_accounts(actor)
             .await?
             .into_iter()
-            .map(|l| l.lsm)
             .find(|l| l.id == to)
             .ok_or_else(|| Invalid {
                 field: "to",

@@ -1,7 +1,8 @@
 //! Jobs and their chats: booking (job + chat + participants in one
 //! transaction), membership, and the chat list.
 
-use super::messages::{MessageRow, fetch_message_tx, insert_system_message_tx};
+use super::message_inserts::insert_system_message_tx;
+use super::messages::{MessageRow, fetch_message_tx};
 use super::{Db, Result, StorageError, now, on_pool};
 use chrono::{DateTime, Utc};
 use contract::model::{

@@ -4,7 +4,8 @@
 //! races (a unique index for "one open dispute per chat", a status guard
 //! for "resolved once").
 
-use super::messages::{fetch_message_tx, insert_system_message_tx};
+use super::message_inserts::insert_system_message_tx;
+use super::messages::fetch_message_tx;
 use super::notifications::{insert_notification_tx, kind};
 use super::{Db, Result, StorageError, now, on_pool};
 use chrono::{DateTime, Utc};

@@ -3,7 +3,8 @@
 //! clicks or two nodes take it once, and posts its system line in the
 //! same transaction.
 
-use super::messages::{fetch_message_tx, insert_system_message_tx};
+use super::message_inserts::insert_system_message_tx;
+use super::messages::fetch_message_tx;
 use super::{Db, Result, StorageError, now, on_pool};
 use contract::model::{ChatId, JobStatus, Message, SystemEvent, UserId};
 

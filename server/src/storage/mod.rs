@@ -18,6 +18,7 @@ mod chats;
 mod disputes;
 mod emails;
 mod jobs;
+mod message_inserts;
 mod messages;
 mod moderation;
 mod notifications;

@@ -3,7 +3,8 @@
 //! and its lifting (removing a message goes through `revisions.rs`, which
 //! records it likewise). Also what the auto-flags count.
 
-use super::messages::{fetch_message_tx, insert_system_message_tx};
+use super::message_inserts::insert_system_message_tx;
+use super::messages::fetch_message_tx;
 use super::{Db, Result, StorageError, now, on_pool};
 use chrono::{DateTime, Utc};
 use contract::model::{
