@@ -75,11 +75,17 @@ impl Application {
             .with_context(|| format!("cannot open the database {}", config.database.redacted()))?;
         db.migrate().await.context("cannot apply migrations")?;
         let keys = Keys::new(&config.jwt_secret, config.jwt_ttl);
-        let cluster = match &config.redis_url {
-            Some(url) => Some(
-                Cluster::connect(url, &config.redis_prefix)
+        let cluster = match &config.redis {
+            Some(target) => Some(
+                Cluster::connect(target, &config.redis_prefix)
                     .await
-                    .context("cannot reach Redis (REDIS_URL)")?,
+                    .with_context(|| {
+                        format!(
+                            "cannot reach Redis ({} {})",
+                            target.variable(),
+                            target.redacted()
+                        )
+                    })?,
             ),
             None => None,
         };

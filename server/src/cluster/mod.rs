@@ -4,22 +4,30 @@
 //! all nodes, such as login attempts (`counters`). Without `REDIS_URL` there
 //! is one node and none of this exists: callers hold an `Option<Cluster>`.
 //!
-//! One multiplexed RESP3 connection carries everything. redis-rs's
-//! `ConnectionManager` reconnects by itself (at the next command: the
-//! heartbeat sends one every few seconds) and resubscribes the adapter's
-//! channels, so a Redis restart heals without a node restart.
+//! One multiplexed RESP3 connection carries everything (`connection`):
+//! to one Redis (`REDIS_URL`) or to a Redis Cluster (`REDIS_CLUSTER_URLS`).
+//! Either reconnects by itself (at the next command: the heartbeat sends
+//! one every few seconds) and resubscribes the adapter's channels, so a
+//! Redis restart or a cluster's failover heals without a node restart.
+//!
+//! Redis Cluster refuses a command, script or pipeline whose keys lie in
+//! different hash slots, so every script here touches one key, and the
+//! keys one node writes for itself share a hash tag (`{node:ID}`) and so
+//! one slot.
 
+mod connection;
 mod counters;
 mod driver;
 mod leaving;
 mod registry;
 
-pub use driver::{ClusterAdapter, PubSubDriver};
+pub use connection::RedisConn;
+
+pub use driver::{ClusterAdapter, DriverError, PubSubDriver};
 pub use registry::{Departed, Entry, HEARTBEAT_EVERY, HEARTBEAT_TTL};
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use crate::config::RedisTarget;
 use std::sync::Arc;
-use std::time::Duration;
 
 #[derive(Clone)]
 pub struct Cluster {
@@ -27,7 +35,7 @@ pub struct Cluster {
 }
 
 struct Inner {
-    conn: ConnectionManager,
+    conn: RedisConn,
     driver: PubSubDriver,
     /// This process's id: random at every start, so a restarted node never
     /// mistakes its predecessor's state for its own.
@@ -44,29 +52,13 @@ pub struct ClusterError(#[from] redis::RedisError);
 pub type Result<T, E = ClusterError> = std::result::Result<T, E>;
 
 impl Cluster {
-    /// Connects to Redis (RESP3, which the adapter's pub/sub needs on a
-    /// shared connection). Fails when Redis does not answer: a node that
-    /// cannot reach the others should not start as if it were alone.
-    pub async fn connect(url: &str, prefix: &str) -> Result<Self> {
-        let url = if url.contains("protocol=") {
-            url.to_owned()
-        } else if url.contains('?') {
-            format!("{url}&protocol=resp3")
-        } else {
-            format!("{url}?protocol=resp3")
-        };
-        let client = redis::Client::open(url)?;
+    /// Connects to Redis or a Redis Cluster (RESP3, which the adapter's
+    /// pub/sub needs on a shared connection). Fails when Redis does not
+    /// answer: a node that cannot reach the others should not start as if
+    /// it were alone.
+    pub async fn connect(target: &RedisTarget, prefix: &str) -> Result<Self> {
         let driver = PubSubDriver::default();
-        let config = ConnectionManagerConfig::new()
-            .set_push_sender(driver.push_sender())
-            .set_automatic_resubscription()
-            // A dead Redis must not hold a request for long: sends are acked
-            // after their broadcast, and login checks wait for the counters.
-            .set_connection_timeout(Some(Duration::from_secs(1)))
-            .set_response_timeout(Some(Duration::from_secs(2)))
-            .set_number_of_retries(1)
-            .set_max_delay(Duration::from_millis(500));
-        let conn = ConnectionManager::new_with_config(client, config).await?;
+        let conn = RedisConn::connect(target, driver.push_sender()).await?;
         let driver = driver.with_conn(conn.clone());
         Ok(Self {
             inner: Arc::new(Inner {
@@ -88,6 +80,12 @@ impl Cluster {
         self.inner.driver.clone()
     }
 
+    /// Moves this node's pub/sub subscriptions to where a Redis Cluster
+    /// serves their channels now (after a failover); nothing on one Redis.
+    pub async fn renew_subscriptions(&self) -> Result<(), DriverError> {
+        self.inner.driver.renew_subscriptions().await
+    }
+
     /// A round trip, for `/healthz`.
     pub async fn ping(&self) -> Result<()> {
         let mut conn = self.conn();
@@ -95,7 +93,7 @@ impl Cluster {
         Ok(())
     }
 
-    fn conn(&self) -> ConnectionManager {
+    fn conn(&self) -> RedisConn {
         self.inner.conn.clone()
     }
 

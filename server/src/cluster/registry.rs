@@ -1,18 +1,26 @@
 //! Who is online and who is in which chat room, over all nodes.
 //!
-//! Each socket's facts are Redis set members: `jobchat:on:{user}` holds one
-//! member per connected socket of that user, `jobchat:room:{chat}:{user}` one
-//! per socket of that user in the chat's room. A member is `{node}|{sid}`.
-//! Adding and removing run as Lua scripts that also answer "was this the
-//! first / the last", so "came online", "went offline", `user_joined` and
-//! `user_left` are each announced once per user across nodes.
+//! Each socket's facts are Redis set members: `jobchat:on:USER` holds one
+//! member per connected socket of that user, `jobchat:room:CHAT:USER` one
+//! per socket of that user in the chat's room. A member is `NODE|SID`.
+//! Adding and removing run as Lua scripts on that one set that also answer
+//! "was this the first / the last", so "came online", "went offline",
+//! `user_joined` and `user_left` are each announced once per user across
+//! nodes.
 //!
 //! A node that dies without a goodbye cannot remove its members, so every
-//! node also lists what it added (`jobchat:node:{node}:entries`) and keeps a
-//! heartbeat key alive (`jobchat:node:{node}:alive`, 15 s). Every node sweeps
+//! node also lists what it added (`jobchat:{node:NODE}:entries`) and keeps a
+//! heartbeat key alive (`jobchat:{node:NODE}:alive`, 15 s). Every node sweeps
 //! every 5 s: a listed node whose heartbeat lapsed is reaped by whichever
 //! node claims it first, which removes its members and announces whoever
 //! that left offline or out of a room.
+//!
+//! The list and the set are two keys in two hash slots, so on a Redis
+//! Cluster they cannot change in one script. The order keeps them honest
+//! through a crash in between: an entry is listed before its member is
+//! added and unlisted after its member is removed, so a member is never
+//! left without the listing that lets a reaper remove it, and removing a
+//! member twice announces nothing the second time.
 
 use super::{Cluster, Result};
 use contract::model::{ChatId, UserId};
@@ -97,12 +105,11 @@ impl Entry {
     }
 }
 
-/// KEYS: the entry's set, the node's entry list. ARGV: member, entry.
-/// Returns 1 when the member is the set's first.
+/// KEYS: the entry's set. ARGV: the member. Returns 1 when the member is
+/// the set's first.
 static ADD: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"local added = redis.call('SADD', KEYS[1], ARGV[1])
-          redis.call('SADD', KEYS[2], ARGV[2])
           if added == 1 and redis.call('SCARD', KEYS[1]) == 1 then return 1 end
           return 0",
     )
@@ -112,7 +119,6 @@ static ADD: LazyLock<Script> = LazyLock::new(|| {
 static REMOVE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"local removed = redis.call('SREM', KEYS[1], ARGV[1])
-          redis.call('SREM', KEYS[2], ARGV[2])
           if removed == 1 and redis.call('SCARD', KEYS[1]) == 0 then return 1 end
           return 0",
     )
@@ -122,11 +128,21 @@ impl Cluster {
     fn nodes_key(&self) -> String {
         self.key(format_args!("nodes"))
     }
+    // One node's keys share a hash tag, so they live in one slot.
     fn entries_key(&self, node: &str) -> String {
-        self.key(format_args!("node:{node}:entries"))
+        self.key(format_args!("{{node:{node}}}:entries"))
     }
     fn alive_key(&self, node: &str) -> String {
-        self.key(format_args!("node:{node}:alive"))
+        self.key(format_args!("{{node:{node}}}:alive"))
+    }
+    fn reaper_key(&self, node: &str) -> String {
+        self.key(format_args!("{{node:{node}}}:reaper"))
+    }
+    /// A node's key as the release before hash tags named it
+    /// (`node:ID:entries`, `node:ID:alive`), read while reaping so a rolling
+    /// upgrade leaves nothing behind.
+    fn legacy_key(&self, node: &str, what: &str) -> String {
+        self.key(format_args!("node:{node}:{what}"))
     }
     fn member(node: &str, entry: &Entry) -> String {
         format!("{node}|{}", entry.sid())
@@ -135,12 +151,16 @@ impl Cluster {
     /// Records a fact of this node; true when it is the first of its kind
     /// (the user's first socket anywhere, or first in that room).
     pub async fn enter(&self, entry: &Entry) -> Result<bool> {
+        let mut conn = self.conn();
+        let _: () = redis::cmd("SADD")
+            .arg(self.entries_key(self.node()))
+            .arg(entry.encode())
+            .query_async(&mut conn)
+            .await?;
         let first: i64 = ADD
             .key(entry.set_key(self))
-            .key(self.entries_key(self.node()))
             .arg(Self::member(self.node(), entry))
-            .arg(entry.encode())
-            .invoke_async(&mut self.conn())
+            .invoke_async(&mut conn)
             .await?;
         Ok(first == 1)
     }
@@ -151,12 +171,16 @@ impl Cluster {
     }
 
     async fn remove(&self, node: &str, entry: &Entry) -> Result<bool> {
+        let mut conn = self.conn();
         let last: i64 = REMOVE
             .key(entry.set_key(self))
-            .key(self.entries_key(node))
             .arg(Self::member(node, entry))
+            .invoke_async(&mut conn)
+            .await?;
+        let _: () = redis::cmd("SREM")
+            .arg(self.entries_key(node))
             .arg(entry.encode())
-            .invoke_async(&mut self.conn())
+            .query_async(&mut conn)
             .await?;
         Ok(last == 1)
     }
@@ -166,11 +190,19 @@ impl Cluster {
         if users.is_empty() {
             return Ok(HashSet::new());
         }
-        let mut pipe = redis::pipe();
-        for user in users {
-            pipe.exists(self.key(format_args!("on:{user}")));
-        }
-        let found: Vec<bool> = pipe.query_async(&mut self.conn()).await?;
+        // One command per user, all in flight at once on the multiplexed
+        // connection (a pipeline would have to stay in one slot).
+        let found = futures_util::future::try_join_all(users.iter().map(|user| {
+            let mut conn = self.conn();
+            let key = self.key(format_args!("on:{user}"));
+            async move {
+                redis::cmd("EXISTS")
+                    .arg(key)
+                    .query_async::<bool>(&mut conn)
+                    .await
+            }
+        }))
+        .await?;
         Ok(users
             .iter()
             .zip(found)
@@ -183,16 +215,21 @@ impl Cluster {
     /// stalled past the TTL): the caller then writes its facts back.
     pub async fn heartbeat(&self) -> Result<bool> {
         let node = self.node();
-        let (previous,): (Option<String>,) = redis::pipe()
-            .cmd("SET")
+        // The heartbeat before the listing: a sweeping node never sees
+        // this node listed without its heartbeat.
+        let mut conn = self.conn();
+        let previous: Option<String> = redis::cmd("SET")
             .arg(self.alive_key(node))
             .arg(1)
             .arg("EX")
             .arg(HEARTBEAT_TTL.as_secs())
             .arg("GET")
-            .sadd(self.nodes_key(), node)
-            .ignore()
-            .query_async(&mut self.conn())
+            .query_async(&mut conn)
+            .await?;
+        let _: () = redis::cmd("SADD")
+            .arg(self.nodes_key())
+            .arg(node)
+            .query_async(&mut conn)
             .await?;
         Ok(previous.is_some())
     }
@@ -232,14 +269,19 @@ impl Cluster {
             .await?;
         let mut departed = Vec::new();
         for node in nodes.iter().filter(|n| n.as_str() != self.node()) {
-            let alive: bool = redis::cmd("EXISTS")
-                .arg(self.alive_key(node))
-                .query_async(&mut self.conn())
-                .await?;
+            // A node of the release before hash tags beats under the old
+            // key (`legacy`): alive all the same during a rolling upgrade.
+            let mut alive = false;
+            for key in [self.alive_key(node), self.legacy_key(node, "alive")] {
+                alive |= redis::cmd("EXISTS")
+                    .arg(key)
+                    .query_async::<bool>(&mut self.conn())
+                    .await?;
+            }
             if alive {
                 continue;
             }
-            let claim = self.key(format_args!("node:{node}:reaper"));
+            let claim = self.reaper_key(node);
             let claimed: Option<String> = redis::cmd("SET")
                 .arg(&claim)
                 .arg(self.node())
@@ -251,22 +293,32 @@ impl Cluster {
             if claimed.is_none() {
                 continue;
             }
-            let listed: Vec<String> = redis::cmd("SMEMBERS")
-                .arg(self.entries_key(node))
-                .query_async(&mut self.conn())
-                .await?;
+            let mut listed: Vec<String> = Vec::new();
+            for key in [self.entries_key(node), self.legacy_key(node, "entries")] {
+                listed.extend(
+                    redis::cmd("SMEMBERS")
+                        .arg(key)
+                        .query_async::<Vec<String>>(&mut self.conn())
+                        .await?,
+                );
+            }
             tracing::warn!(node = %node, entries = listed.len(), "reaping a node that stopped without a goodbye");
             for entry in listed.iter().filter_map(|s| Entry::decode(s)) {
                 if self.remove(node, &entry).await? {
                     departed.push(entry.departed());
                 }
             }
-            redis::pipe()
-                .del(self.entries_key(node))
-                .ignore()
-                .srem(self.nodes_key(), node)
-                .ignore()
-                .query_async::<()>(&mut self.conn())
+            let mut conn = self.conn();
+            for key in [self.entries_key(node), self.legacy_key(node, "entries")] {
+                redis::cmd("DEL")
+                    .arg(key)
+                    .query_async::<()>(&mut conn)
+                    .await?;
+            }
+            redis::cmd("SREM")
+                .arg(self.nodes_key())
+                .arg(node)
+                .query_async::<()>(&mut conn)
                 .await?;
         }
         Ok(departed)

@@ -8,6 +8,7 @@
 //! | `JOBCHAT_BIND`  | `127.0.0.1:3000`           | address the HTTP + Socket.IO server listens on      |
 //! | `DATABASE_URL`  | `sqlite://data/jobchat.db` | `sqlite://…` or `postgres://…`                      |
 //! | `REDIS_URL`     | unset                      | Redis shared by several nodes (adapter, presence)   |
+//! | `REDIS_CLUSTER_URLS` | unset                 | instead of `REDIS_URL`: a Redis Cluster, some of its nodes as `redis://host:port`, comma-separated (the rest are discovered) |
 //! | `JOBCHAT_REDIS_PREFIX` | `jobchat`           | prefix of this deployment's Redis keys and channels |
 //! | `JWT_SECRET`    | generated in development   | HS256 key, ≥ 32 bytes, required in production       |
 //! | `JWT_TTL_SECS`  | `43200` (12 h)             | lifetime of issued tokens                           |
@@ -28,6 +29,7 @@ mod email;
 mod files;
 mod limits;
 mod masking;
+mod redis;
 mod values;
 
 pub use email::{EmailConfig, SmtpUrl};
@@ -35,6 +37,7 @@ pub use files::{FileLimits, FileStore, FilesConfig, S3Store};
 
 pub use limits::RateLimits;
 pub use masking::{MaskingConfig, MaskingPolicy};
+pub use redis::RedisTarget;
 use values::allowed_origins;
 pub use values::{DatabaseUrl, JwtSecret, WebOrigin, redact_url};
 
@@ -65,7 +68,8 @@ pub struct Config {
     pub env: Environment,
     pub bind: SocketAddr,
     pub database: DatabaseUrl,
-    pub redis_url: Option<String>,
+    /// Redis shared by several nodes; `None`: this node runs alone.
+    pub redis: Option<RedisTarget>,
     pub redis_prefix: String,
     /// Seed the demo accounts into an empty database (development only).
     pub demo_data: bool,
@@ -183,7 +187,7 @@ impl Config {
             env,
             bind,
             database,
-            redis_url: var("REDIS_URL"),
+            redis: RedisTarget::from_vars(var("REDIS_URL"), var("REDIS_CLUSTER_URLS"))?,
             redis_prefix: var("JOBCHAT_REDIS_PREFIX").unwrap_or_else(|| "jobchat".to_owned()),
             demo_data: env == Environment::Development
                 && matches!(var("JOBCHAT_DEMO_DATA").as_deref(), Some("1" | "true")),
@@ -236,7 +240,7 @@ impl Config {
             env: Environment::Development,
             bind: "127.0.0.1:0".parse().expect("literal address"),
             database,
-            redis_url: None,
+            redis: None,
             redis_prefix: "jobchat".to_owned(),
             demo_data: false,
             fault_drop_every: None,

@@ -1,5 +1,5 @@
 //! The cluster's upkeep, every few seconds on every node: renew this node's
-//! heartbeat, write its presence facts back if Redis missed some (it was
+//! heartbeat (and, on a Redis Cluster, its pub/sub subscriptions), write its presence facts back if Redis missed some (it was
 //! down or restarted empty), and reap nodes that died without a goodbye,
 //! announcing whoever that took offline or out of a room.
 
@@ -34,6 +34,10 @@ async fn round(cluster: &Cluster, service: &Service, sink: &SocketSink) {
             presence.mark_stale();
             return;
         }
+    }
+    if let Err(e) = cluster.renew_subscriptions().await {
+        tracing::warn!(error = %e, "pub/sub subscriptions not renewed");
+        crate::metrics::redis_error("subscribe");
     }
     if presence.take_stale() {
         match cluster.resync(&presence.snapshot()).await {

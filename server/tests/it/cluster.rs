@@ -16,6 +16,7 @@ use contract::protocol::{
 };
 use reqwest::{Method, StatusCode};
 use serde_json::json;
+use server::config::RedisTarget;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
@@ -27,7 +28,7 @@ async fn cluster() -> Option<TestApp> {
 }
 
 /// The chat's whole history by seq, through REST, paging by `afterSeq`.
-async fn history(app: &TestApp, user: &TestUser, chat: i64) -> BTreeMap<i64, Message> {
+pub(crate) async fn history(app: &TestApp, user: &TestUser, chat: i64) -> BTreeMap<i64, Message> {
     app.all_messages(user, chat)
         .await
         .into_iter()
@@ -50,7 +51,7 @@ async fn page_after(app: &TestApp, user: &TestUser, chat: i64, after: i64) -> Me
 /// the browser's rule, a gap before an arrival is fetched at once. Returns
 /// the messages by seq and how many gaps it had to fetch. Panics on a
 /// duplicate delivery.
-async fn settle(
+pub(crate) async fn settle(
     app: &TestApp,
     user: &TestUser,
     chat: i64,
@@ -83,7 +84,7 @@ async fn settle(
     (held, gaps)
 }
 
-fn by_seq(history: &BTreeMap<i64, Message>, after: i64) -> BTreeMap<i64, i64> {
+pub(crate) fn by_seq(history: &BTreeMap<i64, Message>, after: i64) -> BTreeMap<i64, i64> {
     history
         .range(after + 1..)
         .map(|(seq, m)| (*seq, m.id))
@@ -549,7 +550,7 @@ pub(crate) async fn private_cluster() -> Option<(PrivateRedis, TestApp)> {
         .expect("free port")
         .port();
     let redis = PrivateRedis::start(port);
-    let a = spawn_clustered(Backend::Postgres, &redis.url()).await?;
+    let a = spawn_clustered(Backend::Postgres, &RedisTarget::Single(redis.url())).await?;
     Some((redis, a))
 }
 

@@ -2,7 +2,7 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use server::config::{Config, DatabaseUrl};
+use server::config::{Config, DatabaseUrl, RedisTarget};
 use server::service::Service;
 use server::storage::Db;
 use server::{Application, Tuning};
@@ -196,18 +196,31 @@ pub async fn spawn_app_with(backend: Backend, tuning: Tuning) -> Option<TestApp>
     spawn_app_configured(backend, tuning, |_| {}).await
 }
 
-/// The Redis tests use: `REDIS_URL`, else this machine's. `None` (test
-/// skipped) outside CI when nothing answers; with CI=true that fails.
-pub fn test_redis() -> Option<String> {
-    let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
-    let hostport = url
+/// The Redis tests use: a Redis Cluster when `TEST_REDIS_CLUSTER_URLS` is
+/// set (scripts/redis-cluster starts one), else `REDIS_URL`, else this
+/// machine's Redis. `None` (test skipped) outside CI when nothing answers;
+/// with CI=true that fails.
+pub fn test_redis() -> Option<RedisTarget> {
+    let target = match std::env::var("TEST_REDIS_CLUSTER_URLS") {
+        Ok(list) => RedisTarget::from_vars(None, Some(list)).expect("TEST_REDIS_CLUSTER_URLS"),
+        Err(_) => RedisTarget::from_vars(
+            Some(std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())),
+            None,
+        )
+        .expect("REDIS_URL"),
+    }?;
+    let first = match &target {
+        RedisTarget::Single(url) => url.clone(),
+        RedisTarget::Cluster(seeds) => seeds[0].clone(),
+    };
+    let hostport = first
         .trim_start_matches("redis://")
         .split('/')
         .next()
         .unwrap_or("127.0.0.1:6379")
         .to_owned();
     match std::net::TcpStream::connect(&hostport) {
-        Ok(_) => Some(url),
+        Ok(_) => Some(target),
         Err(e) if std::env::var("CI").is_err() => {
             eprintln!("skipping cluster case: no Redis at {hostport}: {e}");
             None
@@ -218,7 +231,7 @@ pub fn test_redis() -> Option<String> {
 
 /// Node A of a cluster: this process's server on `backend`, sharing `redis`
 /// under a prefix of its own (so concurrent tests never hear each other).
-pub async fn spawn_clustered(backend: Backend, redis: &str) -> Option<TestApp> {
+pub async fn spawn_clustered(backend: Backend, redis: &RedisTarget) -> Option<TestApp> {
     let prefix = format!("jobchat-test-{}", uuid_like());
     let tuning = Tuning {
         seed_demo_data: false,
@@ -227,7 +240,7 @@ pub async fn spawn_clustered(backend: Backend, redis: &str) -> Option<TestApp> {
         // The login limits the spawned nodes run with (their defaults).
         c.limits.login_per_email_per_min = 10;
         c.limits.login_per_ip_per_min = 60;
-        c.redis_url = Some(redis.to_owned());
+        c.redis = Some(redis.clone());
         c.redis_prefix = prefix;
     })
     .await
@@ -496,8 +509,14 @@ impl TestApp {
                 "RUST_LOG",
                 std::env::var("TEST_LOG").unwrap_or_else(|_| "error".into()),
             );
-        if let Some(redis) = &c.redis_url {
-            cmd.env("REDIS_URL", redis);
+        match &c.redis {
+            Some(RedisTarget::Single(url)) => {
+                cmd.env("REDIS_URL", url);
+            }
+            Some(RedisTarget::Cluster(seeds)) => {
+                cmd.env("REDIS_CLUSTER_URLS", seeds.join(","));
+            }
+            None => {}
         }
         for (k, v) in extra_env {
             cmd.env(k, v);

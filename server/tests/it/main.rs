@@ -11,6 +11,7 @@ mod cases;
 mod chats;
 mod churn;
 mod cluster;
+mod cluster_failover;
 mod disputes;
 mod emails;
 mod faults;
