@@ -66,12 +66,12 @@ impl First {
 /// HTML and never a value that could differ from it. A CI run once saw
 /// the server send "Loading chats…" while the browser held a list, and the
 /// mismatch stopped the page for good (docs/reliability.md).
-fn first_in_page() -> Option<First> {
+fn first_in_page(kind: &str) -> Option<First> {
     #[cfg(feature = "hydrate")]
     {
         let v = web_sys::window()?
             .document()?
-            .query_selector("[data-chat-list-first]")
+            .query_selector(&format!("[data-chat-list-first][data-list='{kind}']"))
             .ok()??
             .get_attribute("data-chat-list-first")?;
         Some(match v.as_str() {
@@ -81,7 +81,10 @@ fn first_in_page() -> Option<First> {
         })
     }
     #[cfg(not(feature = "hydrate"))]
-    None
+    {
+        let _ = kind;
+        None
+    }
 }
 
 /// `filter` keeps only some chats (the LSM's disputes view).
@@ -114,14 +117,25 @@ pub fn ChatList(
     // The hydrating frame shows what the server rendered; once hydrated
     // (an effect runs only then), the state decides. A mismatch can then
     // never stop hydration: at worst the list appears a tick later.
-    let pinned = RwSignal::new(first_in_page());
+    let kind = if disputes_only { "disputes" } else { "all" };
+    let pinned = RwSignal::new(first_in_page(kind));
     Effect::new(move |_| pinned.set(None));
     let shown = move || pinned.get().unwrap_or_else(state);
-    // Suspense makes server rendering wait for the first list (a blocking
-    // resource), so the page arrives with the chats in it.
+    let first_chats = chat.first_chats;
+    // The list's box is made only once the first list has been read: the
+    // server awaits it before it renders a row (so its HTML can never hold
+    // "Loading chats…" beside a list it serialised), and hydration finds
+    // the serialised list at once.
     view! {
         <Suspense fallback=loading>
-        <div class="chat-list-box" data-chat-list-first=move || shown().as_str()>
+        {move || {
+        let empty_text = empty_text.clone();
+        Suspend::new(async move {
+        if let Some(first) = first_chats {
+            let _ = first.await;
+        }
+        view! {
+        <div class="chat-list-box" data-list=kind data-chat-list-first=move || shown().as_str()>
         <Show
             when=move || shown() == First::List
             fallback=move || if shown() == First::Failed {
@@ -199,6 +213,9 @@ pub fn ChatList(
             </Show>
         </Show>
         </div>
+        }
+        })
+        }}
         </Suspense>
     }
 }

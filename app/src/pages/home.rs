@@ -92,6 +92,12 @@ fn LsmBoard() -> impl IntoView {
             <section class="panel">
                 <h2>"Settle a dispute"</h2>
                 <Suspense fallback=|| view! { <p class="muted">"Loading disputes…"</p> }>
+                // Made once the first list is read (as the chat list is).
+                {move || Suspend::new(async move {
+                    if let Some(first) = chat.first_chats {
+                        let _ = first.await;
+                    }
+                    view! {
                 <Show when=move || !open_disputes().is_empty() fallback=|| view! { <p class="empty">"No open disputes."</p> }>
                     <ul class="resolve-list">
                         <For each=open_disputes key=|d| d.0 children=move |(dispute, chat_id, title)| view! {
@@ -99,6 +105,8 @@ fn LsmBoard() -> impl IntoView {
                         }/>
                     </ul>
                 </Show>
+                    }
+                })}
                 </Suspense>
             </section>
         </div>
