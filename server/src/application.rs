@@ -115,6 +115,15 @@ impl Application {
             Broadcaster::new(sink.clone()),
         );
         service.settle_in(&config.currency);
+        if let Some(url) = &config.database_read {
+            let replica = crate::storage::Replica::open(url)
+                .with_context(|| format!("DATABASE_READ_URL {} is not usable", url.redacted()))?;
+            service.read_from(replica);
+            tracing::info!(
+                replica = %url.redacted(),
+                "history, search, the chat list and transcripts read from the replica once it has caught up"
+            );
+        }
         service
             .send_emails(&config.email, &config.jwt_secret)
             .context("cannot set up email (JOBCHAT_SMTP_URL, JOBCHAT_MAIL_FROM)")?;

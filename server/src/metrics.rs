@@ -44,6 +44,9 @@ pub const FLAGS_SKIPPED: &str = "jobchat_flags_skipped_total";
 /// Transcript exports that found a chat's stored hash chain broken (the
 /// database was changed outside jobchat); should stay 0.
 pub const CHAIN_BROKEN: &str = "jobchat_chain_broken_total";
+/// Heavy reads by where they went with `DATABASE_READ_URL` set: `route` =
+/// `replica`, `primary_lag` (the replica was behind) or `primary_down`.
+pub const READ_ROUTES: &str = "jobchat_read_routes_total";
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
@@ -124,6 +127,10 @@ pub fn redis_error(op: &'static str) {
 
 pub fn moderation_item(kind: &'static str) {
     metrics::counter!(MODERATION_ITEMS, "kind" => kind).increment(1);
+}
+
+pub fn read_route(route: &'static str) {
+    metrics::counter!(READ_ROUTES, "route" => route).increment(1);
 }
 
 pub fn chain_broken() {

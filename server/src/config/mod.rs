@@ -7,6 +7,7 @@
 //! | `JOBCHAT_FAULT_DROP_EVERY` | unset           | fault injection for tests, development only: drop the `new_message` broadcast of every message whose seq is a multiple of N |
 //! | `JOBCHAT_BIND`  | `127.0.0.1:3000`           | address the HTTP + Socket.IO server listens on      |
 //! | `DATABASE_URL`  | `sqlite://data/jobchat.db` | `sqlite://…` or `postgres://…`                      |
+//! | `DATABASE_READ_URL` | unset                  | a PostgreSQL streaming replica for history pages, search, the chat list and transcript exports (a read goes there only once the replica has replayed everything the primary had committed when the read began; else to the primary) |
 //! | `REDIS_URL`     | unset                      | Redis shared by several nodes (adapter, presence)   |
 //! | `REDIS_CLUSTER_URLS` | unset                 | instead of `REDIS_URL`: a Redis Cluster, some of its nodes as `redis://host:port`, comma-separated (the rest are discovered) |
 //! | `JOBCHAT_REDIS_PREFIX` | `jobchat`           | prefix of this deployment's Redis keys and channels |
@@ -68,6 +69,8 @@ pub struct Config {
     pub env: Environment,
     pub bind: SocketAddr,
     pub database: DatabaseUrl,
+    /// A PostgreSQL replica the heavy reads may go to.
+    pub database_read: Option<DatabaseUrl>,
     /// Redis shared by several nodes; `None`: this node runs alone.
     pub redis: Option<RedisTarget>,
     pub redis_prefix: String,
@@ -105,6 +108,27 @@ pub struct Config {
     /// `JOBCHAT_CURRENCY`: the ISO 4217 code refunds are settled in
     /// (default `EUR`).
     pub currency: String,
+}
+
+/// `DATABASE_READ_URL`: a PostgreSQL replica, beside a PostgreSQL primary.
+fn read_replica(
+    primary: &DatabaseUrl,
+    read: Option<String>,
+) -> Result<Option<DatabaseUrl>, ConfigError> {
+    let Some(read) = read else { return Ok(None) };
+    let invalid = |reason: &str| ConfigError::Invalid {
+        name: "DATABASE_READ_URL",
+        reason: reason.to_owned(),
+    };
+    match (primary, DatabaseUrl::parse(read.trim())) {
+        (DatabaseUrl::Postgres(_), Ok(url @ DatabaseUrl::Postgres(_))) => Ok(Some(url)),
+        (DatabaseUrl::Sqlite(_), _) => Err(invalid(
+            "a read replica needs DATABASE_URL on PostgreSQL (SQLite has none)",
+        )),
+        _ => Err(invalid(
+            "expected postgres://… (a streaming replica of DATABASE_URL)",
+        )),
+    }
 }
 
 fn var(name: &str) -> Option<String> {
@@ -177,6 +201,7 @@ impl Config {
             &var("DATABASE_URL")
                 .unwrap_or_else(|| format!("sqlite://{}/jobchat.db", data_dir.display())),
         )?;
+        let database_read = read_replica(&database, var("DATABASE_READ_URL"))?;
         let jwt_ttl = Duration::from_secs(positive("JWT_TTL_SECS")?.unwrap_or(12 * 3600));
         let jwt_secret = match (var("JWT_SECRET"), env) {
             (Some(s), _) => JwtSecret::new(s.into_bytes())?,
@@ -187,6 +212,7 @@ impl Config {
             env,
             bind,
             database,
+            database_read,
             redis: RedisTarget::from_vars(var("REDIS_URL"), var("REDIS_CLUSTER_URLS"))?,
             redis_prefix: var("JOBCHAT_REDIS_PREFIX").unwrap_or_else(|| "jobchat".to_owned()),
             demo_data: env == Environment::Development
@@ -240,6 +266,7 @@ impl Config {
             env: Environment::Development,
             bind: "127.0.0.1:0".parse().expect("literal address"),
             database,
+            database_read: None,
             redis: None,
             redis_prefix: "jobchat".to_owned(),
             demo_data: false,
@@ -312,6 +339,20 @@ fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_read_replica_is_postgres_beside_postgres() {
+        let pg = DatabaseUrl::Postgres("postgres://p/db".into());
+        let lite = DatabaseUrl::Sqlite("sqlite://x.db".into());
+        assert!(read_replica(&pg, None).expect("unset").is_none());
+        assert!(matches!(
+            read_replica(&pg, Some("postgres://r/db".into())),
+            Ok(Some(DatabaseUrl::Postgres(_)))
+        ));
+        assert!(read_replica(&lite, Some("postgres://r/db".into())).is_err());
+        assert!(read_replica(&pg, Some("sqlite://y.db".into())).is_err());
+        assert!(read_replica(&pg, Some("mysql://r/db".into())).is_err());
+    }
 
     #[test]
     fn database_url_scheme_selects_backend() {

@@ -71,7 +71,10 @@ impl Service {
         page: ChatPage,
     ) -> Result<Vec<ChatSummary>> {
         self.inner.limits.read(actor.id)?;
-        let mut chats = self.inner.db.list_chats_page(actor.id, page).await?;
+        let me = actor.id;
+        let mut chats = self
+            .read(|db| async move { db.list_chats_page(me, page).await })
+            .await?;
         let mut people: Vec<UserId> = chats
             .iter()
             .flat_map(|c| c.participants.iter().map(|p| p.id))

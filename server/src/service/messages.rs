@@ -114,7 +114,9 @@ impl Service {
         self.inner.limits.read(actor.id)?;
         // Someone who left reads the transcript up to their leaving.
         let m = self.membership(actor, chat).await?;
-        let (messages, has_more) = self.inner.db.list_messages(chat, query, m.left_seq).await?;
+        let (messages, has_more) = self
+            .read(|db| async move { db.list_messages(chat, query, m.left_seq).await })
+            .await?;
         Ok(MessagePage { messages, has_more })
     }
 
@@ -131,7 +133,9 @@ impl Service {
 
     /// History for a caller already known to be in the chat.
     pub async fn history_authorized(&self, chat: ChatId, query: PageQuery) -> Result<MessagePage> {
-        let (messages, has_more) = self.inner.db.list_messages(chat, query, None).await?;
+        let (messages, has_more) = self
+            .read(|db| async move { db.list_messages(chat, query, None).await })
+            .await?;
         Ok(MessagePage { messages, has_more })
     }
 

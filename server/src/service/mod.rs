@@ -201,6 +201,8 @@ struct Inner {
     /// The currency refunds are settled in (`JOBCHAT_CURRENCY`), once
     /// `settle_in` set it; `EUR` before.
     currency: std::sync::OnceLock<String>,
+    /// A PostgreSQL replica for heavy reads, once `read_from` set it.
+    replica: std::sync::OnceLock<crate::storage::Replica>,
 }
 
 impl Service {
@@ -229,6 +231,7 @@ impl Service {
             fan_out: fan_out_tx,
             mail: std::sync::OnceLock::new(),
             currency: std::sync::OnceLock::new(),
+            replica: std::sync::OnceLock::new(),
         });
         // Rate-limit counters that are back to full are forgotten once a
         // minute, so one-off emails and addresses do not pile up.
@@ -265,6 +268,40 @@ impl Service {
     /// Application code goes through the methods of `Service`.
     pub fn db(&self) -> &Db {
         &self.inner.db
+    }
+
+    /// Sends history pages, search, the chat list and transcript exports to
+    /// this replica whenever it has caught up (`storage/replica.rs`).
+    pub fn read_from(&self, replica: crate::storage::Replica) {
+        let _ = self.inner.replica.set(replica);
+    }
+
+    /// Where heavy reads went so far, `None` without a replica: (replica,
+    /// primary because it lagged, primary because it failed).
+    pub fn read_routes(&self) -> Option<(u64, u64, u64)> {
+        self.inner.replica.get().map(|r| r.counts())
+    }
+
+    /// Runs a heavy read on the replica when it has caught up, else on the
+    /// primary; a read that fails on the replica is run again on the
+    /// primary (the replica stopped in between).
+    pub(crate) async fn read<T, F, Fut>(&self, read: F) -> Result<T, crate::storage::StorageError>
+    where
+        F: Fn(Db) -> Fut,
+        Fut: std::future::Future<Output = Result<T, crate::storage::StorageError>>,
+    {
+        let Some(replica) = self.inner.replica.get() else {
+            return read(self.inner.db.clone()).await;
+        };
+        let (db, route) = replica.choose(&self.inner.db).await;
+        match read(db).await {
+            Err(e) if route == crate::storage::Route::Replica => {
+                tracing::warn!(error = %e, "a read failed on the replica; reading the primary");
+                replica.leave_alone();
+                read(self.inner.db.clone()).await
+            }
+            done => done,
+        }
     }
 
     /// The file store below the rules, likewise (tests count what is left).

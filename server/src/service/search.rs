@@ -48,10 +48,13 @@ impl Service {
     /// limit.
     pub async fn search(&self, actor: &AuthUser, search: Search) -> Result<Vec<SearchHit>> {
         self.inner.limits.read(actor.id)?;
+        let me = actor.id;
+        let search = &search;
         Ok(self
-            .inner
-            .db
-            .search_messages(actor.id, &search.query, search.limit, search.offset)
+            .read(|db| async move {
+                db.search_messages(me, &search.query, search.limit, search.offset)
+                    .await
+            })
             .await?)
     }
 }

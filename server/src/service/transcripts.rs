@@ -14,10 +14,9 @@ impl Service {
         self.moderator(actor)?;
         self.inner.limits.read(actor.id)?;
         let case = self.dispute_case(actor, dispute_id).await?;
+        let chat = case.chat_id;
         let record = self
-            .inner
-            .db
-            .chat_record(case.chat_id, MAX_MESSAGES)
+            .read(|db| async move { db.chat_record(chat, MAX_MESSAGES).await })
             .await?
             .ok_or(ServiceError::NotFound("dispute"))?;
         if record.messages.len() > MAX_MESSAGES {

@@ -23,6 +23,8 @@ mod migrations;
 mod moderation;
 mod moderation_matrix;
 mod openapi;
+mod private_pg;
+mod read_replica;
 mod realtime;
 mod retention;
 mod revisions;
