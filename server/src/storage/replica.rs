@@ -27,7 +27,7 @@ const CHECK_TIMEOUT: Duration = Duration::from_millis(500);
 /// Connections to the replica, per node.
 const REPLICA_CONNECTIONS: u32 = 16;
 
-/// Where one read went.
+/// Where one read went (in this order in `Replica::counts`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Route {
     /// The replica had replayed what the primary had committed.
@@ -79,12 +79,7 @@ impl Replica {
     /// The database this read should use, and why.
     pub async fn choose(&self, primary: &Db) -> (Db, Route) {
         let route = self.route(primary).await;
-        let i = match route {
-            Route::Replica => 0,
-            Route::Lagging => 1,
-            Route::Down => 2,
-        };
-        self.counts[i].fetch_add(1, Ordering::Relaxed);
+        self.counts[route as usize].fetch_add(1, Ordering::Relaxed);
         crate::metrics::read_route(route.as_str());
         match route {
             Route::Replica => (self.db.clone(), route),

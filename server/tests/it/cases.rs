@@ -396,9 +396,7 @@ both_backends!(
 /// socket on node B, and node B serves the case as A left it.
 #[tokio::test]
 async fn the_queue_is_live_across_nodes() {
-    use crate::helpers::{Backend, spawn_clustered, test_redis};
-    let Some(redis) = test_redis() else { return };
-    let Some(a) = spawn_clustered(Backend::Postgres, &redis).await else {
+    let Some(a) = crate::helpers::clustered_on_postgres().await else {
         return;
     };
     let b = a.spawn_node().await;

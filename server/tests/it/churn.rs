@@ -4,9 +4,7 @@
 //! contacts, and a node that stops announces its users' departures before
 //! it exits.
 
-use crate::helpers::{
-    Backend, SocketOpts, TestApp, TestSocket, pair, spawn_clustered, spawn_with_limits, test_redis,
-};
+use crate::helpers::{Backend, SocketOpts, TestApp, TestSocket, pair, spawn_with_limits};
 use contract::protocol::{PresenceChanged, UserJoined, UserLeft};
 use std::time::Duration;
 
@@ -122,8 +120,7 @@ async fn a_reload_within_the_grace_does_not_flap_presence() {
 async fn a_reload_onto_another_node_does_not_flap_presence() {
     // The tab closes on the in-process node and comes back on a second one:
     // the pending departure is in Redis, so the second node cancels it.
-    let Some(redis) = test_redis() else { return };
-    let Some(a) = spawn_clustered(Backend::Postgres, &redis).await else {
+    let Some(a) = crate::helpers::clustered_on_postgres().await else {
         return;
     };
     let b = a.spawn_node().await;
@@ -163,8 +160,7 @@ async fn a_stopping_node_announces_departures_before_it_exits() {
     // SIGTERM: the node closes its sockets and waits for their disconnect
     // handlers and the offline announcements pending for their grace
     // (longer than the fixed 200 ms it used to wait) before it exits.
-    let Some(redis) = test_redis() else { return };
-    let Some(a) = spawn_clustered(Backend::Postgres, &redis).await else {
+    let Some(a) = crate::helpers::clustered_on_postgres().await else {
         return;
     };
     let mut b = a.spawn_node().await;

@@ -20,13 +20,6 @@ use server::config::RedisTarget;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-/// Node A on PostgreSQL with Redis, or `None` (skipped) outside CI when
-/// either is missing.
-async fn cluster() -> Option<TestApp> {
-    let redis = test_redis()?;
-    spawn_clustered(Backend::Postgres, &redis).await
-}
-
 /// The chat's whole history by seq, through REST, paging by `afterSeq`.
 pub(crate) async fn history(app: &TestApp, user: &TestUser, chat: i64) -> BTreeMap<i64, Message> {
     app.all_messages(user, chat)
@@ -104,7 +97,9 @@ const SETTLE: Duration = Duration::from_millis(700);
 
 #[tokio::test]
 async fn the_seed_flow_across_two_nodes() {
-    let Some(a) = cluster().await else { return };
+    let Some(a) = crate::helpers::clustered_on_postgres().await else {
+        return;
+    };
     let b = a.spawn_node().await;
     let (customer, provider, chat) = pair(&a).await;
     let lsm = a.create_lsm().await;
@@ -243,7 +238,9 @@ async fn the_seed_flow_across_two_nodes() {
 #[tokio::test]
 async fn concurrent_writers_on_two_nodes_share_one_order() {
     const EACH: usize = 40;
-    let Some(a) = cluster().await else { return };
+    let Some(a) = crate::helpers::clustered_on_postgres().await else {
+        return;
+    };
     let b = a.spawn_node().await;
     let (customer, provider, chat) = pair(&a).await;
     let lsm = a.create_lsm().await;
@@ -308,7 +305,9 @@ async fn concurrent_writers_on_two_nodes_share_one_order() {
 
 #[tokio::test]
 async fn lost_broadcasts_are_closed_by_seq() {
-    let Some(a) = cluster().await else { return };
+    let Some(a) = crate::helpers::clustered_on_postgres().await else {
+        return;
+    };
     // Node B loses every third new_message it broadcasts (to everyone).
     let b = a
         .spawn_node_with(&[("JOBCHAT_FAULT_DROP_EVERY", "3")])
@@ -337,7 +336,9 @@ async fn lost_broadcasts_are_closed_by_seq() {
 
 #[tokio::test]
 async fn a_killed_node_s_users_go_offline_and_its_clients_lose_nothing() {
-    let Some(a) = cluster().await else { return };
+    let Some(a) = crate::helpers::clustered_on_postgres().await else {
+        return;
+    };
     let mut b: Node = a.spawn_node().await;
     let (customer, provider, chat) = pair(&a).await;
     let mut c = a.socket(&customer).await;
@@ -390,7 +391,9 @@ async fn a_killed_node_s_users_go_offline_and_its_clients_lose_nothing() {
 
 #[tokio::test]
 async fn login_attempts_add_up_across_nodes() {
-    let Some(a) = cluster().await else { return };
+    let Some(a) = crate::helpers::clustered_on_postgres().await else {
+        return;
+    };
     let b = a.spawn_node().await;
     let body = json!({ "email": "victim@example.test", "password": "guess-guess" });
     // The per-email limit is 10 a minute on every node: 5 on each...
@@ -424,7 +427,9 @@ async fn login_attempts_add_up_across_nodes() {
 /// revocation sweep is only the safety net), and B refuses the old token.
 #[tokio::test]
 async fn logging_out_everywhere_closes_sockets_on_every_node() {
-    let Some(a) = cluster().await else { return };
+    let Some(a) = crate::helpers::clustered_on_postgres().await else {
+        return;
+    };
     let b = a.spawn_node().await;
     let (customer, provider, chat) = pair(&a).await;
     let mut on_b = b.socket(&customer).await;
@@ -625,7 +630,9 @@ async fn redis_down_then_back() {
 
 #[tokio::test]
 async fn joins_and_leaves_are_announced_once_per_user_across_nodes() {
-    let Some(a) = cluster().await else { return };
+    let Some(a) = crate::helpers::clustered_on_postgres().await else {
+        return;
+    };
     let b = a.spawn_node().await;
     let (customer, provider, chat) = pair(&a).await;
     let mut p = a.socket(&provider).await;

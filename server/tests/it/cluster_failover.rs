@@ -10,7 +10,7 @@
 //! the cluster.
 
 use crate::cluster::{by_seq, history, send_until_heard, settle};
-use crate::helpers::{Backend, pair, spawn_clustered, test_redis};
+use crate::helpers::pair;
 use contract::protocol::NewMessage;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -65,8 +65,7 @@ async fn a_master_killed_mid_run_fails_over_and_nothing_is_lost() {
         eprintln!("skipping: no TEST_REDIS_CLUSTER_URLS (scripts/test's Redis Cluster pass)");
         return;
     };
-    let Some(redis) = test_redis() else { return };
-    let Some(a) = spawn_clustered(Backend::Postgres, &redis).await else {
+    let Some(a) = crate::helpers::clustered_on_postgres().await else {
         return;
     };
     let b = a.spawn_node().await;

@@ -5,9 +5,7 @@
 //! who is online and then reads; a failing server retried; exactly once
 //! across two nodes, and after the storing node is killed.
 
-use crate::helpers::{
-    Backend, TestApp, TestUser, pair, spawn_app_configured, spawn_clustered, test_redis,
-};
+use crate::helpers::{Backend, TestApp, TestUser, pair, spawn_app_configured};
 use reqwest::StatusCode;
 use serde_json::json;
 use server::application::Tuning;
@@ -456,8 +454,7 @@ async fn a_failing_smtp_server_is_retried_later() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exactly_once_across_nodes_and_after_a_kill() {
     let Some((port, dir)) = smtp() else { return };
-    let Some(redis) = test_redis() else { return };
-    let Some(a) = spawn_clustered(Backend::Postgres, &redis).await else {
+    let Some(a) = crate::helpers::clustered_on_postgres().await else {
         return;
     };
     // Node A's sender is off here (no SMTP in its config); B sends.

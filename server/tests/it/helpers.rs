@@ -229,6 +229,13 @@ pub fn test_redis() -> Option<RedisTarget> {
     }
 }
 
+/// Node A of a cluster on PostgreSQL and the tests' Redis (or Redis
+/// Cluster), or `None` (skipped) outside CI when either is missing.
+pub async fn clustered_on_postgres() -> Option<TestApp> {
+    let redis = test_redis()?;
+    spawn_clustered(Backend::Postgres, &redis).await
+}
+
 /// Node A of a cluster: this process's server on `backend`, sharing `redis`
 /// under a prefix of its own (so concurrent tests never hear each other).
 pub async fn spawn_clustered(backend: Backend, redis: &RedisTarget) -> Option<TestApp> {

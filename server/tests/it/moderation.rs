@@ -5,10 +5,7 @@
 //! blocks stop bookings and bells and stay private.
 
 use crate::both_backends;
-use crate::helpers::{
-    Backend, EV_CLOSE, TEST_PASSWORD, TestApp, TestSocket, TestUser, pair, spawn_clustered,
-    test_redis,
-};
+use crate::helpers::{EV_CLOSE, TEST_PASSWORD, TestApp, TestSocket, TestUser, pair};
 use contract::model::{
     AuditEntry, ItemKind, ItemStatus, Message, MessageKind, ModerationItem, ReportCategory,
     ReportReceipt, SystemEvent,
@@ -509,8 +506,7 @@ both_backends!(
 /// once, and node B refuses its token and its sign-in.
 #[tokio::test]
 async fn a_suspension_closes_sockets_on_every_node() {
-    let Some(redis) = test_redis() else { return };
-    let Some(a) = spawn_clustered(Backend::Postgres, &redis).await else {
+    let Some(a) = crate::helpers::clustered_on_postgres().await else {
         return;
     };
     let b = a.spawn_node().await;

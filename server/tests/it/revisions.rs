@@ -4,9 +4,7 @@
 //! dispute reads.
 
 use crate::both_backends;
-use crate::helpers::{
-    Backend, TestApp, TestUser, pair, spawn_clustered, spawn_with_limits, test_redis, uuid_like,
-};
+use crate::helpers::{Backend, TestApp, TestUser, pair, spawn_with_limits, uuid_like};
 use contract::error::ErrorCode;
 use contract::model::{Message, MessageHistory, MessageKind};
 use contract::protocol::{DeleteMessage, EditMessage, JoinChat, NewMessage};
@@ -397,8 +395,7 @@ both_backends!(
 /// reach a client of the other, in seq order.
 #[tokio::test]
 async fn two_nodes_show_the_same_changes() {
-    let Some(redis) = test_redis() else { return };
-    let Some(a) = spawn_clustered(Backend::Postgres, &redis).await else {
+    let Some(a) = crate::helpers::clustered_on_postgres().await else {
         return;
     };
     let b = a.spawn_node().await;
