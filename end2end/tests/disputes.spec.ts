@@ -4,8 +4,9 @@
 // reload, with Lena; Mark takes it (Lena's console follows live), opens
 // its chat beside the case, and settles it with a partial refund after a
 // confirmation; Alice's chat shows the settlement. The transcript he
-// downloads (JSON) and reads (HTML) passes `server transcript verify`; a
-// copy with one character changed does not.
+// downloads (JSON) and reads (HTML) passes `server transcript verify`,
+// with the server's own key and with the key it publishes; a copy with one
+// character changed does not.
 import { test, expect, Browser, Locator, Page } from '@playwright/test';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -45,9 +46,10 @@ function cliEnv(): NodeJS.ProcessEnv {
   };
 }
 
-/** `server transcript verify FILE`: its exit code and what it printed. */
-function verify(file: string): { status: number | null; out: string } {
-  const r = spawnSync(bin, ['transcript', 'verify', file], { cwd: root, env: cliEnv(), encoding: 'utf8' });
+/** `server transcript verify FILE [--key KEY]`: its exit code and what
+ * it printed. Without `--key` it checks against the server's own key. */
+function verify(file: string, ...more: string[]): { status: number | null; out: string } {
+  const r = spawnSync(bin, ['transcript', 'verify', file, ...more], { cwd: root, env: cliEnv(), encoding: 'utf8' });
   return { status: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
@@ -222,12 +224,18 @@ test('the transcript, downloaded and printed, verifies; a forged copy does not',
   const html = path.join(dir, 'transcript.html');
   writeFileSync(html, await res.body());
 
+  // The key anyone can fetch (no account) is the one it is signed with.
+  const published = await (await mark.page.request.get('/api/transcripts/key')).json();
+  expect(published.alg).toBe('Ed25519');
   for (const file of [json, html]) {
     const text = readFileSync(file, 'utf8');
     expect(text).toContain(SAID);
     const ok = verify(file);
     expect(ok.status, ok.out).toBe(0);
     expect(ok.out).toMatch(/^OK/m);
+    const anywhere = verify(file, '--key', published.key);
+    expect(anywhere.status, anywhere.out).toBe(0);
+    expect(anywhere.out).toContain(published.key);
 
     const forged = file.replace(/(\.\w+)$/, '-forged$1');
     // Changed wherever it appears (the HTML's table and its embedded

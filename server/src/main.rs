@@ -6,6 +6,7 @@
 //! server user set-role --email lee@example.com --role provider
 //! server user delete --email lee@example.com
 //! server transcript verify dispute-7.json   # or the .html export
+//! server transcript verify dispute-7.json --key ed25519:…   # anywhere
 //! ```
 //!
 //! `set-role` and `delete` end the account's sessions: its tokens are
@@ -30,9 +31,11 @@ const USAGE: &str = "usage:
   server archive seed --users N --chats N --per-chat N --password PASSWORD
       (the scale benchmark's synthetic archive, into an empty database;
        docs/benchmarks.md)
-  server transcript verify FILE
-      (checks a dispute transcript exported as JSON or HTML: its digest and
-       its chain of message hashes; exits 1 if anything was changed)
+  server transcript verify FILE [--key KEY]
+      (checks a dispute transcript exported as JSON or HTML: its digest, the
+       server's signature and its chain of message hashes; exits 1 if
+       anything was changed. KEY is the one GET /api/transcripts/key gives;
+       without it, this server's own key, from JWT_SECRET)
   server masking bench [--region DE] [--corpus FILE]
       (contact masking on the labelled corpus: recall and false positives
        per category, and the time to mask a message; docs/benchmarks.md)
@@ -73,10 +76,10 @@ async fn run() -> ExitCode {
             Some("seed") => seed_archive(&args[2..]).await,
             _ => Err(anyhow::anyhow!("unknown archive command\n{USAGE}")),
         },
-        Some("transcript") => match (args.get(1).map(String::as_str), args.get(2)) {
-            (Some("verify"), Some(file)) if args.len() == 3 => verify_transcript(file),
+        Some("transcript") => match args.get(1).map(String::as_str) {
+            Some("verify") => verify_transcript(&args[2..]),
             _ => Err(anyhow::anyhow!(
-                "usage: server transcript verify FILE\n{USAGE}"
+                "usage: server transcript verify FILE [--key KEY]\n{USAGE}"
             )),
         },
         Some("masking") => match args.get(1).map(String::as_str) {
@@ -278,8 +281,25 @@ async fn add_user(args: &[String]) -> anyhow::Result<()> {
 /// The largest transcript file `verify` reads.
 const TRANSCRIPT_MAX_BYTES: u64 = 512 * 1024 * 1024;
 
-fn verify_transcript(file: &str) -> anyhow::Result<()> {
+fn verify_transcript(args: &[String]) -> anyhow::Result<()> {
+    use server::transcript::signing::{PublicKey, SigningKey};
     use std::io::Read;
+    let usage = || anyhow::anyhow!("usage: server transcript verify FILE [--key KEY]");
+    let (file, key) = match args {
+        [file] => (file, None),
+        [file, flag, key] | [flag, key, file] if flag == "--key" => (file, Some(key)),
+        _ => return Err(usage()),
+    };
+    // The key to trust: the one given, else this server's own.
+    let trusted = match key {
+        Some(k) => PublicKey::parse(k).map_err(|e| anyhow::anyhow!(e))?,
+        None => {
+            let config = Config::from_env().context(
+                "no --key given, and this server's configuration (JWT_SECRET) cannot be read",
+            )?;
+            SigningKey::new(&config.jwt_secret).public()
+        }
+    };
     let f = std::fs::File::open(file).with_context(|| format!("cannot open {file}"))?;
     let mut text = String::new();
     f.take(TRANSCRIPT_MAX_BYTES + 1)
@@ -288,10 +308,11 @@ fn verify_transcript(file: &str) -> anyhow::Result<()> {
     if text.len() as u64 > TRANSCRIPT_MAX_BYTES {
         anyhow::bail!("{file} is larger than {TRANSCRIPT_MAX_BYTES} bytes");
     }
-    let v = server::transcript::verify::verify_file(&text)
+    let v = server::transcript::verify::verify_file(&text, &trusted)
         .map_err(|why| anyhow::anyhow!("NOT VERIFIED: {file}: {why}"))?;
     println!(
-        "OK: {file} is intact. {}; {} messages, {} of them in the hash chain; head {}",
+        "OK: {file} is intact and signed by {}. {}; {} messages, {} of them in the hash chain; head {}",
+        v.key,
         v.digest,
         v.messages,
         v.chained,

@@ -59,6 +59,8 @@ pub struct Keys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     ttl: Duration,
+    /// Signs dispute transcripts; derived from the same secret.
+    transcripts: crate::transcript::signing::SigningKey,
 }
 
 impl Keys {
@@ -67,7 +69,12 @@ impl Keys {
             encoding: EncodingKey::from_secret(secret.expose()),
             decoding: DecodingKey::from_secret(secret.expose()),
             ttl,
+            transcripts: crate::transcript::signing::SigningKey::new(secret),
         }
+    }
+
+    pub fn transcripts(&self) -> &crate::transcript::signing::SigningKey {
+        &self.transcripts
     }
 
     pub fn ttl(&self) -> Duration {

@@ -169,7 +169,9 @@ pub struct TranscriptQuery {
 /// The case's whole chat as a verifiable transcript: every message with
 /// its edits and deletions, masked parts shown, system lines,
 /// attachments with their SHA-256, the outcome, each message's link of
-/// the chat's hash chain, and the SHA-256 digest of the canonical JSON.
+/// the chat's hash chain (a chain that no longer holds is named in
+/// `chain.brokenAtSeq`), the SHA-256 digest of the canonical JSON and the
+/// server's Ed25519 signature over it (`GET /api/transcripts/key`).
 /// `server transcript verify FILE` checks a JSON or HTML export. LSMs only.
 #[utoipa::path(get, path = "/api/disputes/{dispute_id}/transcript", tag = "disputes", security(("bearer" = [])),
     params(("dispute_id" = i64, Path, description = "Dispute id"), TranscriptQuery),
@@ -182,7 +184,7 @@ pub struct TranscriptQuery {
         (status = 404, description = "No such dispute", body = ErrorBody),
         (status = 422, description = "A format other than json, csv or html", body = ErrorBody),
         (status = 429, description = "Too many reads this minute (Retry-After)", body = ErrorBody),
-        (status = 500, description = "The stored hash chain does not hold (the transcript is refused)", body = ErrorBody),
+        (status = 503, description = "The chat has more than 20,000 messages, too many for one transcript; or the database is unavailable", body = ErrorBody),
     ))]
 async fn export_transcript(
     State(state): State<AppState>,

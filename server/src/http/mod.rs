@@ -23,6 +23,7 @@ mod reports;
 mod revisions;
 mod search;
 pub mod server_fns;
+mod transcripts;
 
 pub use error::{
     ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, ErrorBody, ErrorDetail, error_response,
@@ -101,6 +102,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(jobs::router())
         .merge(chats::router())
         .merge(disputes::router())
+        .merge(transcripts::router())
         .merge(notifications::router())
         .merge(revisions::router())
         .merge(attachments::router())

@@ -7,8 +7,9 @@ use crate::transcript::assemble::assemble;
 use crate::transcript::document::{MAX_MESSAGES, Person};
 
 impl Service {
-    /// The whole chat of a dispute, sealed with its digest. Any LSM may
-    /// export any case (the console shows them all).
+    /// The whole chat of a dispute, sealed with its digest and signed
+    /// with the server's key. Any LSM may export any case (the console
+    /// shows them all).
     #[tracing::instrument(skip_all, fields(user_id = actor.id, dispute_id))]
     pub async fn transcript(&self, actor: &AuthUser, dispute_id: i64) -> Result<Transcript> {
         self.moderator(actor)?;
@@ -29,7 +30,8 @@ impl Service {
             name: actor.name.clone(),
             role: actor.role.as_str().to_owned(),
         };
-        let t = assemble(case.chat_id, case.job_status.as_str(), record, by, now());
+        let mut t = assemble(case.chat_id, case.job_status.as_str(), record, by, now());
+        t.signature = Some(self.inner.keys.transcripts().sign(&t.digest));
         if let Some(seq) = t.chain.broken_at_seq {
             tracing::error!(
                 chat_id = case.chat_id,
@@ -39,5 +41,11 @@ impl Service {
             crate::metrics::chain_broken();
         }
         Ok(t)
+    }
+
+    /// The public key transcripts are signed with (the same on every
+    /// node; anyone may ask for it).
+    pub fn transcript_key(&self) -> crate::transcript::signing::PublicKey {
+        self.inner.keys.transcripts().public()
     }
 }

@@ -158,6 +158,7 @@ pub fn assemble(
         },
         messages,
         digest: String::new(),
+        signature: None,
     }
     .seal()
 }

@@ -25,6 +25,9 @@ pub struct Transcript {
     /// (`digest_of`: all but this and the two `exported` fields).
     #[serde(default)]
     pub digest: String,
+    /// The server's Ed25519 signature over `digest` (`signing.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<super::signing::Signature>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -162,11 +165,11 @@ fn write_canonical(value: &serde_json::Value, out: &mut String) {
     }
 }
 
-/// Fields the digest leaves out: the digest itself, and when and by whom
-/// the file was made. So every export of a chat that did not change
-/// meanwhile has the same digest, whatever its format or time: a CSV's
-/// digest matches the JSON exported beside it.
-const NOT_DIGESTED: [&str; 3] = ["digest", "exportedAt", "exportedBy"];
+/// Fields the digest leaves out: the digest itself, its signature, and
+/// when and by whom the file was made. So every export of a chat that did
+/// not change meanwhile has the same digest, whatever its format or time:
+/// a CSV's digest matches the JSON exported beside it.
+const NOT_DIGESTED: [&str; 4] = ["digest", "signature", "exportedAt", "exportedBy"];
 
 /// The digest of a transcript as JSON: the canonical JSON of the object
 /// without the fields in `NOT_DIGESTED`.
@@ -187,6 +190,7 @@ impl Transcript {
     /// Fills in `digest`.
     pub fn seal(mut self) -> Self {
         self.digest.clear();
+        self.signature = None;
         let value = serde_json::to_value(&self).unwrap_or_default();
         self.digest = digest_of(&value);
         self
@@ -208,8 +212,8 @@ mod tests {
     }
 
     #[test]
-    fn the_digest_ignores_only_the_digest_field() {
-        let a = json!({"x": "1", "digest": "sha256:old"});
+    fn the_digest_ignores_only_the_digest_its_signature_and_the_export_fields() {
+        let a = json!({"x": "1", "digest": "sha256:old", "signature": {"alg": "Ed25519"}});
         let b = json!({"x": "1", "exportedAt": "later"});
         assert_eq!(digest_of(&a), digest_of(&b));
         assert_ne!(digest_of(&a), digest_of(&json!({"x": "2"})));

@@ -51,8 +51,9 @@ pub fn json(t: &Transcript) -> String {
     serde_json::to_string_pretty(t).unwrap_or_default()
 }
 
-/// One row per message; the first row names the transcript and its
-/// digest (which covers the JSON export of the same transcript).
+/// One row per message; the first row names the transcript, its digest
+/// (which covers the JSON export of the same transcript) and the server's
+/// signature over that digest.
 pub fn csv(t: &Transcript) -> String {
     let mut out = String::new();
     let line = |cells: &[String], out: &mut String| {
@@ -67,6 +68,10 @@ pub fn csv(t: &Transcript) -> String {
             t.chat.job_title.clone(),
             t.digest.clone(),
             format!("chain head {}", t.chain.head.as_deref().unwrap_or("none")),
+            t.signature
+                .as_ref()
+                .map(|sig| format!("signed {} {} {}", sig.alg, sig.key, sig.value))
+                .unwrap_or_default(),
         ],
         &mut out,
     );
@@ -274,8 +279,15 @@ pub fn html(t: &Transcript) -> String {
         t.chain.from_seq,
         esc(t.chain.head.as_deref().unwrap_or("none"))
     ));
+    if let Some(sig) = &t.signature {
+        h.push_str(&format!(
+            "<p>Signed by the server ({}, key {})</p>\n",
+            esc(&sig.alg),
+            esc(&sig.key)
+        ));
+    }
     h.push_str(
-        "<p>Check this file with <code>server transcript verify FILE</code>.</p>\n</footer>\n",
+        "<p>Check this file with <code>server transcript verify FILE</code> on the server, or anywhere with <code>--key</code> and the key the server publishes at <code>/api/transcripts/key</code>.</p>\n</footer>\n",
     );
     h.push_str(DATA_OPEN);
     h.push_str(&embedded(t));

@@ -4,14 +4,16 @@
 //! What passes: a JSON export as the server wrote it (any whitespace or
 //! key order: the digest is over the canonical JSON), or an HTML export
 //! whose visible page is exactly what the server renders from the JSON
-//! it carries. What the check proves: the file is whole (no character
-//! changed since export), and its messages form an unbroken chain in seq
-//! order, so none was altered, removed or reordered without the chain
-//! showing it. Comparing links with another export of the same chat, or
-//! with the server's, shows whether history changed between them.
+//! it carries, signed by the trusted key. What the check proves: the
+//! file is whole (no character changed since export), the server that
+//! holds that key exported it (a forger who recomputes the digest and
+//! every link still cannot sign), and its messages form an unbroken
+//! chain in seq order, so none was altered, removed or reordered between
+//! storing and export without the chain showing it.
 
 use super::chain::{GENESIS, Link, next};
 use super::document::{Entry, FORMAT, Transcript, digest_of};
+use super::signing::PublicKey;
 use chrono::{DateTime, Utc};
 
 /// Where and why a chain does not hold.
@@ -89,10 +91,12 @@ pub struct Verified {
     pub messages: usize,
     pub chained: usize,
     pub head: Option<String>,
+    /// The key it is signed by (the trusted one).
+    pub key: String,
 }
 
-/// Checks a JSON export.
-pub fn verify_json(text: &str) -> Result<(Verified, Transcript), String> {
+/// Checks a JSON export against the server's public key.
+pub fn verify_json(text: &str, trusted: &PublicKey) -> Result<(Verified, Transcript), String> {
     let value: serde_json::Value =
         serde_json::from_str(text).map_err(|e| format!("not a transcript: {e}"))?;
     let claimed = value
@@ -126,6 +130,13 @@ pub fn verify_json(text: &str) -> Result<(Verified, Transcript), String> {
         t.chain.head.as_deref(),
     )
     .map_err(|b| format!("the chain breaks at seq {}: {}", b.seq, b.why))?;
+    // Last, so a changed message is named by the chain (where it breaks)
+    // rather than by the signature alone.
+    let signature = t
+        .signature
+        .as_ref()
+        .ok_or("it is not signed, so nothing shows the server exported it")?;
+    trusted.check(&actual, signature)?;
     let chained = t
         .messages
         .iter()
@@ -137,6 +148,7 @@ pub fn verify_json(text: &str) -> Result<(Verified, Transcript), String> {
             messages: t.messages.len(),
             chained,
             head: t.chain.head.clone(),
+            key: trusted.to_string(),
         },
         t,
     ))
@@ -144,10 +156,10 @@ pub fn verify_json(text: &str) -> Result<(Verified, Transcript), String> {
 
 /// Checks an HTML export: the JSON it carries, and that the page is
 /// exactly what that JSON renders to.
-pub fn verify_html(text: &str) -> Result<Verified, String> {
+pub fn verify_html(text: &str, trusted: &PublicKey) -> Result<Verified, String> {
     let json = super::render::embedded_json(text)
         .ok_or("not a jobchat transcript page: it carries no transcript data")?;
-    let (verified, transcript) = verify_json(&json)?;
+    let (verified, transcript) = verify_json(&json, trusted)?;
     if super::render::html(&transcript) != text {
         return Err("the page's visible text differs from the transcript it carries; it was changed after export".into());
     }
@@ -155,11 +167,11 @@ pub fn verify_html(text: &str) -> Result<Verified, String> {
 }
 
 /// Checks a file by its content: HTML when it starts like a page, else JSON.
-pub fn verify_file(text: &str) -> Result<Verified, String> {
+pub fn verify_file(text: &str, trusted: &PublicKey) -> Result<Verified, String> {
     let start = text.trim_start();
     if start.starts_with("<!DOCTYPE") || start.starts_with("<html") {
-        verify_html(text)
+        verify_html(text, trusted)
     } else {
-        verify_json(text).map(|(v, _)| v)
+        verify_json(text, trusted).map(|(v, _)| v)
     }
 }

@@ -32,21 +32,6 @@ async fn cases(app: &TestApp, lsm: &TestUser, query: &str) -> Vec<DisputeCase> {
     serde_json::from_value(body).expect("cases")
 }
 
-async fn export(app: &TestApp, lsm: &TestUser, dispute: i64, format: &str) -> String {
-    let res = app
-        .client
-        .get(format!(
-            "{}/api/disputes/{dispute}/transcript?format={format}",
-            app.addr
-        ))
-        .bearer_auth(&lsm.token)
-        .send()
-        .await
-        .expect("transcript");
-    assert_eq!(res.status(), StatusCode::OK);
-    res.text().await.expect("body")
-}
-
 both_backends!(
     the_console_takes_hands_over_and_settles,
     |app: TestApp| async move {
@@ -269,8 +254,9 @@ both_backends!(
         assert!(status.is_success(), "{status} {body}");
         let dispute = open(&app, &customer, chat).await;
 
-        let json_export = export(&app, &lsm, dispute, "json").await;
-        let (verified, transcript) = verify_json(&json_export).expect("intact");
+        let json_export = app.transcript(&lsm, dispute, "json").await;
+        let key = app.service.transcript_key();
+        let (verified, transcript) = verify_json(&json_export, &key).expect("intact");
         assert!(verified.chained >= 6, "{verified:?}");
         assert_eq!(transcript.chain.from_seq, 1);
         assert_eq!(transcript.chain.broken_at_seq, None);
@@ -300,25 +286,25 @@ both_backends!(
         // One character changed anywhere: refused.
         let tampered = json_export.replacen("when can you come?", "when can you come!", 1);
         assert_ne!(tampered, json_export);
-        assert!(verify_json(&tampered).is_err());
+        assert!(verify_json(&tampered, &key).is_err());
         // Even with the digest recomputed, the chain gives it away.
         let mut v: Value = serde_json::from_str(&tampered).expect("json");
         v["digest"] = json!(server::transcript::document::digest_of(&v));
-        let err = verify_json(&v.to_string()).expect_err("chain");
+        let err = verify_json(&v.to_string(), &key).expect_err("chain");
         assert!(err.contains("chain breaks"), "{err}");
         // A message removed, digest recomputed: the chain gives it away too.
         let mut v: Value = serde_json::from_str(&json_export).expect("json");
         v["messages"].as_array_mut().expect("messages").remove(2);
         v["digest"] = json!(server::transcript::document::digest_of(&v));
-        assert!(verify_json(&v.to_string()).is_err());
+        assert!(verify_json(&v.to_string(), &key).is_err());
 
-        let html = export(&app, &lsm, dispute, "html").await;
+        let html = app.transcript(&lsm, dispute, "html").await;
         assert!(html.contains("&lt;script&gt;") || !html.contains("<script>alert"));
-        verify_html(&html).expect("the page verifies");
+        verify_html(&html, &key).expect("the page verifies");
         let changed = html.replacen("Hello, when can you come?", "Hello, when can you come!", 1);
-        assert!(verify_html(&changed).is_err());
+        assert!(verify_html(&changed, &key).is_err());
 
-        let csv = export(&app, &lsm, dispute, "csv").await;
+        let csv = app.transcript(&lsm, dispute, "csv").await;
         assert!(csv.starts_with("jobchat-transcript/1,"), "{csv}");
         assert!(csv.contains(&transcript.digest));
         assert_eq!(csv.lines().count(), transcript.messages.len() + 2);
@@ -336,6 +322,7 @@ both_backends!(
             let out = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
                 .args(["transcript", "verify"])
                 .arg(&path)
+                .args(["--key", &key.to_string()])
                 .output()
                 .expect("runs");
             assert_eq!(out.status.success(), ok, "{name}: {out:?}");
@@ -369,10 +356,10 @@ both_backends!(
             server::storage::Db::Sqlite(p) => tamper!(p),
             server::storage::Db::Postgres(p) => tamper!(p),
         }
-        let after = export(&app, &lsm, dispute, "json").await;
+        let after = app.transcript(&lsm, dispute, "json").await;
         let t: server::transcript::Transcript = serde_json::from_str(&after).expect("json");
         assert!(t.chain.broken_at_seq.is_some(), "{:?}", t.chain);
-        assert!(verify_json(&after).is_err());
+        assert!(verify_json(&after, &key).is_err());
 
         // Only LSMs export.
         let (status, _) = app

@@ -436,6 +436,22 @@ impl TestApp {
         body["chatId"].as_i64().expect("chat id")
     }
 
+    /// An LSM's export of a dispute's transcript (`json`, `csv`, `html`).
+    pub async fn transcript(&self, lsm: &TestUser, dispute: i64, format: &str) -> String {
+        let res = self
+            .client
+            .get(format!(
+                "{}/api/disputes/{dispute}/transcript?format={format}",
+                self.addr
+            ))
+            .bearer_auth(&lsm.token)
+            .send()
+            .await
+            .expect("transcript");
+        assert_eq!(res.status(), StatusCode::OK);
+        res.text().await.expect("body")
+    }
+
     /// Stores a message through the service (the socket's path), and waits
     /// until it is broadcast and the others' bells are bumped.
     pub async fn say(&self, user: &TestUser, chat: i64, text: &str) -> contract::model::Message {

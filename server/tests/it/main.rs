@@ -34,3 +34,4 @@ mod server_fns;
 mod sessions;
 mod slow_redis;
 mod storage;
+mod transcripts;

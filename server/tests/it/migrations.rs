@@ -314,13 +314,18 @@ async fn chain_starts_after_old_messages(backend: Backend) {
         name: "N".into(),
         role: "lsm".into(),
     };
-    let t = server::transcript::assemble::assemble(1, "booked", record, person, chrono::Utc::now());
+    let mut t =
+        server::transcript::assemble::assemble(1, "booked", record, person, chrono::Utc::now());
+    let key = server::transcript::signing::SigningKey::new(
+        &server::config::JwtSecret::new(vec![7; 32]).expect("secret"),
+    );
+    t.signature = Some(key.sign(&t.digest));
     assert_eq!(t.messages.len(), 5);
     assert!(t.messages[..3].iter().all(|e| e.chain.is_none()));
     assert!(t.messages[3..].iter().all(|e| e.chain.is_some()));
     assert_eq!(t.chain.broken_at_seq, None);
     let json = server::transcript::render::json(&t);
-    let (v, _) = server::transcript::verify::verify_json(&json).expect("verifies");
+    let (v, _) = server::transcript::verify::verify_json(&json, &key.public()).expect("verifies");
     assert_eq!((v.messages, v.chained), (5, 2));
 }
 

@@ -30,6 +30,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/disputes/{dispute_id}/resolve"),
     ("get", "/api/disputes/{dispute_id}/transcript"),
     ("get", "/api/lsms"),
+    ("get", "/api/transcripts/key"),
     ("get", "/api/notifications"),
     ("post", "/api/notifications/{id}/read"),
     ("post", "/api/notifications/read-all"),
