@@ -200,9 +200,22 @@ test('works at 375 px wide', async ({ browser }) => {
 });
 
 test('the LSM settles the dispute and leaves: the transcript stays, read-only', async () => {
-  const form = lsm.page.locator('form.resolve', { hasText: JOB });
-  await form.getByLabel('Resolution').fill('Provider comes back Friday at no charge.');
-  await form.getByRole('button', { name: 'Resolve' }).click();
+  // From the home page: an outcome, the note, then a confirmation.
+  const box = lsm.page.locator('.resolve', { hasText: JOB });
+  await box.getByRole('button', { name: 'Resolve', exact: true }).click();
+  const form = box.locator('form.settle-form');
+  // Cancel gives the button back, with the focus.
+  await form.getByRole('button', { name: 'Cancel' }).click();
+  await expect(form).toHaveCount(0);
+  await expect(box.getByRole('button', { name: 'Resolve', exact: true })).toBeFocused();
+  await box.getByRole('button', { name: 'Resolve', exact: true }).click();
+  await form.getByLabel('No refund').check();
+  await form.getByLabel('Note for both parties').fill('Provider comes back Friday at no charge.');
+  await form.getByRole('button', { name: 'Continue' }).click();
+  await expect(form.locator('.act-question')).toHaveText('Resolve with No refund?');
+  // Nothing is settled before the confirmation.
+  await expect(popup(customer.page).locator('.msg.system', { hasText: 'resolved the dispute' })).toHaveCount(0);
+  await form.getByRole('button', { name: 'Confirm' }).click();
   for (const a of [customer, provider, lsm]) {
     await expect(popup(a.page).locator('.msg.system', { hasText: 'resolved the dispute' })).toBeVisible();
   }

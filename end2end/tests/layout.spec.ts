@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Server } from '../support/server';
 import { Actor, signIn as signInAs } from '../support/actors';
+import { violations } from '../support/axe';
 
 const server = new Server(Number(process.env.E2E_PORT ?? 3100) + 10, 'layout');
 const shots = path.resolve(__dirname, '..', 'artifacts');
@@ -110,17 +111,25 @@ test('at 1280 px the LSM reads the chat and writes the resolution side by side',
   await row(page, JOB).click();
   const chat = popup(page, JOB);
   await expect(chat.locator('.msg.system', { hasText: 'opened a dispute' })).toBeVisible();
-  const box = page.locator('form.resolve', { hasText: JOB });
-  const field = box.getByLabel('Resolution');
+  // The chat's "Write resolution" opens the home page's settlement form.
+  await chat.getByRole('button', { name: 'Write resolution' }).click();
+  const box = page.locator('.resolve', { hasText: JOB });
+  const form = box.locator('form.settle-form');
+  await expect(form.getByLabel('No refund')).toBeFocused();
+  // Its button gives way to the form; Cancel would bring it back.
+  await expect(box.getByRole('button', { name: 'Resolve', exact: true })).toHaveCount(0);
+  const field = form.getByLabel('Note for both parties');
   await expect(field).toBeVisible();
   await expect(chat.getByLabel('Message')).toBeVisible();
   const [a, b] = [await chat.boundingBox(), await box.boundingBox()];
   expect(overlap(a!, b!)).toBe(false);
-  expect(await fullyInView(page, box)).toBe(true);
+  expect(await fullyInView(page, form)).toBe(true);
   expect(await fullyInView(page, chat)).toBe(true);
   // Typing the settlement with the chat in view.
+  await form.getByLabel('Other').check();
   await field.fill('Bob repaints');
   await expect(chat.locator('.msg', { hasText: 'opened a dispute' })).toBeInViewport();
+  expect(await violations(page)).toEqual([]);
   await shot(page, 'layout-03-lsm-wide');
 });
 
@@ -130,16 +139,16 @@ test('at 375 px the LSM switches between the chat and the resolution', async () 
   const chat = popup(page, JOB);
   await expect(chat).toBeVisible();
   expect(await fullyInView(page, chat.getByLabel('Message'))).toBe(true);
-  // From the chat to the resolution box…
+  // From the chat to the resolution form, still as it was left…
   await chat.getByRole('button', { name: 'Write resolution' }).click();
-  const field = page.locator('form.resolve', { hasText: JOB }).getByLabel('Resolution');
+  const form = page.locator('.resolve', { hasText: JOB }).locator('form.settle-form');
   await expect(page.locator('.popup:visible')).toHaveCount(0);
-  await expect(field).toBeFocused();
-  await expect(field).toBeInViewport();
-  await expect(field).toHaveValue('Bob repaints');
+  await expect(form.getByLabel('Other')).toBeFocused();
+  await expect(form.getByLabel('Other')).toBeInViewport();
+  await expect(form.getByLabel('Note for both parties')).toHaveValue('Bob repaints');
   await shot(page, 'layout-04-lsm-phone-resolution');
   // …and back to the chat.
-  await page.locator('form.resolve', { hasText: JOB }).getByRole('button', { name: 'Open chat' }).click();
+  await page.locator('.resolve', { hasText: JOB }).getByRole('button', { name: 'Open chat' }).click();
   await expect(chat).toBeVisible();
   expect(await fullyInView(page, chat.getByLabel('Message'))).toBe(true);
   await shot(page, 'layout-05-lsm-phone-chat');

@@ -415,21 +415,6 @@ impl ChatContext {
         );
     }
 
-    pub fn resolve_dispute(
-        &self,
-        dispute_id: i64,
-        resolution: String,
-        done: impl FnOnce(Result<(), AppError>) + 'static,
-    ) {
-        self.submit(
-            done,
-            Form::ResolveDispute {
-                dispute: dispute_id,
-                resolution,
-            },
-        );
-    }
-
     /// Takes a job one step on (confirm, start, complete, cancel).
     pub fn change_job_status(
         &self,

@@ -88,6 +88,18 @@ pub fn focus(selector: &str) -> bool {
     false
 }
 
+/// Clicks the first element matching `selector` (a button that opens a
+/// form); `false` when none does.
+pub fn press(selector: &str) -> bool {
+    #[cfg(feature = "hydrate")]
+    if let Some(el) = dom::find(selector) {
+        el.click();
+        return true;
+    }
+    let _ = selector;
+    false
+}
+
 /// Focuses the first tab stop inside the element matching `selector`.
 pub fn focus_first_in(selector: &str) {
     #[cfg(feature = "hydrate")]
@@ -127,4 +139,18 @@ pub fn trap_tab(selector: &str, ev: &leptos::ev::KeyboardEvent) {
         }
     }
     let _ = selector;
+}
+
+/// A form's keydown handler: Escape closes the form (`close`) and goes no
+/// further, so the chat window or page around it stays open.
+pub fn escape_closes(
+    close: impl Fn() + Copy + 'static,
+) -> impl Fn(leptos::ev::KeyboardEvent) + Copy + 'static {
+    move |ev| {
+        if ev.key() == "Escape" {
+            ev.prevent_default();
+            ev.stop_propagation();
+            close();
+        }
+    }
 }

@@ -19,7 +19,7 @@ mod text;
 pub use chat_list::ChatList;
 pub use chat_popup::ChatDock;
 pub use desktop_prompt::DesktopPrompt;
-pub use disputes::{CasePanel, CaseQueue};
+pub use disputes::{CasePanel, CaseQueue, SettleForm};
 pub use header::Header;
 pub use moderation::{ModerationLog, ModerationQueue};
 pub use search::Searchable;

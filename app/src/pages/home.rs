@@ -1,9 +1,10 @@
 //! The signed-in home: a dashboard per role, with the chat list.
 
 use crate::chat::use_chat;
-use crate::components::{ChatList, Searchable};
+use crate::components::{ChatList, Searchable, SettleForm, focus};
+use crate::model::DisputeCase;
 use crate::model::{DisputeStatus, Role, UserId};
-use crate::validate::{Description, Resolution, Title};
+use crate::validate::{Description, Title};
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
 use leptos_router::hooks::use_query_map;
@@ -101,7 +102,7 @@ fn LsmBoard() -> impl IntoView {
                 <Show when=move || !open_disputes().is_empty() fallback=|| view! { <p class="empty">"No open disputes."</p> }>
                     <ul class="resolve-list">
                         <For each=open_disputes key=|d| d.0 children=move |(dispute, chat_id, title)| view! {
-                            <li><ResolveForm dispute=dispute chat_id=chat_id title=title/></li>
+                            <li><SettleRow dispute=dispute chat_id=chat_id title=title/></li>
                         }/>
                     </ul>
                 </Show>
@@ -113,38 +114,63 @@ fn LsmBoard() -> impl IntoView {
     }
 }
 
+/// One open dispute of the LSM's: its chat, and "Resolve" opening the
+/// console's two-step form (an outcome, a note both parties read, then a
+/// confirmation), so a settlement made here is the same as one made in
+/// the console.
 #[component]
-fn ResolveForm(dispute: i64, chat_id: i64, title: String) -> impl IntoView {
+fn SettleRow(dispute: i64, chat_id: i64, title: String) -> impl IntoView {
     let chat = use_chat();
-    let text = RwSignal::new(String::new());
+    // The case, once "Resolve" read it (the form needs its currency).
+    let case = RwSignal::new(None::<DisputeCase>);
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
-    let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        match Resolution::parse(&text.get_untracked()) {
-            Err(e) => error.set(Some(format!("Resolution {}", e.message))),
-            Ok(r) => {
-                busy.set(true);
-                chat.resolve_dispute(dispute, r.as_str().to_owned(), move |res| {
-                    busy.set(false);
-                    error.set(res.err().map(|e| e.message));
-                });
-            }
+    let button_id = format!("resolution-{dispute}");
+    let open = move |_| {
+        if busy.get_untracked() {
+            return;
         }
+        busy.set(true);
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            let read = crate::api::dispute_case(dispute).await;
+            busy.try_set(false);
+            match read {
+                Ok(c) => {
+                    case.try_set(Some(c));
+                }
+                Err(e) => {
+                    error.try_set(Some(crate::components::moderation::said(e)));
+                }
+            }
+        });
     };
-    let id = format!("resolution-{dispute}");
+    let again = button_id.clone();
+    // Settled: the row goes once the chat list hears of it; cancelled:
+    // back to the button.
+    let done = Callback::new(move |_said: Option<String>| {
+        case.set(None);
+        let again = format!("#{again}");
+        request_animation_frame(move || {
+            focus::focus(&again);
+        });
+    });
     view! {
-        <form class="resolve" on:submit=on_submit>
+        <div class="resolve">
             <div class="row spread">
                 <strong>{title}</strong>
                 <button type="button" class="link" on:click=move |_| chat.open_chat(chat_id)>"Open chat"</button>
             </div>
-            <label for=id.clone()>"Resolution"</label>
-            <textarea id=id rows="2" maxlength="2000" placeholder="What was agreed"
-                prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev))></textarea>
+            // Gone while the form is open (its Cancel closes it).
+            <Show when=move || case.with(Option::is_none)>
+                <button type="button" id=button_id.clone() class="small"
+                    disabled=move || busy.get() on:click=open>
+                    {move || if busy.get() { "Opening…" } else { "Resolve" }}
+                </button>
+            </Show>
+            {move || case.get().map(|c| view! { <SettleForm case=c done/> })}
             <Show when=move || error.get().is_some()><p class="error" role="alert">{move || error.get()}</p></Show>
-            <button type="submit" disabled=move || busy.get()>"Resolve"</button>
-        </form>
+        </div>
     }
 }
 

@@ -413,13 +413,6 @@ async fn call_server(call: Call) -> Answer {
                 ticket,
                 result: api::open_dispute(chat, reason).await.map(|_| ()),
             },
-            Form::ResolveDispute {
-                dispute,
-                resolution,
-            } => Answer::Settled {
-                ticket,
-                result: api::resolve_dispute(dispute, resolution).await,
-            },
             Form::JobStep { job, to } => Answer::Settled {
                 ticket,
                 result: api::change_job_status(job, to).await.map(|_| ()),

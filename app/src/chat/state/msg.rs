@@ -263,14 +263,7 @@ pub enum Form {
         description: String,
     },
     /// "Add LSM": opens a dispute.
-    AddLsm {
-        chat: ChatId,
-        reason: String,
-    },
-    ResolveDispute {
-        dispute: i64,
-        resolution: String,
-    },
+    AddLsm { chat: ChatId, reason: String },
     /// A step in a job's life (its system line arrives as a message).
     JobStep {
         job: i64,

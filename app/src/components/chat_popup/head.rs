@@ -80,8 +80,13 @@ pub fn PopupHead(
         if small_screen() {
             close.run(());
         }
-        // The home page's form when it is there, else the console's case.
-        if !focus::focus(&format!("#resolution-{dispute}")) {
+        // The home page's form when it is there (open, or opened by its
+        // button), else the console's case.
+        let form = format!("[data-settle=\"settle-form-{dispute}\"]");
+        if !focus::focus(&format!("{form} input:checked"))
+            && !focus::focus(&format!("{form} input"))
+            && !focus::press(&format!("#resolution-{dispute}"))
+        {
             navigate(&format!("/disputes?case={dispute}"), Default::default());
         }
     };

@@ -7,7 +7,6 @@
 use crate::components::focus;
 use crate::components::moderation::said;
 use crate::model::{ChatId, MessageId, NewReport, ReportCategory, UserId};
-use leptos::ev::KeyboardEvent;
 use leptos::prelude::*;
 
 /// What the reporter is told once the server took the report.
@@ -87,14 +86,8 @@ pub fn ReportForm(chat_id: ChatId, about: Reported, done: Callback<bool>) -> imp
             }
         });
     };
-    // Escape closes the form, not the chat window around it.
-    let on_keydown = move |ev: KeyboardEvent| {
-        if ev.key() == "Escape" {
-            ev.prevent_default();
-            ev.stop_propagation();
-            done.run(false);
-        }
-    };
+    // Escape closes the form, not the window or page around it.
+    let on_keydown = focus::escape_closes(move || done.run(false));
     let legend = match about {
         Reported::Message(_) => "What is wrong with this message?",
         Reported::Person(_) => "What is wrong?",

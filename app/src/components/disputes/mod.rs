@@ -16,6 +16,7 @@ mod settle;
 
 pub use case::CasePanel;
 pub use queue::CaseQueue;
+pub use settle::SettleForm;
 
 use crate::model::{MAX_REFUND_CENTS, Outcome, format_cents};
 use chrono::{DateTime, Utc};

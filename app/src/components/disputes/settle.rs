@@ -10,7 +10,6 @@ use crate::components::moderation::{said, sentence};
 use crate::error::AppError;
 use crate::model::{DisputeCase, Outcome, SettleCase};
 use crate::validate::Resolution;
-use leptos::ev::KeyboardEvent;
 use leptos::prelude::*;
 
 /// Errors by field: the outcome, the amount, the note, anything else.
@@ -187,13 +186,8 @@ pub fn SettleForm(case: DisputeCase, done: Callback<Option<String>>) -> impl Int
             }
         });
     };
-    let on_keydown = move |ev: KeyboardEvent| {
-        if ev.key() == "Escape" {
-            ev.prevent_default();
-            ev.stop_propagation();
-            done.run(None);
-        }
-    };
+    // Escape closes the form, not the window or page around it.
+    let on_keydown = focus::escape_closes(move || done.run(None));
     let group = format!("{key}-outcome");
     let amount_id = format!("{key}-amount");
     let note_id = format!("{key}-note");

@@ -5,7 +5,6 @@
 use super::said;
 use crate::components::focus;
 use crate::model::{ActionKind, ModerationAction, UserAction, UserId};
-use leptos::ev::KeyboardEvent;
 use leptos::prelude::*;
 
 /// Who and what an action is about.
@@ -157,13 +156,8 @@ pub fn ActForm(target: Target, kind: ActionKind, done: Callback<Option<String>>)
             }
         });
     };
-    let on_keydown = move |ev: KeyboardEvent| {
-        if ev.key() == "Escape" {
-            ev.prevent_default();
-            ev.stop_propagation();
-            done.run(None);
-        }
-    };
+    // Escape closes the form, not the window or page around it.
+    let on_keydown = focus::escape_closes(move || done.run(None));
     let (verb, ..) = words(kind, "", None);
     let act_class = if kind == ActionKind::Dismiss {
         "small"
