@@ -104,21 +104,14 @@ impl Service {
             .await?
             .pop();
         let Some(item) = item else {
-            let closed = [ItemStatus::Dismissed, ItemStatus::Actioned];
-            for status in closed {
-                let found = self
-                    .inner
-                    .db
-                    .moderation_items(status, None, 1, Some(item_id))
-                    .await?;
-                if !found.is_empty() {
-                    return Err(ServiceError::Conflict {
-                        message: "the item was already closed".into(),
-                        details: None,
-                    });
-                }
-            }
-            return Err(ServiceError::NotFound("item"));
+            // Not open: closed already, or no such item.
+            return Err(match self.inner.db.item_status(item_id).await? {
+                Some(_) => ServiceError::Conflict {
+                    message: "the item was already closed".into(),
+                    details: None,
+                },
+                None => ServiceError::NotFound("item"),
+            });
         };
         let subject = UserRef {
             id: item.subject.id,

@@ -168,6 +168,17 @@ impl Db {
         Ok((earlier.0, earlier.1, false))
     }
 
+    /// An item's status alone (`None`: no such item).
+    pub async fn item_status(&self, item_id: i64) -> Result<Option<ItemStatus>> {
+        let row: Option<(String,)> = on_pool!(self, pool => {
+            sqlx::query_as("SELECT status FROM reports WHERE id = $1")
+                .bind(item_id)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row.and_then(|(s,)| ItemStatus::parse(&s)))
+    }
+
     /// Items with `status`, newest first, below id `before`, with who
     /// they are about and by, the job, and the messages around.
     pub async fn moderation_items(
