@@ -153,7 +153,9 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("register") view=pages::RegisterPage/>
                     <Route path=StaticSegment("moderation") view=pages::ModerationPage/>
                     <Route path=StaticSegment("disputes") view=pages::DisputesPage/>
-                    <Route path=StaticSegment("settings") view=pages::SettingsPage/>
+                    // Async too: the email choices are in the HTML, so the
+                    // form does not push the page down after it loads.
+                    <Route path=StaticSegment("settings") view=pages::SettingsPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
             {signed_in.then(|| view! { <ChatDock/> })}
