@@ -55,7 +55,9 @@ test('docs screenshots', async ({ browser }) => {
   await alice.page.screenshot({ path: path.join(out, 'chat-popup.png') });
 
   // Lena writes the settlement with the chat beside it.
-  await lena.page.getByLabel('Resolution').fill('Bob replaces the cartridge on Friday at no extra charge.');
+  await lena.page.locator('.resolve').getByRole('button', { name: 'Resolve', exact: true }).click();
+  await lena.page.getByLabel('No refund').check();
+  await lena.page.getByLabel('Note for both parties').fill('Bob replaces the cartridge on Friday at no extra charge.');
   await lena.page.mouse.move(0, 0);
   await lena.page.screenshot({ path: path.join(out, 'lsm-view.png') });
 
