@@ -35,7 +35,8 @@ const USAGE: &str = "usage:
       (checks a dispute transcript exported as JSON or HTML: its digest, the
        server's signature and its chain of message hashes; exits 1 if
        anything was changed. KEY is the one GET /api/transcripts/key gives;
-       without it, this server's own key, from JWT_SECRET)
+       without it, this server's own key, from JWT_SECRET or the dev
+       secret in JOBCHAT_DATA_DIR)
   server masking bench [--region DE] [--corpus FILE]
       (contact masking on the labelled corpus: recall and false positives
        per category, and the time to mask a message; docs/benchmarks.md)
@@ -290,15 +291,16 @@ fn verify_transcript(args: &[String]) -> anyhow::Result<()> {
         [file, flag, key] | [flag, key, file] if flag == "--key" => (file, Some(key)),
         _ => return Err(usage()),
     };
-    // The key to trust: the one given, else this server's own.
+    // The key to trust: the one given, else this server's own (from its
+    // secret; never a new one).
     let trusted = match key {
         Some(k) => PublicKey::parse(k).map_err(|e| anyhow::anyhow!(e))?,
-        None => {
-            let config = Config::from_env().context(
-                "no --key given, and this server's configuration (JWT_SECRET) cannot be read",
-            )?;
-            SigningKey::new(&config.jwt_secret).public()
-        }
+        None => match server::config::existing_secret()? {
+            Some(secret) => SigningKey::new(&secret).public(),
+            None => anyhow::bail!(
+                "no key to check the signature with: pass --key (the server publishes it at /api/transcripts/key) or set JWT_SECRET"
+            ),
+        },
     };
     let f = std::fs::File::open(file).with_context(|| format!("cannot open {file}"))?;
     let mut text = String::new();

@@ -295,7 +295,8 @@ impl Config {
 
 /// In development a random secret is made once and kept under the data dir so
 /// restarting the server keeps everyone logged in.
-fn dev_secret(data_dir: &std::path::Path) -> Result<JwtSecret, ConfigError> {
+/// The development secret kept in `data_dir`, if one was written.
+fn stored_dev_secret(data_dir: &std::path::Path) -> Result<Option<JwtSecret>, ConfigError> {
     let path = data_dir.join("jwt-secret");
     let io = |source| ConfigError::Io {
         path: path.display().to_string(),
@@ -306,12 +307,35 @@ fn dev_secret(data_dir: &std::path::Path) -> Result<JwtSecret, ConfigError> {
             // Written by an older version with the umask's permissions.
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
-            return Ok(JwtSecret(bytes));
+            Ok(Some(JwtSecret(bytes)))
         }
-        Ok(_) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(io(e)),
+        Ok(_) => Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io(e)),
     }
+}
+
+/// The server's secret as a tool that only checks needs it (`server
+/// transcript verify`): `JWT_SECRET`, else the development secret a server
+/// already wrote in `JOBCHAT_DATA_DIR`. Never makes one: a secret made up
+/// here would match nothing.
+pub fn existing_secret() -> Result<Option<JwtSecret>, ConfigError> {
+    if let Some(s) = var("JWT_SECRET") {
+        return JwtSecret::new(s.into_bytes()).map(Some);
+    }
+    let data_dir = PathBuf::from(var("JOBCHAT_DATA_DIR").unwrap_or_else(|| "data".into()));
+    stored_dev_secret(&data_dir)
+}
+
+fn dev_secret(data_dir: &std::path::Path) -> Result<JwtSecret, ConfigError> {
+    if let Some(secret) = stored_dev_secret(data_dir)? {
+        return Ok(secret);
+    }
+    let path = data_dir.join("jwt-secret");
+    let io = |source| ConfigError::Io {
+        path: path.display().to_string(),
+        source,
+    };
     std::fs::create_dir_all(data_dir).map_err(io)?;
     let mut bytes = vec![0u8; 48];
     rand::thread_rng().fill_bytes(&mut bytes);

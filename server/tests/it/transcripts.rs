@@ -159,6 +159,22 @@ both_backends!(
         );
         let (ok, said) = cli(&bad, Some(&published), other);
         assert!(!ok && said.contains("not by the trusted key"), "{said}");
+        // No key and no secret: refused, and nothing is written.
+        let empty = dir.join("no-data");
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+            .args(["transcript", "verify"])
+            .arg(&good)
+            .env_remove("JWT_SECRET")
+            .env("JOBCHAT_DATA_DIR", &empty)
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("runs");
+        assert!(!out.status.success());
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("pass --key"),
+            "{out:?}"
+        );
+        assert!(!empty.exists(), "verify made a data directory");
         let (ok, said) = cli(&good, Some("ed25519:short"), secret);
         assert!(!ok && said.contains("not a transcript key"), "{said}");
         let _ = std::fs::remove_dir_all(&dir);
